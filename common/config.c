@@ -1,0 +1,189 @@
+/* The configuration table: every HUB_* variable once, with its default, its kind and its
+ * meaning. hub_config_load, hub_config_help and hub_config_markdown all walk this table. */
+#include "hub/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { K_STR, K_BOOL, K_INT, K_I64, K_MS } kind;
+
+typedef struct var {
+  const char *name;
+  const char *def;
+  kind kind;
+  size_t offset;
+  int64_t min, max; /* numeric kinds */
+  const char *help;
+} var;
+
+#define F(field) offsetof(hub_config, field)
+static const var vars[] = {
+    {"HUB_LISTEN", "127.0.0.1:50051", K_STR, F(listen), 0, 0, "address hubd listens on (host:port)"},
+    {"HUB_DATABASE_URL", "postgresql:///hub", K_STR, F(database_url), 0, 0,
+     "PostgreSQL URL of the server's role (member of hub_app, no BYPASSRLS)"},
+    {"HUB_MIGRATE_DATABASE_URL", "", K_STR, F(migrate_database_url), 0, 0,
+     "PostgreSQL URL of the schema owner used by migrations (empty: HUB_DATABASE_URL)"},
+    {"HUB_REDIS_URL", "redis://127.0.0.1:6379/0", K_STR, F(redis_url), 0, 0,
+     "Redis URL: redis://[:password@]host:port[/db]"},
+    {"HUB_MIGRATE_ON_START", "true", K_BOOL, F(migrate_on_start), 0, 0,
+     "apply pending migrations when hubd starts"},
+    {"HUB_MIGRATIONS_DIR", "", K_STR, F(migrations_dir), 0, 0,
+     "read migrations from this directory instead of those built into hubd"},
+    {"HUB_WORKERS", "0", K_INT, F(workers), 0, 1024, "worker threads (0: 2 x CPU cores)"},
+    {"HUB_TLS_CERT", "", K_STR, F(tls_cert), 0, 0, "PEM certificate chain; with HUB_TLS_KEY enables TLS"},
+    {"HUB_TLS_KEY", "", K_STR, F(tls_key), 0, 0, "PEM private key for HUB_TLS_CERT"},
+    {"HUB_LOG_LEVEL", "info", K_STR, F(log_level), 0, 0, "debug, info, warn or error"},
+    {"HUB_MAX_RECV_BYTES", "4194304", K_I64, F(max_recv_bytes), 1024, INT32_MAX,
+     "largest request message accepted (larger: RESOURCE_EXHAUSTED)"},
+    {"HUB_MAX_SEND_BYTES", "4194304", K_I64, F(max_send_bytes), 1024, INT32_MAX,
+     "largest response message sent"},
+    {"HUB_MAX_HEADER_BYTES", "16384", K_I64, F(max_header_bytes), 1024, 1048576,
+     "largest request metadata (HTTP/2 header list) accepted"},
+    {"HUB_MAX_CONCURRENT_STREAMS", "100", K_INT, F(max_concurrent_streams), 1, 65536,
+     "concurrent calls per HTTP/2 connection"},
+    {"HUB_MAX_STREAMING_CALLS", "256", K_INT, F(max_streaming_calls), 1, 65536,
+     "streaming calls in flight server-wide (each holds a thread); more: RESOURCE_EXHAUSTED"},
+    {"HUB_KEEPALIVE_TIME_MS", "120000", K_MS, F(keepalive_time_ms), 1000, INT32_MAX,
+     "ping a connection idle this long"},
+    {"HUB_KEEPALIVE_TIMEOUT_MS", "20000", K_MS, F(keepalive_timeout_ms), 100, INT32_MAX,
+     "close a connection whose ping is not answered within this"},
+    {"HUB_MIN_PING_INTERVAL_MS", "60000", K_MS, F(min_ping_interval_ms), 1000, INT32_MAX,
+     "client pings closer together than this (without data) count as strikes"},
+    {"HUB_MAX_PING_STRIKES", "2", K_INT, F(max_ping_strikes), 0, 100,
+     "strikes before the connection is closed with GOAWAY"},
+    {"HUB_MAX_CONNECTION_IDLE_MS", "1800000", K_MS, F(max_connection_idle_ms), 1000, INT32_MAX,
+     "close connections idle this long"},
+    {"HUB_MAX_CONNECTION_AGE_MS", "0", K_MS, F(max_connection_age_ms), 0, INT32_MAX,
+     "recycle connections after this long (0: never; useful behind load balancers)"},
+    {"HUB_SHUTDOWN_GRACE_MS", "10000", K_MS, F(shutdown_grace_ms), 0, 600000,
+     "on SIGTERM, how long in-flight calls may finish before they are cancelled"},
+    {"HUB_DEFAULT_DEADLINE_MS", "30000", K_MS, F(default_deadline_ms), 1, INT32_MAX,
+     "deadline applied to unary calls that carry none"},
+    {"HUB_DB_TIMEOUT_MS", "5000", K_MS, F(db_timeout_ms), 100, INT32_MAX,
+     "PostgreSQL connect timeout and upper bound of statement_timeout"},
+    {"HUB_REDIS_TIMEOUT_MS", "1000", K_MS, F(redis_timeout_ms), 10, INT32_MAX,
+     "Redis connect and command timeout"},
+    {"HUB_HEALTH_INTERVAL_MS", "1000", K_MS, F(health_interval_ms), 50, 600000,
+     "how often health probes PostgreSQL and Redis"},
+};
+#undef F
+#define NVARS (sizeof vars / sizeof vars[0])
+
+const char *hub_env_getenv(const char *name, void *ud) {
+  (void)ud;
+  return getenv(name);
+}
+
+static bool parse_i64(const char *s, int64_t *out) {
+  errno = 0;
+  char *end;
+  long long v = strtoll(s, &end, 10);
+  if (errno || end == s || *end) return false;
+  *out = v;
+  return true;
+}
+
+static bool set_var(hub_config *cfg, const var *v, const char *text, char *err, size_t errlen) {
+  char *field = (char *)cfg + v->offset;
+  switch (v->kind) {
+    case K_STR: {
+      char **dst = (char **)field;
+      free(*dst);
+      *dst = strdup(text);
+      return true;
+    }
+    case K_BOOL:
+      if (!strcmp(text, "1") || !strcmp(text, "true") || !strcmp(text, "yes") || !strcmp(text, "on")) {
+        *(bool *)field = true;
+      } else if (!strcmp(text, "0") || !strcmp(text, "false") || !strcmp(text, "no") ||
+                 !strcmp(text, "off")) {
+        *(bool *)field = false;
+      } else {
+        snprintf(err, errlen, "%s: expected true or false, got \"%s\"", v->name, text);
+        return false;
+      }
+      return true;
+    default: {
+      int64_t n;
+      if (!parse_i64(text, &n)) {
+        snprintf(err, errlen, "%s: expected a whole number, got \"%s\"", v->name, text);
+        return false;
+      }
+      if (n < v->min || n > v->max) {
+        snprintf(err, errlen, "%s: %lld is out of range [%lld, %lld]", v->name, (long long)n,
+                 (long long)v->min, (long long)v->max);
+        return false;
+      }
+      if (v->kind == K_INT) *(int *)field = (int)n;
+      else *(int64_t *)field = n;
+      return true;
+    }
+  }
+}
+
+bool hub_config_load(hub_config *cfg, hub_env_lookup lookup, void *ud, char *err, size_t errlen) {
+  memset(cfg, 0, sizeof *cfg);
+  for (size_t i = 0; i < NVARS; i++) {
+    const char *text = lookup(vars[i].name, ud);
+    if (!set_var(cfg, &vars[i], vars[i].def, err, errlen)) return false;
+    if (text && !set_var(cfg, &vars[i], text, err, errlen)) {
+      hub_config_free(cfg);
+      return false;
+    }
+  }
+  if (!*cfg->listen || !strchr(cfg->listen, ':')) {
+    snprintf(err, errlen, "HUB_LISTEN: expected host:port, got \"%s\"", cfg->listen);
+    goto fail;
+  }
+  if (!!*cfg->tls_cert != !!*cfg->tls_key) {
+    snprintf(err, errlen, "HUB_TLS_CERT and HUB_TLS_KEY: set both or neither");
+    goto fail;
+  }
+  if (strncmp(cfg->redis_url, "redis://", 8) != 0) {
+    snprintf(err, errlen, "HUB_REDIS_URL: expected redis://host:port[/db], got \"%s\"", cfg->redis_url);
+    goto fail;
+  }
+  if (strncmp(cfg->database_url, "postgres", 8) != 0 && !strchr(cfg->database_url, '=')) {
+    snprintf(err, errlen, "HUB_DATABASE_URL: expected a postgresql:// URL or key=value string");
+    goto fail;
+  }
+  static const char *const levels[] = {"debug", "info", "warn", "error"};
+  bool level_ok = false;
+  for (int i = 0; i < 4; i++) level_ok |= !strcmp(cfg->log_level, levels[i]);
+  if (!level_ok) {
+    snprintf(err, errlen, "HUB_LOG_LEVEL: expected debug, info, warn or error, got \"%s\"", cfg->log_level);
+    goto fail;
+  }
+  if (!*cfg->migrate_database_url) {
+    free(cfg->migrate_database_url);
+    cfg->migrate_database_url = strdup(cfg->database_url);
+  }
+  return true;
+fail:
+  hub_config_free(cfg);
+  return false;
+}
+
+void hub_config_free(hub_config *cfg) {
+  for (size_t i = 0; i < NVARS; i++) {
+    if (vars[i].kind == K_STR) {
+      char **p = (char **)((char *)cfg + vars[i].offset);
+      free(*p);
+      *p = NULL;
+    }
+  }
+}
+
+void hub_config_help(FILE *out) {
+  fprintf(out, "Environment (default in brackets):\n");
+  for (size_t i = 0; i < NVARS; i++)
+    fprintf(out, "  %-27s %s [%s]\n", vars[i].name, vars[i].help, vars[i].def);
+}
+
+void hub_config_markdown(FILE *out) {
+  fprintf(out, "| variable | default | meaning |\n| --- | --- | --- |\n");
+  for (size_t i = 0; i < NVARS; i++)
+    fprintf(out, "| `%s` | `%s` | %s |\n", vars[i].name, vars[i].def, vars[i].help);
+}

@@ -1,0 +1,58 @@
+/* hubd's configuration, read from the environment. One table (config.c) names every
+ * variable, its default, its parser and its help text, so `hubd --help`, the parser and the
+ * docs cannot drift apart. */
+#ifndef HUB_CONFIG_H
+#define HUB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct hub_config {
+  char *listen;               /* HUB_LISTEN host:port */
+  char *database_url;         /* HUB_DATABASE_URL: the server's role (no BYPASSRLS) */
+  char *migrate_database_url; /* HUB_MIGRATE_DATABASE_URL: the schema owner; default database_url */
+  char *redis_url;            /* HUB_REDIS_URL redis://[:password@]host:port[/db] */
+  char *migrations_dir;       /* HUB_MIGRATIONS_DIR: empty = the migrations built into hubd */
+  char *tls_cert;             /* HUB_TLS_CERT / HUB_TLS_KEY: PEM files; both or neither */
+  char *tls_key;
+  char *log_level;            /* HUB_LOG_LEVEL */
+  bool migrate_on_start;      /* HUB_MIGRATE_ON_START */
+  int workers;                /* HUB_WORKERS: 0 = 2 x cores */
+  int64_t max_recv_bytes;     /* HUB_MAX_RECV_BYTES */
+  int64_t max_send_bytes;     /* HUB_MAX_SEND_BYTES */
+  int64_t max_header_bytes;   /* HUB_MAX_HEADER_BYTES */
+  int max_concurrent_streams; /* HUB_MAX_CONCURRENT_STREAMS per connection */
+  int max_streaming_calls;    /* HUB_MAX_STREAMING_CALLS: streaming calls in flight, server-wide */
+  int64_t keepalive_time_ms;  /* HUB_KEEPALIVE_TIME_MS: server pings an idle connection */
+  int64_t keepalive_timeout_ms;
+  int64_t min_ping_interval_ms; /* HUB_MIN_PING_INTERVAL_MS: client pings closer than this are strikes */
+  int max_ping_strikes;         /* HUB_MAX_PING_STRIKES: then GOAWAY */
+  int64_t max_connection_idle_ms;
+  int64_t max_connection_age_ms;
+  int64_t shutdown_grace_ms;  /* HUB_SHUTDOWN_GRACE_MS */
+  int64_t default_deadline_ms;/* HUB_DEFAULT_DEADLINE_MS: applied to calls that carry none */
+  int64_t db_timeout_ms;      /* HUB_DB_TIMEOUT_MS: connect timeout and statement cap */
+  int64_t redis_timeout_ms;   /* HUB_REDIS_TIMEOUT_MS: connect and command timeout */
+  int64_t health_interval_ms; /* HUB_HEALTH_INTERVAL_MS: how often PostgreSQL and Redis are probed */
+} hub_config;
+
+/* Looks a variable up; getenv-compatible. Tests pass their own. */
+typedef const char *(*hub_env_lookup)(const char *name, void *ud);
+
+/* Fills `cfg` from the environment. On error returns false and writes one line naming the
+ * variable and what is wrong into err. The caller frees with hub_config_free. */
+bool hub_config_load(hub_config *cfg, hub_env_lookup lookup, void *ud, char *err, size_t errlen);
+void hub_config_free(hub_config *cfg);
+
+/* Prints every variable with its default and meaning. */
+void hub_config_help(FILE *out);
+
+/* Writes a markdown table of the variables (docs/configuration.md is checked against it). */
+void hub_config_markdown(FILE *out);
+
+/* The getenv-backed lookup. */
+const char *hub_env_getenv(const char *name, void *ud);
+
+#endif

@@ -1,0 +1,67 @@
+/* What the code generator knows about an RPC, shared by the server runtime (dispatch),
+ * the client library (stubs, retries) and tools (the load generator). Tables of these are
+ * generated from proto/ at build time; nothing here is written by hand per RPC. */
+#ifndef HUB_METHOD_H
+#define HUB_METHOD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "hub/status.h"
+
+typedef enum hub_streaming {
+  HUB_UNARY = 0,
+  HUB_SERVER_STREAMING = 1,
+  HUB_CLIENT_STREAMING = 2,
+  HUB_BIDI_STREAMING = 3,
+} hub_streaming;
+
+/* The access an RPC declares with option (hub.api.v1.access). Exactly one of the two is set. */
+typedef struct hub_access {
+  const char *permission; /* "domain.resource.verb", or NULL when public */
+  bool is_public;
+} hub_access;
+
+struct hub_call;
+struct hub_stream;
+
+/* The generated adapter between the runtime and a typed handler. `request` is set for unary
+ * and server-streaming calls, `response` for unary and client-streaming calls, `stream` for
+ * every streaming kind. */
+typedef hub_status (*hub_invoke_fn)(struct hub_call *call, const ProtobufCMessage *request,
+                                    ProtobufCMessage *response, struct hub_stream *stream);
+
+typedef struct hub_method_def {
+  const char *path;    /* "/hub.system.v1.System/GetInfo" */
+  const char *service; /* "hub.system.v1.System" */
+  const char *name;    /* "GetInfo" */
+  const ProtobufCMessageDescriptor *input;
+  const ProtobufCMessageDescriptor *output;
+  hub_streaming streaming;
+  hub_access access;
+  bool idempotent;      /* idempotency_level NO_SIDE_EFFECTS or IDEMPOTENT: safe to retry */
+  hub_invoke_fn invoke; /* NULL in client-side tables */
+} hub_method_def;
+
+typedef struct hub_service_def {
+  const char *name; /* fully qualified */
+  size_t n_methods;
+  const hub_method_def *methods;
+} hub_service_def;
+
+/* Every method of every .proto the build knows (client-side view: invoke is NULL), sorted by
+ * path. Generated. */
+extern const hub_method_def *const hub_all_methods[];
+extern const size_t hub_all_methods_count;
+
+/* The services hubd serves (the contract's hub.* services, health and reflection),
+ * NULL-terminated. Generated into the server tables. */
+extern const hub_service_def *const hub_served_services[];
+extern const size_t hub_served_services_count;
+
+/* Finds a method by "/pkg.Svc/Method", "pkg.Svc/Method" or "pkg.Svc.Method"; NULL if none. */
+const hub_method_def *hub_method_find(const char *name);
+
+#endif

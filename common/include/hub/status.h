@@ -1,0 +1,74 @@
+/* The one status type of SMB Hub: a canonical gRPC code, a message fit to show a caller,
+ * and, for INVALID_ARGUMENT, the offending fields. Every store, domain and handler function
+ * returns one; the runtime turns it into grpc-status + google.rpc.Status details, and the
+ * client library turns a received status back into one. Strings live in an arena (or are
+ * static), so a hub_status is passed by value and never freed. */
+#ifndef HUB_STATUS_H
+#define HUB_STATUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hub/arena.h"
+
+/* Values equal grpc_status_code, so conversion is a cast. */
+typedef enum hub_code {
+  HUB_OK = 0,
+  HUB_CANCELLED = 1,
+  HUB_UNKNOWN = 2,
+  HUB_INVALID_ARGUMENT = 3,
+  HUB_DEADLINE_EXCEEDED = 4,
+  HUB_NOT_FOUND = 5,
+  HUB_ALREADY_EXISTS = 6,
+  HUB_PERMISSION_DENIED = 7,
+  HUB_RESOURCE_EXHAUSTED = 8,
+  HUB_FAILED_PRECONDITION = 9,
+  HUB_ABORTED = 10,
+  HUB_OUT_OF_RANGE = 11,
+  HUB_UNIMPLEMENTED = 12,
+  HUB_INTERNAL = 13,
+  HUB_UNAVAILABLE = 14,
+  HUB_DATA_LOSS = 15,
+  HUB_UNAUTHENTICATED = 16,
+} hub_code;
+
+#define HUB_CODE_COUNT 17
+
+/* One bad field of a request (google.rpc.BadRequest.FieldViolation). */
+typedef struct hub_violation {
+  const char *field;        /* path in the request, e.g. "ticket.subject" */
+  const char *description;  /* what is wrong with it */
+  struct hub_violation *next;
+} hub_violation;
+
+typedef struct hub_status {
+  hub_code code;
+  const char *message;       /* NULL for OK */
+  hub_violation *violations; /* INVALID_ARGUMENT only; NULL otherwise */
+} hub_status;
+
+#define HUB_STATUS_OK ((hub_status){HUB_OK, NULL, NULL})
+
+static inline bool hub_ok(hub_status s) { return s.code == HUB_OK; }
+
+/* "INVALID_ARGUMENT" etc.; "UNKNOWN" for out-of-range values. */
+const char *hub_code_name(hub_code code);
+
+/* Parses a canonical name ("NOT_FOUND") or a decimal code. Returns false if neither. */
+bool hub_code_parse(const char *text, hub_code *out);
+
+/* A status with a printf-formatted message allocated in `arena`. With a NULL arena the
+ * format string itself is used as the message (it must then be a literal). */
+hub_status hub_status_new(hub_arena *arena, hub_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* INVALID_ARGUMENT naming the offending field; the message reads "<field>: <description>". */
+hub_status hub_status_invalid(hub_arena *arena, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Appends a further violation to an INVALID_ARGUMENT status (for validators that report
+ * every bad field at once). Turns an OK status into INVALID_ARGUMENT. */
+void hub_status_add_violation(hub_arena *arena, hub_status *st, const char *field,
+                              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,82 @@
+/* The prober thread and the health state behind grpc.health.v1.Health (see health.h). */
+#include "health.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "hub/log.h"
+
+#define MAX_PROBES 8
+
+typedef struct probe {
+  const char *name;
+  hub_health_probe_fn fn;
+  void *ud;
+  bool ok;
+} probe;
+
+static probe probes[MAX_PROBES];
+static int n_probes;
+static atomic_bool serving;
+static atomic_bool draining;
+static atomic_uint_least64_t generation;
+static atomic_bool stop;
+static int64_t interval_ms = 1000;
+static pthread_t thread;
+static bool started;
+
+void hub_health_add_probe(const char *name, hub_health_probe_fn fn, void *ud) {
+  if (n_probes < MAX_PROBES) probes[n_probes++] = (probe){name, fn, ud, false};
+}
+
+static void publish(bool now) {
+  bool before = atomic_exchange(&serving, now);
+  if (before != now) atomic_fetch_add(&generation, 1);
+}
+
+static void run_probes(void) {
+  bool all = true;
+  for (int i = 0; i < n_probes; i++) {
+    bool ok = probes[i].fn(probes[i].ud);
+    if (ok != probes[i].ok) hub_logf(ok ? HUB_LOG_INFO : HUB_LOG_WARN, "health: %s is %s", probes[i].name, ok ? "up" : "down");
+    probes[i].ok = ok;
+    all = all && ok;
+  }
+  publish(all && !atomic_load(&draining));
+}
+
+static void *prober(void *arg) {
+  (void)arg;
+  while (!atomic_load(&stop)) {
+    /* Sleep in short steps so stop is prompt. */
+    for (int64_t slept = 0; slept < interval_ms && !atomic_load(&stop); slept += 50) {
+      struct timespec ts = {0, 50 * 1000000L};
+      nanosleep(&ts, NULL);
+    }
+    if (!atomic_load(&stop)) run_probes();
+  }
+  return NULL;
+}
+
+void hub_health_start(int64_t every_ms) {
+  interval_ms = every_ms > 0 ? every_ms : 1000;
+  for (int i = 0; i < n_probes; i++) probes[i].ok = true; /* log only real changes */
+  run_probes();
+  atomic_store(&stop, false);
+  started = pthread_create(&thread, NULL, prober, NULL) == 0;
+}
+
+void hub_health_stop(void) {
+  atomic_store(&stop, true);
+  if (started) pthread_join(thread, NULL);
+  started = false;
+}
+
+void hub_health_set_draining(void) {
+  atomic_store(&draining, true);
+  publish(false);
+}
+
+bool hub_health_serving(void) { return atomic_load(&serving); }
+uint64_t hub_health_generation(void) { return atomic_load(&generation); }

@@ -1,0 +1,175 @@
+/* hubd: the SMB Hub server. `hubd` serves; `hubd migrate` applies migrations and exits;
+ * `hubd --help` lists every setting. Configuration comes from the environment only
+ * (common/config.c); an invalid setting is one clear line and exit code 2. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cache/redis.h"
+#include "db/migrate.h"
+#include "db/pg.h"
+#include "health/health.h"
+#include "hub/config.h"
+#include "hub/log.h"
+#include "middleware/access.h"
+#include "runtime/server.h"
+#include "services/context.h"
+#include "services/system/system.h"
+
+#ifndef HUB_VERSION
+#define HUB_VERSION "dev"
+#endif
+
+static const hub_config *cfg;
+
+static void *worker_init(void *ud) {
+  (void)ud;
+  hub_ctx *ctx = calloc(1, sizeof *ctx);
+  if (!ctx) abort();
+  ctx->pg = hub_pg_new(cfg->database_url, cfg->db_timeout_ms);
+  ctx->redis = hub_redis_new(cfg->redis_url, cfg->redis_timeout_ms);
+  return ctx;
+}
+
+static void worker_fini(void *p, void *ud) {
+  (void)ud;
+  hub_ctx *ctx = p;
+  if (!ctx) return;
+  hub_pg_free(ctx->pg);
+  hub_redis_free(ctx->redis);
+  free(ctx);
+}
+
+static bool probe_pg(void *ud) { return hub_pg_ping(ud); }
+static bool probe_redis(void *ud) { return hub_redis_ping(ud); }
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: hubd [command]\n\n"
+          "Commands:\n"
+          "  (none)     serve gRPC on HUB_LISTEN (migrating first unless HUB_MIGRATE_ON_START=false)\n"
+          "  migrate    apply pending migrations and exit\n"
+          "  --help     this text\n"
+          "  --version  print the version\n\n");
+  hub_config_help(out);
+}
+
+static int run_migrations(void) {
+  hub_arena *a = hub_arena_new(0);
+  int applied = 0;
+  hub_status st = hub_migrate(cfg->migrate_database_url, cfg->migrations_dir, a, &applied);
+  if (hub_ok(st)) hub_logf(HUB_LOG_INFO, "migrations: %d applied, schema up to date", applied);
+  else hub_logf(HUB_LOG_ERROR, "migrations failed: %s", st.message);
+  hub_arena_free(a);
+  return hub_ok(st) ? 0 : 1;
+}
+
+static char *make_instance_id(void) {
+  static char id[33];
+  FILE *f = fopen("/dev/urandom", "rb");
+  unsigned char b[16] = {0};
+  if (f) {
+    if (fread(b, 1, sizeof b, f) != sizeof b) memset(b, 0, sizeof b);
+    fclose(f);
+  }
+  for (int i = 0; i < 16; i++) snprintf(id + 2 * i, 3, "%02x", b[i]);
+  return id;
+}
+
+static int serve(void) {
+  if (cfg->migrate_on_start && run_migrations() != 0) return 1;
+  hub_system_init(HUB_VERSION, make_instance_id());
+
+  /* Health probes use connections of their own, never a worker's. */
+  hub_pg *probe_db = hub_pg_new(cfg->database_url, cfg->db_timeout_ms);
+  hub_redis *probe_cache = hub_redis_new(cfg->redis_url, cfg->redis_timeout_ms);
+  hub_health_add_probe("postgresql", probe_pg, probe_db);
+  hub_health_add_probe("redis", probe_redis, probe_cache);
+  hub_health_start(cfg->health_interval_ms);
+
+  hub_server_options o;
+  hub_server_options_defaults(&o);
+  o.listen = cfg->listen;
+  if (cfg->workers > 0) o.workers = cfg->workers;
+  o.max_recv_bytes = cfg->max_recv_bytes;
+  o.max_send_bytes = cfg->max_send_bytes;
+  o.max_header_bytes = cfg->max_header_bytes;
+  o.max_concurrent_streams = cfg->max_concurrent_streams;
+  o.max_streaming_calls = cfg->max_streaming_calls;
+  o.keepalive_time_ms = cfg->keepalive_time_ms;
+  o.keepalive_timeout_ms = cfg->keepalive_timeout_ms;
+  o.min_ping_interval_ms = cfg->min_ping_interval_ms;
+  o.max_ping_strikes = cfg->max_ping_strikes;
+  o.max_connection_idle_ms = cfg->max_connection_idle_ms;
+  o.max_connection_age_ms = cfg->max_connection_age_ms;
+  o.default_deadline_ms = cfg->default_deadline_ms;
+  o.tls_cert_file = cfg->tls_cert;
+  o.tls_key_file = cfg->tls_key;
+  o.worker_init = worker_init;
+  o.worker_fini = worker_fini;
+  o.interceptor = hub_access_check;
+
+  hub_server *srv = hub_server_new(&o);
+  if (!srv) return 1;
+  for (size_t i = 0; hub_served_services[i]; i++) hub_server_add_service(srv, hub_served_services[i]);
+  if (!hub_server_start(srv)) {
+    hub_logf(HUB_LOG_ERROR, "cannot start the worker threads");
+    return 1;
+  }
+  hub_log_line l;
+  hub_log_begin(&l, HUB_LOG_INFO, "serving");
+  hub_log_int(&l, "port", hub_server_port(srv));
+  hub_log_str(&l, "listen", cfg->listen);
+  hub_log_int(&l, "workers", o.workers);
+  hub_log_str(&l, "tls", *cfg->tls_cert ? "on" : "off");
+  hub_log_str(&l, "version", HUB_VERSION);
+  hub_log_end(&l, HUB_LOG_INFO);
+
+  hub_server_wait_for_signal();
+  hub_health_set_draining();
+  hub_server_shutdown(srv, cfg->shutdown_grace_ms);
+  hub_server_free(srv);
+  hub_health_stop();
+  hub_pg_free(probe_db);
+  hub_redis_free(probe_cache);
+  hub_logf(HUB_LOG_INFO, "stopped");
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  const char *cmd = argc > 1 ? argv[1] : "";
+  if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+    usage(stdout);
+    return 0;
+  }
+  if (!strcmp(cmd, "--version")) {
+    printf("hubd %s\n", HUB_VERSION);
+    return 0;
+  }
+  if (!strcmp(cmd, "config-markdown")) { /* regenerates docs/configuration.md's table */
+    hub_config_markdown(stdout);
+    return 0;
+  }
+  static hub_config config;
+  char err[512];
+  if (!hub_config_load(&config, hub_env_getenv, NULL, err, sizeof err)) {
+    fprintf(stderr, "hubd: invalid configuration: %s\n", err);
+    return 2;
+  }
+  cfg = &config;
+  hub_log_level level = HUB_LOG_INFO;
+  hub_log_parse_level(config.log_level, &level);
+  hub_log_set_level(level);
+  int rc;
+  if (!*cmd) {
+    rc = serve();
+  } else if (!strcmp(cmd, "migrate")) {
+    rc = run_migrations();
+  } else {
+    fprintf(stderr, "hubd: unknown command \"%s\" (see hubd --help)\n", cmd);
+    rc = 2;
+  }
+  hub_config_free(&config);
+  return rc;
+}

@@ -1,0 +1,103 @@
+/* Runtime internals shared by server.c (queue, workers, unary path), stream.c (streaming
+ * calls on their own threads) and call.c (what handlers see). Never included outside
+ * server/runtime. */
+#ifndef HUB_RUNTIME_INTERNAL_H
+#define HUB_RUNTIME_INTERNAL_H
+
+#include <grpc/grpc.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "runtime/server.h"
+
+/* What a completion-queue tag points at. */
+typedef enum tag_kind {
+  TAG_NEW_CALL,    /* a registered method matched a requested call */
+  TAG_NEW_UNKNOWN, /* an unregistered path arrived */
+  TAG_FINISH,      /* the final batch of a call completed */
+  TAG_SHUTDOWN,    /* grpc_server_shutdown_and_notify completed */
+} tag_kind;
+
+typedef struct registered {
+  const hub_method_def *def;
+  void *handle; /* from grpc_server_register_method */
+} registered;
+
+typedef struct md_list {
+  grpc_metadata *v;
+  size_t n, cap;
+} md_list;
+
+struct hub_call {
+  tag_kind tag; /* first member: the tag pointer is the call pointer */
+  hub_server *srv;
+  const registered *reg; /* NULL for unknown methods */
+  grpc_call *call;
+  gpr_timespec deadline;
+  grpc_metadata_array md;
+  grpc_byte_buffer *payload;   /* first request message (unary, server streaming) */
+  grpc_call_details details;   /* unknown methods only */
+  grpc_completion_queue *pluck_cq; /* streaming calls only: the queue the call is bound to */
+  hub_arena *arena;
+  md_list headers, trailers;
+  const char *request_id, *peer, *tenant, *user;
+  int64_t start_us;
+  int64_t deadline_us; /* monotonic µs; INT64_MAX = none */
+  hub_status status;
+  int cancelled;       /* from RECV_CLOSE_ON_SERVER */
+  bool headers_sent;
+  bool closed;         /* RECV_CLOSE_ON_SERVER completed (streaming) */
+  int close_tag;       /* address used as the RECV_CLOSE tag on the pluck queue */
+  grpc_slice status_slice;
+};
+
+struct hub_stream {
+  hub_call *call;
+  hub_arena *msg_arena; /* holds the last message read */
+  bool read_done;
+};
+
+struct hub_server {
+  grpc_server *server;
+  grpc_completion_queue *cq; /* shared by every worker */
+  hub_server_options opts;
+  int port;
+  registered *regs;
+  size_t n_regs;
+  const hub_service_def **services;
+  size_t n_services;
+  pthread_t *threads;
+  int n_threads;
+  atomic_bool shutting_down;
+  atomic_int streaming; /* streaming calls in flight */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;    /* signalled when the shutdown tag fires or a stream ends */
+  bool shutdown_done;
+  int shutdown_tag;     /* tag kind holder for TAG_SHUTDOWN */
+  grpc_channel_args args;
+  grpc_arg arg_storage[16];
+};
+
+int64_t hub_now_us(void); /* monotonic */
+void *hub_worker_ctx_get(hub_server *srv);   /* this thread's context, made on first use */
+void hub_worker_ctx_release(hub_server *srv); /* frees this thread's context */
+
+/* call.c */
+hub_call *hub_call_new(hub_server *srv, const registered *reg);
+void hub_call_free(hub_call *c);
+void hub_call_prepare(hub_call *c); /* request id, deadline, start time */
+void md_add(hub_call *c, md_list *l, const char *key, const char *value, size_t len);
+void hub_call_log(hub_call *c);
+/* Decodes a byte buffer into a message of `d` in `arena`; NULL with *st set on failure. */
+ProtobufCMessage *hub_decode(hub_arena *arena, grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *d,
+                             hub_status *st);
+/* Fills the SEND_STATUS op (and trailers with details) for c->status. */
+void hub_fill_status_op(hub_call *c, grpc_op *op);
+
+/* server.c: posts a new request for a registered method (or for unknown ones). */
+void hub_request_call(hub_server *srv, const registered *reg);
+
+/* stream.c: runs a streaming call on its own thread. Returns false if it could not start. */
+bool hub_stream_spawn(hub_call *c);
+
+#endif

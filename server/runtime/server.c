@@ -1,0 +1,375 @@
+/* The server: one shared completion queue polled by every worker thread. The C core binds a
+ * connection to the queue that served its first call, so one shared queue (rather than one
+ * per worker) is what lets a single busy client connection use every core.
+ *
+ * A unary call costs one event in and one batch out, like a bare C-core loop:
+ *   TAG_NEW_CALL (request + first message) -> decode -> interceptor -> handler -> encode
+ *   -> one batch {initial metadata, message, status, recv close} -> TAG_FINISH -> free.
+ * Streaming calls are bound to their own pluck queue and handed to a thread of their own
+ * (stream.c), so a long-lived stream never blocks a worker. */
+#include <grpc/grpc_security.h>
+#include <grpc/support/time.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hub/log.h"
+#include "codec.h"
+#include "internal.h"
+
+void hub_server_options_defaults(hub_server_options *o) {
+  memset(o, 0, sizeof *o);
+  o->listen = "127.0.0.1:50051";
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  o->workers = (int)(cores > 0 ? cores * 2 : 4);
+  o->max_recv_bytes = o->max_send_bytes = 4 << 20;
+  o->max_header_bytes = 16384;
+  o->max_concurrent_streams = 100;
+  o->max_streaming_calls = 256;
+  o->keepalive_time_ms = 120000;
+  o->keepalive_timeout_ms = 20000;
+  o->min_ping_interval_ms = 60000;
+  o->max_ping_strikes = 2;
+  o->max_connection_idle_ms = 1800000;
+  o->default_deadline_ms = 30000;
+  o->log_calls = true;
+}
+
+/* ---- per-thread worker context ---- */
+
+static __thread void *tls_ctx;
+static __thread bool tls_ctx_made;
+
+void *hub_worker_ctx_get(hub_server *srv) {
+  if (!tls_ctx_made) {
+    tls_ctx = srv->opts.worker_init ? srv->opts.worker_init(srv->opts.worker_ud) : NULL;
+    tls_ctx_made = true;
+  }
+  return tls_ctx;
+}
+
+void hub_worker_ctx_release(hub_server *srv) {
+  if (tls_ctx_made && srv->opts.worker_fini) srv->opts.worker_fini(tls_ctx, srv->opts.worker_ud);
+  tls_ctx = NULL;
+  tls_ctx_made = false;
+}
+
+/* ---- setup ---- */
+
+static void add_int_arg(hub_server *s, const char *key, int64_t v) {
+  grpc_arg *a = &s->arg_storage[s->args.num_args++];
+  a->type = GRPC_ARG_INTEGER;
+  a->key = (char *)key;
+  a->value.integer = v > INT32_MAX ? INT32_MAX : (int)v;
+}
+
+static char *read_file(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+  if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
+    buf[n] = '\0';
+  } else {
+    free(buf);
+    buf = NULL;
+  }
+  fclose(f);
+  return buf;
+}
+
+static grpc_server_credentials *make_creds(const hub_server_options *o) {
+  if (!o->tls_cert_file || !*o->tls_cert_file) return grpc_insecure_server_credentials_create();
+  char *cert = read_file(o->tls_cert_file), *key = read_file(o->tls_key_file);
+  if (!cert || !key) {
+    hub_logf(HUB_LOG_ERROR, "cannot read TLS certificate or key (%s, %s)", o->tls_cert_file, o->tls_key_file);
+    free(cert);
+    free(key);
+    return NULL;
+  }
+  grpc_ssl_pem_key_cert_pair pair = {.private_key = key, .cert_chain = cert};
+  grpc_server_credentials *c = grpc_ssl_server_credentials_create(NULL, &pair, 1, 0, NULL);
+  free(cert);
+  free(key);
+  return c;
+}
+
+hub_server *hub_server_new(const hub_server_options *opts) {
+  grpc_init();
+  hub_server *s = calloc(1, sizeof *s);
+  if (!s) abort();
+  s->opts = *opts;
+  if (s->opts.workers <= 0) s->opts.workers = 4;
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->cv, NULL);
+  s->shutdown_tag = TAG_SHUTDOWN;
+  s->args.args = s->arg_storage;
+  /* HTTP/2 hardening, set explicitly rather than left to library defaults. */
+  add_int_arg(s, GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, opts->max_recv_bytes);
+  add_int_arg(s, GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, opts->max_send_bytes);
+  add_int_arg(s, GRPC_ARG_MAX_METADATA_SIZE, opts->max_header_bytes);
+  add_int_arg(s, GRPC_ARG_MAX_CONCURRENT_STREAMS, opts->max_concurrent_streams);
+  add_int_arg(s, GRPC_ARG_KEEPALIVE_TIME_MS, opts->keepalive_time_ms);
+  add_int_arg(s, GRPC_ARG_KEEPALIVE_TIMEOUT_MS, opts->keepalive_timeout_ms);
+  add_int_arg(s, GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, opts->min_ping_interval_ms);
+  add_int_arg(s, GRPC_ARG_HTTP2_MAX_PING_STRIKES, opts->max_ping_strikes);
+  add_int_arg(s, GRPC_ARG_MAX_CONNECTION_IDLE_MS, opts->max_connection_idle_ms);
+  if (opts->max_connection_age_ms > 0) {
+    add_int_arg(s, GRPC_ARG_MAX_CONNECTION_AGE_MS, opts->max_connection_age_ms);
+    add_int_arg(s, GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, 30000);
+  }
+  add_int_arg(s, GRPC_ARG_ENABLE_CHANNELZ, 0);
+  s->server = grpc_server_create(&s->args, NULL);
+  s->cq = grpc_completion_queue_create_for_next(NULL);
+  grpc_server_register_completion_queue(s->server, s->cq, NULL);
+  grpc_server_credentials *creds = make_creds(opts);
+  if (!creds) goto fail;
+  s->port = grpc_server_add_http2_port(s->server, opts->listen, creds);
+  grpc_server_credentials_release(creds);
+  if (s->port == 0) {
+    hub_logf(HUB_LOG_ERROR, "cannot listen on %s", opts->listen);
+    goto fail;
+  }
+  return s;
+fail:
+  grpc_server_destroy(s->server);
+  grpc_completion_queue_shutdown(s->cq);
+  while (grpc_completion_queue_next(s->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type != GRPC_QUEUE_SHUTDOWN) {
+  }
+  grpc_completion_queue_destroy(s->cq);
+  free(s);
+  grpc_shutdown();
+  return NULL;
+}
+
+void hub_server_add_service(hub_server *s, const hub_service_def *svc) {
+  s->services = realloc(s->services, (s->n_services + 1) * sizeof *s->services);
+  s->services[s->n_services++] = svc;
+  s->regs = realloc(s->regs, (s->n_regs + svc->n_methods) * sizeof *s->regs);
+  for (size_t i = 0; i < svc->n_methods; i++) {
+    const hub_method_def *d = &svc->methods[i];
+    bool has_payload = d->streaming == HUB_UNARY || d->streaming == HUB_SERVER_STREAMING;
+    registered *r = &s->regs[s->n_regs++];
+    r->def = d;
+    r->handle = grpc_server_register_method(
+        s->server, d->path, NULL,
+        has_payload ? GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER : GRPC_SRM_PAYLOAD_NONE, 0);
+  }
+}
+
+int hub_server_port(const hub_server *s) { return s->port; }
+size_t hub_server_service_count(const hub_server *s) { return s->n_services; }
+const char *hub_server_service_name(const hub_server *s, size_t i) {
+  return i < s->n_services ? s->services[i]->name : NULL;
+}
+
+/* ---- requesting calls ---- */
+
+void hub_request_call(hub_server *s, const registered *reg) {
+  if (atomic_load(&s->shutting_down)) return;
+  hub_call *c = hub_call_new(s, reg);
+  grpc_call_error err;
+  if (!reg) {
+    err = grpc_server_request_call(s->server, &c->call, &c->details, &c->md, s->cq, s->cq, c);
+  } else {
+    grpc_completion_queue *bound = s->cq;
+    if (reg->def->streaming != HUB_UNARY) bound = c->pluck_cq = grpc_completion_queue_create_for_pluck(NULL);
+    bool has_payload = reg->def->streaming == HUB_UNARY || reg->def->streaming == HUB_SERVER_STREAMING;
+    err = grpc_server_request_registered_call(s->server, reg->handle, &c->call, &c->deadline, &c->md,
+                                              has_payload ? &c->payload : NULL, bound, s->cq, c);
+  }
+  if (err != GRPC_CALL_OK) {
+    hub_logf(HUB_LOG_ERROR, "request_call failed: %d", (int)err);
+    if (c->pluck_cq) grpc_completion_queue_destroy(c->pluck_cq);
+    hub_call_free(c);
+  }
+}
+
+/* ---- the unary path ---- */
+
+static void finish_unary(hub_call *c, ProtobufCMessage *response) {
+  grpc_op ops[4];
+  memset(ops, 0, sizeof ops);
+  size_t n = 0;
+  grpc_byte_buffer *out = NULL;
+  ops[n].op = GRPC_OP_SEND_INITIAL_METADATA;
+  ops[n].data.send_initial_metadata.metadata = c->headers.v;
+  ops[n].data.send_initial_metadata.count = c->headers.n;
+  n++;
+  c->headers_sent = true;
+  if (c->status.code == HUB_OK && response) {
+    out = hub_codec_encode(response);
+    ops[n].op = GRPC_OP_SEND_MESSAGE;
+    ops[n].data.send_message.send_message = out;
+    n++;
+  }
+  hub_fill_status_op(c, &ops[n++]);
+  ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+  ops[n].data.recv_close_on_server.cancelled = &c->cancelled;
+  n++;
+  c->tag = TAG_FINISH;
+  grpc_call_error err = grpc_call_start_batch(c->call, ops, n, c, NULL);
+  if (out) grpc_byte_buffer_destroy(out); /* the core took its own reference */
+  if (err != GRPC_CALL_OK) {
+    hub_logf(HUB_LOG_ERROR, "start_batch failed: %d", (int)err);
+    hub_call_free(c);
+  }
+}
+
+static void run_unary(hub_call *c) {
+  const hub_method_def *d = c->reg->def;
+  ProtobufCMessage *req = NULL, *resp = NULL;
+  if (c->deadline_us != INT64_MAX && hub_now_us() >= c->deadline_us) {
+    c->status = hub_status_new(NULL, HUB_DEADLINE_EXCEEDED, "deadline exceeded before the call started");
+  } else if (!c->payload) {
+    c->status = hub_status_new(NULL, HUB_INVALID_ARGUMENT, "request: missing message");
+  } else if ((req = hub_decode(c->arena, c->payload, d->input, &c->status)) != NULL) {
+    if (c->deadline_us == INT64_MAX) c->deadline_us = c->start_us + c->srv->opts.default_deadline_ms * 1000;
+    c->status = c->srv->opts.interceptor ? c->srv->opts.interceptor(c, c->srv->opts.interceptor_ud) : HUB_STATUS_OK;
+    if (hub_ok(c->status)) {
+      resp = hub_arena_alloc(c->arena, d->output->sizeof_message);
+      d->output->message_init(resp);
+      c->status = d->invoke(c, req, resp, NULL);
+    }
+  }
+  finish_unary(c, resp);
+}
+
+static void handle_new_call(hub_call *c, bool ok) {
+  hub_server *s = c->srv;
+  if (!ok) { /* the server is shutting down: this request will never match */
+    if (c->pluck_cq) grpc_completion_queue_destroy(c->pluck_cq);
+    c->pluck_cq = NULL;
+    hub_call_free(c);
+    return;
+  }
+  hub_request_call(s, c->reg); /* keep a request outstanding for this method */
+  hub_call_prepare(c);
+  if (!c->reg) {
+    c->status = hub_status_new(c->arena, HUB_UNIMPLEMENTED, "unknown method %.*s",
+                               (int)GRPC_SLICE_LENGTH(c->details.method),
+                               (const char *)GRPC_SLICE_START_PTR(c->details.method));
+    finish_unary(c, NULL);
+  } else if (c->reg->def->streaming == HUB_UNARY) {
+    run_unary(c);
+  } else if (!hub_stream_spawn(c)) {
+    hub_call_log(c);
+    hub_call_free(c);
+  }
+}
+
+static void *worker_main(void *arg) {
+  hub_server *s = arg;
+  for (;;) {
+    grpc_event ev = grpc_completion_queue_next(s->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+    if (ev.type == GRPC_QUEUE_SHUTDOWN) break;
+    if (ev.type != GRPC_OP_COMPLETE) continue;
+    tag_kind kind = *(tag_kind *)ev.tag;
+    switch (kind) {
+      case TAG_NEW_CALL:
+      case TAG_NEW_UNKNOWN:
+        handle_new_call(ev.tag, ev.success);
+        break;
+      case TAG_FINISH: {
+        hub_call *c = ev.tag;
+        hub_call_log(c);
+        hub_call_free(c);
+        break;
+      }
+      case TAG_SHUTDOWN:
+        pthread_mutex_lock(&s->mu);
+        s->shutdown_done = true;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        break;
+    }
+  }
+  hub_worker_ctx_release(s);
+  return NULL;
+}
+
+bool hub_server_start(hub_server *s) {
+  /* Workers must not take SIGTERM/SIGINT: the main thread waits for them. */
+  sigset_t set, old;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, &old);
+  grpc_server_start(s->server);
+  int per_method = s->opts.workers < 2 ? 2 : s->opts.workers;
+  for (size_t i = 0; i < s->n_regs; i++)
+    for (int k = 0; k < per_method; k++) hub_request_call(s, &s->regs[i]);
+  for (int k = 0; k < 2; k++) hub_request_call(s, NULL);
+  s->threads = calloc((size_t)s->opts.workers, sizeof *s->threads);
+  for (int i = 0; i < s->opts.workers; i++) {
+    if (pthread_create(&s->threads[i], NULL, worker_main, s) != 0) break;
+    s->n_threads++;
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return s->n_threads == s->opts.workers;
+}
+
+void hub_server_wait_for_signal(void) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  int sig = 0;
+  sigwait(&set, &sig);
+  hub_logf(HUB_LOG_INFO, "received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* Waits on the condition until `done` holds or the absolute monotonic deadline passes. */
+static bool wait_until(hub_server *s, bool (*done)(hub_server *), int64_t deadline_us) {
+  pthread_mutex_lock(&s->mu);
+  while (!done(s)) {
+    int64_t left = deadline_us - hub_now_us();
+    if (left <= 0) break;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t step = left < 50000 ? left : 50000; /* the cv uses the realtime clock: wake often */
+    ts.tv_nsec += (long)(step % 1000000) * 1000;
+    ts.tv_sec += step / 1000000 + ts.tv_nsec / 1000000000;
+    ts.tv_nsec %= 1000000000;
+    pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+  }
+  bool ok = done(s);
+  pthread_mutex_unlock(&s->mu);
+  return ok;
+}
+
+static bool shutdown_seen(hub_server *s) { return s->shutdown_done; }
+static bool streams_gone(hub_server *s) { return atomic_load(&s->streaming) == 0; }
+
+void hub_server_shutdown(hub_server *s, int64_t grace_ms) {
+  atomic_store(&s->shutting_down, true);
+  grpc_server_shutdown_and_notify(s->server, s->cq, &s->shutdown_tag);
+  int64_t deadline = hub_now_us() + grace_ms * 1000;
+  if (!wait_until(s, shutdown_seen, deadline)) {
+    hub_logf(HUB_LOG_WARN, "grace period over; cancelling the remaining calls");
+    grpc_server_cancel_all_calls(s->server);
+    wait_until(s, shutdown_seen, INT64_MAX);
+  }
+  wait_until(s, streams_gone, hub_now_us() + 5000000);
+  grpc_completion_queue_shutdown(s->cq);
+  for (int i = 0; i < s->n_threads; i++) pthread_join(s->threads[i], NULL);
+  s->n_threads = 0;
+}
+
+void hub_server_free(hub_server *s) {
+  if (!s) return;
+  grpc_server_destroy(s->server);
+  grpc_completion_queue_destroy(s->cq);
+  free(s->threads);
+  free(s->regs);
+  free(s->services);
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->cv);
+  free(s);
+  grpc_shutdown();
+}
