@@ -127,6 +127,14 @@ void hub_client_stream_cancel(hub_client_stream *s) { grpc_call_cancel(s->call, 
 
 hub_status hub_client_stream_finish(hub_client_stream *s) {
   hub_status st = hub_status_new(s->arena, HUB_INTERNAL, "cannot receive the status");
+  if (!s->got_headers && s->opts && s->opts->headers_out) { /* the caller wants headers it never read */
+    grpc_op op;
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_RECV_INITIAL_METADATA;
+    op.data.recv_initial_metadata.recv_initial_metadata = &s->hdrs;
+    s->got_headers = true;
+    batch(s, &op, 1);
+  }
   if (s->status_started) {
     grpc_completion_queue_pluck(s->cq, &s->status_tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
     st = hub_client_status(s->arena, s->code, s->details, &s->trailers);

@@ -74,6 +74,7 @@ static bool request_id_ok(const char *id) {
 
 void hub_call_prepare(hub_call *c) {
   c->start_us = hub_now_us();
+  hub_call_peer(c); /* the core forgets the peer once the call ends; the log line needs it */
   const char *rid = hub_call_metadata(c, "x-request-id");
   c->request_id = rid && request_id_ok(rid) ? rid : make_request_id(c->arena);
   md_add(c, &c->headers, "x-request-id", c->request_id, strlen(c->request_id));

@@ -22,16 +22,23 @@ static gpr_timespec until_us(int64_t mono_us) {
 /* Runs one batch on the call's pluck queue and waits for it (or the deadline). */
 static hub_status run_batch(hub_call *c, grpc_op *ops, size_t n) {
   int tag;
+  /* The core may notice the deadline before we do: a failed batch past it is a deadline. */
+  bool expired = c->deadline_us != INT64_MAX && hub_now_us() >= c->deadline_us;
   if (grpc_call_start_batch(c->call, ops, n, &tag, NULL) != GRPC_CALL_OK)
     return hub_status_new(NULL, HUB_INTERNAL, "cannot start a batch");
   for (;;) {
     grpc_event ev = grpc_completion_queue_pluck(c->pluck_cq, &tag, until_us(c->deadline_us), NULL);
-    if (ev.type == GRPC_OP_COMPLETE)
-      return ev.success ? HUB_STATUS_OK : hub_status_new(NULL, HUB_CANCELLED, "the call was cancelled");
+    if (ev.type == GRPC_OP_COMPLETE) {
+      if (ev.success) return HUB_STATUS_OK;
+      expired = expired || (c->deadline_us != INT64_MAX && hub_now_us() >= c->deadline_us);
+      if (expired) return hub_status_new(NULL, HUB_DEADLINE_EXCEEDED, "deadline exceeded");
+      return hub_status_new(NULL, HUB_CANCELLED, "the call was cancelled");
+    }
     if (ev.type == GRPC_QUEUE_TIMEOUT) {
       /* Past the deadline the core cancels the call, which completes the batch soon. */
       grpc_call_cancel_with_status(c->call, GRPC_STATUS_DEADLINE_EXCEEDED, "Deadline Exceeded", NULL);
       c->deadline_us = INT64_MAX;
+      expired = true;
       continue;
     }
     return hub_status_new(NULL, HUB_INTERNAL, "completion queue shut down");

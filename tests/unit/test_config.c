@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -80,12 +81,33 @@ static void test_help_lists_every_variable(void **state) {
   assert_non_null(strstr(buf, "[127.0.0.1:50051]"));
 }
 
+/* docs/configuration.md carries the table hub_config_markdown prints; they must not drift. */
+static void test_docs_match_table(void **state) {
+  (void)state;
+  const char *src = getenv("HUB_SOURCE_DIR");
+  if (!src) fail_msg("HUB_SOURCE_DIR is not set (run through ctest)");
+  char path[1024];
+  snprintf(path, sizeof path, "%s/docs/configuration.md", src);
+  FILE *f = fopen(path, "r");
+  if (!f) fail_msg("cannot open %s", path);
+  static char doc[65536];
+  size_t n = fread(doc, 1, sizeof doc - 1, f);
+  doc[n] = '\0';
+  fclose(f);
+  static char table[16384];
+  FILE *t = fmemopen(table, sizeof table, "w");
+  hub_config_markdown(t);
+  fclose(t);
+  if (!strstr(doc, table)) fail_msg("docs/configuration.md is out of date: regenerate its table with `hubd config-markdown`");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_defaults),
       cmocka_unit_test(test_overrides),
       cmocka_unit_test(test_refusals),
       cmocka_unit_test(test_help_lists_every_variable),
+      cmocka_unit_test(test_docs_match_table),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
