@@ -16,10 +16,7 @@ typedef struct async_call {
   void *tag;
   grpc_call *call;
   hub_arena *arena;
-  grpc_metadata_array hdrs, trailers;
-  grpc_byte_buffer *out;
-  grpc_status_code code;
-  grpc_slice details;
+  hub_unary_recv r;
 } async_call;
 
 hub_async_queue *hub_async_queue_new(void) {
@@ -46,9 +43,6 @@ bool hub_async_unary_start(hub_async_queue *q, hub_channel *ch, const hub_method
   if (!c) return false;
   c->tag = tag;
   c->arena = hub_arena_new(1024);
-  grpc_metadata_array_init(&c->hdrs);
-  grpc_metadata_array_init(&c->trailers);
-  c->details = grpc_empty_slice();
   c->call = hub_client_create_call(ch, q->cq, m, o);
   size_t n_md;
   grpc_metadata *md = hub_client_metadata(c->arena, o, &n_md);
@@ -56,24 +50,11 @@ bool hub_async_unary_start(hub_async_queue *q, hub_channel *ch, const hub_method
   grpc_byte_buffer *req = grpc_raw_byte_buffer_create(&s, 1);
   grpc_slice_unref(s);
   grpc_op ops[6];
-  memset(ops, 0, sizeof ops);
-  ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-  ops[0].data.send_initial_metadata.metadata = md;
-  ops[0].data.send_initial_metadata.count = n_md;
-  ops[1].op = GRPC_OP_SEND_MESSAGE;
-  ops[1].data.send_message.send_message = req;
-  ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-  ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-  ops[3].data.recv_initial_metadata.recv_initial_metadata = &c->hdrs;
-  ops[4].op = GRPC_OP_RECV_MESSAGE;
-  ops[4].data.recv_message.recv_message = &c->out;
-  ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-  ops[5].data.recv_status_on_client.status = &c->code;
-  ops[5].data.recv_status_on_client.status_details = &c->details;
-  ops[5].data.recv_status_on_client.trailing_metadata = &c->trailers;
+  hub_unary_ops(ops, md, n_md, req, &c->r);
   grpc_call_error err = grpc_call_start_batch(c->call, ops, 6, c, NULL);
   grpc_byte_buffer_destroy(req);
   if (err != GRPC_CALL_OK) {
+    hub_unary_recv_destroy(&c->r);
     grpc_call_unref(c->call);
     hub_arena_free(c->arena);
     free(c);
@@ -88,12 +69,9 @@ bool hub_async_next(hub_async_queue *q, int64_t timeout_ms, void **tag, hub_code
   if (ev.type != GRPC_OP_COMPLETE) return false;
   async_call *c = ev.tag;
   *tag = c->tag;
-  *code = (hub_code)c->code;
-  *response_len = c->out ? grpc_byte_buffer_length(c->out) : 0;
-  if (c->out) grpc_byte_buffer_destroy(c->out);
-  grpc_slice_unref(c->details);
-  grpc_metadata_array_destroy(&c->hdrs);
-  grpc_metadata_array_destroy(&c->trailers);
+  *code = (hub_code)c->r.code;
+  *response_len = c->r.response ? grpc_byte_buffer_length(c->r.response) : 0;
+  hub_unary_recv_destroy(&c->r);
   grpc_call_unref(c->call);
   hub_arena_free(c->arena);
   free(c);

@@ -7,25 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hub/fs.h"
 #include "hub/status_details.h"
 #include "internal.h"
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static void do_init(void) { grpc_init(); }
 void hub_client_init(void) { pthread_once(&init_once, do_init); }
-
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-  if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) buf[n] = '\0';
-  else free(buf), buf = NULL;
-  fclose(f);
-  return buf;
-}
 
 hub_channel *hub_channel_new(const char *target, const hub_channel_options *opts) {
   hub_client_init();
@@ -54,7 +42,7 @@ hub_channel *hub_channel_new(const char *target, const hub_channel_options *opts
   grpc_channel_args ca = {n, args};
   grpc_channel_credentials *creds;
   if (c->opts.tls) {
-    char *roots = c->opts.ca_file ? slurp(c->opts.ca_file) : NULL;
+    char *roots = c->opts.ca_file ? hub_read_file(c->opts.ca_file, NULL) : NULL;
     if (c->opts.ca_file && !roots) {
       free(c);
       return NULL;
@@ -145,4 +133,35 @@ void hub_client_copy_md(hub_arena *a, const grpc_metadata_array *md, hub_metadat
     (*out)[i].value = hub_arena_strndup(a, (const char *)GRPC_SLICE_START_PTR(m->value), GRPC_SLICE_LENGTH(m->value));
     (*out)[i].len = GRPC_SLICE_LENGTH(m->value);
   }
+}
+
+void hub_unary_ops(grpc_op ops[6], const grpc_metadata *md, size_t n_md, grpc_byte_buffer *request,
+                   hub_unary_recv *r) {
+  grpc_metadata_array_init(&r->headers);
+  grpc_metadata_array_init(&r->trailers);
+  r->response = NULL;
+  r->code = GRPC_STATUS_UNKNOWN;
+  r->details = grpc_empty_slice();
+  memset(ops, 0, 6 * sizeof *ops);
+  ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+  ops[0].data.send_initial_metadata.metadata = (grpc_metadata *)md;
+  ops[0].data.send_initial_metadata.count = n_md;
+  ops[1].op = GRPC_OP_SEND_MESSAGE;
+  ops[1].data.send_message.send_message = request;
+  ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+  ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+  ops[3].data.recv_initial_metadata.recv_initial_metadata = &r->headers;
+  ops[4].op = GRPC_OP_RECV_MESSAGE;
+  ops[4].data.recv_message.recv_message = &r->response;
+  ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+  ops[5].data.recv_status_on_client.status = &r->code;
+  ops[5].data.recv_status_on_client.status_details = &r->details;
+  ops[5].data.recv_status_on_client.trailing_metadata = &r->trailers;
+}
+
+void hub_unary_recv_destroy(hub_unary_recv *r) {
+  if (r->response) grpc_byte_buffer_destroy(r->response);
+  grpc_slice_unref(r->details);
+  grpc_metadata_array_destroy(&r->headers);
+  grpc_metadata_array_destroy(&r->trailers);
 }

@@ -25,4 +25,18 @@ hub_status hub_client_status(hub_arena *arena, grpc_status_code code, grpc_slice
 /* Copies received metadata into the arena for the caller, if asked. */
 void hub_client_copy_md(hub_arena *arena, const grpc_metadata_array *md, hub_metadata **out, size_t *n);
 
+/* What a unary call receives; filled by the batch hub_unary_ops builds. */
+typedef struct hub_unary_recv {
+  grpc_metadata_array headers, trailers;
+  grpc_byte_buffer *response;
+  grpc_status_code code;
+  grpc_slice details;
+} hub_unary_recv;
+
+/* The one batch of a unary call: send metadata, message and close; receive headers,
+ * message and status. Initialises *r; release it with hub_unary_recv_destroy. */
+void hub_unary_ops(grpc_op ops[6], const grpc_metadata *md, size_t n_md, grpc_byte_buffer *request,
+                   hub_unary_recv *r);
+void hub_unary_recv_destroy(hub_unary_recv *r);
+
 #endif

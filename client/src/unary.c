@@ -14,47 +14,25 @@ static hub_status attempt(hub_channel *ch, const hub_method_def *m, const hub_ca
   grpc_call *call = hub_client_create_call(ch, cq, m, o);
   size_t n_md;
   grpc_metadata *md = hub_client_metadata(a, o, &n_md);
-  grpc_metadata_array hdrs, trailers;
-  grpc_metadata_array_init(&hdrs);
-  grpc_metadata_array_init(&trailers);
-  grpc_byte_buffer *out = NULL;
-  grpc_status_code code = GRPC_STATUS_UNKNOWN;
-  grpc_slice details = grpc_empty_slice();
+  hub_unary_recv r;
   grpc_op ops[6];
-  memset(ops, 0, sizeof ops);
-  ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-  ops[0].data.send_initial_metadata.metadata = md;
-  ops[0].data.send_initial_metadata.count = n_md;
-  ops[1].op = GRPC_OP_SEND_MESSAGE;
-  ops[1].data.send_message.send_message = req;
-  ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-  ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-  ops[3].data.recv_initial_metadata.recv_initial_metadata = &hdrs;
-  ops[4].op = GRPC_OP_RECV_MESSAGE;
-  ops[4].data.recv_message.recv_message = &out;
-  ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-  ops[5].data.recv_status_on_client.status = &code;
-  ops[5].data.recv_status_on_client.status_details = &details;
-  ops[5].data.recv_status_on_client.trailing_metadata = &trailers;
+  hub_unary_ops(ops, md, n_md, req, &r);
   hub_status st;
   if (grpc_call_start_batch(call, ops, 6, &ops, NULL) != GRPC_CALL_OK) {
     st = hub_status_new(a, HUB_INTERNAL, "cannot start the call");
   } else {
     grpc_completion_queue_pluck(cq, &ops, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-    st = hub_client_status(a, code, details, &trailers);
+    st = hub_client_status(a, r.code, r.details, &r.trailers);
     if (hub_ok(st)) {
-      *resp = out ? hub_codec_decode(a, out, m->output) : NULL;
+      *resp = r.response ? hub_codec_decode(a, r.response, m->output) : NULL;
       if (!*resp) st = hub_status_new(a, HUB_INTERNAL, "response: not a valid %s message", m->output->name);
     }
     if (o) {
-      hub_client_copy_md(a, &hdrs, o->headers_out, o->n_headers_out);
-      hub_client_copy_md(a, &trailers, o->trailers_out, o->n_trailers_out);
+      hub_client_copy_md(a, &r.headers, o->headers_out, o->n_headers_out);
+      hub_client_copy_md(a, &r.trailers, o->trailers_out, o->n_trailers_out);
     }
   }
-  if (out) grpc_byte_buffer_destroy(out);
-  grpc_slice_unref(details);
-  grpc_metadata_array_destroy(&hdrs);
-  grpc_metadata_array_destroy(&trailers);
+  hub_unary_recv_destroy(&r);
   grpc_call_unref(call);
   grpc_completion_queue_shutdown(cq);
   while (grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type != GRPC_QUEUE_SHUTDOWN) {

@@ -97,7 +97,7 @@ void hub_fill_status_op(hub_call *c, grpc_op *op);
 /* server.c: posts a new request for a registered method (or for unknown ones). */
 void hub_request_call(hub_server *srv, const registered *reg);
 
-/* stream.c: runs a streaming call on its own thread. Returns false if it could not start. */
-bool hub_stream_spawn(hub_call *c);
+/* stream.c: runs a streaming call on its own thread (or refuses it when none can be had). */
+void hub_stream_spawn(hub_call *c);
 
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hub/fs.h"
 #include "hub/log.h"
 #include "codec.h"
 #include "internal.h"
@@ -65,26 +66,9 @@ static void add_int_arg(hub_server *s, const char *key, int64_t v) {
   a->value.integer = v > INT32_MAX ? INT32_MAX : (int)v;
 }
 
-static char *read_file(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-  if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-    buf[n] = '\0';
-  } else {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  return buf;
-}
-
 static grpc_server_credentials *make_creds(const hub_server_options *o) {
   if (!o->tls_cert_file || !*o->tls_cert_file) return grpc_insecure_server_credentials_create();
-  char *cert = read_file(o->tls_cert_file), *key = read_file(o->tls_key_file);
+  char *cert = hub_read_file(o->tls_cert_file, NULL), *key = hub_read_file(o->tls_key_file, NULL);
   if (!cert || !key) {
     hub_logf(HUB_LOG_ERROR, "cannot read TLS certificate or key (%s, %s)", o->tls_cert_file, o->tls_key_file);
     free(cert);
@@ -256,9 +240,8 @@ static void handle_new_call(hub_call *c, bool ok) {
     finish_unary(c, NULL);
   } else if (c->reg->def->streaming == HUB_UNARY) {
     run_unary(c);
-  } else if (!hub_stream_spawn(c)) {
-    hub_call_log(c);
-    hub_call_free(c);
+  } else {
+    hub_stream_spawn(c);
   }
 }
 

@@ -136,6 +136,18 @@ static void finish_stream(hub_call *c, ProtobufCMessage *response) {
   poll_closed(c, gpr_inf_future(GPR_CLOCK_MONOTONIC));
 }
 
+/* Frees a streaming call and then its pluck queue (the call must go first). */
+static void free_stream_call(hub_call *c) {
+  grpc_completion_queue *cq = c->pluck_cq;
+  grpc_call_unref(c->call);
+  c->call = NULL;
+  hub_call_free(c);
+  grpc_completion_queue_shutdown(cq);
+  while (grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL).type != GRPC_QUEUE_SHUTDOWN) {
+  }
+  grpc_completion_queue_destroy(cq);
+}
+
 static void *stream_main(void *arg) {
   hub_call *c = arg;
   hub_server *s = c->srv;
@@ -168,14 +180,7 @@ static void *stream_main(void *arg) {
   finish_stream(c, resp);
   hub_call_log(c);
   hub_arena_free(st.msg_arena);
-  grpc_completion_queue *cq = c->pluck_cq;
-  grpc_call_unref(c->call);
-  c->call = NULL;
-  hub_call_free(c);
-  grpc_completion_queue_shutdown(cq);
-  while (grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL).type != GRPC_QUEUE_SHUTDOWN) {
-  }
-  grpc_completion_queue_destroy(cq);
+  free_stream_call(c);
   hub_worker_ctx_release(s);
   pthread_mutex_lock(&s->mu);
   atomic_fetch_sub(&s->streaming, 1);
@@ -184,26 +189,24 @@ static void *stream_main(void *arg) {
   return NULL;
 }
 
-bool hub_stream_spawn(hub_call *c) {
+/* Answers a streaming call that will not run with c->status, then frees it. */
+static void refuse_stream(hub_call *c) {
+  c->deadline_us = INT64_MAX;
+  grpc_op ops[2];
+  size_t n = add_headers_op(c, &ops[0]);
+  hub_fill_status_op(c, &ops[n++]);
+  run_batch(c, ops, n);
+  hub_call_log(c);
+  free_stream_call(c);
+}
+
+void hub_stream_spawn(hub_call *c) {
   hub_server *s = c->srv;
   if (atomic_fetch_add(&s->streaming, 1) >= s->opts.max_streaming_calls) {
     atomic_fetch_sub(&s->streaming, 1);
     c->status = hub_status_new(NULL, HUB_RESOURCE_EXHAUSTED, "too many streaming calls in flight; retry later");
-    c->deadline_us = INT64_MAX;
-    grpc_op ops[2];
-    size_t n = add_headers_op(c, &ops[0]);
-    hub_fill_status_op(c, &ops[n++]);
-    run_batch(c, ops, n);
-    grpc_call_cancel(c->call, NULL);
-    grpc_completion_queue *cq = c->pluck_cq;
-    grpc_call_unref(c->call);
-    c->call = NULL;
-    hub_call_free(c);
-    grpc_completion_queue_shutdown(cq);
-    while (grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL).type != GRPC_QUEUE_SHUTDOWN) {
-    }
-    grpc_completion_queue_destroy(cq);
-    return true;
+    refuse_stream(c);
+    return;
   }
   pthread_attr_t attr;
   pthread_attr_init(&attr);
@@ -214,9 +217,7 @@ bool hub_stream_spawn(hub_call *c) {
   pthread_attr_destroy(&attr);
   if (rc != 0) {
     atomic_fetch_sub(&s->streaming, 1);
-    hub_logf(HUB_LOG_ERROR, "cannot start a stream thread");
-    grpc_call_cancel_with_status(c->call, GRPC_STATUS_RESOURCE_EXHAUSTED, "cannot start the call", NULL);
-    return false;
+    c->status = hub_status_new(NULL, HUB_RESOURCE_EXHAUSTED, "cannot start a thread for the call; retry later");
+    refuse_stream(c);
   }
-  return true;
 }
