@@ -88,6 +88,14 @@ void hub_call_prepare(hub_call *c) {
   }
 }
 
+void hub_pluck_queue_destroy(grpc_completion_queue *cq) {
+  if (!cq) return;
+  grpc_completion_queue_shutdown(cq);
+  while (grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL).type != GRPC_QUEUE_SHUTDOWN) {
+  }
+  grpc_completion_queue_destroy(cq);
+}
+
 hub_arena *hub_call_arena(hub_call *c) { return c->arena; }
 const hub_method_def *hub_call_method(hub_call *c) { return c->reg ? c->reg->def : NULL; }
 const char *hub_call_request_id(hub_call *c) { return c->request_id; }

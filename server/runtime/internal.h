@@ -85,6 +85,8 @@ void hub_worker_ctx_release(hub_server *srv); /* frees this thread's context */
 /* call.c */
 hub_call *hub_call_new(hub_server *srv, const registered *reg);
 void hub_call_free(hub_call *c);
+/* Shuts a pluck queue down, drains and destroys it (the core requires all three). */
+void hub_pluck_queue_destroy(grpc_completion_queue *cq);
 void hub_call_prepare(hub_call *c); /* request id, deadline, start time */
 void md_add(hub_call *c, md_list *l, const char *key, const char *value, size_t len);
 void hub_call_log(hub_call *c);

@@ -168,7 +168,7 @@ void hub_request_call(hub_server *s, const registered *reg) {
   }
   if (err != GRPC_CALL_OK) {
     hub_logf(HUB_LOG_ERROR, "request_call failed: %d", (int)err);
-    if (c->pluck_cq) grpc_completion_queue_destroy(c->pluck_cq);
+    hub_pluck_queue_destroy(c->pluck_cq);
     hub_call_free(c);
   }
 }
@@ -225,10 +225,10 @@ static void run_unary(hub_call *c) {
 
 static void handle_new_call(hub_call *c, bool ok) {
   hub_server *s = c->srv;
+  grpc_completion_queue *c_cq = c->pluck_cq;
   if (!ok) { /* the server is shutting down: this request will never match */
-    if (c->pluck_cq) grpc_completion_queue_destroy(c->pluck_cq);
-    c->pluck_cq = NULL;
-    hub_call_free(c);
+    hub_call_free(c); /* no call was made: nothing is bound to the queue */
+    hub_pluck_queue_destroy(c_cq);
     return;
   }
   hub_request_call(s, c->reg); /* keep a request outstanding for this method */

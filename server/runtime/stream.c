@@ -142,10 +142,7 @@ static void free_stream_call(hub_call *c) {
   grpc_call_unref(c->call);
   c->call = NULL;
   hub_call_free(c);
-  grpc_completion_queue_shutdown(cq);
-  while (grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL).type != GRPC_QUEUE_SHUTDOWN) {
-  }
-  grpc_completion_queue_destroy(cq);
+  hub_pluck_queue_destroy(cq);
 }
 
 static void *stream_main(void *arg) {
