@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # Runs every interop case of hub-interop-client against a fresh hub-interop-server, then
 # stops the server with SIGTERM and requires a clean exit from both.
-# usage: run_interop.sh SERVER_BIN CLIENT_BIN [--test_case NAME]
+# With --tls both sides speak TLS, with a self-signed certificate made here for localhost.
+# usage: run_interop.sh SERVER_BIN CLIENT_BIN [--tls] [--test_case NAME]
 set -euo pipefail
 
 server_bin=${1:?usage: run_interop.sh SERVER_BIN CLIENT_BIN [--test_case NAME]}
 client_bin=${2:?usage: run_interop.sh SERVER_BIN CLIENT_BIN [--test_case NAME]}
 shift 2
 test_case=all
-if [[ ${1:-} == --test_case ]]; then test_case=${2:?--test_case needs a value}; fi
+tls=0
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --tls) tls=1; shift ;;
+    --test_case) test_case=${2:?--test_case needs a value}; shift 2 ;;
+    *) echo "interop: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
 
 work=$(mktemp -d)
 server_pid=
@@ -18,8 +26,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
+server_tls=() client_tls=()
+if [[ $tls == 1 ]]; then
+  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+  server_tls=(--use_tls=true --tls_cert_file "$work/cert.pem" --tls_key_file "$work/key.pem")
+  client_tls=(--use_tls=true --ca_file "$work/cert.pem" --server_host_override localhost)
+fi
+
 mkfifo "$work/out"
-"$server_bin" --port 0 >"$work/out" 2>"$work/server.log" &
+"$server_bin" --port 0 "${server_tls[@]}" >"$work/out" 2>"$work/server.log" &
 server_pid=$!
 exec 3<"$work/out"
 
@@ -36,7 +53,7 @@ if [[ -z $port ]]; then
 fi
 
 client_rc=0
-"$client_bin" --server_host 127.0.0.1 --server_port "$port" --test_case "$test_case" || client_rc=$?
+"$client_bin" --server_host 127.0.0.1 --server_port "$port" --test_case "$test_case" "${client_tls[@]}" || client_rc=$?
 
 kill -TERM "$server_pid"
 server_rc=0
