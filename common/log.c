@@ -27,33 +27,41 @@ bool hub_log_parse_level(const char *text, hub_log_level *out) {
   return false;
 }
 
+static bool needs_escape(unsigned char ch) { return ch < 0x20 || ch == '"' || ch == '\\'; }
+
 bool hub_json_escape(char *buf, size_t cap, size_t *len, const char *s) {
   size_t n = *len;
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
+    /* Copy the run of characters that need no escaping in one go (the common case). */
+    const unsigned char *run = p;
+    while (*p && !needs_escape(*p)) p++;
+    size_t k = (size_t)(p - run);
+    if (n + k >= cap) {
+      *len = n;
+      return false;
+    }
+    memcpy(buf + n, run, k);
+    n += k;
+    if (!*p) break;
     char tmp[8];
-    const char *out = tmp;
-    size_t olen;
+    size_t olen = 2;
+    tmp[0] = '\\';
     switch (*p) {
-      case '"': out = "\\\""; olen = 2; break;
-      case '\\': out = "\\\\"; olen = 2; break;
-      case '\n': out = "\\n"; olen = 2; break;
-      case '\r': out = "\\r"; olen = 2; break;
-      case '\t': out = "\\t"; olen = 2; break;
-      default:
-        if (*p < 0x20) {
-          snprintf(tmp, sizeof tmp, "\\u%04x", *p);
-          olen = 6;
-        } else {
-          tmp[0] = (char)*p;
-          olen = 1;
-        }
+      case '"': tmp[1] = '"'; break;
+      case '\\': tmp[1] = '\\'; break;
+      case '\n': tmp[1] = 'n'; break;
+      case '\r': tmp[1] = 'r'; break;
+      case '\t': tmp[1] = 't'; break;
+      default: olen = (size_t)snprintf(tmp, sizeof tmp, "\\u%04x", *p);
     }
     if (n + olen >= cap) {
       *len = n;
       return false;
     }
-    memcpy(buf + n, out, olen);
+    memcpy(buf + n, tmp, olen);
     n += olen;
+    p++;
   }
   *len = n;
   return true;
@@ -75,18 +83,40 @@ static void quoted(hub_log_line *l, const char *s) {
   raw(l, "\"");
 }
 
+/* Writes the decimal digits of v (v >= 0) ending at `end`; returns the first digit. */
+static char *digits(char *end, uint64_t v, int min_width) {
+  char *p = end;
+  do {
+    *--p = (char)('0' + v % 10);
+    v /= 10;
+  } while (v || end - p < min_width);
+  return p;
+}
+
 void hub_log_begin(hub_log_line *l, hub_log_level level, const char *msg) {
+  /* The date part changes once a second: format it then, per thread, not per line. */
+  static __thread time_t cached_sec = -1;
+  static __thread char cached[64];
   l->len = 0;
   l->truncated = false;
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  char t[160];
-  snprintf(t, sizeof t, "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ\",\"level\":\"%s\",\"msg\":",
-           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-           ts.tv_nsec / 1000, level_names[level]);
-  raw(l, t);
+  if (ts.tv_sec != cached_sec) {
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    cached_sec = ts.tv_sec;
+  }
+  char micros[8];
+  char *m = digits(micros + 6, (uint64_t)(ts.tv_nsec / 1000), 6);
+  micros[6] = '\0';
+  raw(l, "{\"time\":\"");
+  raw(l, cached);
+  raw(l, m);
+  raw(l, "Z\",\"level\":\"");
+  raw(l, level_names[level]);
+  raw(l, "\",\"msg\":");
   quoted(l, msg);
 }
 
@@ -108,8 +138,11 @@ void hub_log_str(hub_log_line *l, const char *key, const char *value) {
 }
 
 void hub_log_int(hub_log_line *l, const char *key, int64_t value) {
-  char num[32];
-  snprintf(num, sizeof num, "%" PRId64, value);
+  char buf[24];
+  buf[23] = '\0';
+  uint64_t mag = value < 0 ? 0 - (uint64_t)value : (uint64_t)value;
+  char *num = digits(buf + 23, mag, 1);
+  if (value < 0) *--num = '-';
   if (!field_fits(l, key)) return;
   raw(l, ",");
   quoted(l, key);
