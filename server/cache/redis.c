@@ -1,0 +1,159 @@
+/* Redis connection with timeouts and reconnect (see redis.h). hiredis 0.14 (Debian 12):
+ * redisConnectWithTimeout + redisSetTimeout. */
+#include "redis.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hub/log.h"
+
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS 5000
+
+struct hub_redis {
+  char host[256];
+  int port;
+  int db;
+  char *password; /* never logged */
+  int64_t timeout_ms;
+  redisContext *ctx;
+  int64_t next_attempt_us;
+  int64_t backoff_ms;
+};
+
+static int64_t now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* redis://[:password@]host:port[/db] */
+static bool parse_url(hub_redis *r, const char *url) {
+  if (strncmp(url, "redis://", 8) != 0) return false;
+  const char *p = url + 8;
+  const char *at = strrchr(p, '@');
+  if (at) {
+    const char *colon = memchr(p, ':', (size_t)(at - p));
+    const char *pw = colon ? colon + 1 : p;
+    r->password = strndup(pw, (size_t)(at - pw));
+    p = at + 1;
+  }
+  const char *slash = strchr(p, '/');
+  size_t hostport = slash ? (size_t)(slash - p) : strlen(p);
+  const char *colon = memchr(p, ':', hostport);
+  size_t hostlen = colon ? (size_t)(colon - p) : hostport;
+  if (hostlen == 0 || hostlen >= sizeof r->host) return false;
+  memcpy(r->host, p, hostlen);
+  r->host[hostlen] = '\0';
+  r->port = 6379;
+  if (colon) {
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (end != p + hostport || port <= 0 || port > 65535) return false;
+    r->port = (int)port;
+  }
+  if (slash && slash[1]) {
+    char *end;
+    long db = strtol(slash + 1, &end, 10);
+    if (*end || db < 0 || db > 1000) return false;
+    r->db = (int)db;
+  }
+  return true;
+}
+
+hub_redis *hub_redis_new(const char *url, int64_t timeout_ms) {
+  hub_redis *r = calloc(1, sizeof *r);
+  if (!r) abort();
+  if (!url || !parse_url(r, url)) {
+    free(r->password);
+    free(r);
+    return NULL;
+  }
+  r->timeout_ms = timeout_ms > 0 ? timeout_ms : 1000;
+  return r;
+}
+
+static void drop(hub_redis *r) {
+  if (r->ctx) redisFree(r->ctx);
+  r->ctx = NULL;
+}
+
+void hub_redis_free(hub_redis *r) {
+  if (!r) return;
+  drop(r);
+  free(r->password);
+  free(r);
+}
+
+static struct timeval tv(int64_t ms) { return (struct timeval){(time_t)(ms / 1000), (long)(ms % 1000) * 1000}; }
+
+/* Runs a setup command on a fresh connection; false (connection dropped) on failure. */
+static bool setup_command(hub_redis *r, const char *what, int argc, const char **argv) {
+  redisReply *rep = redisCommandArgv(r->ctx, argc, argv, NULL);
+  bool ok = rep && rep->type != REDIS_REPLY_ERROR;
+  if (!ok) hub_logf(HUB_LOG_WARN, "redis: %s failed at %s:%d", what, r->host, r->port);
+  if (rep) freeReplyObject(rep);
+  return ok;
+}
+
+static bool ensure_connected(hub_redis *r) {
+  if (r->ctx && !r->ctx->err) return true;
+  int64_t now = now_us();
+  if (now < r->next_attempt_us) return false;
+  drop(r);
+  r->ctx = redisConnectWithTimeout(r->host, r->port, tv(r->timeout_ms));
+  bool ok = r->ctx && !r->ctx->err;
+  if (ok) {
+    redisSetTimeout(r->ctx, tv(r->timeout_ms));
+    redisEnableKeepAlive(r->ctx);
+    if (r->password) ok = setup_command(r, "AUTH", 2, (const char *[]){"AUTH", r->password});
+    if (ok && r->db) {
+      char db[16];
+      snprintf(db, sizeof db, "%d", r->db);
+      ok = setup_command(r, "SELECT", 2, (const char *[]){"SELECT", db});
+    }
+  } else {
+    hub_logf(HUB_LOG_WARN, "redis: cannot connect to %s:%d: %s", r->host, r->port,
+             r->ctx ? r->ctx->errstr : "out of memory");
+  }
+  if (ok) {
+    r->backoff_ms = 0;
+    return true;
+  }
+  drop(r);
+  r->backoff_ms = r->backoff_ms ? r->backoff_ms * 2 : BACKOFF_FIRST_MS;
+  if (r->backoff_ms > BACKOFF_MAX_MS) r->backoff_ms = BACKOFF_MAX_MS;
+  r->next_attempt_us = now + r->backoff_ms * 1000;
+  return false;
+}
+
+hub_status hub_redis_command(hub_redis *r, hub_arena *a, int argc, const char **argv, const size_t *argvlen,
+                             redisReply **reply) {
+  if (reply) *reply = NULL;
+  if (!ensure_connected(r)) return hub_status_new(NULL, HUB_UNAVAILABLE, "the cache is unavailable; retry later");
+  redisReply *rep = redisCommandArgv(r->ctx, argc, argv, argvlen);
+  if (!rep) { /* I/O error or timeout: the connection's state is unknown, so drop it */
+    hub_logf(HUB_LOG_WARN, "redis: %s at %s:%d", r->ctx->errstr, r->host, r->port);
+    drop(r);
+    r->next_attempt_us = 0;
+    return hub_status_new(NULL, HUB_UNAVAILABLE, "the cache is unavailable; retry later");
+  }
+  if (rep->type == REDIS_REPLY_ERROR) {
+    hub_status st = hub_status_new(a, HUB_INTERNAL, "cache error: %.*s", (int)rep->len, rep->str);
+    freeReplyObject(rep);
+    return st;
+  }
+  if (reply) *reply = rep;
+  else freeReplyObject(rep);
+  return HUB_STATUS_OK;
+}
+
+bool hub_redis_ping(hub_redis *r) {
+  redisReply *rep;
+  hub_status st = hub_redis_command(r, NULL, 1, (const char *[]){"PING"}, NULL, &rep);
+  bool ok = hub_ok(st) && rep->type == REDIS_REPLY_STATUS;
+  if (rep) freeReplyObject(rep);
+  return ok;
+}
