@@ -171,8 +171,8 @@ static hub_status apply_one(PGconn *c, hub_arena *a, const hub_migration *f) {
 
 hub_status hub_migrate(const char *conninfo, const char *dir, hub_arena *a, int *applied) {
   if (applied) *applied = 0;
-  hub_migration *m;
-  size_t n;
+  hub_migration *m = NULL;
+  size_t n = 0;
   if (dir && *dir) {
     hub_status st = load_dir(dir, a, &m, &n);
     if (!hub_ok(st)) return st;
