@@ -131,6 +131,39 @@ static hub_code call_path(const char *path) {
   return st.code;
 }
 
+/* One JSON line per call with the promised fields, and never the caller's token. */
+static void test_log_line_per_call_without_secrets(void **state) {
+  (void)state;
+  hub_arena *a = hub_arena_new(0);
+  Hub__System__V1__GetInfoRequest req = HUB__SYSTEM__V1__GET_INFO_REQUEST__INIT;
+  Hub__System__V1__GetInfoResponse *resp;
+  hub_call_options o = {.timeout_ms = 5000, .request_id = "log-check-7", .bearer_token = "sekrit-token-0451"};
+  assert_true(hub_ok(hub_system_v1_system_get_info_call(env.ch, &o, a, &req, &resp)));
+  hub_arena_free(a);
+  FILE *f = fopen(hub_proc_log_path(env.hubd), "r");
+  assert_non_null(f);
+  char line[4096];
+  bool found = false;
+  for (int tries = 0; tries < 50 && !found; tries++) {
+    while (fgets(line, sizeof line, f)) {
+      if (strstr(line, "sekrit")) fail_msg("the log carries the bearer token: %s", line);
+      if (strstr(line, "\"request_id\":\"log-check-7\"")) {
+        found = true;
+        assert_non_null(strstr(line, "\"method\":\"/hub.system.v1.System/GetInfo\""));
+        assert_non_null(strstr(line, "\"code\":\"OK\""));
+        assert_non_null(strstr(line, "\"latency_us\":"));
+        assert_non_null(strstr(line, "\"peer\":\"ipv4:127.0.0.1:"));
+        assert_non_null(strstr(line, "\"time\":\""));
+        assert_non_null(strstr(line, "\"tenant\":"));
+      }
+    }
+    if (!found) sleep_ms(20); /* the line is written when the call's final batch completes */
+    clearerr(f);
+  }
+  fclose(f);
+  assert_true(found);
+}
+
 static void test_unknown_method_and_service(void **state) {
   (void)state;
   assert_int_equal(call_path("/hub.system.v1.System/NoSuchMethod"), HUB_UNIMPLEMENTED);
@@ -344,6 +377,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_health_check),
       cmocka_unit_test(test_get_info_and_request_id),
+      cmocka_unit_test(test_log_line_per_call_without_secrets),
       cmocka_unit_test(test_unknown_method_and_service),
       cmocka_unit_test(test_garbage_and_oversized_payloads),
       cmocka_unit_test(test_reflection_v1),
