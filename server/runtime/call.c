@@ -2,7 +2,6 @@
  * metadata, message coding, the status batch and the call's log line. */
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +60,11 @@ static const char *make_request_id(hub_arena *a) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   z ^= z >> 31;
-  return hub_arena_sprintf(a, "%016" PRIx64, z);
+  static const char hex[] = "0123456789abcdef";
+  char *id = hub_arena_alloc(a, 17);
+  for (int i = 15; i >= 0; i--, z >>= 4) id[i] = hex[z & 15];
+  id[16] = '\0';
+  return id;
 }
 
 static bool request_id_ok(const char *id) {
@@ -148,6 +151,7 @@ void md_add(hub_call *c, md_list *l, const char *key, const char *value, size_t 
   }
   grpc_metadata *m = &l->v[l->n++];
   memset(m, 0, sizeof *m);
+  /* Keys are nearly always literals of ours; interned copies would be no cheaper. */
   m->key = grpc_slice_from_copied_string(key);
   m->value = grpc_slice_from_copied_buffer(value, len);
 }
