@@ -11,7 +11,10 @@ struct hub_client_stream {
   grpc_completion_queue *cq;
   grpc_call *call;
   const hub_method_def *m;
-  const hub_call_options *opts;
+  /* Where the caller wants the metadata; copied at start, since the options themselves
+   * need not outlive hub_client_stream_start. */
+  hub_metadata **headers_out, **trailers_out;
+  size_t *n_headers_out, *n_trailers_out;
   hub_arena *arena;
   grpc_metadata_array hdrs, trailers;
   grpc_status_code code;
@@ -45,7 +48,12 @@ hub_status hub_client_stream_start(hub_channel *ch, const hub_method_def *m, con
   s->cq = grpc_completion_queue_create_for_pluck(NULL);
   s->call = hub_client_create_call(ch, s->cq, m, o);
   s->m = m;
-  s->opts = o;
+  if (o) {
+    s->headers_out = o->headers_out;
+    s->n_headers_out = o->n_headers_out;
+    s->trailers_out = o->trailers_out;
+    s->n_trailers_out = o->n_trailers_out;
+  }
   s->arena = a;
   s->details = grpc_empty_slice();
   grpc_metadata_array_init(&s->hdrs);
@@ -127,7 +135,7 @@ void hub_client_stream_cancel(hub_client_stream *s) { grpc_call_cancel(s->call, 
 
 hub_status hub_client_stream_finish(hub_client_stream *s) {
   hub_status st = hub_status_new(s->arena, HUB_INTERNAL, "cannot receive the status");
-  if (!s->got_headers && s->opts && s->opts->headers_out) { /* the caller wants headers it never read */
+  if (!s->got_headers && s->headers_out) { /* the caller wants headers it never read */
     grpc_op op;
     memset(&op, 0, sizeof op);
     op.op = GRPC_OP_RECV_INITIAL_METADATA;
@@ -139,10 +147,8 @@ hub_status hub_client_stream_finish(hub_client_stream *s) {
     grpc_completion_queue_pluck(s->cq, &s->status_tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
     st = hub_client_status(s->arena, s->code, s->details, &s->trailers);
   }
-  if (s->opts) {
-    hub_client_copy_md(s->arena, &s->hdrs, s->opts->headers_out, s->opts->n_headers_out);
-    hub_client_copy_md(s->arena, &s->trailers, s->opts->trailers_out, s->opts->n_trailers_out);
-  }
+  hub_client_copy_md(s->arena, &s->hdrs, s->headers_out, s->n_headers_out);
+  hub_client_copy_md(s->arena, &s->trailers, s->trailers_out, s->n_trailers_out);
   grpc_slice_unref(s->details);
   grpc_metadata_array_destroy(&s->hdrs);
   grpc_metadata_array_destroy(&s->trailers);

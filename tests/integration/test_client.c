@@ -15,8 +15,7 @@
 
 #include "hub/client.h"
 #include "hub/system/v1/system.hub-client.h"
-#include "support/pgtest.h"
-#include "support/procs.h"
+#include "support/stack.h"
 
 static int64_t now_ms(void) {
   struct timespec ts;
@@ -90,17 +89,10 @@ static void *start_later(void *arg) {
 
 static void test_retry_succeeds_when_the_server_comes_up(void **state) {
   (void)state;
-  char *owner = hub_pgtest_create_db("client");
-  char *app = hub_pgtest_url(owner, "hubd");
-  int redis_port = hub_free_port();
-  hub_proc *redis = hub_redis_start(redis_port, NULL);
-  assert_non_null(redis);
-  char db[512], mig[512], rd[128];
-  snprintf(db, sizeof db, "HUB_DATABASE_URL=%s", app);
-  snprintf(mig, sizeof mig, "HUB_MIGRATE_DATABASE_URL=%s", owner);
-  snprintf(rd, sizeof rd, "HUB_REDIS_URL=redis://127.0.0.1:%d/0", redis_port);
-  const char *env[] = {db, mig, rd, "HUB_WORKERS=2", NULL};
-  late_start ls = {.port = hub_free_port(), .env = env};
+  hub_stack stack;
+  assert_true(hub_stack_up(&stack, "client"));
+  stack.env[3] = "HUB_WORKERS=2";
+  late_start ls = {.port = hub_free_port(), .env = stack.env};
   char target[64];
   snprintf(target, sizeof target, "127.0.0.1:%d", ls.port);
   /* Enough retries to outlast the start (~0.3 s + migrations): 100, 200, 400, 800, 1000... */
@@ -114,27 +106,17 @@ static void test_retry_succeeds_when_the_server_comes_up(void **state) {
   assert_int_equal(st.code, HUB_OK);
   hub_channel_free(ch);
   hub_proc_stop(ls.proc, SIGTERM);
-  hub_proc_stop(redis, SIGKILL);
-  hub_pgtest_drop_db(owner);
-  free(owner);
-  free(app);
+  hub_stack_down(&stack);
 }
 
 static void test_deadline_exceeded(void **state) {
   (void)state;
   /* A server that accepts the connection but never answers: a listening socket nobody
    * reads from would do, but a paused hubd is the real thing. */
-  char *owner = hub_pgtest_create_db("deadline");
-  char *app = hub_pgtest_url(owner, "hubd");
-  int redis_port = hub_free_port();
-  hub_proc *redis = hub_redis_start(redis_port, NULL);
-  char db[512], mig[512], rd[128];
-  snprintf(db, sizeof db, "HUB_DATABASE_URL=%s", app);
-  snprintf(mig, sizeof mig, "HUB_MIGRATE_DATABASE_URL=%s", owner);
-  snprintf(rd, sizeof rd, "HUB_REDIS_URL=redis://127.0.0.1:%d/0", redis_port);
-  const char *env[] = {db, mig, rd, NULL};
+  hub_stack stack;
+  assert_true(hub_stack_up(&stack, "deadline"));
   int port;
-  hub_proc *hubd = hub_hubd_start(env, &port);
+  hub_proc *hubd = hub_hubd_start(stack.env, &port);
   assert_non_null(hubd);
   char target[64];
   snprintf(target, sizeof target, "127.0.0.1:%d", port);
@@ -151,10 +133,7 @@ static void test_deadline_exceeded(void **state) {
   assert_int_equal(get_info(ch, &hub_system_v1_system_get_info_method, &o).code, HUB_OK);
   hub_channel_free(ch);
   hub_proc_stop(hubd, SIGTERM);
-  hub_proc_stop(redis, SIGKILL);
-  hub_pgtest_drop_db(owner);
-  free(owner);
-  free(app);
+  hub_stack_down(&stack);
 }
 
 int main(void) {

@@ -19,13 +19,12 @@
 #include "grpc/reflection/v1alpha/reflection.hub-client.h"
 #include "hub/client.h"
 #include "hub/system/v1/system.hub-client.h"
-#include "support/pgtest.h"
-#include "support/procs.h"
+#include "support/stack.h"
 
 static struct {
-  char *db_owner_url, *db_app_url;
-  int redis_port, hubd_port;
-  hub_proc *redis, *hubd;
+  hub_stack stack;
+  int hubd_port;
+  hub_proc *hubd;
   hub_channel *ch;
   char target[64];
 } env;
@@ -37,17 +36,9 @@ static void sleep_ms(int ms) {
 
 static int setup(void **state) {
   (void)state;
-  env.db_owner_url = hub_pgtest_create_db("runtime");
-  env.db_app_url = hub_pgtest_url(env.db_owner_url, "hubd");
-  env.redis_port = hub_free_port();
-  env.redis = hub_redis_start(env.redis_port, NULL);
-  if (!env.redis) return -1;
-  char db[512], mig[512], redis[128];
-  snprintf(db, sizeof db, "HUB_DATABASE_URL=%s", env.db_app_url);
-  snprintf(mig, sizeof mig, "HUB_MIGRATE_DATABASE_URL=%s", env.db_owner_url);
-  snprintf(redis, sizeof redis, "HUB_REDIS_URL=redis://127.0.0.1:%d/0", env.redis_port);
-  const char *kv[] = {db, mig, redis, "HUB_HEALTH_INTERVAL_MS=100", "HUB_SHUTDOWN_GRACE_MS=1500",
-                      "HUB_WORKERS=3", "HUB_REDIS_TIMEOUT_MS=300", NULL};
+  if (!hub_stack_up(&env.stack, "runtime")) return -1;
+  const char *kv[] = {env.stack.env[0], env.stack.env[1], env.stack.env[2], "HUB_HEALTH_INTERVAL_MS=100",
+                      "HUB_SHUTDOWN_GRACE_MS=1500", "HUB_WORKERS=3", "HUB_REDIS_TIMEOUT_MS=300", NULL};
   env.hubd = hub_hubd_start(kv, &env.hubd_port);
   if (!env.hubd) return -1;
   snprintf(env.target, sizeof env.target, "127.0.0.1:%d", env.hubd_port);
@@ -59,10 +50,7 @@ static int teardown(void **state) {
   (void)state;
   hub_channel_free(env.ch);
   if (env.hubd) hub_proc_stop(env.hubd, SIGKILL);
-  if (env.redis) hub_proc_stop(env.redis, SIGKILL);
-  hub_pgtest_drop_db(env.db_owner_url);
-  free(env.db_owner_url);
-  free(env.db_app_url);
+  hub_stack_down(&env.stack);
   return 0;
 }
 
@@ -306,10 +294,9 @@ static Grpc__Health__V1__HealthCheckResponse__ServingStatus wait_health(Grpc__He
   return s;
 }
 
-static void test_health_follows_redis(void **state) {
-  (void)state;
-  hub_arena *a = hub_arena_new(0);
-  Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+/* Opens Health/Watch for the whole server and checks its first answer is SERVING. */
+static hub_client_stream *start_watch(hub_arena *a) {
+  static Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
   req.service = "";
   hub_client_stream *watch;
   hub_call_options o = {.timeout_ms = 30000};
@@ -317,15 +304,23 @@ static void test_health_follows_redis(void **state) {
   ProtobufCMessage *m;
   assert_true(hub_ok(hub_client_stream_recv(watch, &m)));
   assert_int_equal(((Grpc__Health__V1__HealthCheckResponse *)m)->status, SERVING);
+  return watch;
+}
 
-  hub_proc_stop(env.redis, SIGKILL);
-  env.redis = NULL;
+static void test_health_follows_redis(void **state) {
+  (void)state;
+  hub_arena *a = hub_arena_new(0);
+  hub_client_stream *watch = start_watch(a);
+  ProtobufCMessage *m;
+
+  hub_proc_stop(env.stack.redis, SIGKILL);
+  env.stack.redis = NULL;
   assert_int_equal(wait_health(NOT_SERVING, 5000), NOT_SERVING);
   assert_true(hub_ok(hub_client_stream_recv(watch, &m)));
   assert_int_equal(((Grpc__Health__V1__HealthCheckResponse *)m)->status, NOT_SERVING);
 
-  env.redis = hub_redis_start(env.redis_port, NULL);
-  assert_non_null(env.redis);
+  env.stack.redis = hub_redis_start(env.stack.redis_port, NULL);
+  assert_non_null(env.stack.redis);
   assert_int_equal(wait_health(SERVING, 10000), SERVING);
   assert_true(hub_ok(hub_client_stream_recv(watch, &m)));
   assert_int_equal(((Grpc__Health__V1__HealthCheckResponse *)m)->status, SERVING);
@@ -339,14 +334,9 @@ static void test_health_follows_redis(void **state) {
 static void test_sigterm_drains(void **state) {
   (void)state;
   hub_arena *a = hub_arena_new(0);
-  Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
-  req.service = "";
-  hub_client_stream *watch;
-  hub_call_options o = {.timeout_ms = 30000};
-  assert_true(hub_ok(hub_grpc_health_v1_health_watch_start(env.ch, &o, a, &req, &watch)));
+  hub_client_stream *watch = start_watch(a);
   ProtobufCMessage *m;
-  assert_true(hub_ok(hub_client_stream_recv(watch, &m)));
-  assert_int_equal(((Grpc__Health__V1__HealthCheckResponse *)m)->status, SERVING);
+  Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
 
   kill(hub_proc_pid(env.hubd), SIGTERM);
   assert_true(hub_ok(hub_client_stream_recv(watch, &m)));

@@ -60,7 +60,8 @@ hub_status hub_unary_call(hub_channel *ch, const hub_method_def *method, const h
                           hub_arena *arena, const ProtobufCMessage *request, ProtobufCMessage **response);
 
 /* Streaming calls. hub_client_stream_start sends the request for server-streaming methods
- * (pass NULL otherwise). Messages read live in `arena`. recv returns OK with *msg = NULL at
+ * (pass NULL otherwise); `opts` is read during the call only (the metadata outputs it names
+ * are filled by hub_client_stream_finish and must live until then). Messages read live in `arena`. recv returns OK with *msg = NULL at
  * the end of the stream; hub_client_stream_finish then gives the call's final status. */
 typedef struct hub_client_stream hub_client_stream;
 hub_status hub_client_stream_start(hub_channel *ch, const hub_method_def *method,
