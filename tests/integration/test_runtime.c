@@ -38,7 +38,8 @@ static int setup(void **state) {
   (void)state;
   if (!hub_stack_up(&env.stack, "runtime")) return -1;
   const char *kv[] = {env.stack.env[0], env.stack.env[1], env.stack.env[2], "HUB_HEALTH_INTERVAL_MS=100",
-                      "HUB_SHUTDOWN_GRACE_MS=1500", "HUB_WORKERS=3", "HUB_REDIS_TIMEOUT_MS=300", NULL};
+                      "HUB_SHUTDOWN_GRACE_MS=1500", "HUB_WORKERS=3", "HUB_REDIS_TIMEOUT_MS=300",
+                      "HUB_MAX_STREAMING_CALLS=3", NULL};
   env.hubd = hub_hubd_start(kv, &env.hubd_port);
   if (!env.hubd) return -1;
   snprintf(env.target, sizeof env.target, "127.0.0.1:%d", env.hubd_port);
@@ -307,6 +308,46 @@ static hub_client_stream *start_watch(hub_arena *a) {
   return watch;
 }
 
+/* Streams hold a thread each, so their number is capped (HUB_MAX_STREAMING_CALLS=3 here):
+ * the fourth is refused with RESOURCE_EXHAUSTED, and a slot frees when a stream ends. */
+static void test_streaming_cap(void **state) {
+  (void)state;
+  hub_arena *a = hub_arena_new(0);
+  hub_client_stream *open[3];
+  for (int i = 0; i < 3; i++) open[i] = start_watch(a);
+  Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+  hub_client_stream *extra;
+  hub_call_options o = {.timeout_ms = 5000};
+  assert_true(hub_ok(hub_grpc_health_v1_health_watch_start(env.ch, &o, a, &req, &extra)));
+  ProtobufCMessage *m;
+  hub_client_stream_recv(extra, &m);
+  assert_null(m);
+  assert_int_equal(hub_client_stream_finish(extra).code, HUB_RESOURCE_EXHAUSTED);
+  hub_client_stream_cancel(open[0]);
+  hub_client_stream_finish(open[0]);
+  /* The slot is free once the server has finished the cancelled stream. */
+  hub_client_stream *again = NULL;
+  for (int tries = 0; tries < 50 && !again; tries++) {
+    hub_client_stream *s;
+    assert_true(hub_ok(hub_grpc_health_v1_health_watch_start(env.ch, &o, a, &req, &s)));
+    if (hub_ok(hub_client_stream_recv(s, &m)) && m) {
+      again = s;
+    } else {
+      hub_client_stream_finish(s);
+      sleep_ms(20);
+    }
+  }
+  assert_non_null(again);
+  hub_client_stream_cancel(again);
+  hub_client_stream_finish(again);
+  for (int i = 1; i < 3; i++) {
+    hub_client_stream_cancel(open[i]);
+    hub_client_stream_finish(open[i]);
+  }
+  sleep_ms(300); /* let the server retire the cancelled streams before the next test */
+  hub_arena_free(a);
+}
+
 static void test_health_follows_redis(void **state) {
   (void)state;
   hub_arena *a = hub_arena_new(0);
@@ -372,6 +413,7 @@ int main(void) {
       cmocka_unit_test(test_garbage_and_oversized_payloads),
       cmocka_unit_test(test_reflection_v1),
       cmocka_unit_test(test_reflection_v1alpha),
+      cmocka_unit_test(test_streaming_cap),
       cmocka_unit_test(test_health_follows_redis),
       cmocka_unit_test(test_sigterm_drains),
   };
