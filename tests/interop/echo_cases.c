@@ -25,7 +25,7 @@ bool interop_status_code_and_message(interop_ctx *ctx) {
   if (!interop_expect_status(ctx, "UnaryCall", st, HUB_UNKNOWN, status_message)) return false;
 
   hub_client_stream *s = NULL;
-  st = hub_grpc_testing_test_service_full_duplex_call_start(ctx->ch, &o, ctx->arena, &s);
+  hub_status st = hub_grpc_testing_test_service_full_duplex_call_start(ctx->ch, &o, ctx->arena, &s);
   if (!hub_ok(st)) return interop_stream_fail(ctx, s, "FullDuplexCall start: %s", st.message);
   Grpc__Testing__StreamingOutputCallRequest sreq = GRPC__TESTING__STREAMING_OUTPUT_CALL_REQUEST__INIT;
   sreq.response_status = &echo;
@@ -66,20 +66,13 @@ bool interop_custom_metadata(interop_ctx *ctx) {
   o.trailers_out = &trls;
   o.n_trailers_out = &n_trls;
 
-  Grpc__Testing__SimpleRequest req = GRPC__TESTING__SIMPLE_REQUEST__INIT;
-  Grpc__Testing__SimpleResponse *resp = NULL;
-  req.response_type = GRPC__TESTING__PAYLOAD_TYPE__COMPRESSABLE;
-  req.response_size = 314159;
-  req.payload = interop_zero_payload(ctx, 271828);
-  hub_status st = hub_grpc_testing_test_service_unary_call_call(ctx->ch, &o, ctx->arena, &req, &resp);
-  if (!interop_expect_status(ctx, "UnaryCall", st, HUB_OK, NULL)) return false;
-  if (!interop_expect_payload(ctx, "UnaryCall", resp->payload, 314159)) return false;
+  if (!interop_large_unary_with(ctx, &o)) return false;
   if (!expect_echo(ctx, "UnaryCall", hdrs, n_hdrs, trls, n_trls)) return false;
 
   hdrs = trls = NULL;
   n_hdrs = n_trls = 0;
   hub_client_stream *s = NULL;
-  st = hub_grpc_testing_test_service_full_duplex_call_start(ctx->ch, &o, ctx->arena, &s);
+  hub_status st = hub_grpc_testing_test_service_full_duplex_call_start(ctx->ch, &o, ctx->arena, &s);
   if (!hub_ok(st)) return interop_stream_fail(ctx, s, "FullDuplexCall start: %s", st.message);
   Grpc__Testing__StreamingOutputCallRequest sreq = GRPC__TESTING__STREAMING_OUTPUT_CALL_REQUEST__INIT;
   Grpc__Testing__ResponseParameters p = GRPC__TESTING__RESPONSE_PARAMETERS__INIT, *pp = &p;

@@ -47,6 +47,8 @@ const hub_metadata *interop_find_md(const hub_metadata *md, size_t n, const char
 /* unary_cases.c */
 bool interop_empty_unary(interop_ctx *ctx);
 bool interop_large_unary(interop_ctx *ctx);
+/* large_unary with the caller's options (custom_metadata reuses it). */
+bool interop_large_unary_with(interop_ctx *ctx, const hub_call_options *opts);
 bool interop_special_status_message(interop_ctx *ctx);
 bool interop_unimplemented_method(interop_ctx *ctx);
 bool interop_unimplemented_service(interop_ctx *ctx);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flags.h"
 #include "interop_cases.h"
 
 typedef struct interop_case {
@@ -46,24 +47,14 @@ static void usage(void) {
   fprintf(stderr, "\n");
 }
 
-/* Matches "--name=value" or "--name value" (advancing *i), as gRPC's interop binaries do. */
-static const char *flag_value(int argc, char **argv, int *i, const char *name) {
-  size_t n = strlen(name);
-  const char *a = argv[*i];
-  if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, n) != 0) return NULL;
-  if (a[2 + n] == '=') return a + 3 + n;
-  if (a[2 + n] == '\0' && *i + 1 < argc) return argv[++*i];
-  return NULL;
-}
-
 static bool parse_flags(int argc, char **argv, flags *f) {
   for (int i = 1; i < argc; i++) {
     const char *v;
-    if ((v = flag_value(argc, argv, &i, "server_host"))) f->host = v;
-    else if ((v = flag_value(argc, argv, &i, "server_port"))) f->port = v;
-    else if ((v = flag_value(argc, argv, &i, "test_case"))) f->test_case = v;
-    else if ((v = flag_value(argc, argv, &i, "server_host_override"))) f->host_override = v;
-    else if ((v = flag_value(argc, argv, &i, "ca_file"))) f->ca_file = v;
+    if ((v = interop_flag_value(argc, argv, &i, "server_host"))) f->host = v;
+    else if ((v = interop_flag_value(argc, argv, &i, "server_port"))) f->port = v;
+    else if ((v = interop_flag_value(argc, argv, &i, "test_case"))) f->test_case = v;
+    else if ((v = interop_flag_value(argc, argv, &i, "server_host_override"))) f->host_override = v;
+    else if ((v = interop_flag_value(argc, argv, &i, "ca_file"))) f->ca_file = v;
     else if (strcmp(argv[i], "--use_tls") == 0 || strcmp(argv[i], "--use_tls=true") == 0) f->use_tls = true;
     else if (strcmp(argv[i], "--use_tls=false") == 0) f->use_tls = false;
     else {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flags.h"
 #include "grpc/testing/test.hub-server.h"
 #include "hub/log.h"
 #include "runtime/server.h"
@@ -25,40 +26,23 @@ static void usage(void) {
           "  --port 0 (the default) picks a free port; it is printed as {\"port\":N} on stdout.\n");
 }
 
-/* Matches "--name=value" or "--name value" (advancing *i); gRPC's interop binaries accept both. */
-static const char *flag_value(int argc, char **argv, int *i, const char *name) {
-  size_t n = strlen(name);
-  const char *a = argv[*i];
-  if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, n) != 0) return NULL;
-  if (a[2 + n] == '=') return a + 3 + n;
-  if (a[2 + n] == '\0' && *i + 1 < argc) return argv[++*i];
-  return NULL;
-}
-
-static bool parse_bool(const char *v, bool *out) {
-  if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0) *out = true;
-  else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0) *out = false;
-  else return false;
-  return true;
-}
-
 static bool parse_flags(int argc, char **argv, flags *f) {
   for (int i = 1; i < argc; i++) {
     const char *v;
-    if ((v = flag_value(argc, argv, &i, "port"))) {
+    if ((v = interop_flag_value(argc, argv, &i, "port"))) {
       char *end;
       long p = strtol(v, &end, 10);
       if (*end || p < 0 || p > 65535) return false;
       f->port = (int)p;
-    } else if ((v = flag_value(argc, argv, &i, "host"))) {
+    } else if ((v = interop_flag_value(argc, argv, &i, "host"))) {
       f->host = v;
-    } else if ((v = flag_value(argc, argv, &i, "use_tls"))) {
-      if (!parse_bool(v, &f->use_tls)) return false;
+    } else if ((v = interop_flag_value(argc, argv, &i, "use_tls"))) {
+      if (!interop_parse_bool(v, &f->use_tls)) return false;
     } else if (strcmp(argv[i], "--use_tls") == 0) {
       f->use_tls = true;
-    } else if ((v = flag_value(argc, argv, &i, "tls_cert_file"))) {
+    } else if ((v = interop_flag_value(argc, argv, &i, "tls_cert_file"))) {
       f->cert = v;
-    } else if ((v = flag_value(argc, argv, &i, "tls_key_file"))) {
+    } else if ((v = interop_flag_value(argc, argv, &i, "tls_key_file"))) {
       f->key = v;
     } else {
       fprintf(stderr, "hub-interop-server: unknown argument %s\n", argv[i]);

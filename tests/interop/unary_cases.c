@@ -19,12 +19,17 @@ bool interop_empty_unary(interop_ctx *ctx) {
 
 bool interop_large_unary(interop_ctx *ctx) {
   hub_call_options o = interop_options();
+  return interop_large_unary_with(ctx, &o);
+}
+
+bool interop_large_unary_with(interop_ctx *ctx, const hub_call_options *opts) {
+  const hub_call_options *o = opts;
   Grpc__Testing__SimpleRequest req = GRPC__TESTING__SIMPLE_REQUEST__INIT;
   Grpc__Testing__SimpleResponse *resp = NULL;
   req.response_type = GRPC__TESTING__PAYLOAD_TYPE__COMPRESSABLE;
   req.response_size = 314159;
   req.payload = interop_zero_payload(ctx, 271828);
-  hub_status st = hub_grpc_testing_test_service_unary_call_call(ctx->ch, &o, ctx->arena, &req, &resp);
+  hub_status st = hub_grpc_testing_test_service_unary_call_call(ctx->ch, o, ctx->arena, &req, &resp);
   if (!interop_expect_status(ctx, "UnaryCall", st, HUB_OK, NULL)) return false;
   return interop_expect_payload(ctx, "UnaryCall", resp->payload, 314159);
 }
