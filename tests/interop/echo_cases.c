@@ -25,7 +25,7 @@ bool interop_status_code_and_message(interop_ctx *ctx) {
   if (!interop_expect_status(ctx, "UnaryCall", st, HUB_UNKNOWN, status_message)) return false;
 
   hub_client_stream *s = NULL;
-  hub_status st = hub_grpc_testing_test_service_full_duplex_call_start(ctx->ch, &o, ctx->arena, &s);
+  st = hub_grpc_testing_test_service_full_duplex_call_start(ctx->ch, &o, ctx->arena, &s);
   if (!hub_ok(st)) return interop_stream_fail(ctx, s, "FullDuplexCall start: %s", st.message);
   Grpc__Testing__StreamingOutputCallRequest sreq = GRPC__TESTING__STREAMING_OUTPUT_CALL_REQUEST__INIT;
   sreq.response_status = &echo;
