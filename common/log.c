@@ -11,6 +11,22 @@
 #include <unistd.h>
 
 static atomic_int min_level = HUB_LOG_INFO;
+
+/* Per-thread batching (see hub_log_batch): whole lines only, so a flush never splits one. */
+static __thread struct {
+  bool on;
+  size_t len;
+  char buf[16384];
+} tls_batch;
+
+static void write_all(const char *p, size_t len) {
+  size_t off = 0;
+  while (off < len) {
+    ssize_t w = write(STDERR_FILENO, p + off, len - off);
+    if (w <= 0) break;
+    off += (size_t)w;
+  }
+}
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 void hub_log_set_level(hub_log_level min) { atomic_store(&min_level, (int)min); }
@@ -160,12 +176,23 @@ void hub_log_end(hub_log_line *l, hub_log_level level) {
   }
   l->buf[l->len++] = '}';
   l->buf[l->len++] = '\n';
-  ssize_t off = 0;
-  while ((size_t)off < l->len) {
-    ssize_t w = write(STDERR_FILENO, l->buf + off, l->len - (size_t)off);
-    if (w <= 0) break;
-    off += w;
+  if (tls_batch.on) {
+    if (tls_batch.len + l->len > sizeof tls_batch.buf) hub_log_flush();
+    memcpy(tls_batch.buf + tls_batch.len, l->buf, l->len);
+    tls_batch.len += l->len;
+    return;
   }
+  write_all(l->buf, l->len);
+}
+
+void hub_log_batch(bool on) {
+  if (!on) hub_log_flush();
+  tls_batch.on = on;
+}
+
+void hub_log_flush(void) {
+  if (tls_batch.len) write_all(tls_batch.buf, tls_batch.len);
+  tls_batch.len = 0;
 }
 
 void hub_logf(hub_log_level level, const char *fmt, ...) {

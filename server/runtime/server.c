@@ -245,12 +245,26 @@ static void handle_new_call(hub_call *c, bool ok) {
   }
 }
 
+/* How long a worker waits on the queue before flushing its batched log lines. */
+#define LOG_FLUSH_IDLE_MS 20
+
 static void *worker_main(void *arg) {
   hub_server *s = arg;
+  hub_log_batch(true);
+  bool pending = false; /* lines may sit in this thread's batch */
   for (;;) {
-    grpc_event ev = grpc_completion_queue_next(s->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+    gpr_timespec until = pending ? gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                                                gpr_time_from_millis(LOG_FLUSH_IDLE_MS, GPR_TIMESPAN))
+                                 : gpr_inf_future(GPR_CLOCK_MONOTONIC);
+    grpc_event ev = grpc_completion_queue_next(s->cq, until, NULL);
+    if (ev.type == GRPC_QUEUE_TIMEOUT) {
+      hub_log_flush();
+      pending = false;
+      continue;
+    }
     if (ev.type == GRPC_QUEUE_SHUTDOWN) break;
     if (ev.type != GRPC_OP_COMPLETE) continue;
+    pending = true;
     tag_kind kind = *(tag_kind *)ev.tag;
     switch (kind) {
       case TAG_NEW_CALL:
@@ -271,6 +285,7 @@ static void *worker_main(void *arg) {
         break;
     }
   }
+  hub_log_batch(false); /* flushes */
   hub_worker_ctx_release(s);
   return NULL;
 }
