@@ -1,0 +1,285 @@
+/* The PostgreSQL layer as the server uses it: role hubd on a migrated database, through
+ * hub_pg only. Transactions commit and roll back; row-level security isolates tenants
+ * (and a query with no tenant sees nothing); SQLSTATEs map to canonical codes; the
+ * deadline becomes statement_timeout; deadlocks are retried; a killed connection is
+ * re-established with its statements prepared again. */
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "db/migrate.h"
+#include "db/pg.h"
+#include "support/pgtest.h"
+#include "support/procs.h"
+
+#define TENANT_A "00000000-0000-7000-8000-00000000000a"
+#define TENANT_B "00000000-0000-7000-8000-00000000000b"
+
+static char *owner_url, *app_url;
+
+static int setup(void **state) {
+  (void)state;
+  owner_url = hub_pgtest_create_db("db");
+  app_url = hub_pgtest_url(owner_url, "hubd");
+  hub_arena *a = hub_arena_new(0);
+  hub_status st = hub_migrate(owner_url, NULL, a, NULL);
+  hub_arena_free(a);
+  if (!hub_ok(st)) return -1;
+  /* A table for the mapping tests, created by the owner so hub_app's default privileges apply. */
+  PGconn *c = PQconnectdb(owner_url);
+  PGresult *r = PQexec(c, "CREATE TABLE pairs (k text PRIMARY KEY, v int NOT NULL CHECK (v >= 0));"
+                          "INSERT INTO pairs VALUES ('left', 0), ('right', 0);");
+  int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  PQclear(r);
+  PQfinish(c);
+  return ok ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  hub_pgtest_drop_db(owner_url);
+  free(owner_url);
+  free(app_url);
+  return 0;
+}
+
+static const hub_pg_stmt insert_outbox = {"t_insert_outbox", "INSERT INTO outbox (tenant_id, topic) VALUES ($1, $2)", 2};
+static const hub_pg_stmt count_outbox = {"t_count_outbox", "SELECT count(*) FROM outbox WHERE topic = $1", 1};
+static const hub_pg_stmt insert_pair = {"t_insert_pair", "INSERT INTO pairs (k, v) VALUES ($1, $2)", 2};
+static const hub_pg_stmt sleep_stmt = {"t_sleep", "SELECT pg_sleep($1::float8)", 1};
+static const hub_pg_stmt bump = {"t_bump", "UPDATE pairs SET v = v + 1 WHERE k = $1", 1};
+
+typedef struct outbox_job {
+  const char *tenant; /* row's tenant */
+  const char *topic;
+  bool fail_after;    /* return an error after inserting */
+} outbox_job;
+
+static hub_status do_insert(hub_pg *pg, hub_arena *a, void *ud) {
+  outbox_job *j = ud;
+  const char *p[2] = {j->tenant, j->topic};
+  hub_status st = hub_pg_exec(pg, a, &insert_outbox, p, NULL);
+  if (hub_ok(st) && j->fail_after) return hub_status_new(a, HUB_FAILED_PRECONDITION, "changed my mind");
+  return st;
+}
+
+typedef struct counter {
+  const char *topic;
+  long n;
+} counter;
+
+static hub_status do_count(hub_pg *pg, hub_arena *a, void *ud) {
+  counter *c = ud;
+  PGresult *r;
+  const char *p[1] = {c->topic};
+  hub_status st = hub_pg_exec(pg, a, &count_outbox, p, &r);
+  if (hub_ok(st)) c->n = atol(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return st;
+}
+
+static long count_as(hub_pg *pg, const char *tenant, const char *topic) {
+  hub_arena *a = hub_arena_new(0);
+  counter c = {topic, -1};
+  hub_status st = hub_pg_tx(pg, a, tenant, 5000, do_count, &c);
+  if (!hub_ok(st)) fail_msg("count: %s", st.message);
+  hub_arena_free(a);
+  return c.n;
+}
+
+static void test_commit_and_rollback(void **state) {
+  (void)state;
+  hub_pg *pg = hub_pg_new(app_url, 5000);
+  hub_arena *a = hub_arena_new(0);
+  outbox_job keep = {TENANT_A, "kept", false}, drop = {TENANT_A, "dropped", true};
+  assert_true(hub_ok(hub_pg_tx(pg, a, TENANT_A, 5000, do_insert, &keep)));
+  assert_int_equal(hub_pg_tx(pg, a, TENANT_A, 5000, do_insert, &drop).code, HUB_FAILED_PRECONDITION);
+  assert_int_equal(count_as(pg, TENANT_A, "kept"), 1);
+  assert_int_equal(count_as(pg, TENANT_A, "dropped"), 0);
+  hub_arena_free(a);
+  hub_pg_free(pg);
+}
+
+static void test_row_level_security(void **state) {
+  (void)state;
+  hub_pg *pg = hub_pg_new(app_url, 5000);
+  hub_arena *a = hub_arena_new(0);
+  outbox_job mine = {TENANT_A, "rls", false};
+  assert_true(hub_ok(hub_pg_tx(pg, a, TENANT_A, 5000, do_insert, &mine)));
+  assert_int_equal(count_as(pg, TENANT_A, "rls"), 1);
+  assert_int_equal(count_as(pg, TENANT_B, "rls"), 0); /* another tenant sees nothing */
+  assert_int_equal(count_as(pg, NULL, "rls"), 0);     /* no tenant: no rows at all */
+  /* Plain autocommit statements outside hub_pg_tx have no tenant either. */
+  PGresult *r;
+  const char *p[1] = {"rls"};
+  assert_true(hub_ok(hub_pg_exec(pg, a, &count_outbox, p, &r)));
+  assert_string_equal(PQgetvalue(r, 0, 0), "0");
+  PQclear(r);
+  /* Writing a row for B while A is set violates the policy's WITH CHECK. */
+  outbox_job theirs = {TENANT_B, "rls", false};
+  assert_int_equal(hub_pg_tx(pg, a, TENANT_A, 5000, do_insert, &theirs).code, HUB_PERMISSION_DENIED);
+  assert_int_equal(count_as(pg, TENANT_B, "rls"), 0);
+  hub_arena_free(a);
+  hub_pg_free(pg);
+}
+
+typedef struct pair_job {
+  const char *k;
+  const char *v;
+} pair_job;
+
+static hub_status do_pair(hub_pg *pg, hub_arena *a, void *ud) {
+  pair_job *j = ud;
+  const char *p[2] = {j->k, j->v};
+  return hub_pg_exec(pg, a, &insert_pair, p, NULL);
+}
+
+static void test_sqlstate_mapping(void **state) {
+  (void)state;
+  hub_pg *pg = hub_pg_new(app_url, 5000);
+  hub_arena *a = hub_arena_new(0);
+  pair_job dup = {"left", "1"}, neg = {"negative", "-1"}, nan = {"nan", "not a number"};
+  hub_status st = hub_pg_tx(pg, a, NULL, 5000, do_pair, &dup);
+  assert_int_equal(st.code, HUB_ALREADY_EXISTS);
+  assert_null(strstr(st.message, "left")); /* values never reach the caller */
+  assert_int_equal(hub_pg_tx(pg, a, NULL, 5000, do_pair, &neg).code, HUB_FAILED_PRECONDITION);
+  assert_int_equal(hub_pg_tx(pg, a, NULL, 5000, do_pair, &nan).code, HUB_INVALID_ARGUMENT);
+  struct { const char *state; hub_code code; } map[] = {
+      {"23505", HUB_ALREADY_EXISTS}, {"23503", HUB_FAILED_PRECONDITION}, {"22P02", HUB_INVALID_ARGUMENT},
+      {"40001", HUB_ABORTED},        {"40P01", HUB_ABORTED},             {"57014", HUB_DEADLINE_EXCEEDED},
+      {"08006", HUB_UNAVAILABLE},    {"57P01", HUB_UNAVAILABLE},         {"42501", HUB_PERMISSION_DENIED},
+      {"42P01", HUB_INTERNAL},       {NULL, HUB_INTERNAL},               {"bad", HUB_INTERNAL}};
+  for (size_t i = 0; i < sizeof map / sizeof *map; i++) assert_int_equal(hub_pg_code_for_sqlstate(map[i].state), map[i].code);
+  hub_arena_free(a);
+  hub_pg_free(pg);
+}
+
+static hub_status do_sleep(hub_pg *pg, hub_arena *a, void *ud) {
+  const char *p[1] = {ud};
+  return hub_pg_exec(pg, a, &sleep_stmt, p, NULL);
+}
+
+static void test_deadline_becomes_statement_timeout(void **state) {
+  (void)state;
+  hub_pg *pg = hub_pg_new(app_url, 5000);
+  hub_arena *a = hub_arena_new(0);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  assert_int_equal(hub_pg_tx(pg, a, NULL, 200, do_sleep, "3").code, HUB_DEADLINE_EXCEEDED);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+  assert_true(took < 1.5);
+  assert_int_equal(hub_pg_tx(pg, a, NULL, 0, do_sleep, "0").code, HUB_DEADLINE_EXCEEDED);
+  assert_true(hub_ok(hub_pg_tx(pg, a, NULL, 2000, do_sleep, "0.01"))); /* the connection is fine after */
+  hub_arena_free(a);
+  hub_pg_free(pg);
+}
+
+/* Two transactions lock "left" and "right" in opposite orders; PostgreSQL breaks the
+ * deadlock by aborting one (40P01), which hub_pg_tx retries, so both finally commit. */
+typedef struct locker {
+  const char *first, *second;
+  pthread_barrier_t *both_locked;
+  int attempts;
+  hub_status st;
+} locker;
+
+static hub_status do_lock_pair(hub_pg *pg, hub_arena *a, void *ud) {
+  locker *l = ud;
+  l->attempts++;
+  const char *p1[1] = {l->first}, *p2[1] = {l->second};
+  hub_status st = hub_pg_exec(pg, a, &bump, p1, NULL);
+  if (!hub_ok(st)) return st;
+  if (l->attempts == 1) pthread_barrier_wait(l->both_locked); /* make the first attempts collide */
+  return hub_pg_exec(pg, a, &bump, p2, NULL);
+}
+
+static void *run_locker(void *arg) {
+  locker *l = arg;
+  hub_pg *pg = hub_pg_new(app_url, 5000);
+  hub_arena *a = hub_arena_new(0);
+  l->st = hub_pg_tx(pg, a, NULL, 10000, do_lock_pair, l);
+  if (l->st.message) l->st.message = strdup(l->st.message);
+  hub_arena_free(a);
+  hub_pg_free(pg);
+  return NULL;
+}
+
+static void test_deadlock_is_retried(void **state) {
+  (void)state;
+  pthread_barrier_t b;
+  pthread_barrier_init(&b, NULL, 2);
+  locker l1 = {"left", "right", &b, 0, HUB_STATUS_OK}, l2 = {"right", "left", &b, 0, HUB_STATUS_OK};
+  pthread_t t1, t2;
+  pthread_create(&t1, NULL, run_locker, &l1);
+  pthread_create(&t2, NULL, run_locker, &l2);
+  pthread_join(t1, NULL);
+  pthread_join(t2, NULL);
+  if (!hub_ok(l1.st) || !hub_ok(l2.st)) fail_msg("after retries: %s / %s", l1.st.message, l2.st.message);
+  assert_true(l1.attempts + l2.attempts >= 3); /* one of them ran again */
+  PGconn *c = PQconnectdb(owner_url);
+  PGresult *r = PQexec(c, "SELECT sum(v) FROM pairs WHERE k IN ('left', 'right')");
+  assert_string_equal(PQgetvalue(r, 0, 0), "4"); /* both transactions, each exactly once */
+  PQclear(r);
+  PQfinish(c);
+  pthread_barrier_destroy(&b);
+}
+
+static void test_reconnect_after_backend_killed(void **state) {
+  (void)state;
+  hub_pg *pg = hub_pg_new(app_url, 5000);
+  assert_int_equal(count_as(pg, TENANT_A, "kept"), 1); /* connected, count_outbox prepared */
+  assert_int_equal(hub_pgtest_admin_exec(owner_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                                    "WHERE usename = 'hubd' AND application_name = 'hubd' "
+                                                    "AND datname = current_database()"),
+                   0);
+  /* The lost connection is retried once inside hub_pg_tx, so this call already succeeds and
+   * its statements were prepared again on the new connection. */
+  hub_arena *a = hub_arena_new(0);
+  counter c = {"kept", -1};
+  hub_status st = hub_pg_tx(pg, a, TENANT_A, 5000, do_count, &c);
+  if (!hub_ok(st)) { /* at worst one UNAVAILABLE, then recovery */
+    assert_int_equal(st.code, HUB_UNAVAILABLE);
+    st = hub_pg_tx(pg, a, TENANT_A, 5000, do_count, &c);
+  }
+  assert_true(hub_ok(st));
+  assert_int_equal(c.n, 1);
+  hub_arena_free(a);
+  hub_pg_free(pg);
+}
+
+static void test_ping(void **state) {
+  (void)state;
+  char dead[128];
+  snprintf(dead, sizeof dead, "postgresql://hubd@127.0.0.1:%d/postgres", hub_free_port());
+  hub_pg *down = hub_pg_new(dead, 1000);
+  assert_false(hub_pg_ping(down));
+  hub_arena *a = hub_arena_new(0);
+  assert_int_equal(hub_pg_tx(down, a, NULL, 1000, do_count, &(counter){"x", 0}).code, HUB_UNAVAILABLE);
+  hub_arena_free(a);
+  hub_pg_free(down);
+  hub_pg *up = hub_pg_new(app_url, 1000);
+  assert_true(hub_pg_ping(up));
+  hub_pg_free(up);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_commit_and_rollback),
+      cmocka_unit_test(test_row_level_security),
+      cmocka_unit_test(test_sqlstate_mapping),
+      cmocka_unit_test(test_deadline_becomes_statement_timeout),
+      cmocka_unit_test(test_deadlock_is_retried),
+      cmocka_unit_test(test_reconnect_after_backend_killed),
+      cmocka_unit_test(test_ping),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
