@@ -111,6 +111,9 @@ def generate_stubs(out):
            "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin", *PROTOS]
     subprocess.run(cmd, check=True)
     sys.path.insert(0, out)
+    # grpcio owns the top-level "grpc" package; let our generated grpc.health/grpc.reflection
+    # modules live beside it.
+    grpc.__path__.append(os.path.join(out, "grpc"))
 
 
 class EndToEnd(unittest.TestCase):
@@ -215,8 +218,9 @@ class EndToEnd(unittest.TestCase):
         for f in files:  # dependencies come first
             pool.Add(f)
         method = pool.FindServiceByName("hub.system.v1.System").FindMethodByName("GetInfo")
-        req_cls = message_factory.GetMessageClass(method.input_type)
-        resp_cls = message_factory.GetMessageClass(method.output_type)
+        factory = message_factory.MessageFactory(pool)  # protobuf 3.21 (Debian 12)
+        req_cls = factory.GetPrototype(method.input_type)
+        resp_cls = factory.GetPrototype(method.output_type)
         call = self.channel.unary_unary("/hub.system.v1.System/GetInfo",
                                         request_serializer=req_cls.SerializeToString,
                                         response_deserializer=resp_cls.FromString)
