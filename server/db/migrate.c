@@ -34,6 +34,7 @@ static int by_version(const void *a, const void *b) {
 }
 
 hub_status hub_migrations_check(hub_migration *m, size_t n, hub_arena *a) {
+  if (n == 0) return HUB_STATUS_OK; /* (qsort of NULL is undefined even for no elements) */
   qsort(m, n, sizeof *m, by_version);
   for (size_t i = 0; i < n; i++) {
     if (i > 0 && m[i].version == m[i - 1].version)

@@ -1,7 +1,9 @@
 /* PostgreSQL connection, prepared statements, transactions and SQLSTATE mapping
- * (see pg.h). Everything runs on the calling worker's own connection. */
+ * (see pg.h). Everything runs on the calling worker's own connection, with libpq's plain
+ * blocking calls: a worker has nothing else to do while its query runs. */
 #include "pg.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +19,15 @@ struct hub_pg {
   char *conninfo;
   int64_t timeout_ms; /* connect timeout, and the cap on statement_timeout */
   PGconn *conn;
-  const hub_pg_stmt **prepared; /* statements prepared on `conn` */
+  const hub_pg_stmt **prepared; /* statements prepared on `conn`, by address */
   size_t n_prepared, cap_prepared;
-  int64_t next_attempt_us;
+  int64_t next_attempt_us; /* no connection attempt before this (backoff) */
   int64_t backoff_ms;
-  bool lost;      /* the connection broke during the last statement */
-  bool retryable; /* the last failure was a serialization failure or deadlock */
+  int64_t tx_deadline_us; /* while in_tx: statements are not started after this */
+  unsigned seed;          /* for the retry jitter (rand_r: no shared state between workers) */
+  bool in_tx;             /* between BEGIN and COMMIT/ROLLBACK in hub_pg_tx */
+  bool lost;              /* the connection broke during the last statement */
+  bool retryable;         /* the last failure was a serialization failure or deadlock */
 };
 
 static int64_t now_us(void) {
@@ -34,15 +39,17 @@ static int64_t now_us(void) {
 hub_pg *hub_pg_new(const char *conninfo, int64_t connect_timeout_ms) {
   hub_pg *pg = calloc(1, sizeof *pg);
   if (!pg) abort();
-  pg->conninfo = strdup(conninfo);
+  pg->conninfo = strdup(conninfo ? conninfo : "");
+  if (!pg->conninfo) abort();
   pg->timeout_ms = connect_timeout_ms > 0 ? connect_timeout_ms : 5000;
+  pg->seed = (unsigned)now_us() ^ (unsigned)(uintptr_t)pg;
   return pg;
 }
 
 static void drop_connection(hub_pg *pg) {
   if (pg->conn) PQfinish(pg->conn);
   pg->conn = NULL;
-  pg->n_prepared = 0;
+  pg->n_prepared = 0; /* prepared statements die with their session */
 }
 
 void hub_pg_free(hub_pg *pg) {
@@ -53,7 +60,14 @@ void hub_pg_free(hub_pg *pg) {
   free(pg);
 }
 
-/* Connects unless connected; honours the backoff so a down database is not hammered. */
+/* Server NOTICEs (e.g. "... already exists, skipping") go to our log, not to stderr. */
+static void on_notice(void *ud, const char *message) {
+  (void)ud;
+  hub_logf(HUB_LOG_DEBUG, "postgresql notice: %.*s", (int)strcspn(message, "\n"), message);
+}
+
+/* Connects unless connected; honours the backoff so a down database is not hammered by
+ * every request of every worker. */
 static bool ensure_connected(hub_pg *pg) {
   if (pg->conn && PQstatus(pg->conn) == CONNECTION_OK) return true;
   int64_t now = now_us();
@@ -61,19 +75,19 @@ static bool ensure_connected(hub_pg *pg) {
   drop_connection(pg);
   char timeout[32];
   snprintf(timeout, sizeof timeout, "%lld", (long long)(pg->timeout_ms + 999) / 1000);
-  const char *keys[] = {"dbname", "connect_timeout", "application_name", "keepalives", "keepalives_idle", NULL};
-  const char *vals[] = {pg->conninfo, timeout, "hubd", "1", "30", NULL};
+  /* Keys after "dbname" (which expands the caller's URL or key=value string) win over it. */
+  const char *keys[] = {"dbname", "connect_timeout", "application_name", "keepalives", "keepalives_idle",
+                        "keepalives_interval", "keepalives_count", NULL};
+  const char *vals[] = {pg->conninfo, timeout, "hubd", "1", "30", "10", "3", NULL};
   pg->conn = PQconnectdbParams(keys, vals, 1);
-  if (PQstatus(pg->conn) == CONNECTION_OK) {
+  if (pg->conn && PQstatus(pg->conn) == CONNECTION_OK) {
+    PQsetNoticeProcessor(pg->conn, on_notice, NULL);
     pg->backoff_ms = 0;
     return true;
   }
   /* PQerrorMessage names host and reason, never the password. */
-  const char *why = PQerrorMessage(pg->conn);
-  char msg[256];
-  snprintf(msg, sizeof msg, "%s", why ? why : "unknown error");
-  msg[strcspn(msg, "\n")] = '\0';
-  hub_logf(HUB_LOG_WARN, "postgresql: cannot connect: %s", msg);
+  const char *why = pg->conn ? PQerrorMessage(pg->conn) : "out of memory";
+  hub_logf(HUB_LOG_WARN, "postgresql: cannot connect: %.*s", (int)strcspn(why, "\n"), why);
   drop_connection(pg);
   pg->backoff_ms = pg->backoff_ms ? pg->backoff_ms * 2 : BACKOFF_FIRST_MS;
   if (pg->backoff_ms > BACKOFF_MAX_MS) pg->backoff_ms = BACKOFF_MAX_MS;
@@ -96,8 +110,8 @@ hub_code hub_pg_code_for_sqlstate(const char *s) {
   return HUB_INTERNAL;
 }
 
-/* What a caller is told; the database's own text (which may quote values) only goes to
- * the log. */
+/* What a caller is told. The database's own text can quote values (another tenant's, in a
+ * unique violation's DETAIL), so it only goes to the log. */
 static const char *public_message(hub_code code) {
   switch (code) {
     case HUB_ALREADY_EXISTS: return "already exists";
@@ -111,20 +125,36 @@ static const char *public_message(hub_code code) {
   }
 }
 
+/* One structured line per failed statement: SQLSTATE, statement name, the primary message
+ * and which constraint/table; never DETAIL, which quotes row values. A conflict that will be
+ * retried is routine (debug); anything else is worth an operator's look. */
+static void log_failure(PGresult *res, const char *what, const char *state, hub_code code) {
+  hub_log_level level = code == HUB_INTERNAL ? HUB_LOG_ERROR : code == HUB_ABORTED ? HUB_LOG_DEBUG : HUB_LOG_WARN;
+  if (!hub_log_enabled(level)) return;
+  hub_log_line line;
+  hub_log_begin(&line, level, "postgresql statement failed");
+  hub_log_str(&line, "statement", what);
+  hub_log_str(&line, "sqlstate", state);
+  hub_log_str(&line, "code", hub_code_name(code));
+  hub_log_str(&line, "error", res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL);
+  hub_log_str(&line, "table", res ? PQresultErrorField(res, PG_DIAG_TABLE_NAME) : NULL);
+  hub_log_str(&line, "constraint", res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL);
+  hub_log_end(&line, level);
+}
+
 /* Turns a failed result (or a NULL one) into a status, noting lost connections. */
 static hub_status failure(hub_pg *pg, PGresult *res, const char *what) {
-  const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
   if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK) {
+    hub_logf(HUB_LOG_WARN, "postgresql: connection lost during %s", what);
     pg->lost = true;
     drop_connection(pg);
-    pg->next_attempt_us = 0; /* reconnect at once on the next use */
+    pg->next_attempt_us = 0; /* the server was there a moment ago: reconnect at once */
     return hub_status_new(NULL, HUB_UNAVAILABLE, "the database connection was lost; retry");
   }
+  const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
   hub_code code = hub_pg_code_for_sqlstate(state);
   pg->retryable = code == HUB_ABORTED;
-  const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-  hub_logf(code == HUB_INTERNAL ? HUB_LOG_ERROR : HUB_LOG_DEBUG, "postgresql: %s in %s (SQLSTATE %s)",
-           primary ? primary : "error", what, state ? state : "none");
+  log_failure(res, what, state, code);
   return hub_status_new(NULL, code, "%s", public_message(code));
 }
 
@@ -151,11 +181,18 @@ static hub_status prepare(hub_pg *pg, const hub_pg_stmt *stmt) {
 
 hub_status hub_pg_exec(hub_pg *pg, hub_arena *a, const hub_pg_stmt *stmt, const char *const *params,
                        PGresult **out) {
-  (void)a;
+  (void)a; /* messages are static; kept so a store's signature need not change if that does */
+  assert(stmt && stmt->name && stmt->sql && (stmt->n_params == 0 || params));
   if (out) *out = NULL;
   pg->lost = false;
   pg->retryable = false;
-  if (!ensure_connected(pg)) {
+  if (pg->in_tx) {
+    /* Never reconnect inside a transaction: the statements after it would run in autocommit
+     * mode, without the tenant, and half of the transaction would be gone. */
+    if (!pg->conn) return hub_status_new(NULL, HUB_UNAVAILABLE, "the database connection was lost; retry");
+    if (now_us() >= pg->tx_deadline_us)
+      return hub_status_new(NULL, HUB_DEADLINE_EXCEEDED, "the deadline passed during the transaction");
+  } else if (!ensure_connected(pg)) {
     pg->lost = true;
     return hub_status_new(NULL, HUB_UNAVAILABLE, "the database is unavailable; retry later");
   }
@@ -175,16 +212,18 @@ hub_status hub_pg_exec(hub_pg *pg, hub_arena *a, const hub_pg_stmt *stmt, const 
   return st;
 }
 
-/* Runs a command outside the statement registry (BEGIN/COMMIT/ROLLBACK). */
-static hub_status command(hub_pg *pg, const char *sql) {
+/* Runs a command outside the statement registry (BEGIN/COMMIT/ROLLBACK). A COMMIT of a
+ * transaction that had failed answers "ROLLBACK" with no error: callers check the tag. */
+static hub_status command(hub_pg *pg, const char *sql, const char **tag) {
   PGresult *res = PQexec(pg->conn, sql);
   hub_status st = PQresultStatus(res) == PGRES_COMMAND_OK ? HUB_STATUS_OK : failure(pg, res, sql);
+  if (tag) *tag = hub_ok(st) && !strcmp(PQcmdStatus(res), sql) ? sql : "";
   PQclear(res);
   return st;
 }
 
 bool hub_pg_ping(hub_pg *pg) {
-  if (!ensure_connected(pg)) return false;
+  if (pg->in_tx || !ensure_connected(pg)) return false;
   PGresult *res = PQexec(pg->conn, "SELECT 1");
   bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
   if (!ok) failure(pg, res, "ping");
@@ -192,46 +231,86 @@ bool hub_pg_ping(hub_pg *pg) {
   return ok;
 }
 
+/* Both settings in one round trip; `true` makes them transaction-local (SET LOCAL). */
 static const hub_pg_stmt tx_settings = {
     "hub_tx_settings",
     "SELECT set_config('statement_timeout', $1, true), set_config('hub.tenant_id', $2, true)", 2};
 
-static void backoff_sleep(int attempt) {
-  /* 5, 10, 20 ms, each +-50%: enough for the conflicting transaction to finish. */
-  int64_t base = 5000 << attempt;
-  int64_t us = base / 2 + rand() % (int)base;
+static void backoff_sleep(hub_pg *pg, int attempt) {
+  /* 5, 10, 20 ms, each +-50%: long enough for the conflicting transaction to finish, and the
+   * jitter keeps two retrying workers from colliding again in lockstep. */
+  int64_t base = (int64_t)5000 << attempt;
+  int64_t us = base / 2 + rand_r(&pg->seed) % base;
   struct timespec ts = {0, (long)us * 1000};
   nanosleep(&ts, NULL);
 }
 
+/* One attempt: BEGIN, settings, fn, COMMIT. Leaves pg->lost / pg->retryable describing a
+ * failure; *commit_sent tells whether the outcome may be unknown. */
+static hub_status attempt_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, int64_t limit_ms, hub_pg_tx_fn fn,
+                             void *ud, bool *commit_sent) {
+  char limit_text[32];
+  snprintf(limit_text, sizeof limit_text, "%lld", (long long)limit_ms);
+  const char *params[2] = {limit_text, tenant_id ? tenant_id : ""};
+  *commit_sent = false;
+  hub_status st = command(pg, "BEGIN", NULL);
+  if (!hub_ok(st)) return st;
+  pg->in_tx = true;
+  st = hub_pg_exec(pg, a, &tx_settings, params, NULL);
+  if (hub_ok(st)) st = fn(pg, a, ud);
+  if (hub_ok(st) && pg->conn && PQtransactionStatus(pg->conn) == PQTRANS_INERROR) {
+    /* fn swallowed a failed statement: COMMIT would quietly roll back. Say so instead. */
+    hub_logf(HUB_LOG_ERROR, "postgresql: a transaction body returned OK after a failed statement");
+    st = hub_status_new(NULL, HUB_INTERNAL, "internal database error");
+  }
+  if (hub_ok(st)) {
+    const char *tag;
+    *commit_sent = true;
+    st = command(pg, "COMMIT", &tag);
+    pg->in_tx = false;
+    if (hub_ok(st) && strcmp(tag, "COMMIT") != 0) st = hub_status_new(NULL, HUB_INTERNAL, "internal database error");
+    return st;
+  }
+  pg->in_tx = false;
+  if (pg->conn) {
+    bool lost = pg->lost, retry = pg->retryable;
+    command(pg, "ROLLBACK", NULL);
+    pg->lost = lost || !pg->conn;
+    pg->retryable = retry;
+  }
+  return st;
+}
+
 hub_status hub_pg_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, int64_t timeout_ms, hub_pg_tx_fn fn,
                      void *ud) {
+  assert(!pg->in_tx && "hub_pg_tx does not nest");
   if (timeout_ms <= 0) return hub_status_new(NULL, HUB_DEADLINE_EXCEEDED, "the deadline passed before the query");
-  int64_t limit = timeout_ms < pg->timeout_ms ? timeout_ms : pg->timeout_ms;
-  char limit_text[32];
-  snprintf(limit_text, sizeof limit_text, "%lld", (long long)limit);
-  const char *params[2] = {limit_text, tenant_id ? tenant_id : ""};
+  int64_t deadline = now_us() + timeout_ms * 1000;
   hub_status st = HUB_STATUS_OK;
-  for (int attempt = 0; attempt < TX_ATTEMPTS; attempt++) {
+  bool reconnected = false;
+  for (int attempt = 0; attempt < TX_ATTEMPTS;) {
+    int64_t left_ms = (deadline - now_us()) / 1000;
+    if (left_ms <= 0) return hub_status_new(NULL, HUB_DEADLINE_EXCEEDED, "the deadline passed before the query");
     if (!ensure_connected(pg)) return hub_status_new(NULL, HUB_UNAVAILABLE, "the database is unavailable; retry later");
     pg->lost = pg->retryable = false;
-    st = command(pg, "BEGIN");
-    if (hub_ok(st)) st = hub_pg_exec(pg, a, &tx_settings, params, NULL);
-    if (hub_ok(st)) st = fn(pg, a, ud);
-    if (hub_ok(st)) {
-      st = command(pg, "COMMIT");
-      if (hub_ok(st)) return st;
-      if (pg->lost) /* COMMIT was sent: it may or may not have happened */
-        return hub_status_new(NULL, HUB_UNAVAILABLE, "the database connection was lost during commit; the outcome is unknown");
-    } else if (!pg->lost) {
-      bool retry = pg->retryable;
-      command(pg, "ROLLBACK");
-      pg->retryable = retry;
+    pg->tx_deadline_us = deadline;
+    bool commit_sent;
+    st = attempt_tx(pg, a, tenant_id, left_ms < pg->timeout_ms ? left_ms : pg->timeout_ms, fn, ud, &commit_sent);
+    if (hub_ok(st)) return st;
+    if (pg->lost) {
+      /* Lost before COMMIT was sent: the server rolled it back, so running it again on a new
+       * connection is safe (once: a database that keeps dropping us is simply down). Lost
+       * during COMMIT: it may have committed, and only the caller can tell. */
+      if (commit_sent)
+        return hub_status_new(NULL, HUB_UNAVAILABLE,
+                              "the database connection was lost during commit; the outcome is unknown");
+      if (reconnected) return st;
+      reconnected = true;
+      continue;
     }
-    /* Nothing was committed: a lost connection is retried once, a conflict three times. */
-    if (pg->lost && attempt == 0) continue;
-    if (!pg->retryable || attempt + 1 == TX_ATTEMPTS) break;
-    backoff_sleep(attempt);
+    if (!pg->retryable) return st;
+    if (++attempt < TX_ATTEMPTS) backoff_sleep(pg, attempt - 1);
   }
+  hub_logf(HUB_LOG_WARN, "postgresql: transaction still conflicting after %d attempts", TX_ATTEMPTS);
   return st;
 }
