@@ -35,6 +35,12 @@ static int by_version(const void *a, const void *b) {
 
 hub_status hub_migrations_check(hub_migration *m, size_t n, hub_arena *a) {
   if (n == 0) return HUB_STATUS_OK; /* (qsort of NULL is undefined even for no elements) */
+  for (size_t i = 0; i < n; i++) {
+    int v = 0;
+    if (!m[i].name || !hub_migration_parse_name(m[i].name, &v) || v != m[i].version)
+      return hub_status_new(a, HUB_FAILED_PRECONDITION, "migration file %s is not named NNNN_name.sql",
+                            m[i].name ? m[i].name : "(unnamed)");
+  }
   qsort(m, n, sizeof *m, by_version);
   for (size_t i = 0; i < n; i++) {
     if (i > 0 && m[i].version == m[i - 1].version)
@@ -93,6 +99,12 @@ static hub_status load_dir(const char *dir, hub_arena *a, hub_migration **out, s
   return st;
 }
 
+/* Server NOTICEs ("... already exists, skipping") go to the log, not stderr. */
+static void on_notice(void *ud, const char *message) {
+  (void)ud;
+  hub_logf(HUB_LOG_DEBUG, "migrations: notice: %.*s", (int)strcspn(message, "\n"), message);
+}
+
 static hub_status sql_error(hub_arena *a, PGconn *c, PGresult *r, const char *what) {
   const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
   if (!msg) msg = PQerrorMessage(c);
@@ -129,11 +141,17 @@ static hub_status verify_applied(PGconn *c, hub_arena *a, const hub_migration *m
   for (int i = 0; i < rows && hub_ok(st); i++) {
     int version = atoi(PQgetvalue(r, i, 0));
     const char *name = PQgetvalue(r, i, 1), *sum = PQgetvalue(r, i, 2);
-    if (version < 1 || (size_t)version > n) {
+    if ((size_t)version > n) {
       st = hub_status_new(a, HUB_FAILED_PRECONDITION,
                           "the database has migration %04d (%s) but this build has no such file: refusing to run an "
                           "older build against a newer schema",
                           version, name);
+      break;
+    }
+    if (version != i + 1) {
+      st = hub_status_new(a, HUB_FAILED_PRECONDITION,
+                          "schema_migrations is damaged: it has %04d (%s) but not %04d; repair it by hand",
+                          version, name, i + 1);
       break;
     }
     const hub_migration *f = &m[version - 1];
@@ -141,7 +159,7 @@ static hub_status verify_applied(PGconn *c, hub_arena *a, const hub_migration *m
     hub_migration_checksum(f->text, f->len, now);
     if (strcmp(now, sum) != 0)
       st = hub_status_new(a, HUB_FAILED_PRECONDITION,
-                          "migration %s was applied with checksum %.12s but the file now has %.12s: applied "
+                          "migration %s was applied with checksum %s but the file now has %s: applied "
                           "migrations must never change; add a new migration instead",
                           f->name, sum, now);
   }
@@ -155,6 +173,10 @@ static hub_status apply_one(PGconn *c, hub_arena *a, const hub_migration *f) {
   snprintf(what, sizeof what, "migration %s failed", f->name);
   hub_status st = exec_ok(a, c, "BEGIN", what);
   if (hub_ok(st)) st = exec_ok(a, c, f->text, what);
+  /* A file with its own COMMIT would be half-recorded; catch it (its effects so far stay). */
+  if (hub_ok(st) && PQtransactionStatus(c) != PQTRANS_INTRANS)
+    st = hub_status_new(a, HUB_FAILED_PRECONDITION, "migration %s ends the transaction itself (BEGIN/COMMIT "
+                        "inside a migration is not allowed)", f->name);
   if (hub_ok(st)) {
     char sum[65], version[16];
     hub_migration_checksum(f->text, f->len, sum);
@@ -185,9 +207,11 @@ hub_status hub_migrate(const char *conninfo, const char *dir, hub_arena *a, int 
   hub_status st = hub_migrations_check(m, n, a);
   if (!hub_ok(st)) return st;
 
-  const char *keys[] = {"dbname", "application_name", "options", NULL};
-  const char *vals[] = {conninfo, "hubd-migrate", "-c client_min_messages=warning", NULL};
+  /* connect_timeout before dbname: the caller's conninfo may override it. */
+  const char *keys[] = {"connect_timeout", "dbname", "application_name", NULL};
+  const char *vals[] = {"10", conninfo ? conninfo : "", "hubd-migrate", NULL};
   PGconn *c = PQconnectdbParams(keys, vals, 1);
+  PQsetNoticeProcessor(c, on_notice, NULL);
   if (PQstatus(c) != CONNECTION_OK) {
     st = sql_error(a, c, NULL, "cannot connect to run migrations");
     st.code = HUB_UNAVAILABLE;

@@ -31,7 +31,9 @@ hub_status hub_migrate(const char *conninfo, const char *dir, hub_arena *a, int 
 /* Parses "NNNN_name.sql" (four digits, '_', [a-z0-9_]+, ".sql"); false if malformed. */
 bool hub_migration_parse_name(const char *file, int *version);
 
-/* Sorts by version and checks the set: versions 1..n with no gap and no duplicate. */
+/* Checks the set: every name is NNNN_name.sql agreeing with its version, and the versions
+ * are 1..n with no gap and no duplicate. Sorts `m` by version (in place). The message
+ * names the file at fault. */
 hub_status hub_migrations_check(hub_migration *m, size_t n, hub_arena *a);
 
 /* SHA-256 of the text, lower-case hex. */

@@ -26,8 +26,10 @@ struct hub_pg {
   int64_t tx_deadline_us; /* while in_tx: statements are not started after this */
   unsigned seed;          /* for the retry jitter (rand_r: no shared state between workers) */
   bool in_tx;             /* between BEGIN and COMMIT/ROLLBACK in hub_pg_tx */
-  bool lost;              /* the connection broke during the last statement */
-  bool retryable;         /* the last failure was a serialization failure or deadlock */
+  /* What went wrong in the current hub_pg_tx attempt (sticky: a body that runs on after a
+   * failed statement, or maps its status, does not hide it). */
+  bool lost;      /* the connection broke */
+  bool retryable; /* a serialization failure or deadlock */
 };
 
 static int64_t now_us(void) {
@@ -153,7 +155,7 @@ static hub_status failure(hub_pg *pg, PGresult *res, const char *what) {
   }
   const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
   hub_code code = hub_pg_code_for_sqlstate(state);
-  pg->retryable = code == HUB_ABORTED;
+  if (code == HUB_ABORTED) pg->retryable = true;
   log_failure(res, what, state, code);
   return hub_status_new(NULL, code, "%s", public_message(code));
 }
@@ -184,16 +186,16 @@ hub_status hub_pg_exec(hub_pg *pg, hub_arena *a, const hub_pg_stmt *stmt, const 
   (void)a; /* messages are static; kept so a store's signature need not change if that does */
   assert(stmt && stmt->name && stmt->sql && (stmt->n_params == 0 || params));
   if (out) *out = NULL;
-  pg->lost = false;
-  pg->retryable = false;
   if (pg->in_tx) {
     /* Never reconnect inside a transaction: the statements after it would run in autocommit
      * mode, without the tenant, and half of the transaction would be gone. */
-    if (!pg->conn) return hub_status_new(NULL, HUB_UNAVAILABLE, "the database connection was lost; retry");
+    if (!pg->conn) {
+      pg->lost = true;
+      return hub_status_new(NULL, HUB_UNAVAILABLE, "the database connection was lost; retry");
+    }
     if (now_us() >= pg->tx_deadline_us)
       return hub_status_new(NULL, HUB_DEADLINE_EXCEEDED, "the deadline passed during the transaction");
   } else if (!ensure_connected(pg)) {
-    pg->lost = true;
     return hub_status_new(NULL, HUB_UNAVAILABLE, "the database is unavailable; retry later");
   }
   if (!is_prepared(pg, stmt)) {
@@ -258,7 +260,9 @@ static hub_status attempt_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, in
   pg->in_tx = true;
   st = hub_pg_exec(pg, a, &tx_settings, params, NULL);
   if (hub_ok(st)) st = fn(pg, a, ud);
-  if (hub_ok(st) && pg->conn && PQtransactionStatus(pg->conn) == PQTRANS_INERROR) {
+  if (hub_ok(st) && (pg->lost || !pg->conn)) /* fn ignored the loss: nothing to commit */
+    st = hub_status_new(NULL, HUB_UNAVAILABLE, "the database connection was lost; retry");
+  if (hub_ok(st) && PQtransactionStatus(pg->conn) == PQTRANS_INERROR) {
     /* fn swallowed a failed statement: COMMIT would quietly roll back. Say so instead. */
     hub_logf(HUB_LOG_ERROR, "postgresql: a transaction body returned OK after a failed statement");
     st = hub_status_new(NULL, HUB_INTERNAL, "internal database error");
@@ -273,9 +277,10 @@ static hub_status attempt_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, in
   }
   pg->in_tx = false;
   if (pg->conn) {
+    /* A ROLLBACK that fails (connection gone) changes nothing about what this attempt was. */
     bool lost = pg->lost, retry = pg->retryable;
     command(pg, "ROLLBACK", NULL);
-    pg->lost = lost || !pg->conn;
+    pg->lost = lost;
     pg->retryable = retry;
   }
   return st;

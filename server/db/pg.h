@@ -20,7 +20,9 @@ hub_pg *hub_pg_new(const char *conninfo, int64_t connect_timeout_ms);
 void hub_pg_free(hub_pg *pg);
 
 /* Connects if needed (at most one attempt per backoff interval: 100 ms doubling to 5 s,
- * reset on success) and runs a trivial query. */
+ * reset on success; after a connection breaks the first attempt is immediate) and runs a
+ * trivial query. The connection sets application_name=hubd, connect_timeout and TCP
+ * keepalives over whatever conninfo says. */
 bool hub_pg_ping(hub_pg *pg);
 
 /* A statement declared once, statically, by a store: prepared lazily on each connection
@@ -32,22 +34,34 @@ typedef struct hub_pg_stmt {
 } hub_pg_stmt;
 
 /* Runs a prepared statement with text parameters (NULL = SQL NULL). On success *out (when
- * out is non-NULL) is the result, which the caller PQclear()s. Failures map through
- * hub_pg_code_for_sqlstate; the message is safe to show a caller (details go to the log). */
+ * out is non-NULL) is the result, which the caller PQclear()s; on failure *out is NULL.
+ * Failures map through hub_pg_code_for_sqlstate; the message is fixed per code and safe to
+ * show a caller (SQLSTATE, statement, table and constraint go to the log, never values).
+ * Outside hub_pg_tx it runs in autocommit mode with no tenant set. */
 hub_status hub_pg_exec(hub_pg *pg, hub_arena *a, const hub_pg_stmt *stmt, const char *const *params,
                        PGresult **out);
 
 /* The body of a transaction. It runs statements with hub_pg_exec and returns a status;
  * anything but OK rolls the transaction back. It may run more than once (see hub_pg_tx), so
- * it must not have effects outside the database. */
+ * it must not have effects outside the database, and should return the first failed
+ * statement's status as it is. */
 typedef hub_status (*hub_pg_tx_fn)(hub_pg *pg, hub_arena *a, void *ud);
 
-/* One transaction: BEGIN; statement_timeout = min(timeout_ms, the connection cap);
- * hub.tenant_id = tenant_id (transaction-local, read by the RLS policies; NULL sets none);
- * fn; COMMIT. A serialization failure or deadlock is retried up to 3 times with a short
- * jittered backoff, then ABORTED. A connection lost before COMMIT was sent is retried once
- * on a fresh connection; lost during COMMIT the outcome is unknown and the answer is
- * UNAVAILABLE (never a silent duplicate). */
+/* One transaction: BEGIN; statement_timeout = min(time left of timeout_ms, the connection's
+ * cap, i.e. its connect_timeout_ms); hub.tenant_id = tenant_id (transaction-local, read by the
+ * RLS policies; NULL sets none, so tenant-owned tables show no rows); fn; COMMIT, or ROLLBACK
+ * when fn fails. The deadline covers all attempts: no statement starts after it
+ * (DEADLINE_EXCEEDED).
+ *   - Serialization failure (40001) or deadlock (40P01), also at COMMIT: rolled back and run
+ *     again, up to 3 retries 5/10/20 ms (+-50%) apart, then ABORTED.
+ *   - Connection lost before COMMIT was sent: the server has rolled it back, so it runs once
+ *     more on a new connection; if that fails too, UNAVAILABLE. Inside fn, statements after
+ *     the loss fail (never reconnect into autocommit mode).
+ *   - Connection lost while COMMIT was in flight: the outcome is unknown; UNAVAILABLE, never
+ *     run again here.
+ *   - fn returning OK after one of its statements failed: INTERNAL (COMMIT would silently
+ *     roll back).
+ * Does not nest. The caller frees nothing; PGresults fn gets are fn's to PQclear. */
 hub_status hub_pg_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, int64_t timeout_ms, hub_pg_tx_fn fn,
                      void *ud);
 
@@ -59,7 +73,12 @@ hub_status hub_pg_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, int64_t ti
  *   57014 query_canceled (statement_timeout) -> DEADLINE_EXCEEDED
  *   08xxx, 57P01-57P03, 53xxx             -> UNAVAILABLE
  *   42501 insufficient_privilege (incl. an RLS WITH CHECK violation) -> PERMISSION_DENIED
- *   anything else                         -> INTERNAL */
+ *   anything else                         -> INTERNAL
+ * Why: integrity violations mean the request was well-formed but the stored data forbids it
+ * (handlers validate values before SQL, so a CHECK that fires is about state); 22xxx means a
+ * value PostgreSQL could not take at all. A read of another tenant's row simply finds nothing
+ * under RLS (stores answer NOT_FOUND); a *write* that fails WITH CHECK is a bug or an attack,
+ * so it is PERMISSION_DENIED, not disguised. */
 hub_code hub_pg_code_for_sqlstate(const char *sqlstate);
 
 #endif

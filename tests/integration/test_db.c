@@ -1,7 +1,8 @@
 /* The PostgreSQL layer as the server uses it: role hubd on a migrated database, through
  * hub_pg only. Transactions commit and roll back; row-level security isolates tenants
  * (and a query with no tenant sees nothing); SQLSTATEs map to canonical codes; the
- * deadline becomes statement_timeout; deadlocks are retried; a killed connection is
+ * deadline becomes statement_timeout; deadlocks and serialization failures are retried; a
+ * connection killed mid-transaction never autocommits half of it; a killed connection is
  * re-established with its statements prepared again. */
 #include <libpq-fe.h>
 #include <pthread.h>
@@ -36,7 +37,7 @@ static int setup(void **state) {
   /* A table for the mapping tests, created by the owner so hub_app's default privileges apply. */
   PGconn *c = PQconnectdb(owner_url);
   PGresult *r = PQexec(c, "CREATE TABLE pairs (k text PRIMARY KEY, v int NOT NULL CHECK (v >= 0));"
-                          "INSERT INTO pairs VALUES ('left', 0), ('right', 0);");
+                          "INSERT INTO pairs VALUES ('left', 0), ('right', 0), ('sl', 0), ('sr', 0);");
   int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
   PQclear(r);
   PQfinish(c);
@@ -56,6 +57,8 @@ static const hub_pg_stmt count_outbox = {"t_count_outbox", "SELECT count(*) FROM
 static const hub_pg_stmt insert_pair = {"t_insert_pair", "INSERT INTO pairs (k, v) VALUES ($1, $2)", 2};
 static const hub_pg_stmt sleep_stmt = {"t_sleep", "SELECT pg_sleep($1::float8)", 1};
 static const hub_pg_stmt bump = {"t_bump", "UPDATE pairs SET v = v + 1 WHERE k = $1", 1};
+static const hub_pg_stmt sum_skew = {"t_sum_skew", "SELECT sum(v) FROM pairs WHERE k IN ('sl', 'sr')", 0};
+static const hub_pg_stmt my_pid = {"t_my_pid", "SELECT pg_backend_pid()", 0};
 
 typedef struct outbox_job {
   const char *tenant; /* row's tenant */
@@ -233,14 +236,141 @@ static void test_deadlock_is_retried(void **state) {
   pthread_barrier_destroy(&b);
 }
 
+/* Write skew under SERIALIZABLE: both read the pair, then each bumps a different row. One
+ * must fail with 40001 (at its UPDATE or its COMMIT); hub_pg_tx runs it again, and then both
+ * changes are in, each exactly once. */
+typedef struct skewer {
+  const char *row;
+  pthread_barrier_t *both_read;
+  int attempts;
+  hub_status st;
+} skewer;
+
+static hub_status do_skew(hub_pg *pg, hub_arena *a, void *ud) {
+  skewer *s = ud;
+  s->attempts++;
+  hub_status st = hub_pg_exec(pg, a, &sum_skew, NULL, NULL);
+  if (!hub_ok(st)) return st;
+  if (s->attempts == 1) pthread_barrier_wait(s->both_read);
+  const char *p[1] = {s->row};
+  return hub_pg_exec(pg, a, &bump, p, NULL);
+}
+
+static void *run_skewer(void *arg) {
+  skewer *s = arg;
+  /* The isolation level rides on the connection, so the code under test is unchanged. */
+  char *url = NULL;
+  if (asprintf(&url, "%s?options=-c%%20default_transaction_isolation%%3Dserializable", app_url) < 0) abort();
+  hub_pg *pg = hub_pg_new(url, 5000);
+  hub_arena *a = hub_arena_new(0);
+  s->st = hub_pg_tx(pg, a, NULL, 10000, do_skew, s);
+  if (s->st.message) s->st.message = strdup(s->st.message);
+  hub_arena_free(a);
+  hub_pg_free(pg);
+  free(url);
+  return NULL;
+}
+
+static void test_serialization_failure_is_retried(void **state) {
+  (void)state;
+  pthread_barrier_t b;
+  pthread_barrier_init(&b, NULL, 2);
+  skewer s1 = {"sl", &b, 0, HUB_STATUS_OK}, s2 = {"sr", &b, 0, HUB_STATUS_OK};
+  pthread_t t1, t2;
+  pthread_create(&t1, NULL, run_skewer, &s1);
+  pthread_create(&t2, NULL, run_skewer, &s2);
+  pthread_join(t1, NULL);
+  pthread_join(t2, NULL);
+  if (!hub_ok(s1.st) || !hub_ok(s2.st)) fail_msg("after retries: %s / %s", s1.st.message, s2.st.message);
+  if (s1.attempts + s2.attempts < 3) fail_msg("no serialization failure happened (%d + %d attempts)", s1.attempts, s2.attempts);
+  PGconn *c = PQconnectdb(owner_url);
+  PGresult *r = PQexec(c, "SELECT string_agg(k || '=' || v, ',' ORDER BY k) FROM pairs WHERE k IN ('sl', 'sr')");
+  assert_string_equal(PQgetvalue(r, 0, 0), "sl=1,sr=1");
+  PQclear(r);
+  PQfinish(c);
+  pthread_barrier_destroy(&b);
+}
+
+/* The backend dies in the middle of a transaction body: the statements after the loss must
+ * fail (not reconnect and autocommit), the server has rolled back the first half, and
+ * hub_pg_tx runs the whole body once more on a fresh connection. */
+typedef struct midway {
+  int attempts;
+  hub_status finds_loss, after_kill;
+} midway;
+
+static hub_status do_midway(hub_pg *pg, hub_arena *a, void *ud) {
+  midway *m = ud;
+  m->attempts++;
+  char attempt[16];
+  snprintf(attempt, sizeof attempt, "%d", m->attempts);
+  const char *p[2] = {"midway", attempt};
+  hub_status st = hub_pg_exec(pg, a, &insert_pair, p, NULL);
+  if (!hub_ok(st) || m->attempts > 1) return st;
+  PGresult *r;
+  st = hub_pg_exec(pg, a, &my_pid, NULL, &r);
+  if (!hub_ok(st)) return st;
+  char sql[128];
+  snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%s, 5000)", PQgetvalue(r, 0, 0));
+  PQclear(r);
+  if (hub_pgtest_admin_exec(owner_url, sql) != 0) return hub_status_new(a, HUB_INTERNAL, "could not kill");
+  /* The first statement after the kill finds the connection dead; the second is the one
+   * that must not quietly reconnect and autocommit. */
+  m->finds_loss = hub_pg_exec(pg, a, &my_pid, NULL, NULL);
+  const char *q[2] = {"midway_after_kill", "1"};
+  m->after_kill = hub_pg_exec(pg, a, &insert_pair, q, NULL);
+  /* A careless body that ignores the failure must not get a half-done commit either. */
+  return HUB_STATUS_OK;
+}
+
+static void test_connection_lost_mid_transaction(void **state) {
+  (void)state;
+  hub_pg *pg = hub_pg_new(app_url, 5000);
+  hub_arena *a = hub_arena_new(0);
+  midway m = {0, HUB_STATUS_OK, HUB_STATUS_OK};
+  hub_status st = hub_pg_tx(pg, a, NULL, 5000, do_midway, &m);
+  if (!hub_ok(st)) fail_msg("hub_pg_tx: %s", st.message);
+  assert_int_equal(m.attempts, 2);
+  assert_int_equal(m.finds_loss.code, HUB_UNAVAILABLE);
+  assert_int_equal(m.after_kill.code, HUB_UNAVAILABLE);
+  PGconn *c = PQconnectdb(owner_url);
+  PGresult *r = PQexec(c, "SELECT coalesce(string_agg(k || '=' || v, ',' ORDER BY k), '') FROM pairs "
+                          "WHERE k LIKE 'midway%'");
+  assert_string_equal(PQgetvalue(r, 0, 0), "midway=2");
+  PQclear(r);
+  PQfinish(c);
+  hub_arena_free(a);
+  hub_pg_free(pg);
+}
+
+/* A body that ignores a failed statement and returns OK: COMMIT would silently roll back,
+ * so hub_pg_tx reports INTERNAL rather than success. */
+static hub_status do_swallow(hub_pg *pg, hub_arena *a, void *ud) {
+  (void)ud;
+  const char *p[2] = {"left", "7"};
+  (void)hub_pg_exec(pg, a, &insert_pair, p, NULL); /* a unique violation, ignored */
+  return HUB_STATUS_OK;
+}
+
+static void test_swallowed_failure_is_not_success(void **state) {
+  (void)state;
+  hub_pg *pg = hub_pg_new(app_url, 5000);
+  hub_arena *a = hub_arena_new(0);
+  assert_int_equal(hub_pg_tx(pg, a, NULL, 5000, do_swallow, NULL).code, HUB_INTERNAL);
+  assert_true(hub_pg_ping(pg)); /* and the connection is usable after */
+  hub_arena_free(a);
+  hub_pg_free(pg);
+}
+
+static const char *const kill_hubd_sql =
+    "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+    "WHERE usename = 'hubd' AND application_name = 'hubd' AND datname = current_database()";
+
 static void test_reconnect_after_backend_killed(void **state) {
   (void)state;
   hub_pg *pg = hub_pg_new(app_url, 5000);
   assert_int_equal(count_as(pg, TENANT_A, "kept"), 1); /* connected, count_outbox prepared */
-  assert_int_equal(hub_pgtest_admin_exec(owner_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                                    "WHERE usename = 'hubd' AND application_name = 'hubd' "
-                                                    "AND datname = current_database()"),
-                   0);
+  assert_int_equal(hub_pgtest_admin_exec(owner_url, kill_hubd_sql), 0);
   /* The lost connection is retried once inside hub_pg_tx, so this call already succeeds and
    * its statements were prepared again on the new connection. */
   hub_arena *a = hub_arena_new(0);
@@ -252,6 +382,17 @@ static void test_reconnect_after_backend_killed(void **state) {
   }
   assert_true(hub_ok(st));
   assert_int_equal(c.n, 1);
+  /* Outside a transaction nothing is retried: the call that finds the connection dead says
+   * UNAVAILABLE, the next one reconnects and prepares its statement again. */
+  assert_int_equal(hub_pgtest_admin_exec(owner_url, kill_hubd_sql), 0);
+  PGresult *r;
+  const char *p[1] = {"kept"};
+  assert_int_equal(hub_pg_exec(pg, a, &count_outbox, p, &r).code, HUB_UNAVAILABLE);
+  assert_null(r);
+  st = hub_pg_exec(pg, a, &count_outbox, p, &r);
+  if (!hub_ok(st)) fail_msg("after reconnect: %s", st.message);
+  assert_string_equal(PQgetvalue(r, 0, 0), "0"); /* no tenant outside hub_pg_tx */
+  PQclear(r);
   hub_arena_free(a);
   hub_pg_free(pg);
 }
@@ -278,6 +419,9 @@ int main(void) {
       cmocka_unit_test(test_sqlstate_mapping),
       cmocka_unit_test(test_deadline_becomes_statement_timeout),
       cmocka_unit_test(test_deadlock_is_retried),
+      cmocka_unit_test(test_serialization_failure_is_retried),
+      cmocka_unit_test(test_connection_lost_mid_transaction),
+      cmocka_unit_test(test_swallowed_failure_is_not_success),
       cmocka_unit_test(test_reconnect_after_backend_killed),
       cmocka_unit_test(test_ping),
   };

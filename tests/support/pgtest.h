@@ -5,17 +5,19 @@
 #ifndef HUB_TEST_PGTEST_H
 #define HUB_TEST_PGTEST_H
 
-/* Creates a database owned by hub_owner and returns a URL for hub_owner on it (malloc'd).
- * Fails the test when the variable is missing or the cluster does not answer. */
+/* Creates a database owned by hub_owner, named hubtest_<label>_<pid>_<n>, and returns a URL
+ * for hub_owner on it (malloc'd; the caller frees). Fails the running cmocka test
+ * (fail_msg) when HUB_TEST_PG_ADMIN_URL is missing or the cluster does not answer. */
 char *hub_pgtest_create_db(const char *label);
 
-/* The same database's URL for another role, e.g. "hubd" (malloc'd). */
+/* The same database's URL for another role, e.g. "hubd" (malloc'd; the caller frees). */
 char *hub_pgtest_url(const char *owner_url, const char *role);
 
 /* Drops the database (terminating its connections). */
 void hub_pgtest_drop_db(const char *owner_url);
 
-/* Runs one SQL statement as the admin on the test database; returns 0 on success. */
+/* Runs one SQL statement as the admin (superuser) on the test database; returns 0 on
+ * success, else prints the error and returns -1. */
 int hub_pgtest_admin_exec(const char *owner_url, const char *sql);
 
 #endif

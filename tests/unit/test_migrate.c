@@ -40,6 +40,13 @@ static void test_set_shape(void **state) {
   hub_migration late[] = {{2, "0002_b.sql", "", 0}};
   assert_int_equal(hub_migrations_check(late, 1, a).code, HUB_FAILED_PRECONDITION);
   assert_true(hub_ok(hub_migrations_check(NULL, 0, a)));
+  /* The name must be well-formed and agree with the version. */
+  hub_migration mislabeled[] = {{2, "0001_a.sql", "", 0}};
+  st = hub_migrations_check(mislabeled, 1, a);
+  assert_int_equal(st.code, HUB_FAILED_PRECONDITION);
+  assert_non_null(strstr(st.message, "0001_a.sql"));
+  hub_migration badname[] = {{1, "0001_Bad.sql", "", 0}};
+  assert_int_equal(hub_migrations_check(badname, 1, a).code, HUB_FAILED_PRECONDITION);
   hub_arena_free(a);
 }
 
