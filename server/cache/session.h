@@ -1,0 +1,52 @@
+/* Sessions in Redis (the identity issue's building block): who is signed in, on which
+ * tenant and brand, from where, since when. Every authenticated call checks its session
+ * here in one round trip (hub_session_touch), so a revoked session is refused at once even
+ * while its access token is unexpired. Losing Redis logs people out and nothing more.
+ * Keys carry the user in a hash tag ({user}) so a user's sessions share a Redis Cluster slot. */
+#ifndef HUB_CACHE_SESSION_H
+#define HUB_CACHE_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cache/redis.h"
+
+typedef struct hub_session {
+  char id[33];         /* 128 random bits, hex; set by create */
+  char user_id[40];    /* uuid */
+  char tenant_id[40];  /* uuid or "" */
+  char brand[32];
+  char ip[64];
+  char user_agent[200];
+  int64_t created_ms;  /* set by create */
+  int64_t last_seen_ms;
+} hub_session;
+
+typedef struct hub_session_policy {
+  int64_t idle_ms;     /* a session unused this long ends */
+  int64_t absolute_ms; /* and every session ends this long after it began */
+} hub_session_policy;
+
+/* Every function takes an arena for its status messages (and list's results): not NULL. */
+
+/* Creates a session from s's user, tenant, brand, ip and user agent; fills s->id,
+ * created_ms and last_seen_ms. */
+hub_status hub_session_create(hub_redis *r, hub_arena *a, const hub_session_policy *p, hub_session *s, int64_t now_ms);
+
+/* The authn check: the session `sid` of `user_id`, if alive under the policy; records the
+ * use (sliding the idle timeout). NOT_FOUND when it is unknown, revoked or expired. */
+hub_status hub_session_touch(hub_redis *r, hub_arena *a, const hub_session_policy *p, const char *user_id,
+                             const char *sid, int64_t now_ms, hub_session *out);
+
+/* Ends one session of the user (NOT_FOUND if it was not theirs or is gone). */
+hub_status hub_session_revoke(hub_redis *r, hub_arena *a, const char *user_id, const char *sid);
+
+/* Ends every session of the user except `keep_sid` (may be NULL); *revoked counts them. */
+hub_status hub_session_revoke_all(hub_redis *r, hub_arena *a, const char *user_id, const char *keep_sid,
+                                  int *revoked);
+
+/* The user's live sessions, newest first, in the arena. Expired ones are pruned on the way. */
+hub_status hub_session_list(hub_redis *r, hub_arena *a, const char *user_id, int64_t now_ms, hub_session **out,
+                            size_t *n);
+
+#endif
