@@ -67,6 +67,23 @@ static const var vars[] = {
      "Redis connect and command timeout"},
     {"HUB_HEALTH_INTERVAL_MS", "1000", K_MS, F(health_interval_ms), 50, 600000,
      "how often health probes PostgreSQL and Redis"},
+    {"HUB_JWT_ISSUER", "smbhub", K_STR, F(jwt_issuer), 0, 0, "the iss claim of access tokens"},
+    {"HUB_JWT_AUDIENCE", "smbhub-api", K_STR, F(jwt_audience), 0, 0, "the aud claim of access tokens"},
+    {"HUB_JWT_KEY_FILES", "", K_STR, F(jwt_key_files), 0, 0,
+     "comma-separated P-256 private key PEM files; the file name (less .pem) is the kid, the last one signs "
+     "(empty: one key made at start, tokens die with the process)"},
+    {"HUB_DATA_KEY_FILE", "", K_STR, F(data_key_file), 0, 0,
+     "file holding 64 hex digits, the AES-256 key sealing TOTP secrets at rest (empty: a key made at start)"},
+    {"HUB_ACCESS_TOKEN_TTL_MS", "900000", K_MS, F(access_token_ttl_ms), 10000, 900000,
+     "lifetime of access tokens (at most 15 minutes)"},
+    {"HUB_REFRESH_TOKEN_TTL_MS", "2592000000", K_MS, F(refresh_token_ttl_ms), 60000, INT64_MAX,
+     "lifetime of refresh tokens"},
+    {"HUB_SESSION_IDLE_MS", "86400000", K_MS, F(session_idle_ms), 60000, INT64_MAX,
+     "a session unused this long ends"},
+    {"HUB_SESSION_ABSOLUTE_MS", "2592000000", K_MS, F(session_absolute_ms), 60000, INT64_MAX,
+     "every session ends this long after sign-in"},
+    {"HUB_REFRESH_GRACE_MS", "30000", K_MS, F(refresh_grace_ms), 0, 30000,
+     "a retried refresh within this window gets the same pair back instead of revoking the session"},
 };
 #undef F
 #define NVARS (sizeof vars / sizeof vars[0])

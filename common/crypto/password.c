@@ -143,11 +143,18 @@ hub_status hub_password_verify(hub_arena *a, const char *phc, const char *passwo
 }
 
 hub_status hub_password_dummy_verify(hub_arena *a, const char *password, int64_t wait_ms) {
-  /* Made once, with the current parameters, so it costs what a real hash costs. */
+  /* Made with the current parameters (again whenever they change), so it costs what a real
+   * verification costs. */
   static char *dummy;
+  static hub_password_params made_with;
   static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
   pthread_mutex_lock(&mu);
+  if (dummy && memcmp(&made_with, &current, sizeof current) != 0) {
+    free(dummy);
+    dummy = NULL;
+  }
   if (!dummy) {
+    made_with = current;
     hub_arena *own = hub_arena_new(0);
     char *phc;
     if (hub_ok(hub_password_hash(own, "a password nobody has: dummy for timing", 60000, &phc))) dummy = strdup(phc);

@@ -1,5 +1,5 @@
 /* Sessions in Redis (see session.h). Layout, per user u:
- *   hub:sess:{u}:<sid>   hash: user tenant brand ip ua created seen; expires at the sooner
+ *   hub:sess:{u}:<sid>   hash: user tenant brand ip ua created seen acl; expires at the sooner
  *                        of the idle and the absolute timeout, renewed by every touch
  *   hub:usess:{u}        sorted set of the user's session ids, scored by creation time
  * Each operation is one Lua script, so it is atomic and one round trip. The scripts name
@@ -14,7 +14,7 @@
 
 static const char create_lua[] =
     "redis.call('HSET', KEYS[1], 'user', ARGV[2], 'tenant', ARGV[3], 'brand', ARGV[4], 'ip', ARGV[5],"
-    "  'ua', ARGV[6], 'created', ARGV[7], 'seen', ARGV[7])\n"
+    "  'ua', ARGV[6], 'created', ARGV[7], 'seen', ARGV[7], 'acl', ARGV[10])\n"
     "redis.call('PEXPIRE', KEYS[1], ARGV[8])\n"
     "redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1])\n"
     "redis.call('PEXPIRE', KEYS[2], ARGV[9])\n"
@@ -22,8 +22,9 @@ static const char create_lua[] =
 
 /* Returns the fields (seen updated) or nil when unknown, someone else's, or expired. */
 static const char touch_lua[] =
-    "local v = redis.call('HMGET', KEYS[1], 'user', 'tenant', 'brand', 'ip', 'ua', 'created', 'seen')\n"
+    "local v = redis.call('HMGET', KEYS[1], 'user', 'tenant', 'brand', 'ip', 'ua', 'created', 'seen', 'acl')\n"
     "if not v[1] or v[1] ~= ARGV[4] then return nil end\n"
+    "if not v[8] then v[8] = '' end\n"
     "local now, idle, abs = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])\n"
     "local created, seen = tonumber(v[6]), tonumber(v[7])\n"
     "if now - created >= abs or now - seen >= idle then\n"
@@ -33,6 +34,29 @@ static const char touch_lua[] =
     "redis.call('PEXPIRE', KEYS[1], math.min(idle, created + abs - now))\n"
     "v[7] = ARGV[1]\n"
     "return v\n";
+
+/* Moves a live session to another tenant/brand and access snapshot; 0 when it is gone. */
+static const char set_context_lua[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'tenant', ARGV[1], 'brand', ARGV[2], 'acl', ARGV[3])\n"
+    "return 1\n";
+
+/* Stores a rebuilt snapshot unless the session is gone or has moved to another tenant. */
+static const char set_acl_lua[] =
+    "if redis.call('HGET', KEYS[1], 'tenant') ~= ARGV[1] then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'acl', ARGV[2])\n"
+    "return 1\n";
+
+/* Forgets the snapshot of every session of the user acting in tenant ARGV[2]. */
+static const char clear_acl_lua[] =
+    "local n = 0\n"
+    "for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
+    "  local k = ARGV[1] .. sid\n"
+    "  if ARGV[2] == '' or redis.call('HGET', k, 'tenant') == ARGV[2] then\n"
+    "    n = n + redis.call('HDEL', k, 'acl')\n"
+    "  end\n"
+    "end\n"
+    "return n\n";
 
 static const char revoke_all_lua[] =
     "local n = 0\n"
@@ -89,8 +113,8 @@ hub_status hub_session_create(hub_redis *r, hub_arena *a, const hub_session_poli
   snprintf(ttl, sizeof ttl, "%lld", (long long)(p->idle_ms < p->absolute_ms ? p->idle_ms : p->absolute_ms));
   snprintf(abs, sizeof abs, "%lld", (long long)p->absolute_ms);
   const char *argv[] = {"EVAL", create_lua, "2", skey, ukey, s->id, s->user_id, s->tenant_id, s->brand,
-                        s->ip, s->user_agent, now, ttl, abs};
-  return hub_redis_command(r, a, 14, argv, NULL, NULL);
+                        s->ip, s->user_agent, now, ttl, abs, s->acl ? s->acl : ""};
+  return hub_redis_command(r, a, 15, argv, NULL, NULL);
 }
 
 static void fill(hub_session *s, const char *sid, redisReply **v) {
@@ -102,6 +126,40 @@ static void fill(hub_session *s, const char *sid, redisReply **v) {
   copy(s->user_agent, sizeof s->user_agent, v[4]->str);
   s->created_ms = v[5]->str ? atoll(v[5]->str) : 0;
   s->last_seen_ms = v[6]->str ? atoll(v[6]->str) : 0;
+  s->acl = NULL;
+}
+
+hub_status hub_session_set_context(hub_redis *r, hub_arena *a, const char *user_id, const char *sid,
+                                   const char *tenant_id, const char *brand, const char *acl) {
+  if (!id_ok(user_id) || !id_ok(sid)) return hub_status_new(a, HUB_NOT_FOUND, "no such session");
+  char skey[128];
+  session_key(skey, sizeof skey, user_id, sid);
+  const char *argv[] = {"EVAL", set_context_lua, "1", skey, tenant_id ? tenant_id : "", brand ? brand : "",
+                        acl ? acl : ""};
+  redisReply *rep;
+  hub_status st = hub_redis_command(r, a, 7, argv, NULL, &rep);
+  if (!hub_ok(st)) return st;
+  bool gone = rep->integer == 0;
+  freeReplyObject(rep);
+  return gone ? hub_status_new(a, HUB_NOT_FOUND, "no such session") : HUB_STATUS_OK;
+}
+
+hub_status hub_session_set_acl(hub_redis *r, hub_arena *a, const char *user_id, const char *sid, const char *tenant_id,
+                               const char *acl) {
+  if (!id_ok(user_id) || !id_ok(sid)) return hub_status_new(a, HUB_NOT_FOUND, "no such session");
+  char skey[128];
+  session_key(skey, sizeof skey, user_id, sid);
+  const char *argv[] = {"EVAL", set_acl_lua, "1", skey, tenant_id ? tenant_id : "", acl};
+  return hub_redis_command(r, a, 6, argv, NULL, NULL);
+}
+
+hub_status hub_session_clear_acl(hub_redis *r, hub_arena *a, const char *user_id, const char *tenant_id) {
+  if (!id_ok(user_id)) return hub_status_invalid(a, "user_id", "not an id");
+  char ukey[96], prefix[96];
+  user_key(ukey, sizeof ukey, user_id);
+  snprintf(prefix, sizeof prefix, "hub:sess:{%s}:", user_id);
+  const char *argv[] = {"EVAL", clear_acl_lua, "1", ukey, prefix, tenant_id ? tenant_id : ""};
+  return hub_redis_command(r, a, 6, argv, NULL, NULL);
 }
 
 hub_status hub_session_touch(hub_redis *r, hub_arena *a, const hub_session_policy *p, const char *user_id,
@@ -117,11 +175,12 @@ hub_status hub_session_touch(hub_redis *r, hub_arena *a, const hub_session_polic
   redisReply *rep;
   hub_status st = hub_redis_command(r, a, 10, argv, NULL, &rep);
   if (!hub_ok(st)) return st;
-  if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 7) {
+  if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 8) {
     freeReplyObject(rep);
     return hub_status_new(a, HUB_NOT_FOUND, "no such session");
   }
   fill(out, sid, rep->element);
+  out->acl = rep->element[7]->str ? hub_arena_strdup(a, rep->element[7]->str) : "";
   freeReplyObject(rep);
   return HUB_STATUS_OK;
 }

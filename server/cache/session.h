@@ -20,6 +20,7 @@ typedef struct hub_session {
   char user_agent[200];
   int64_t created_ms;  /* set by create */
   int64_t last_seen_ms;
+  const char *acl;     /* the access snapshot in tenant_id (identity/acl.h); "" = rebuild */
 } hub_session;
 
 typedef struct hub_session_policy {
@@ -38,6 +39,17 @@ hub_status hub_session_create(hub_redis *r, hub_arena *a, const hub_session_poli
 hub_status hub_session_touch(hub_redis *r, hub_arena *a, const hub_session_policy *p, const char *user_id,
                              const char *sid, int64_t now_ms, hub_session *out);
 
+/* Moves a session to another tenant and brand with its new access snapshot (SwitchTenant).
+ * NOT_FOUND when the session is gone. */
+hub_status hub_session_set_context(hub_redis *r, hub_arena *a, const char *user_id, const char *sid,
+                                   const char *tenant_id, const char *brand, const char *acl);
+/* Stores a rebuilt access snapshot, unless the session is gone or now acts in another tenant. */
+hub_status hub_session_set_acl(hub_redis *r, hub_arena *a, const char *user_id, const char *sid, const char *tenant_id,
+                               const char *acl);
+/* Forgets the snapshot of each of the user's sessions acting in `tenant_id` ("" or NULL: all),
+ * so the next call rebuilds it: how role, membership and entitlement changes take effect at
+ * once on live sessions. */
+hub_status hub_session_clear_acl(hub_redis *r, hub_arena *a, const char *user_id, const char *tenant_id);
 /* Ends one session of the user (NOT_FOUND if it was not theirs or is gone). */
 hub_status hub_session_revoke(hub_redis *r, hub_arena *a, const char *user_id, const char *sid);
 

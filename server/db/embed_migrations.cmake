@@ -1,8 +1,10 @@
 # Turns migrations/*.sql into a C array (run with cmake -P at build time), so hubd carries
-# its migrations and a deployment is one binary. Arguments: -DOUT=<file.c> -DFILES=<a;b;...>
+# its migrations and a deployment is one binary. Arguments: -DOUT=<file.c> -DFILES=<a|b|...>
+# ("|"-separated: a ";" list would be split into separate arguments on the command line).
 set(body "/* Generated from migrations/ at build time. Do not edit. */\n#include \"db/migrate.h\"\n\n")
 set(entries "")
 set(i 0)
+string(REPLACE "|" ";" FILES "${FILES}")
 list(SORT FILES)
 foreach(f ${FILES})
   get_filename_component(name ${f} NAME)

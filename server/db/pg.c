@@ -233,10 +233,11 @@ bool hub_pg_ping(hub_pg *pg) {
   return ok;
 }
 
-/* Both settings in one round trip; `true` makes them transaction-local (SET LOCAL). */
-static const hub_pg_stmt tx_settings = {
-    "hub_tx_settings",
-    "SELECT set_config('statement_timeout', $1, true), set_config('hub.tenant_id', $2, true)", 2};
+/* All settings in one round trip; `true` makes them transaction-local (SET LOCAL). */
+static const hub_pg_stmt tx_settings = {"hub_tx_settings",
+                                        "SELECT set_config('statement_timeout', $1, true), "
+                                        "set_config('hub.tenant_id', $2, true), set_config('hub.user_id', $3, true)",
+                                        3};
 
 static void backoff_sleep(hub_pg *pg, int attempt) {
   /* 5, 10, 20 ms, each +-50%: long enough for the conflicting transaction to finish, and the
@@ -249,11 +250,11 @@ static void backoff_sleep(hub_pg *pg, int attempt) {
 
 /* One attempt: BEGIN, settings, fn, COMMIT. Leaves pg->lost / pg->retryable describing a
  * failure; *commit_sent tells whether the outcome may be unknown. */
-static hub_status attempt_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, int64_t limit_ms, hub_pg_tx_fn fn,
-                             void *ud, bool *commit_sent) {
+static hub_status attempt_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *user_id, int64_t limit_ms,
+                             hub_pg_tx_fn fn, void *ud, bool *commit_sent) {
   char limit_text[32];
   snprintf(limit_text, sizeof limit_text, "%lld", (long long)limit_ms);
-  const char *params[2] = {limit_text, tenant_id ? tenant_id : ""};
+  const char *params[3] = {limit_text, tenant_id ? tenant_id : "", user_id ? user_id : ""};
   *commit_sent = false;
   hub_status st = command(pg, "BEGIN", NULL);
   if (!hub_ok(st)) return st;
@@ -288,6 +289,11 @@ static hub_status attempt_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, in
 
 hub_status hub_pg_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, int64_t timeout_ms, hub_pg_tx_fn fn,
                      void *ud) {
+  return hub_pg_tx_user(pg, a, tenant_id, NULL, timeout_ms, fn, ud);
+}
+
+hub_status hub_pg_tx_user(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *user_id, int64_t timeout_ms,
+                          hub_pg_tx_fn fn, void *ud) {
   assert(!pg->in_tx && "hub_pg_tx does not nest");
   if (timeout_ms <= 0) return hub_status_new(NULL, HUB_DEADLINE_EXCEEDED, "the deadline passed before the query");
   int64_t deadline = now_us() + timeout_ms * 1000;
@@ -300,7 +306,7 @@ hub_status hub_pg_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, int64_t ti
     pg->lost = pg->retryable = false;
     pg->tx_deadline_us = deadline;
     bool commit_sent;
-    st = attempt_tx(pg, a, tenant_id, left_ms < pg->timeout_ms ? left_ms : pg->timeout_ms, fn, ud, &commit_sent);
+    st = attempt_tx(pg, a, tenant_id, user_id, left_ms < pg->timeout_ms ? left_ms : pg->timeout_ms, fn, ud, &commit_sent);
     if (hub_ok(st)) return st;
     if (pg->lost) {
       /* Lost before COMMIT was sent: the server rolled it back, so running it again on a new

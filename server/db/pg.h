@@ -65,6 +65,12 @@ typedef hub_status (*hub_pg_tx_fn)(hub_pg *pg, hub_arena *a, void *ud);
 hub_status hub_pg_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, int64_t timeout_ms, hub_pg_tx_fn fn,
                      void *ud);
 
+/* hub_pg_tx that also sets the transaction-local hub.user_id (read by hub_current_user()),
+ * so policies can show a signed-in user their own rows in every tenant (their memberships)
+ * while tenant-owned data stays behind hub.tenant_id. NULL sets none. */
+hub_status hub_pg_tx_user(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *user_id, int64_t timeout_ms,
+                          hub_pg_tx_fn fn, void *ud);
+
 /* The one SQLSTATE -> canonical code mapping:
  *   23505 unique_violation                -> ALREADY_EXISTS
  *   23503/23502/23514/23P01 integrity     -> FAILED_PRECONDITION

@@ -10,6 +10,8 @@
 #include "db/migrate.h"
 #include "db/pg.h"
 #include "health/health.h"
+#include "hubd/keys.h"
+#include "hubd/seed.h"
 #include "hub/config.h"
 #include "hub/log.h"
 #include "middleware/access.h"
@@ -50,6 +52,7 @@ static void usage(FILE *out) {
           "Commands:\n"
           "  (none)     serve gRPC on HUB_LISTEN (migrating first unless HUB_MIGRATE_ON_START=false)\n"
           "  migrate    apply pending migrations and exit\n"
+          "  seed-demo  create the demo tenant and its owner (idempotent) and print how to sign in\n"
           "  --help     this text\n"
           "  --version  print the version\n\n");
   hub_config_help(out);
@@ -79,6 +82,7 @@ static char *make_instance_id(void) {
 
 static int serve(void) {
   if (cfg->migrate_on_start && run_migrations() != 0) return 1;
+  if (!hub_keys_setup(cfg)) return 1;
   hub_system_init(HUB_VERSION, make_instance_id());
 
   /* Health probes use connections of their own, never a worker's. */
@@ -166,6 +170,8 @@ int main(int argc, char **argv) {
     rc = serve();
   } else if (!strcmp(cmd, "migrate")) {
     rc = run_migrations();
+  } else if (!strcmp(cmd, "seed-demo")) {
+    rc = hub_seed_demo(cfg);
   } else {
     fprintf(stderr, "hubd: unknown command \"%s\" (see hubd --help)\n", cmd);
     rc = 2;

@@ -1,16 +1,19 @@
-/* Access enforcement (see access.h). Until the identity layer lands (authn, tenant, brand,
- * role permissions), no caller can be authenticated, so every non-public RPC is refused
- * with UNAUTHENTICATED: closed by default, never open by omission. */
+/* The chain (see access.h): public passes; otherwise authn, tenant, and for RPCs that
+ * declare a permission, brand and permission. The principal lives in the call's arena. */
 #include "middleware/access.h"
 
-#include <strings.h>
+#include <string.h>
 
 hub_status hub_access_check(hub_call *call, void *ud) {
   (void)ud;
   const hub_method_def *m = hub_call_method(call);
   if (m->access.is_public) return HUB_STATUS_OK;
-  const char *auth = hub_call_metadata(call, "authorization");
-  if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
-    return hub_status_new(NULL, HUB_UNAUTHENTICATED, "this RPC needs a bearer token in the authorization header");
-  return hub_status_new(NULL, HUB_UNAUTHENTICATED, "the bearer token is not valid");
+  hub_principal *p = hub_arena_calloc(hub_call_arena(call), 1, sizeof *p);
+  const char *session_acl = NULL;
+  hub_status st = hub_authn(call, p, &session_acl);
+  if (hub_ok(st)) st = hub_resolve_tenant(call, p, session_acl);
+  if (hub_ok(st)) st = hub_resolve_brand(call, p);
+  if (hub_ok(st) && m->access.permission) st = hub_check_permission(call, p, m->access.permission);
+  if (hub_ok(st)) hub_call_set_principal(call, p);
+  return st;
 }

@@ -1,11 +1,25 @@
-/* The interceptor that runs before every handler: enforces the access the RPC declares in
- * the contract. Public RPCs pass; RPCs that declare a permission need an authenticated
- * caller whose role grants it. */
+/* The interceptor that runs before every handler and enforces the access the RPC declares in
+ * the contract, in four steps (one file each):
+ *   authn.c      bearer token (ES256, cached per worker) and its Redis session, still alive
+ *   tenant.c     the session's tenant, or x-tenant-id when the caller is a member there
+ *   brand.c      x-brand, x-forwarded-host or the session's brand; entitled for the tenant,
+ *                and the RPC's module enabled on it
+ *   permission   the declared permission against the access snapshot (role defaults from
+ *                the role_permissions table plus the member's own grants)
+ * Public RPCs skip all four; {authenticated: true} RPCs stop after authn (and tenant, when
+ * the session has one). On success the call carries a hub_principal (identity/principal.h). */
 #ifndef HUB_MIDDLEWARE_ACCESS_H
 #define HUB_MIDDLEWARE_ACCESS_H
 
+#include "identity/principal.h"
 #include "runtime/call.h"
 
 hub_status hub_access_check(hub_call *call, void *ud);
+
+/* The steps, for tests and for the chain in access.c. Each fills part of *p. */
+hub_status hub_authn(hub_call *call, hub_principal *p, const char **session_acl);
+hub_status hub_resolve_tenant(hub_call *call, hub_principal *p, const char *session_acl);
+hub_status hub_resolve_brand(hub_call *call, hub_principal *p);
+hub_status hub_check_permission(hub_call *call, const hub_principal *p, const char *permission);
 
 #endif

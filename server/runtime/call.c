@@ -166,6 +166,8 @@ void hub_call_add_trailer(hub_call *c, const char *key, const char *value, size_
 
 void hub_call_set_tenant(hub_call *c, const char *t) { c->tenant = hub_arena_strdup(c->arena, t); }
 void hub_call_set_user(hub_call *c, const char *u) { c->user = hub_arena_strdup(c->arena, u); }
+void hub_call_set_principal(hub_call *c, const void *p) { c->principal = p; }
+const void *hub_call_principal(hub_call *c) { return c->principal; }
 
 ProtobufCMessage *hub_decode(hub_arena *a, grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *d,
                              hub_status *st) {

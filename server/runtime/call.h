@@ -50,6 +50,12 @@ void hub_call_add_trailer(hub_call *call, const char *key, const char *value, si
 void hub_call_set_tenant(hub_call *call, const char *tenant);
 void hub_call_set_user(hub_call *call, const char *user);
 
+/* Who is calling, as the interceptor established it (the middleware's hub_principal; the
+ * runtime does not look inside). NULL until set. The pointee must live as long as the call
+ * (allocate it from the call's arena). */
+void hub_call_set_principal(hub_call *call, const void *principal);
+const void *hub_call_principal(hub_call *call);
+
 /* The per-thread context the server's worker_init hook made (e.g. PostgreSQL + Redis
  * connections). Streaming calls run on their own thread, which gets its own context. */
 void *hub_call_worker_ctx(hub_call *call);

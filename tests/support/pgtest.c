@@ -86,6 +86,25 @@ static int admin_exec(const char *db, const char *sql) {
   return rc;
 }
 
+char *hub_pgtest_admin_query(const char *owner_url, const char *sql) {
+  char *db = db_of(owner_url);
+  const char *keys[] = {"dbname", "dbname", NULL};
+  const char *vals[] = {admin_url(), db, NULL};
+  PGconn *c = PQconnectdbParams(keys, vals, 1);
+  char *out = NULL;
+  if (PQstatus(c) == CONNECTION_OK) {
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+      out = strdup(PQgetvalue(r, 0, 0));
+    else if (PQresultStatus(r) != PGRES_TUPLES_OK)
+      fprintf(stderr, "pgtest: %s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+  }
+  PQfinish(c);
+  free(db);
+  return out;
+}
+
 char *hub_pgtest_create_db(const char *label) {
   static int counter; /* per process; the pid keeps parallel test programs apart */
   char safe[40], name[128], sql[256];

@@ -20,4 +20,8 @@ void hub_pgtest_drop_db(const char *owner_url);
  * success, else prints the error and returns -1. */
 int hub_pgtest_admin_exec(const char *owner_url, const char *sql);
 
+/* Runs a query as the admin (which bypasses row-level security: for inspecting what the
+ * server wrote) and returns the first column of the first row (malloc'd), or NULL. */
+char *hub_pgtest_admin_query(const char *owner_url, const char *sql);
+
 #endif

@@ -12,9 +12,10 @@ void emit_method_def_body(sb *s, const gen_service *gs, const gen_method *gm, co
   sb_printf(s, "    .input = &%s__descriptor,\n    .output = &%s__descriptor,\n", gm->in_lower, gm->out_lower);
   sb_printf(s, "    .streaming = %s,\n", gen_kind_names[gm->kind]);
   if (gm->permission)
-    sb_printf(s, "    .access = {.permission = \"%s\", .is_public = false},\n", gm->permission);
+    sb_printf(s, "    .access = {.permission = \"%s\"},\n", gm->permission);
   else
-    sb_printf(s, "    .access = {.permission = NULL, .is_public = true},\n");
+    sb_printf(s, "    .access = {.is_public = %s, .is_authenticated = %s},\n", gm->is_public ? "true" : "false",
+              gm->is_authenticated ? "true" : "false");
   sb_printf(s, "    .idempotent = %s,\n    .invoke = %s,\n", gm->idempotent ? "true" : "false", invoke);
 }
 

@@ -27,9 +27,15 @@ static void prototype(sb *s, const gen_service *gs, const gen_method *gm) {
   }
 }
 
+/* The handler is referenced weakly: a contract RPC without a handler still links and answers
+ * UNIMPLEMENTED (so services can be built up one RPC at a time), and the table records
+ * whether it exists (.handler), which a test checks for every served RPC. */
 static void adapter(sb *s, const gen_service *gs, const gen_method *gm) {
+  sb_printf(s, "#pragma weak hub_%s_%s\n", gs->base, gm->lower);
   sb_printf(s, "static hub_status invoke_%s_%s(hub_call *call, const ProtobufCMessage *request,\n"
                "    ProtobufCMessage *response, hub_stream *stream) {\n", gs->base, gm->lower);
+  sb_printf(s, "  if (!hub_%s_%s) return hub_status_new(NULL, HUB_UNIMPLEMENTED, \"%s is not implemented\");\n",
+            gs->base, gm->lower, gm->path + 1);
   static const char *const unused[4] = {"(void)stream;", "(void)response;", "(void)request;",
                                         "(void)request; (void)response;"};
   sb_printf(s, "  %s\n  return hub_%s_%s(call, ", unused[gm->kind], gs->base, gm->lower);
@@ -64,7 +70,8 @@ void emit_server(const gen_model *m, gen_out *out) {
       for (size_t k = 0; k < gs->n_methods; k++) {
         const gen_method *gm = &gs->methods[k];
         sb_printf(&h, "/* %s (%s, %s%s) */\n", gm->path, gen_kind_names[gm->kind],
-                  gm->permission ? "permission " : "public", gm->permission ? gm->permission : "");
+                  gm->permission ? "permission " : gm->is_public ? "public" : "authenticated",
+                  gm->permission ? gm->permission : "");
         prototype(&h, gs, gm);
         sb_printf(&h, ";\n\n");
         adapter(&c, gs, gm);
@@ -75,6 +82,7 @@ void emit_server(const gen_model *m, gen_out *out) {
         char *inv = xsprintf("invoke_%s_%s", gs->base, gs->methods[k].lower);
         sb_printf(&c, "  {\n");
         emit_method_def_body(&c, gs, &gs->methods[k], inv);
+        sb_printf(&c, "    .handler = (void (*)(void))hub_%s_%s,\n", gs->base, gs->methods[k].lower);
         sb_printf(&c, "  },\n");
         free(inv);
       }

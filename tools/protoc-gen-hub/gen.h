@@ -21,6 +21,7 @@ typedef struct gen_method {
   int kind;               /* hub_streaming value */
   const char *permission; /* NULL when public */
   bool is_public;
+  bool is_authenticated;
   bool idempotent;
 } gen_method;
 

@@ -1,5 +1,5 @@
 /* Builds the generator's model from a CodeGeneratorRequest and enforces the contract's
- * rules: every RPC declares its access (a permission or public), never both, and a
+ * rules: every RPC declares exactly one access (a permission, authenticated or public), and a
  * permission reads "domain.resource.verb". */
 #include <ctype.h>
 #include <stdlib.h>
@@ -102,12 +102,12 @@ static bool build_method(gen_method *gm, const gen_service *gs, const char *pkg,
       return true;
     }
     *err = xsprintf("%s: no access declared; add option (hub.api.v1.access) = {permission: "
-                    "\"domain.resource.verb\"} or {public: true}", where);
+                    "\"domain.resource.verb\"}, {authenticated: true} or {public: true}", where);
     return false;
   }
   bool has_perm = acc->permission && acc->permission[0];
-  if (has_perm == acc->public_) {
-    *err = xsprintf("%s: access must declare exactly one of permission or public", where);
+  if ((int)has_perm + (int)acc->public_ + (int)acc->authenticated != 1) {
+    *err = xsprintf("%s: access must declare exactly one of permission, authenticated or public", where);
     hub__api__v1__access__free_unpacked(acc, NULL);
     return false;
   }
@@ -117,6 +117,7 @@ static bool build_method(gen_method *gm, const gen_service *gs, const char *pkg,
     return false;
   }
   gm->is_public = acc->public_;
+  gm->is_authenticated = acc->authenticated;
   gm->permission = has_perm ? strdup(acc->permission) : NULL;
   hub__api__v1__access__free_unpacked(acc, NULL);
   return true;

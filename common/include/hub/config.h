@@ -36,6 +36,15 @@ typedef struct hub_config {
   int64_t db_timeout_ms;      /* HUB_DB_TIMEOUT_MS: connect timeout and statement cap */
   int64_t redis_timeout_ms;   /* HUB_REDIS_TIMEOUT_MS: connect and command timeout */
   int64_t health_interval_ms; /* HUB_HEALTH_INTERVAL_MS: how often PostgreSQL and Redis are probed */
+  char *jwt_issuer;           /* HUB_JWT_ISSUER / HUB_JWT_AUDIENCE: iss and aud of access tokens */
+  char *jwt_audience;
+  char *jwt_key_files;        /* HUB_JWT_KEY_FILES: PEM files, last signs; empty = ephemeral key */
+  char *data_key_file;        /* HUB_DATA_KEY_FILE: 64 hex digits sealing secrets at rest */
+  int64_t access_token_ttl_ms;
+  int64_t refresh_token_ttl_ms;
+  int64_t session_idle_ms;
+  int64_t session_absolute_ms;
+  int64_t refresh_grace_ms;
 } hub_config;
 
 /* Looks a variable up; getenv-compatible. Tests pass their own. */

@@ -18,10 +18,13 @@ typedef enum hub_streaming {
   HUB_BIDI_STREAMING = 3,
 } hub_streaming;
 
-/* The access an RPC declares with option (hub.api.v1.access). Exactly one of the two is set. */
+/* The access an RPC declares with option (hub.api.v1.access). Exactly one of the three is set:
+ * a permission (a member of the call's tenant whose role grants it), public (no token), or
+ * authenticated (any signed-in user, no tenant needed). */
 typedef struct hub_access {
-  const char *permission; /* "domain.resource.verb", or NULL when public */
+  const char *permission; /* "domain.resource.verb", or NULL */
   bool is_public;
+  bool is_authenticated;
 } hub_access;
 
 struct hub_call;
@@ -43,6 +46,7 @@ typedef struct hub_method_def {
   hub_access access;
   bool idempotent;      /* idempotency_level NO_SIDE_EFFECTS or IDEMPOTENT: safe to retry */
   hub_invoke_fn invoke; /* NULL in client-side tables */
+  void (*handler)(void); /* the typed handler, NULL when not written yet (answers UNIMPLEMENTED) */
 } hub_method_def;
 
 typedef struct hub_service_def {

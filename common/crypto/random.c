@@ -1,0 +1,50 @@
+/* See random.h. */
+#include "crypto/random.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+char *hub_random_token(hub_arena *a, size_t bytes) {
+  unsigned char raw[64];
+  if (bytes == 0 || bytes > sizeof raw || RAND_bytes(raw, (int)bytes) != 1) return NULL;
+  char *out = hub_arena_alloc(a, 4 * ((bytes + 2) / 3) + 1);
+  int n = EVP_EncodeBlock((unsigned char *)out, raw, (int)bytes);
+  OPENSSL_cleanse(raw, sizeof raw);
+  while (n > 0 && out[n - 1] == '=') n--;
+  out[n] = '\0';
+  for (char *p = out; *p; p++) *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+  return out;
+}
+
+char *hub_sha256_hex(hub_arena *a, const char *text) {
+  unsigned char d[32];
+  unsigned int n = 0;
+  EVP_Digest(text, strlen(text), d, &n, EVP_sha256(), NULL);
+  char *out = hub_arena_alloc(a, 65);
+  for (int i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", d[i]);
+  return out;
+}
+
+bool hub_uuid_v7(char out[37]) {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof b) != 1) return false;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  unsigned long long ms = (unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)ts.tv_nsec / 1000000ULL;
+  for (int i = 0; i < 6; i++) b[i] = (unsigned char)(ms >> (8 * (5 - i)));
+  b[6] = (unsigned char)(0x70 | (b[6] & 0x0f));
+  b[8] = (unsigned char)(0x80 | (b[8] & 0x3f));
+  snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3],
+           b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+  return true;
+}
+
+bool hub_secret_equal(const char *x, const char *y) {
+  size_t n = strlen(x);
+  if (n != strlen(y)) return false;
+  return CRYPTO_memcmp(x, y, n) == 0;
+}

@@ -1,0 +1,245 @@
+/* Access snapshots (see acl.h): format, parse, match, and the one place they are built
+ * from PostgreSQL. */
+#include "identity/acl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hub/log.h"
+
+static void put(char *buf, size_t cap, size_t *n, const char *s) {
+  size_t l = strlen(s);
+  if (*n + l < cap) {
+    memcpy(buf + *n, s, l);
+    *n += l;
+    buf[*n] = '\0';
+  }
+}
+
+char *hub_acl_format(const hub_acl *acl, hub_arena *a) {
+  size_t cap = 64 + (size_t)acl->n_brands * (32 + HUB_ACL_MAX_MODULES * 25) + (size_t)acl->n_perms * 65;
+  char *buf = hub_arena_alloc(a, cap);
+  size_t n = 0;
+  buf[0] = '\0';
+  put(buf, cap, &n, "v1|role=");
+  put(buf, cap, &n, acl->role);
+  put(buf, cap, &n, acl->platform_admin ? "|pa=1|b=" : "|pa=0|b=");
+  for (int i = 0; i < acl->n_brands; i++) {
+    if (i) put(buf, cap, &n, ",");
+    put(buf, cap, &n, acl->brands[i].id);
+    put(buf, cap, &n, ":");
+    for (int k = 0; k < acl->brands[i].n_modules; k++) {
+      if (k) put(buf, cap, &n, "+");
+      put(buf, cap, &n, acl->brands[i].modules[k]);
+    }
+  }
+  put(buf, cap, &n, "|p=");
+  for (int i = 0; i < acl->n_perms; i++) {
+    if (i) put(buf, cap, &n, ",");
+    put(buf, cap, &n, acl->perms[i]);
+  }
+  return buf;
+}
+
+/* Copies [s, e) into dst (cap bytes); false if it does not fit. */
+static bool take(char *dst, size_t cap, const char *s, const char *e) {
+  size_t l = (size_t)(e - s);
+  if (l >= cap) return false;
+  memcpy(dst, s, l);
+  dst[l] = '\0';
+  return true;
+}
+
+static const char *field(const char *text, const char *key) {
+  const char *p = strstr(text, key);
+  return p ? p + strlen(key) : NULL;
+}
+
+static const char *end_of(const char *p) {
+  const char *e = strchr(p, '|');
+  return e ? e : p + strlen(p);
+}
+
+bool hub_acl_parse(const char *text, hub_acl *out) {
+  memset(out, 0, sizeof *out);
+  if (!text || strncmp(text, "v1|", 3) != 0) return false;
+  const char *role = field(text, "|role="), *pa = field(text, "|pa="), *b = field(text, "|b="),
+             *p = field(text, "|p=");
+  if (!role || !pa || !b || !p) return false;
+  if (!take(out->role, sizeof out->role, role, end_of(role))) return false;
+  out->platform_admin = *pa == '1';
+  const char *be = end_of(b);
+  while (b < be) {
+    if (out->n_brands == HUB_ACL_MAX_BRANDS) return false;
+    hub_acl_brand *br = &out->brands[out->n_brands++];
+    const char *colon = memchr(b, ':', (size_t)(be - b));
+    const char *comma = memchr(b, ',', (size_t)(be - b));
+    const char *item_end = comma ? comma : be;
+    if (!colon || colon > item_end || !take(br->id, sizeof br->id, b, colon)) return false;
+    const char *m = colon + 1;
+    while (m < item_end) {
+      const char *plus = memchr(m, '+', (size_t)(item_end - m));
+      const char *me = plus ? plus : item_end;
+      if (br->n_modules == HUB_ACL_MAX_MODULES) return false;
+      if (!take(br->modules[br->n_modules++], sizeof br->modules[0], m, me)) return false;
+      m = me + 1;
+    }
+    b = item_end + 1;
+  }
+  const char *pe = end_of(p);
+  while (p < pe) {
+    const char *comma = memchr(p, ',', (size_t)(pe - p));
+    const char *e = comma ? comma : pe;
+    if (out->n_perms == HUB_ACL_MAX_PERMS) return false;
+    if (!take(out->perms[out->n_perms++], sizeof out->perms[0], p, e)) return false;
+    p = e + 1;
+  }
+  return true;
+}
+
+bool hub_acl_pattern_matches(const char *pattern, const char *perm) {
+  /* Three dot-separated parts; "*" in the pattern matches any one part. */
+  for (int part = 0; part < 3; part++) {
+    const char *pe = strchr(pattern, '.'), *qe = strchr(perm, '.');
+    if (part < 2 && (!pe || !qe)) return false;
+    size_t pl = part < 2 ? (size_t)(pe - pattern) : strlen(pattern);
+    size_t ql = part < 2 ? (size_t)(qe - perm) : strlen(perm);
+    if (!(pl == 1 && pattern[0] == '*') && (pl != ql || memcmp(pattern, perm, pl) != 0)) return false;
+    if (part < 2) {
+      pattern = pe + 1;
+      perm = qe + 1;
+    }
+  }
+  return true;
+}
+
+bool hub_acl_grants(const hub_acl *acl, const char *perm) {
+  if (strncmp(perm, "platform.", 9) == 0) return acl->platform_admin;
+  if (!acl->role[0]) return false;
+  for (int i = 0; i < acl->n_perms; i++)
+    if (hub_acl_pattern_matches(acl->perms[i], perm)) return true;
+  return false;
+}
+
+const hub_acl_brand *hub_acl_find_brand(const hub_acl *acl, const char *brand) {
+  for (int i = 0; i < acl->n_brands; i++)
+    if (strcmp(acl->brands[i].id, brand) == 0) return &acl->brands[i];
+  return NULL;
+}
+
+bool hub_acl_brand_has_module(const hub_acl_brand *b, const char *module) {
+  for (int i = 0; i < b->n_modules; i++)
+    if (strcmp(b->modules[i], module) == 0) return true;
+  return false;
+}
+
+bool hub_acl_is_module(const char *domain) {
+  static const char *const modules[] = {"ticket", "crm", "hrms", "accounting", "billing"};
+  for (size_t i = 0; i < sizeof modules / sizeof *modules; i++)
+    if (strcmp(domain, modules[i]) == 0) return true;
+  return false;
+}
+
+/* ---- loading from PostgreSQL ---- */
+
+static const hub_pg_stmt admin_sql = {"acl_platform_admin",
+                                      "SELECT is_platform_admin FROM users WHERE id = $1::uuid", 1};
+
+/* The member's role, extra permissions and brand list; nothing when not a member or the
+ * tenant is deleted. */
+static const hub_pg_stmt member_sql = {
+    "acl_member",
+    "SELECT m.role, m.permissions, m.brands FROM members m JOIN tenants t ON t.id = m.tenant_id "
+    "WHERE m.tenant_id = $1::uuid AND m.user_id = $2::uuid AND t.deleted_at IS NULL",
+    2};
+
+static const hub_pg_stmt role_sql = {"acl_role_perms",
+                                     "SELECT permission FROM role_permissions WHERE role = $1 ORDER BY permission", 1};
+
+/* Entitled brands with the modules both the entitlement and the brand's offer include,
+ * narrowed to the member's brand list when it is not empty ($2). */
+static const hub_pg_stmt brands_sql = {
+    "acl_brands",
+    "SELECT e.brand, array_to_string(ARRAY(SELECT unnest(e.modules) INTERSECT SELECT unnest(b.modules) ORDER BY 1), '+') "
+    "FROM entitlements e JOIN brands b ON b.id = e.brand "
+    "WHERE e.tenant_id = $1::uuid AND (cardinality($2::text[]) = 0 OR e.brand = ANY($2::text[])) ORDER BY e.brand",
+    2};
+
+/* Splits a PostgreSQL text[] literal's simple elements ({a,b}) into perms. */
+static void add_array(hub_acl *acl, const char *lit) {
+  if (!lit || *lit != '{') return;
+  const char *p = lit + 1;
+  while (*p && *p != '}') {
+    const char *e = p;
+    while (*e && *e != ',' && *e != '}') e++;
+    if (e > p && acl->n_perms < HUB_ACL_MAX_PERMS) {
+      bool dup = false;
+      char tmp[64];
+      if (take(tmp, sizeof tmp, p, e)) {
+        for (int i = 0; i < acl->n_perms; i++) dup = dup || strcmp(acl->perms[i], tmp) == 0;
+        if (!dup) strcpy(acl->perms[acl->n_perms++], tmp);
+      }
+    }
+    p = *e == ',' ? e + 1 : e;
+  }
+}
+
+hub_status hub_acl_load_in_tx(hub_pg *pg, hub_arena *a, const char *user_id, const char *tenant_id, hub_acl *out) {
+  memset(out, 0, sizeof *out);
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &admin_sql, (const char *[]){user_id}, &res);
+  if (!hub_ok(st)) return st;
+  out->platform_admin = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+  PQclear(res);
+  if (!tenant_id || !*tenant_id) return HUB_STATUS_OK;
+  st = hub_pg_exec(pg, a, &member_sql, (const char *[]){tenant_id, user_id}, &res);
+  if (!hub_ok(st)) return st;
+  if (PQntuples(res) != 1) {
+    PQclear(res);
+    return HUB_STATUS_OK; /* not a member: empty role */
+  }
+  snprintf(out->role, sizeof out->role, "%s", PQgetvalue(res, 0, 0));
+  char *extra = hub_arena_strdup(a, PQgetvalue(res, 0, 1));
+  char *member_brands = hub_arena_strdup(a, PQgetvalue(res, 0, 2));
+  PQclear(res);
+
+  st = hub_pg_exec(pg, a, &role_sql, (const char *[]){out->role}, &res);
+  if (!hub_ok(st)) return st;
+  for (int i = 0; i < PQntuples(res) && out->n_perms < HUB_ACL_MAX_PERMS; i++)
+    snprintf(out->perms[out->n_perms++], sizeof out->perms[0], "%s", PQgetvalue(res, i, 0));
+  PQclear(res);
+  add_array(out, extra);
+
+  st = hub_pg_exec(pg, a, &brands_sql, (const char *[]){tenant_id, member_brands}, &res);
+  if (!hub_ok(st)) return st;
+  for (int i = 0; i < PQntuples(res) && out->n_brands < HUB_ACL_MAX_BRANDS; i++) {
+    hub_acl_brand *b = &out->brands[out->n_brands++];
+    snprintf(b->id, sizeof b->id, "%s", PQgetvalue(res, i, 0));
+    const char *m = PQgetvalue(res, i, 1);
+    while (*m && b->n_modules < HUB_ACL_MAX_MODULES) {
+      const char *e = strchr(m, '+');
+      if (!e) e = m + strlen(m);
+      take(b->modules[b->n_modules++], sizeof b->modules[0], m, e);
+      m = *e ? e + 1 : e;
+    }
+  }
+  PQclear(res);
+  return HUB_STATUS_OK;
+}
+
+typedef struct load_ctx {
+  const char *user_id, *tenant_id;
+  hub_acl *out;
+} load_ctx;
+
+static hub_status load_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  load_ctx *c = ud;
+  return hub_acl_load_in_tx(pg, a, c->user_id, c->tenant_id, c->out);
+}
+
+hub_status hub_acl_load(hub_pg *pg, hub_arena *a, const char *user_id, const char *tenant_id, int64_t timeout_ms,
+                        hub_acl *out) {
+  load_ctx c = {user_id, tenant_id, out};
+  return hub_pg_tx_user(pg, a, tenant_id && *tenant_id ? tenant_id : NULL, user_id, timeout_ms, load_fn, &c);
+}

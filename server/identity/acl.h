@@ -1,0 +1,63 @@
+/* A member's access in one tenant, as one compact string kept in their Redis session, so the
+ * permission check on a warm call costs no PostgreSQL query: role, platform-admin flag, the
+ * brands they may use there with the modules of each (tenant entitlement ∩ brand offer ∩ the
+ * member's brand list), and the permission patterns granted (role defaults from the
+ * role_permissions table plus the member's extra grants).
+ *
+ *   "v1|role=admin|pa=0|b=exakeep:accounting+ticket,addvive:crm|p=ticket.*.*,tenant.members.*"
+ *
+ * The snapshot is rebuilt from PostgreSQL (hub_acl_load) at login, on SwitchTenant, and on the
+ * first call after a change cleared it (hub_session_clear_acl). */
+#ifndef HUB_IDENTITY_ACL_H
+#define HUB_IDENTITY_ACL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "db/pg.h"
+
+#define HUB_ACL_MAX_BRANDS 16
+#define HUB_ACL_MAX_MODULES 16
+#define HUB_ACL_MAX_PERMS 96
+
+typedef struct hub_acl_brand {
+  char id[32];
+  int n_modules;
+  char modules[HUB_ACL_MAX_MODULES][24];
+} hub_acl_brand;
+
+typedef struct hub_acl {
+  char role[16]; /* "" when not a member of the tenant */
+  bool platform_admin;
+  int n_brands;
+  hub_acl_brand brands[HUB_ACL_MAX_BRANDS];
+  int n_perms;
+  char perms[HUB_ACL_MAX_PERMS][64];
+} hub_acl;
+
+/* Serialises into the arena. */
+char *hub_acl_format(const hub_acl *acl, hub_arena *a);
+/* Parses a snapshot; false when malformed (the caller rebuilds it). */
+bool hub_acl_parse(const char *text, hub_acl *out);
+
+/* Does `pattern` ("ticket.*.view", "*.*.*") grant `perm` ("ticket.tickets.view")? */
+bool hub_acl_pattern_matches(const char *pattern, const char *perm);
+/* Does the acl grant `perm`? Platform permissions ("platform.x.y") need platform_admin. */
+bool hub_acl_grants(const hub_acl *acl, const char *perm);
+/* The brand entry, or NULL when the member may not use that brand in this tenant. */
+const hub_acl_brand *hub_acl_find_brand(const hub_acl *acl, const char *brand);
+/* Is `module` ("ticket") usable on that brand entry? */
+bool hub_acl_brand_has_module(const hub_acl_brand *b, const char *module);
+/* Modules are the domains of the business services; "tenant", "auth" and "platform" are not
+ * modules and need no entitlement. */
+bool hub_acl_is_module(const char *domain);
+
+/* Builds `user_id`'s snapshot in `tenant_id` (NULL or "": no tenant, only the platform flag)
+ * inside a transaction of its own. A user who is not a member (or a deleted tenant) gets an
+ * empty role, which refuses every tenant permission. */
+hub_status hub_acl_load(hub_pg *pg, hub_arena *a, const char *user_id, const char *tenant_id, int64_t timeout_ms,
+                        hub_acl *out);
+/* The same statements, for callers already inside a transaction (set up with the user). */
+hub_status hub_acl_load_in_tx(hub_pg *pg, hub_arena *a, const char *user_id, const char *tenant_id, hub_acl *out);
+
+#endif

@@ -1,0 +1,26 @@
+/* Audit appends (see audit.h). */
+#include "identity/audit.h"
+
+static const hub_pg_stmt tenant_sql = {
+    "audit_tenant",
+    "INSERT INTO audit_events (tenant_id, actor_id, action, target, ip, detail) "
+    "VALUES ($1::uuid, $2::uuid, $3, $4, $5, coalesce($6::jsonb, '{}'::jsonb))",
+    6};
+
+static const hub_pg_stmt account_sql = {
+    "audit_account",
+    "INSERT INTO account_events (user_id, action, ip, detail) VALUES ($1::uuid, $2, $3, coalesce($4::jsonb, '{}'::jsonb))",
+    4};
+
+hub_status hub_audit_tenant(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *actor_id, const char *action,
+                            const char *target, const char *ip, const char *detail_json) {
+  const char *p[] = {tenant_id, actor_id && *actor_id ? actor_id : NULL, action, target ? target : "",
+                     ip ? ip : "", detail_json};
+  return hub_pg_exec(pg, a, &tenant_sql, p, NULL);
+}
+
+hub_status hub_audit_account(hub_pg *pg, hub_arena *a, const char *user_id, const char *action, const char *ip,
+                             const char *detail_json) {
+  const char *p[] = {user_id && *user_id ? user_id : NULL, action, ip ? ip : "", detail_json};
+  return hub_pg_exec(pg, a, &account_sql, p, NULL);
+}

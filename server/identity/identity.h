@@ -1,0 +1,26 @@
+/* The identity settings every part shares, fixed once at start-up by main: the signing keys,
+ * issuer and audience of access tokens, session timeouts, token lifetimes and the key that
+ * seals secrets at rest. */
+#ifndef HUB_IDENTITY_IDENTITY_H
+#define HUB_IDENTITY_IDENTITY_H
+
+#include <stdint.h>
+
+#include "auth/token.h"
+#include "cache/session.h"
+
+typedef struct hub_identity {
+  hub_keyring *keys;
+  const char *issuer, *audience;
+  hub_session_policy session;
+  int64_t access_ttl_s;
+  int64_t refresh_ttl_ms;
+  int64_t refresh_grace_ms;
+  unsigned char data_key[32]; /* AES-256-GCM key for TOTP secrets and refresh successors */
+} hub_identity;
+
+/* Set once before serving; read by the middleware and the services. */
+void hub_identity_set(const hub_identity *id);
+const hub_identity *hub_identity_get(void);
+
+#endif

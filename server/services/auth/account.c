@@ -1,0 +1,171 @@
+/* The signed-in caller's own things: WhoAmI, Logout, SwitchTenant, sessions, and the JWKS
+ * (public). */
+#include <stdio.h>
+#include <string.h>
+
+#include "hub/auth/v1/auth.hub-server.h"
+#include "identity/audit.h"
+#include "services/auth/auth.h"
+
+static const hub_pg_stmt me_sql = {
+    "auth_whoami",
+    "SELECT email, display_name, email_verified_at IS NOT NULL, totp_sealed IS NOT NULL, is_platform_admin "
+    "FROM users WHERE id = $1::uuid",
+    1};
+static const hub_pg_stmt retire_sql = {
+    "auth_retire_refresh",
+    "UPDATE refresh_tokens SET revoked_at = now() WHERE session_id = $1 AND spent_at IS NULL AND revoked_at IS NULL", 1};
+
+typedef struct me_ctx {
+  const char *user_id;
+  Hub__Auth__V1__WhoAmIResponse *r;
+  bool found;
+} me_ctx;
+
+static hub_status me_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  me_ctx *c = ud;
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &me_sql, (const char *[]){c->user_id}, &res);
+  if (!hub_ok(st)) return st;
+  c->found = PQntuples(res) == 1;
+  if (c->found) {
+    c->r->email = hub_arena_strdup(a, PQgetvalue(res, 0, 0));
+    c->r->display_name = hub_arena_strdup(a, PQgetvalue(res, 0, 1));
+    c->r->email_verified = PQgetvalue(res, 0, 2)[0] == 't';
+    c->r->mfa_enabled = PQgetvalue(res, 0, 3)[0] == 't';
+    c->r->platform_admin = PQgetvalue(res, 0, 4)[0] == 't';
+  }
+  PQclear(res);
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_auth_v1_auth_who_am_i(hub_call *call, const Hub__Auth__V1__WhoAmIRequest *request,
+                                     Hub__Auth__V1__WhoAmIResponse *response) {
+  (void)request;
+  hub_arena *a = hub_call_arena(call);
+  const hub_principal *p = hub_principal_of(call);
+  me_ctx c = {p->user_id, response, false};
+  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), me_fn, &c);
+  if (!hub_ok(st)) return st;
+  if (!c.found) return hub_status_new(a, HUB_UNAUTHENTICATED, "the account no longer exists");
+  response->user_id = hub_arena_strdup(a, p->user_id);
+  response->session_id = hub_arena_strdup(a, p->session_id);
+  response->tenant_id = hub_arena_strdup(a, p->tenant_id);
+  response->brand = hub_arena_strdup(a, p->brand);
+  response->role = hub_arena_strdup(a, p->acl.role);
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_auth_v1_auth_logout(hub_call *call, const Hub__Auth__V1__LogoutRequest *request,
+                                   Hub__Auth__V1__LogoutResponse *response) {
+  (void)request;
+  (void)response;
+  const hub_principal *p = hub_principal_of(call);
+  hub_status st = hub_auth_end_session(call, p->user_id, p->session_id);
+  if (st.code == HUB_NOT_FOUND) st = HUB_STATUS_OK; /* already over: logging out twice is fine */
+  if (hub_ok(st)) hub_auth_audit(call, p->user_id, "logout", NULL);
+  return st;
+}
+
+typedef struct retire_ctx {
+  const char *sid;
+} retire_ctx;
+
+static hub_status retire_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  retire_ctx *r = ud;
+  return hub_pg_exec(pg, a, &retire_sql, (const char *[]){r->sid}, NULL);
+}
+
+hub_status hub_auth_v1_auth_switch_tenant(hub_call *call, const Hub__Auth__V1__SwitchTenantRequest *request,
+                                          Hub__Auth__V1__TokenPair *response) {
+  hub_arena *a = hub_call_arena(call);
+  const hub_principal *p = hub_principal_of(call);
+  if (!hub_auth_is_uuid(request->tenant_id)) return hub_status_invalid(a, "tenant_id", "not a tenant id");
+  hub_auth_grant g = {0};
+  hub_status st = hub_auth_choose_context(call, p->user_id, request->tenant_id, request->brand, &g);
+  if (!hub_ok(st)) return st;
+  st = hub_session_set_context(hub_ctx_of(call)->redis, a, p->user_id, p->session_id, g.tenant_id, g.brand,
+                               hub_acl_format(&g.acl, a));
+  if (st.code == HUB_NOT_FOUND) return hub_status_new(a, HUB_UNAUTHENTICATED, "the session has ended; sign in again");
+  if (!hub_ok(st)) return st;
+  /* The session's older refresh tokens retire (not a replay: they simply stop working), so
+   * only the pair acting in the new tenant lives on. */
+  retire_ctx r = {p->session_id};
+  st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), retire_fn, &r);
+  if (!hub_ok(st)) return st;
+  Hub__Auth__V1__TokenPair *pair;
+  st = hub_auth_mint_pair(call, p->user_id, p->session_id, g.tenant_id, g.brand, &pair);
+  if (!hub_ok(st)) return st;
+  *response = *pair;
+  hub_auth_audit(call, p->user_id, "session.switched_tenant",
+                 hub_arena_sprintf(a, "{\"tenant_id\":\"%s\",\"brand\":\"%s\"}", g.tenant_id, g.brand));
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_auth_v1_auth_get_jwks(hub_call *call, const Hub__Auth__V1__GetJwksRequest *request,
+                                     Hub__Auth__V1__GetJwksResponse *response) {
+  (void)request;
+  const hub_identity *id = hub_identity_get();
+  response->jwks_json = hub_keyring_jwks(id->keys, hub_call_arena(call));
+  response->issuer = (char *)id->issuer;
+  response->audience = (char *)id->audience;
+  return response->jwks_json ? HUB_STATUS_OK : hub_status_new(hub_call_arena(call), HUB_INTERNAL, "no keys");
+}
+
+hub_status hub_auth_v1_auth_list_sessions(hub_call *call, const Hub__Auth__V1__ListSessionsRequest *request,
+                                          Hub__Auth__V1__ListSessionsResponse *response) {
+  (void)request;
+  hub_arena *a = hub_call_arena(call);
+  const hub_principal *p = hub_principal_of(call);
+  hub_session *s;
+  size_t n;
+  hub_status st = hub_session_list(hub_ctx_of(call)->redis, a, p->user_id, hub_auth_now_ms(), &s, &n);
+  if (!hub_ok(st)) return st;
+  response->sessions = hub_arena_calloc(a, n ? n : 1, sizeof *response->sessions);
+  for (size_t i = 0; i < n; i++) {
+    Hub__Auth__V1__Session *m = hub_arena_alloc(a, sizeof *m);
+    hub__auth__v1__session__init(m);
+    m->id = hub_arena_strdup(a, s[i].id);
+    m->tenant_id = hub_arena_strdup(a, s[i].tenant_id);
+    m->brand = hub_arena_strdup(a, s[i].brand);
+    m->ip = hub_arena_strdup(a, s[i].ip);
+    m->user_agent = hub_arena_strdup(a, s[i].user_agent);
+    Google__Protobuf__Timestamp *c = hub_arena_alloc(a, sizeof *c), *l = hub_arena_alloc(a, sizeof *l);
+    google__protobuf__timestamp__init(c);
+    google__protobuf__timestamp__init(l);
+    c->seconds = s[i].created_ms / 1000;
+    l->seconds = s[i].last_seen_ms / 1000;
+    m->created_at = c;
+    m->last_seen_at = l;
+    m->current = strcmp(s[i].id, p->session_id) == 0;
+    response->sessions[response->n_sessions++] = m;
+  }
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_auth_v1_auth_revoke_session(hub_call *call, const Hub__Auth__V1__RevokeSessionRequest *request,
+                                           Hub__Auth__V1__RevokeSessionResponse *response) {
+  (void)response;
+  hub_arena *a = hub_call_arena(call);
+  const hub_principal *p = hub_principal_of(call);
+  const char *sid = request->session_id;
+  size_t n = strlen(sid);
+  if (n != 32 || strspn(sid, "0123456789abcdef") != n) return hub_status_invalid(a, "session_id", "not a session id");
+  hub_status st = hub_auth_end_session(call, p->user_id, sid);
+  if (st.code == HUB_NOT_FOUND) return hub_status_new(a, HUB_NOT_FOUND, "no such session");
+  if (hub_ok(st)) hub_auth_audit(call, p->user_id, "session.revoked", hub_arena_sprintf(a, "{\"session_id\":\"%s\"}", sid));
+  return st;
+}
+
+hub_status hub_auth_v1_auth_revoke_all_sessions(hub_call *call, const Hub__Auth__V1__RevokeAllSessionsRequest *request,
+                                                Hub__Auth__V1__RevokeAllSessionsResponse *response) {
+  (void)request;
+  const hub_principal *p = hub_principal_of(call);
+  int n = 0;
+  hub_status st = hub_auth_end_other_sessions(call, p->user_id, p->session_id, &n);
+  response->sessions_revoked = n;
+  if (hub_ok(st))
+    hub_auth_audit(call, p->user_id, "session.revoked_all",
+                   hub_arena_sprintf(hub_call_arena(call), "{\"count\":%d}", n));
+  return st;
+}

@@ -1,0 +1,111 @@
+/* Small shared pieces of the Auth service (see auth.h): the limits, the clock, the peer
+ * address, email normalisation and audit of account events. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "hub/log.h"
+#include "identity/audit.h"
+#include "services/auth/auth.h"
+
+/* Per IP generous (offices share addresses), per account tight; all recover by themselves. */
+const hub_rate_limit hub_auth_limit_login_ip = {"login.ip", 100, 15 * 60 * 1000};
+const hub_rate_limit hub_auth_limit_login_account = {"login.account", 10, 15 * 60 * 1000};
+const hub_rate_limit hub_auth_limit_totp = {"totp.account", 5, 5 * 60 * 1000};
+const hub_rate_limit hub_auth_limit_reset_ip = {"reset.ip", 20, 60 * 60 * 1000};
+const hub_rate_limit hub_auth_limit_reset_account = {"reset.account", 3, 60 * 60 * 1000};
+const hub_rate_limit hub_auth_limit_signup_ip = {"signup.ip", 30, 60 * 60 * 1000};
+
+int64_t hub_auth_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *hub_auth_peer_ip(hub_call *call) {
+  const hub_principal *p = hub_principal_of(call);
+  if (p) return p->ip;
+  const char *peer = hub_call_peer(call);
+  if (!peer) return "";
+  const char *s = strchr(peer, ':');
+  s = s ? s + 1 : peer;
+  char *ip = hub_arena_strdup(hub_call_arena(call), s);
+  if (strncmp(peer, "ipv6", 4) == 0) {
+    if (ip[0] == '[') {
+      char *close = strchr(ip, ']');
+      if (close) *close = '\0';
+      return ip + 1;
+    }
+    return ip;
+  }
+  char *port = strrchr(ip, ':');
+  if (port) *port = '\0';
+  return ip;
+}
+
+hub_status hub_auth_limit(hub_call *call, const hub_rate_limit *limit, const char *subject) {
+  hub_arena *a = hub_call_arena(call);
+  int64_t retry = 0;
+  hub_status st = hub_rate_limit_hit(hub_ctx_of(call)->redis, a, limit, subject, hub_auth_now_ms(), &retry);
+  if (st.code == HUB_RESOURCE_EXHAUSTED) {
+    char v[24];
+    int n = snprintf(v, sizeof v, "%lld", (long long)retry);
+    hub_call_add_trailer(call, "retry-after-ms", v, (size_t)n);
+  }
+  return st;
+}
+
+hub_status hub_auth_normalize_email(hub_arena *a, const char *field, const char *email, char **norm) {
+  size_t n = email ? strlen(email) : 0;
+  if (n == 0) return hub_status_invalid(a, field, "an email address is required");
+  if (n > 254) return hub_status_invalid(a, field, "an email address is at most 254 characters");
+  const char *at = strchr(email, '@');
+  if (!at || at == email || strchr(at + 1, '@') || !strchr(at + 1, '.') || at[1] == '.' || email[n - 1] == '.')
+    return hub_status_invalid(a, field, "not an email address");
+  char *out = hub_arena_alloc(a, n + 1);
+  for (size_t i = 0; i <= n; i++) {
+    unsigned char c = (unsigned char)email[i];
+    if (c && (c <= ' ' || c == 0x7f)) return hub_status_invalid(a, field, "not an email address");
+    out[i] = (char)tolower(c);
+  }
+  *norm = out;
+  return HUB_STATUS_OK;
+}
+
+bool hub_auth_is_uuid(const char *s) {
+  if (!s || strlen(s) != 36) return false;
+  for (int i = 0; i < 36; i++) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    char c = s[i];
+    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+int hub_auth_split(char *s, char sep, char **fields, int max) {
+  int n = 0;
+  while (n < max) {
+    fields[n++] = s;
+    char *e = strchr(s, sep);
+    if (!e) return n;
+    *e = '\0';
+    s = e + 1;
+  }
+  return n + 1; /* more fields than room */
+}
+
+typedef struct audit_ctx {
+  const char *user_id, *action, *ip, *detail;
+} audit_ctx;
+
+static hub_status audit_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  audit_ctx *c = ud;
+  return hub_audit_account(pg, a, c->user_id, c->action, c->ip, c->detail);
+}
+
+void hub_auth_audit(hub_call *call, const char *user_id, const char *action, const char *detail_json) {
+  audit_ctx c = {user_id, action, hub_auth_peer_ip(call), detail_json};
+  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, hub_call_arena(call), NULL, hub_call_remaining_ms(call), audit_fn, &c);
+  if (!hub_ok(st)) hub_logf(HUB_LOG_WARN, "audit: could not record %s: %s", action, st.message);
+}

@@ -1,0 +1,241 @@
+/* TOTP second factors: the secret is sealed with AES-256-GCM (bound to the user id) before
+ * it is stored; enrolment is pending until a code proves the authenticator works; each
+ * accepted time step is remembered in Redis for 90 s so a code cannot be replayed; ten
+ * recovery codes are stored as SHA-256 and spent on use. */
+#include <stdio.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/totp.h"
+#include "hub/auth/v1/auth.hub-server.h"
+#include "identity/audit.h"
+#include "services/auth/auth.h"
+#include "services/auth/mfa.h"
+
+static const hub_pg_stmt secret_sql = {
+    "auth_mfa_secret",
+    "SELECT encode(totp_sealed, 'hex'), encode(totp_pending, 'hex'), email FROM users WHERE id = $1::uuid", 1};
+static const hub_pg_stmt spend_recovery_sql = {
+    "auth_mfa_spend_recovery",
+    "UPDATE recovery_codes SET used_at = now() WHERE user_id = $1::uuid AND code_hash = $2 AND used_at IS NULL", 2};
+static const hub_pg_stmt set_pending_sql = {
+    "auth_mfa_set_pending", "UPDATE users SET totp_pending = decode($2, 'hex'), updated_at = now() WHERE id = $1::uuid",
+    2};
+static const hub_pg_stmt confirm_sql = {
+    "auth_mfa_confirm",
+    "UPDATE users SET totp_sealed = totp_pending, totp_pending = NULL, updated_at = now() WHERE id = $1::uuid", 1};
+static const hub_pg_stmt clear_codes_sql = {"auth_mfa_clear_codes", "DELETE FROM recovery_codes WHERE user_id = $1::uuid",
+                                            1};
+static const hub_pg_stmt add_code_sql = {"auth_mfa_add_code",
+                                         "INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1::uuid, $2)", 2};
+static const hub_pg_stmt disable_sql = {
+    "auth_mfa_disable",
+    "UPDATE users SET totp_sealed = NULL, totp_pending = NULL, updated_at = now() WHERE id = $1::uuid", 1};
+
+static char *hex(hub_arena *a, const uint8_t *b, size_t n) {
+  char *out = hub_arena_alloc(a, 2 * n + 1);
+  for (size_t i = 0; i < n; i++) snprintf(out + 2 * i, 3, "%02x", b[i]);
+  out[2 * n] = '\0';
+  return out;
+}
+
+static uint8_t *unhex(hub_arena *a, const char *h, size_t *n) {
+  *n = strlen(h) / 2;
+  uint8_t *out = hub_arena_alloc(a, *n + 1);
+  for (size_t i = 0; i < *n; i++) {
+    unsigned v = 0;
+    sscanf(h + 2 * i, "%2x", &v);
+    out[i] = (uint8_t)v;
+  }
+  return out;
+}
+
+typedef struct secrets {
+  const char *user_id;
+  char *sealed_hex, *pending_hex, *email;
+} secrets;
+
+static hub_status secrets_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  secrets *s = ud;
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &secret_sql, (const char *[]){s->user_id}, &res);
+  if (!hub_ok(st)) return st;
+  if (PQntuples(res) == 1) {
+    s->sealed_hex = hub_arena_strdup(a, PQgetvalue(res, 0, 0));
+    s->pending_hex = hub_arena_strdup(a, PQgetvalue(res, 0, 1));
+    s->email = hub_arena_strdup(a, PQgetvalue(res, 0, 2));
+  } else {
+    s->sealed_hex = s->pending_hex = s->email = "";
+  }
+  PQclear(res);
+  return HUB_STATUS_OK;
+}
+
+static hub_status load_secrets(hub_call *call, const char *user_id, secrets *s) {
+  s->user_id = user_id;
+  return hub_pg_tx(hub_ctx_of(call)->pg, hub_call_arena(call), NULL, hub_call_remaining_ms(call), secrets_fn, s);
+}
+
+static hub_status open_secret(hub_arena *a, const char *user_id, const char *sealed_hex, uint8_t **secret,
+                              size_t *len) {
+  size_t n;
+  uint8_t *sealed = unhex(a, sealed_hex, &n);
+  return hub_aead_open(a, hub_identity_get()->data_key, sealed, n, hub_arena_sprintf(a, "totp:%s", user_id), secret,
+                       len);
+}
+
+/* OK when `code` matches `sealed_hex`'s secret at a step not used before. A success clears
+ * the account's TOTP attempt window (attempts are counted before checking, atomically, so
+ * parallel guesses cannot slip past; only failures should add up). */
+static hub_status check_totp(hub_call *call, const char *user_id, const char *sealed_hex, const char *code) {
+  hub_arena *a = hub_call_arena(call);
+  uint8_t *secret;
+  size_t len;
+  hub_status st = open_secret(a, user_id, sealed_hex, &secret, &len);
+  if (!hub_ok(st)) return st;
+  int64_t step = 0;
+  if (!hub_totp_verify(secret, len, code, hub_auth_now_ms() / 1000, &step))
+    return hub_status_new(a, HUB_UNAUTHENTICATED, "wrong code");
+  char *key = hub_arena_sprintf(a, "hub:totp:{%s}:%lld", user_id, (long long)step);
+  redisReply *rep;
+  st = hub_redis_command(hub_ctx_of(call)->redis, a, 6, (const char *[]){"SET", key, "1", "NX", "EX", "90"}, NULL, &rep);
+  if (!hub_ok(st)) return st;
+  bool fresh = rep->type == REDIS_REPLY_STATUS;
+  freeReplyObject(rep);
+  if (!fresh) return hub_status_new(a, HUB_UNAUTHENTICATED, "that code was already used; wait for the next");
+  hub_rate_limit_reset(hub_ctx_of(call)->redis, a, &hub_auth_limit_totp, user_id);
+  return HUB_STATUS_OK;
+}
+
+typedef struct spend_ctx {
+  const char *user_id, *hash;
+  bool spent;
+} spend_ctx;
+
+static hub_status spend_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  spend_ctx *s = ud;
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &spend_recovery_sql, (const char *[]){s->user_id, s->hash}, &res);
+  if (!hub_ok(st)) return st;
+  s->spent = atoi(PQcmdTuples(res)) == 1;
+  PQclear(res);
+  if (s->spent) st = hub_audit_account(pg, a, s->user_id, "mfa.recovery_code_used", NULL, NULL);
+  return st;
+}
+
+hub_status hub_auth_check_second_factor(hub_call *call, const char *user_id, const char *totp_code,
+                                        const char *recovery_code) {
+  hub_arena *a = hub_call_arena(call);
+  hub_status st = hub_auth_limit(call, &hub_auth_limit_totp, user_id);
+  if (!hub_ok(st)) return st;
+  if (recovery_code && *recovery_code) {
+    if (strlen(recovery_code) > 64) return hub_status_invalid(a, "recovery_code", "too long");
+    spend_ctx s = {user_id, hub_recovery_code_hash(a, recovery_code), false};
+    st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), spend_fn, &s);
+    if (!hub_ok(st)) return st;
+    if (!s.spent) return hub_status_new(a, HUB_UNAUTHENTICATED, "wrong code");
+    hub_rate_limit_reset(hub_ctx_of(call)->redis, a, &hub_auth_limit_totp, user_id);
+    return HUB_STATUS_OK;
+  }
+  if (!totp_code || strlen(totp_code) != 6) return hub_status_invalid(a, "totp_code", "six digits");
+  secrets s;
+  st = load_secrets(call, user_id, &s);
+  if (!hub_ok(st)) return st;
+  if (!*s.sealed_hex) return hub_status_new(a, HUB_UNAUTHENTICATED, "wrong code");
+  return check_totp(call, user_id, s.sealed_hex, totp_code);
+}
+
+/* ---- the RPCs ---- */
+
+typedef struct write_ctx {
+  const hub_pg_stmt *stmt;
+  const char *user_id, *arg;
+  char **codes_hashes; /* ConfirmTotp: replace the recovery codes */
+  const char *audit;
+} write_ctx;
+
+static hub_status write_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  write_ctx *w = ud;
+  hub_status st = hub_pg_exec(pg, a, w->stmt, (const char *[]){w->user_id, w->arg}, NULL);
+  if (hub_ok(st) && w->codes_hashes) {
+    st = hub_pg_exec(pg, a, &clear_codes_sql, (const char *[]){w->user_id}, NULL);
+    for (int i = 0; i < 10 && hub_ok(st); i++)
+      st = hub_pg_exec(pg, a, &add_code_sql, (const char *[]){w->user_id, w->codes_hashes[i]}, NULL);
+  }
+  if (hub_ok(st) && w->stmt == &disable_sql) st = hub_pg_exec(pg, a, &clear_codes_sql, (const char *[]){w->user_id}, NULL);
+  if (hub_ok(st) && w->audit) st = hub_audit_account(pg, a, w->user_id, w->audit, NULL, NULL);
+  return st;
+}
+
+static hub_status write(hub_call *call, write_ctx *w) {
+  return hub_pg_tx(hub_ctx_of(call)->pg, hub_call_arena(call), NULL, hub_call_remaining_ms(call), write_fn, w);
+}
+
+hub_status hub_auth_v1_auth_enroll_totp(hub_call *call, const Hub__Auth__V1__EnrollTotpRequest *request,
+                                        Hub__Auth__V1__EnrollTotpResponse *response) {
+  (void)request;
+  hub_arena *a = hub_call_arena(call);
+  const hub_principal *p = hub_principal_of(call);
+  secrets s;
+  hub_status st = load_secrets(call, p->user_id, &s);
+  if (!hub_ok(st)) return st;
+  if (*s.sealed_hex)
+    return hub_status_new(a, HUB_FAILED_PRECONDITION, "a second factor is already on; disable it first");
+  uint8_t secret[HUB_TOTP_SECRET_BYTES];
+  if (RAND_bytes(secret, sizeof secret) != 1) return hub_status_new(a, HUB_INTERNAL, "no randomness");
+  uint8_t *sealed;
+  size_t sealed_len;
+  st = hub_aead_seal(a, hub_identity_get()->data_key, secret, sizeof secret, hub_arena_sprintf(a, "totp:%s", p->user_id),
+                     &sealed, &sealed_len);
+  if (!hub_ok(st)) return st;
+  write_ctx w = {&set_pending_sql, p->user_id, hex(a, sealed, sealed_len), NULL, NULL};
+  st = write(call, &w);
+  if (!hub_ok(st)) return st;
+  response->secret = hub_base32_encode(a, secret, sizeof secret);
+  response->otpauth_uri = hub_totp_uri(a, "SMB Hub", s.email, secret, sizeof secret);
+  OPENSSL_cleanse(secret, sizeof secret);
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_auth_v1_auth_confirm_totp(hub_call *call, const Hub__Auth__V1__ConfirmTotpRequest *request,
+                                         Hub__Auth__V1__ConfirmTotpResponse *response) {
+  hub_arena *a = hub_call_arena(call);
+  const hub_principal *p = hub_principal_of(call);
+  if (strlen(request->code) != 6) return hub_status_invalid(a, "code", "six digits");
+  hub_status st = hub_auth_limit(call, &hub_auth_limit_totp, p->user_id);
+  if (!hub_ok(st)) return st;
+  secrets s;
+  st = load_secrets(call, p->user_id, &s);
+  if (!hub_ok(st)) return st;
+  if (!*s.pending_hex) return hub_status_new(a, HUB_FAILED_PRECONDITION, "call EnrollTotp first");
+  st = check_totp(call, p->user_id, s.pending_hex, request->code);
+  if (!hub_ok(st)) return st;
+  char **codes = hub_arena_calloc(a, 10, sizeof *codes), **hashes = hub_arena_calloc(a, 10, sizeof *hashes);
+  hub_recovery_codes(a, codes, hashes);
+  write_ctx w = {&confirm_sql, p->user_id, NULL, hashes, "mfa.enabled"};
+  st = write(call, &w);
+  if (!hub_ok(st)) return st;
+  response->n_recovery_codes = 10;
+  response->recovery_codes = codes;
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_auth_v1_auth_disable_totp(hub_call *call, const Hub__Auth__V1__DisableTotpRequest *request,
+                                         Hub__Auth__V1__DisableTotpResponse *response) {
+  (void)response;
+  hub_arena *a = hub_call_arena(call);
+  const hub_principal *p = hub_principal_of(call);
+  if (strlen(request->code) != 6) return hub_status_invalid(a, "code", "six digits");
+  hub_status st = hub_auth_limit(call, &hub_auth_limit_totp, p->user_id);
+  if (!hub_ok(st)) return st;
+  secrets s;
+  st = load_secrets(call, p->user_id, &s);
+  if (!hub_ok(st)) return st;
+  if (!*s.sealed_hex) return hub_status_new(a, HUB_FAILED_PRECONDITION, "no second factor is on");
+  st = check_totp(call, p->user_id, s.sealed_hex, request->code);
+  if (!hub_ok(st)) return st;
+  write_ctx w = {&disable_sql, p->user_id, NULL, NULL, "mfa.disabled"};
+  return write(call, &w);
+}

@@ -1,0 +1,174 @@
+/* ChangePassword, RequestPasswordReset and ResetPassword. A changed or reset password ends
+ * other sessions (all of them, for a reset: whoever knew the old password is out). Reset
+ * tokens are 256-bit, single-use, stored as SHA-256 and valid for an hour; the request
+ * answers the same whether or not the account exists. */
+#include <stdio.h>
+#include <string.h>
+
+#include "crypto/password.h"
+#include "crypto/random.h"
+#include "hub/auth/v1/auth.hub-server.h"
+#include "identity/audit.h"
+#include "services/auth/auth.h"
+
+static const hub_pg_stmt hash_by_id_sql = {"auth_pw_hash_by_id",
+                                           "SELECT password_hash, email_norm FROM users WHERE id = $1::uuid", 1};
+static const hub_pg_stmt set_hash_sql = {"auth_pw_set", "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1::uuid",
+                                         2};
+static const hub_pg_stmt id_by_email_sql = {"auth_pw_id_by_email", "SELECT id FROM users WHERE email_norm = $1", 1};
+static const hub_pg_stmt reset_token_sql = {
+    "auth_pw_reset_token",
+    "INSERT INTO account_tokens (token_hash, purpose, user_id, expires_at) "
+    "VALUES (decode($1, 'hex'), 'password_reset', $2::uuid, now() + interval '1 hour')",
+    2};
+static const hub_pg_stmt reset_mail_sql = {
+    "auth_pw_reset_mail",
+    "INSERT INTO account_outbox (user_id, topic, payload) VALUES ($1::uuid, 'account.password_reset', $2::jsonb)", 2};
+static const hub_pg_stmt use_reset_sql = {
+    "auth_pw_use_reset",
+    "UPDATE account_tokens SET used_at = now() WHERE token_hash = decode($1, 'hex') AND purpose = 'password_reset' "
+    "AND used_at IS NULL AND expires_at > now() RETURNING user_id, (SELECT email_norm FROM users u WHERE u.id = user_id)",
+    1};
+static const hub_pg_stmt kill_refresh_sql = {
+    "auth_pw_kill_refresh", "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1::uuid AND revoked_at IS NULL",
+    1};
+
+typedef struct pw_ctx {
+  const char *user_id, *email, *phc, *hash, *token, *ip;
+  char *current_phc, *email_norm;
+  char found_user[40];
+} pw_ctx;
+
+static hub_status read_hash_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  pw_ctx *c = ud;
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &hash_by_id_sql, (const char *[]){c->user_id}, &res);
+  if (!hub_ok(st)) return st;
+  c->current_phc = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? hub_arena_strdup(a, PQgetvalue(res, 0, 0)) : NULL;
+  c->email_norm = PQntuples(res) == 1 ? hub_arena_strdup(a, PQgetvalue(res, 0, 1)) : "";
+  PQclear(res);
+  return HUB_STATUS_OK;
+}
+
+static hub_status set_hash_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  pw_ctx *c = ud;
+  hub_status st = hub_pg_exec(pg, a, &set_hash_sql, (const char *[]){c->user_id, c->phc}, NULL);
+  if (hub_ok(st)) st = hub_audit_account(pg, a, c->user_id, "password.changed", c->ip, NULL);
+  return st;
+}
+
+hub_status hub_auth_v1_auth_change_password(hub_call *call, const Hub__Auth__V1__ChangePasswordRequest *request,
+                                            Hub__Auth__V1__ChangePasswordResponse *response) {
+  hub_arena *a = hub_call_arena(call);
+  const hub_principal *p = hub_principal_of(call);
+  if (!*request->current_password) return hub_status_invalid(a, "current_password", "required");
+  if (strlen(request->current_password) > HUB_PASSWORD_MAX_BYTES)
+    return hub_status_invalid(a, "current_password", "at most %d bytes", HUB_PASSWORD_MAX_BYTES);
+  pw_ctx c = {.user_id = p->user_id, .ip = p->ip};
+  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), read_hash_fn, &c);
+  if (!hub_ok(st)) return st;
+  st = hub_password_check_policy(a, request->new_password, c.email_norm);
+  if (!hub_ok(st)) {
+    if (st.violations) st.violations->field = "new_password";
+    return st;
+  }
+  st = hub_auth_limit(call, &hub_auth_limit_login_account, c.email_norm);
+  if (!hub_ok(st)) return st;
+  if (!c.current_phc) return hub_status_new(a, HUB_FAILED_PRECONDITION, "this account signs in without a password");
+  bool rehash;
+  st = hub_password_verify(a, c.current_phc, request->current_password, hub_call_remaining_ms(call), &rehash);
+  if (st.code == HUB_RESOURCE_EXHAUSTED) return st;
+  if (!hub_ok(st)) return hub_status_invalid(a, "current_password", "wrong password");
+  char *phc;
+  st = hub_password_hash(a, request->new_password, hub_call_remaining_ms(call), &phc);
+  if (!hub_ok(st)) return st;
+  c.phc = phc;
+  st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), set_hash_fn, &c);
+  if (!hub_ok(st)) return st;
+  int n = 0;
+  st = hub_auth_end_other_sessions(call, p->user_id, p->session_id, &n);
+  response->sessions_revoked = n;
+  return st;
+}
+
+static hub_status request_reset_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  pw_ctx *c = ud;
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &id_by_email_sql, (const char *[]){c->email}, &res);
+  if (!hub_ok(st)) return st;
+  bool found = PQntuples(res) == 1;
+  char id[40] = "";
+  if (found) snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
+  PQclear(res);
+  if (!found) return HUB_STATUS_OK;
+  st = hub_pg_exec(pg, a, &reset_token_sql, (const char *[]){c->hash, id}, NULL);
+  if (hub_ok(st))
+    st = hub_pg_exec(pg, a, &reset_mail_sql, (const char *[]){id, hub_arena_sprintf(a, "{\"token\":\"%s\"}", c->token)},
+                     NULL);
+  if (hub_ok(st)) st = hub_audit_account(pg, a, id, "password.reset_requested", c->ip, NULL);
+  return st;
+}
+
+hub_status hub_auth_v1_auth_request_password_reset(hub_call *call,
+                                                   const Hub__Auth__V1__RequestPasswordResetRequest *request,
+                                                   Hub__Auth__V1__RequestPasswordResetResponse *response) {
+  (void)response;
+  hub_arena *a = hub_call_arena(call);
+  char *email;
+  hub_status st = hub_auth_normalize_email(a, "email", request->email, &email);
+  if (!hub_ok(st)) return st;
+  st = hub_auth_limit(call, &hub_auth_limit_reset_ip, hub_auth_peer_ip(call));
+  if (hub_ok(st)) st = hub_auth_limit(call, &hub_auth_limit_reset_account, email);
+  if (!hub_ok(st)) return st;
+  pw_ctx c = {.email = email, .ip = hub_auth_peer_ip(call), .token = hub_random_token(a, 32)};
+  if (!c.token) return hub_status_new(a, HUB_INTERNAL, "no randomness");
+  c.hash = hub_sha256_hex(a, c.token);
+  return hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), request_reset_fn, &c);
+}
+
+static hub_status reset_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  pw_ctx *c = ud;
+  PGresult *res = NULL;
+  c->found_user[0] = '\0';
+  hub_status st = hub_pg_exec(pg, a, &use_reset_sql, (const char *[]){c->hash}, &res);
+  if (!hub_ok(st)) return st;
+  if (PQntuples(res) == 1) {
+    snprintf(c->found_user, sizeof c->found_user, "%s", PQgetvalue(res, 0, 0));
+    c->email_norm = hub_arena_strdup(a, PQgetvalue(res, 0, 1));
+  }
+  PQclear(res);
+  if (!c->found_user[0]) return HUB_STATUS_OK;
+  /* The policy needs the email (a password may not contain it): checked here, and a refusal
+   * rolls the token's use back so the link still works. */
+  st = hub_password_check_policy(a, c->token, c->email_norm);
+  if (!hub_ok(st)) return st;
+  const char *id = c->found_user;
+  st = hub_pg_exec(pg, a, &set_hash_sql, (const char *[]){id, c->phc}, NULL);
+  if (hub_ok(st)) st = hub_pg_exec(pg, a, &kill_refresh_sql, (const char *[]){id}, NULL);
+  if (hub_ok(st)) st = hub_audit_account(pg, a, id, "password.reset", c->ip, NULL);
+  return st;
+}
+
+hub_status hub_auth_v1_auth_reset_password(hub_call *call, const Hub__Auth__V1__ResetPasswordRequest *request,
+                                           Hub__Auth__V1__ResetPasswordResponse *response) {
+  (void)response;
+  hub_arena *a = hub_call_arena(call);
+  if (!*request->token || strlen(request->token) > 128) return hub_status_invalid(a, "token", "the mailed token is required");
+  hub_status st = hub_password_check_policy(a, request->new_password, NULL);
+  if (!hub_ok(st)) {
+    if (st.violations) st.violations->field = "new_password";
+    return st;
+  }
+  char *phc;
+  st = hub_password_hash(a, request->new_password, hub_call_remaining_ms(call), &phc);
+  if (!hub_ok(st)) return st;
+  /* .token carries the new password into reset_fn for the email-aware policy check. */
+  pw_ctx c = {.hash = hub_sha256_hex(a, request->token), .phc = phc, .token = request->new_password,
+              .ip = hub_auth_peer_ip(call)};
+  st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), reset_fn, &c);
+  if (st.code == HUB_INVALID_ARGUMENT && st.violations) st.violations->field = "new_password";
+  if (!hub_ok(st)) return st;
+  if (!c.found_user[0]) return hub_status_invalid(a, "token", "the link is invalid, used or expired");
+  int n = 0;
+  return hub_auth_end_other_sessions(call, c.found_user, NULL, &n);
+}

@@ -1,0 +1,172 @@
+/* SignUp and VerifyEmail. SignUp answers the same whether or not the email is taken and
+ * spends the same Argon2 work either way, so it cannot be used to find accounts; the owner
+ * of a taken address gets a notice by mail instead. With tenant_name, the first tenant is
+ * created in the same transaction, the new account its owner, entitled to the brand signed
+ * up from with all of that brand's modules. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "crypto/password.h"
+#include "crypto/random.h"
+#include "hub/auth/v1/auth.hub-server.h"
+#include "identity/audit.h"
+#include "identity/brands.h"
+#include "services/auth/auth.h"
+
+#define VERIFY_TTL "48 hours"
+
+static const hub_pg_stmt insert_user_sql = {
+    "auth_signup_user",
+    "INSERT INTO users (email, email_norm, display_name, password_hash) VALUES ($1, $2, $3, $4) "
+    "ON CONFLICT (email_norm) DO NOTHING RETURNING id",
+    4};
+static const hub_pg_stmt existing_sql = {"auth_signup_existing", "SELECT id FROM users WHERE email_norm = $1", 1};
+static const hub_pg_stmt token_sql = {
+    "auth_account_token",
+    "INSERT INTO account_tokens (token_hash, purpose, user_id, expires_at) "
+    "VALUES (decode($1, 'hex'), $2, $3::uuid, now() + $4::interval)",
+    4};
+static const hub_pg_stmt mail_sql = {
+    "auth_account_mail", "INSERT INTO account_outbox (user_id, topic, payload) VALUES ($1::uuid, $2, $3::jsonb)", 3};
+static const hub_pg_stmt tenant_sql = {
+    "auth_signup_tenant",
+    "INSERT INTO tenants (id, name, slug, home_brand) VALUES ($1::uuid, $2, $3, $4)", 4};
+static const hub_pg_stmt owner_sql = {
+    "auth_signup_owner", "INSERT INTO members (tenant_id, user_id, role) VALUES ($1::uuid, $2::uuid, 'owner')", 2};
+static const hub_pg_stmt entitle_sql = {
+    "auth_signup_entitle",
+    "INSERT INTO entitlements (tenant_id, brand, modules) SELECT $1::uuid, id, modules FROM brands WHERE id = $2", 2};
+static const hub_pg_stmt use_token_sql = {
+    "auth_use_token",
+    "UPDATE account_tokens SET used_at = now() WHERE token_hash = decode($1, 'hex') AND purpose = $2 "
+    "AND used_at IS NULL AND expires_at > now() RETURNING user_id",
+    2};
+static const hub_pg_stmt verified_sql = {
+    "auth_email_verified",
+    "UPDATE users SET email_verified_at = coalesce(email_verified_at, now()), updated_at = now() WHERE id = $1::uuid", 1};
+
+typedef struct signup_ctx {
+  const char *email, *norm, *name, *phc, *tenant_name, *brand, *ip;
+  char tenant_id[37];
+  char *slug, *verify_token;
+} signup_ctx;
+
+/* "Acme Plumbing Ltd" -> "acme-plumbing-ltd-3fa9c2": readable, and unique enough that a
+ * sign-up never fails on a slug someone else took (UpdateTenant can change it). */
+static char *make_slug(hub_arena *a, const char *name) {
+  char base[48];
+  size_t n = 0;
+  bool dash = false;
+  for (const char *p = name; *p && n < 40; p++) {
+    unsigned char c = (unsigned char)*p;
+    if (isalnum(c) && c < 0x80) {
+      base[n++] = (char)tolower(c);
+      dash = false;
+    } else if (n && !dash) {
+      base[n++] = '-';
+      dash = true;
+    }
+  }
+  while (n && base[n - 1] == '-') n--;
+  base[n] = '\0';
+  char *rnd = hub_random_token(a, 6);
+  for (char *p = rnd; *p; p++) *p = (char)(isalnum((unsigned char)*p) ? tolower((unsigned char)*p) : 'x');
+  return n ? hub_arena_sprintf(a, "%s-%s", base, rnd) : hub_arena_sprintf(a, "t-%s", rnd);
+}
+
+static hub_status signup_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  signup_ctx *c = ud;
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &insert_user_sql, (const char *[]){c->email, c->norm, c->name, c->phc}, &res);
+  if (!hub_ok(st)) return st;
+  if (PQntuples(res) == 0) { /* taken: tell its owner, tell the caller nothing */
+    PQclear(res);
+    st = hub_pg_exec(pg, a, &existing_sql, (const char *[]){c->norm}, &res);
+    if (!hub_ok(st)) return st;
+    if (PQntuples(res) == 1) {
+      const char *id = PQgetvalue(res, 0, 0);
+      st = hub_pg_exec(pg, a, &mail_sql, (const char *[]){id, "account.signup_attempted", "{}"}, NULL);
+      if (hub_ok(st)) st = hub_audit_account(pg, a, id, "signup.duplicate", c->ip, NULL);
+    }
+    PQclear(res);
+    return st;
+  }
+  char *user_id = hub_arena_strdup(a, PQgetvalue(res, 0, 0));
+  PQclear(res);
+  char *payload = hub_arena_sprintf(a, "{\"token\":\"%s\",\"brand\":\"%s\"}", c->verify_token, c->brand);
+  st = hub_pg_exec(pg, a, &token_sql,
+                   (const char *[]){hub_sha256_hex(a, c->verify_token), "verify_email", user_id, VERIFY_TTL}, NULL);
+  if (hub_ok(st)) st = hub_pg_exec(pg, a, &mail_sql, (const char *[]){user_id, "account.verify_email", payload}, NULL);
+  if (hub_ok(st)) st = hub_audit_account(pg, a, user_id, "signup", c->ip, NULL);
+  if (hub_ok(st) && c->tenant_name && *c->tenant_name) {
+    st = hub_pg_exec(pg, a, &tenant_sql, (const char *[]){c->tenant_id, c->tenant_name, c->slug, c->brand}, NULL);
+    if (hub_ok(st)) st = hub_pg_exec(pg, a, &owner_sql, (const char *[]){c->tenant_id, user_id}, NULL);
+    if (hub_ok(st)) st = hub_pg_exec(pg, a, &entitle_sql, (const char *[]){c->tenant_id, c->brand}, NULL);
+    if (hub_ok(st)) st = hub_audit_tenant(pg, a, c->tenant_id, user_id, "tenant.created", c->tenant_id, c->ip, NULL);
+  }
+  return st;
+}
+
+hub_status hub_auth_v1_auth_sign_up(hub_call *call, const Hub__Auth__V1__SignUpRequest *request,
+                                    Hub__Auth__V1__SignUpResponse *response) {
+  hub_arena *a = hub_call_arena(call);
+  signup_ctx c = {.email = request->email, .name = request->display_name, .tenant_name = request->tenant_name,
+                  .brand = *request->brand ? request->brand : "smb_hub", .ip = hub_auth_peer_ip(call)};
+  char *norm;
+  hub_status st = hub_auth_normalize_email(a, "email", request->email, &norm);
+  if (!hub_ok(st)) return st;
+  c.norm = norm;
+  if (strlen(request->display_name) > 200) return hub_status_invalid(a, "display_name", "at most 200 characters");
+  if (strlen(request->tenant_name) > 200) return hub_status_invalid(a, "tenant_name", "at most 200 characters");
+  st = hub_password_check_policy(a, request->password, norm);
+  if (!hub_ok(st)) return st;
+  bool exists = false;
+  st = hub_brands_exists(hub_ctx_of(call)->pg, a, c.brand, &exists);
+  if (!hub_ok(st)) return st;
+  if (!exists) return hub_status_invalid(a, "brand", "no such brand");
+  st = hub_auth_limit(call, &hub_auth_limit_signup_ip, c.ip);
+  if (!hub_ok(st)) return st;
+  char *phc;
+  st = hub_password_hash(a, request->password, hub_call_remaining_ms(call), &phc);
+  if (!hub_ok(st)) return st;
+  c.phc = phc;
+  c.verify_token = hub_random_token(a, 32);
+  if (!c.verify_token || !hub_uuid_v7(c.tenant_id)) return hub_status_new(a, HUB_INTERNAL, "no randomness");
+  c.slug = make_slug(a, request->tenant_name);
+  /* The tenant id is set for the transaction so the new tenant's rows pass row-level security. */
+  st = hub_pg_tx(hub_ctx_of(call)->pg, a, c.tenant_id, hub_call_remaining_ms(call), signup_fn, &c);
+  if (!hub_ok(st)) return st;
+  response->accepted = true;
+  return HUB_STATUS_OK;
+}
+
+typedef struct use_ctx {
+  const char *hash, *purpose;
+  char user_id[40];
+} use_ctx;
+
+static hub_status verify_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  use_ctx *u = ud;
+  PGresult *res = NULL;
+  u->user_id[0] = '\0';
+  hub_status st = hub_pg_exec(pg, a, &use_token_sql, (const char *[]){u->hash, u->purpose}, &res);
+  if (!hub_ok(st)) return st;
+  if (PQntuples(res) == 1) snprintf(u->user_id, sizeof u->user_id, "%s", PQgetvalue(res, 0, 0));
+  PQclear(res);
+  if (!u->user_id[0]) return HUB_STATUS_OK;
+  st = hub_pg_exec(pg, a, &verified_sql, (const char *[]){u->user_id}, NULL);
+  if (hub_ok(st)) st = hub_audit_account(pg, a, u->user_id, "email.verified", NULL, NULL);
+  return st;
+}
+
+hub_status hub_auth_v1_auth_verify_email(hub_call *call, const Hub__Auth__V1__VerifyEmailRequest *request,
+                                         Hub__Auth__V1__VerifyEmailResponse *response) {
+  (void)response;
+  hub_arena *a = hub_call_arena(call);
+  if (!*request->token || strlen(request->token) > 128) return hub_status_invalid(a, "token", "the mailed token is required");
+  use_ctx u = {hub_sha256_hex(a, request->token), "verify_email", ""};
+  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), verify_fn, &u);
+  if (!hub_ok(st)) return st;
+  return u.user_id[0] ? HUB_STATUS_OK : hub_status_invalid(a, "token", "the link is invalid, used or expired");
+}

@@ -1,0 +1,138 @@
+/* See world.h. */
+#include "support/world.h"
+
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "auth/token.h"
+#include "hub/auth/v1/auth.hub-client.h"
+#include "support/pgtest.h"
+
+#define TEST_PASSWORD "purple-otter-galaxy-42"
+
+bool hub_world_up(hub_world *w, const char *label, const char *const *extra_env) {
+  memset(w, 0, sizeof *w);
+  if (!hub_stack_up(&w->stack, label)) return false;
+  w->key_pem = hub_keyring_generate_pem();
+  char dir[128];
+  snprintf(dir, sizeof dir, "/tmp/hubtest-keys-%d-%s", (int)getpid(), label);
+  {
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s", dir);
+    if (system(cmd) != 0) return false;
+  }
+  snprintf(w->key_path, sizeof w->key_path, "%s/test-k1.pem", dir);
+  FILE *f = fopen(w->key_path, "w");
+  if (!f) return false;
+  fputs(w->key_pem, f);
+  fclose(f);
+  static char key_env[300];
+  snprintf(key_env, sizeof key_env, "HUB_JWT_KEY_FILES=%s", w->key_path);
+  const char *env[32];
+  size_t n = 0;
+  for (int i = 0; w->stack.env[i] && n < 20; i++) env[n++] = w->stack.env[i];
+  env[n++] = key_env;
+  env[n++] = "HUB_WORKERS=4";
+  for (const char *const *e = extra_env; e && *e && n < 31; e++) env[n++] = *e;
+  env[n] = NULL;
+  w->hubd = hub_hubd_start(env, &w->port);
+  if (!w->hubd) return false;
+  snprintf(w->target, sizeof w->target, "127.0.0.1:%d", w->port);
+  w->ch = hub_channel_new(w->target, NULL);
+  return w->ch != NULL;
+}
+
+void hub_world_down(hub_world *w) {
+  if (w->ch) hub_channel_free(w->ch);
+  if (w->hubd) hub_proc_stop(w->hubd, SIGKILL);
+  hub_stack_down(&w->stack);
+  if (w->key_path[0]) unlink(w->key_path);
+  free(w->key_pem);
+}
+
+hub_status hub_world_login(hub_world *w, const char *email, const char *password, const char *tenant_id,
+                           hub_test_user *u) {
+  hub_arena *a = hub_arena_new(0);
+  Hub__Auth__V1__LoginRequest req = HUB__AUTH__V1__LOGIN_REQUEST__INIT;
+  req.email = (char *)email;
+  req.password = (char *)password;
+  req.tenant_id = (char *)(tenant_id ? tenant_id : "");
+  Hub__Auth__V1__LoginResponse *resp = NULL;
+  hub_call_options o = {.timeout_ms = 10000};
+  hub_status st = hub_auth_v1_auth_login_call(w->ch, &o, a, &req, &resp);
+  if (hub_ok(st) && (!resp->tokens || resp->mfa_required)) st = (hub_status){HUB_FAILED_PRECONDITION, "mfa", NULL};
+  if (hub_ok(st)) {
+    snprintf(u->email, sizeof u->email, "%s", email);
+    snprintf(u->password, sizeof u->password, "%s", password);
+    snprintf(u->access, sizeof u->access, "%s", resp->tokens->access_token);
+    snprintf(u->refresh, sizeof u->refresh, "%s", resp->tokens->refresh_token);
+    snprintf(u->session_id, sizeof u->session_id, "%s", resp->tokens->session_id);
+    snprintf(u->tenant_id, sizeof u->tenant_id, "%s", resp->tokens->tenant_id);
+    snprintf(u->brand, sizeof u->brand, "%s", resp->tokens->brand);
+    char *id = hub_world_query(w, "SELECT id FROM users WHERE email_norm = lower('%s')", email);
+    snprintf(u->user_id, sizeof u->user_id, "%s", id ? id : "");
+    free(id);
+  } else {
+    st.message = NULL; /* the arena goes away */
+    st.violations = NULL;
+  }
+  hub_arena_free(a);
+  return st;
+}
+
+void hub_world_signup_login(hub_world *w, const char *email, const char *tenant_name, const char *brand,
+                            hub_test_user *u) {
+  hub_arena *a = hub_arena_new(0);
+  Hub__Auth__V1__SignUpRequest req = HUB__AUTH__V1__SIGN_UP_REQUEST__INIT;
+  req.email = (char *)email;
+  req.password = TEST_PASSWORD;
+  req.display_name = "Test User";
+  req.tenant_name = (char *)(tenant_name ? tenant_name : "");
+  req.brand = (char *)(brand ? brand : "");
+  Hub__Auth__V1__SignUpResponse *resp = NULL;
+  hub_call_options o = {.timeout_ms = 10000};
+  hub_status st = hub_auth_v1_auth_sign_up_call(w->ch, &o, a, &req, &resp);
+  if (!hub_ok(st)) fail_msg("SignUp %s: %s %s", email, hub_code_name(st.code), st.message);
+  hub_arena_free(a);
+  st = hub_world_login(w, email, TEST_PASSWORD, NULL, u);
+  if (!hub_ok(st)) fail_msg("Login %s: %s", email, hub_code_name(st.code));
+}
+
+hub_call_options hub_world_opts(const hub_test_user *u) {
+  hub_call_options o = {.timeout_ms = 10000, .bearer_token = u->access, .no_retry = true};
+  return o;
+}
+
+static char *vformat(const char *fmt, va_list ap) {
+  char *out = NULL;
+  if (vasprintf(&out, fmt, ap) < 0) return NULL;
+  return out;
+}
+
+int hub_world_sql(hub_world *w, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *sql = vformat(fmt, ap);
+  va_end(ap);
+  int rc = hub_pgtest_admin_exec(w->stack.owner_url, sql);
+  free(sql);
+  return rc;
+}
+
+char *hub_world_query(hub_world *w, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *sql = vformat(fmt, ap);
+  va_end(ap);
+  char *out = hub_pgtest_admin_query(w->stack.owner_url, sql);
+  free(sql);
+  return out;
+}
