@@ -82,6 +82,10 @@ static const var vars[] = {
      "a session unused this long ends"},
     {"HUB_SESSION_ABSOLUTE_MS", "2592000000", K_MS, F(session_absolute_ms), 60000, INT64_MAX,
      "every session ends this long after sign-in"},
+    {"HUB_LOGIN_LIMIT_PER_IP", "100", K_I64, F(login_limit_per_ip), 1, INT64_MAX,
+     "login attempts per client address per 15 minutes"},
+    {"HUB_LOGIN_LIMIT_PER_ACCOUNT", "10", K_I64, F(login_limit_per_account), 1, INT64_MAX,
+     "login attempts per account per 15 minutes (cleared by a successful login)"},
     {"HUB_REFRESH_GRACE_MS", "30000", K_MS, F(refresh_grace_ms), 0, 30000,
      "a retried refresh within this window gets the same pair back instead of revoking the session"},
 };

@@ -41,7 +41,7 @@ hub_status hub_rate_limit_hit(hub_redis *r, hub_arena *a, const hub_rate_limit *
   RAND_bytes(rnd, sizeof rnd);
   snprintf(member, sizeof member, "%lld-%02x%02x%02x%02x%02x%02x%02x%02x", (long long)now_ms, rnd[0], rnd[1], rnd[2],
            rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
-  /* EVAL each time: the script is small and Redis caches it by hash anyway. */
+  /* hub_redis_command sends this as EVALSHA (the script is a static string). */
   const char *argv[] = {"EVAL", script, "1", key, now, window, max, member};
   redisReply *rep;
   hub_status st = hub_redis_command(r, a, 8, argv, NULL, &rep);

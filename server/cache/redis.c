@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/sha.h>
+
 #include "hub/log.h"
 
 #define BACKOFF_FIRST_MS 100
@@ -129,9 +131,47 @@ static bool ensure_connected(hub_redis *r) {
   return false;
 }
 
+/* EVAL sends the whole script on every call (hundreds of bytes for Redis to hash and for us
+ * to format); EVALSHA sends its 40-character digest. Scripts are static strings, so their
+ * digests are cached per thread by address. */
+#define SHA_CACHE 16
+static __thread struct {
+  const char *script;
+  char sha[41];
+} sha_cache[SHA_CACHE];
+
+static const char *script_sha(const char *script) {
+  unsigned slot = (unsigned)(((uintptr_t)script >> 4) % SHA_CACHE);
+  if (sha_cache[slot].script != script) {
+    unsigned char d[SHA_DIGEST_LENGTH];
+    SHA1((const unsigned char *)script, strlen(script), d);
+    for (int i = 0; i < SHA_DIGEST_LENGTH; i++) snprintf(sha_cache[slot].sha + 2 * i, 3, "%02x", d[i]);
+    sha_cache[slot].script = script;
+  }
+  return sha_cache[slot].sha;
+}
+
+static hub_status command(hub_redis *r, hub_arena *a, int argc, const char **argv, const size_t *argvlen,
+                          redisReply **reply, bool *noscript);
+
 hub_status hub_redis_command(hub_redis *r, hub_arena *a, int argc, const char **argv, const size_t *argvlen,
                              redisReply **reply) {
+  bool noscript = false;
+  if (argc < 3 || argc > 64 || argvlen || strcmp(argv[0], "EVAL") != 0)
+    return command(r, a, argc, argv, argvlen, reply, &noscript);
+  const char *sha_argv[64];
+  memcpy(sha_argv, argv, (size_t)argc * sizeof *argv);
+  sha_argv[0] = "EVALSHA";
+  sha_argv[1] = script_sha(argv[1]);
+  hub_status st = command(r, a, argc, sha_argv, NULL, reply, &noscript);
+  if (noscript) st = command(r, a, argc, argv, NULL, reply, &noscript); /* first use on this Redis */
+  return st;
+}
+
+static hub_status command(hub_redis *r, hub_arena *a, int argc, const char **argv, const size_t *argvlen,
+                          redisReply **reply, bool *noscript) {
   if (reply) *reply = NULL;
+  *noscript = false;
   if (!ensure_connected(r)) return hub_status_new(NULL, HUB_UNAVAILABLE, "the cache is unavailable; retry later");
   redisReply *rep = redisCommandArgv(r->ctx, argc, argv, argvlen);
   if (!rep) { /* I/O error or timeout: the connection's state is unknown, so drop it */
@@ -141,6 +181,7 @@ hub_status hub_redis_command(hub_redis *r, hub_arena *a, int argc, const char **
     return hub_status_new(NULL, HUB_UNAVAILABLE, "the cache is unavailable; retry later");
   }
   if (rep->type == REDIS_REPLY_ERROR) {
+    *noscript = strncmp(rep->str, "NOSCRIPT", 8) == 0;
     hub_status st = hub_status_new(a, HUB_INTERNAL, "cache error: %.*s", (int)rep->len, rep->str);
     freeReplyObject(rep);
     return st;

@@ -23,7 +23,9 @@ void hub_redis_free(hub_redis *r);
  * authenticates, selects the db and sends PING. */
 bool hub_redis_ping(hub_redis *r);
 
-/* Runs one command in argv form (binary-safe; argvlen may be NULL for C strings). On
+/* Runs one command in argv form (binary-safe; argvlen may be NULL for C strings). An EVAL
+ * is sent as EVALSHA (falling back to EVAL when Redis does not know the script yet): its
+ * script must be a static string, since digests are cached by address. On
  * success *reply (if non-NULL) is the reply, freed by the caller with freeReplyObject.
  * A connection error or timeout is UNAVAILABLE and drops the connection (the next call
  * reconnects); a Redis error reply is INTERNAL. */

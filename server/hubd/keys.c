@@ -76,6 +76,8 @@ bool hub_keys_setup(const hub_config *cfg) {
   id.access_ttl_s = cfg->access_token_ttl_ms / 1000;
   id.refresh_ttl_ms = cfg->refresh_token_ttl_ms;
   id.refresh_grace_ms = cfg->refresh_grace_ms;
+  id.login_per_ip = cfg->login_limit_per_ip;
+  id.login_per_account = cfg->login_limit_per_account;
   hub_identity_set(&id);
   return true;
 }

@@ -17,14 +17,49 @@ static void put(char *buf, size_t cap, size_t *n, const char *s) {
   }
 }
 
+/* Percent-encodes everything but [A-Za-z0-9.@_+-] (so '|' ',' ':' '%' never appear raw). */
+static void put_escaped(char *buf, size_t cap, size_t *n, const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    char one[4];
+    bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+                 *p == '@' || *p == '_' || *p == '+' || *p == '-';
+    if (plain) snprintf(one, sizeof one, "%c", *p);
+    else snprintf(one, sizeof one, "%%%02X", *p);
+    put(buf, cap, n, one);
+  }
+}
+
+static bool take_unescaped(char *dst, size_t cap, const char *s, const char *e) {
+  size_t k = 0;
+  for (const char *p = s; p < e; p++) {
+    if (k + 1 >= cap) return false;
+    unsigned v;
+    if (*p == '%' && e - p >= 3 && sscanf(p + 1, "%2x", &v) == 1) {
+      dst[k++] = (char)v;
+      p += 2;
+    } else {
+      dst[k++] = *p;
+    }
+  }
+  dst[k] = '\0';
+  return true;
+}
+
 char *hub_acl_format(const hub_acl *acl, hub_arena *a) {
-  size_t cap = 64 + (size_t)acl->n_brands * (32 + HUB_ACL_MAX_MODULES * 25) + (size_t)acl->n_perms * 65;
+  size_t cap = 128 + 3 * (strlen(acl->email) + strlen(acl->display_name)) +
+               (size_t)acl->n_brands * (32 + HUB_ACL_MAX_MODULES * 25) + (size_t)acl->n_perms * 65;
   char *buf = hub_arena_alloc(a, cap);
   size_t n = 0;
   buf[0] = '\0';
   put(buf, cap, &n, "v1|role=");
   put(buf, cap, &n, acl->role);
-  put(buf, cap, &n, acl->platform_admin ? "|pa=1|b=" : "|pa=0|b=");
+  put(buf, cap, &n, acl->platform_admin ? "|pa=1" : "|pa=0");
+  put(buf, cap, &n, acl->email_verified ? "|ev=1" : "|ev=0");
+  put(buf, cap, &n, acl->mfa_enabled ? "|mfa=1|email=" : "|mfa=0|email=");
+  put_escaped(buf, cap, &n, acl->email);
+  put(buf, cap, &n, "|name=");
+  put_escaped(buf, cap, &n, acl->display_name);
+  put(buf, cap, &n, "|b=");
   for (int i = 0; i < acl->n_brands; i++) {
     if (i) put(buf, cap, &n, ",");
     put(buf, cap, &n, acl->brands[i].id);
@@ -65,10 +100,16 @@ bool hub_acl_parse(const char *text, hub_acl *out) {
   memset(out, 0, sizeof *out);
   if (!text || strncmp(text, "v1|", 3) != 0) return false;
   const char *role = field(text, "|role="), *pa = field(text, "|pa="), *b = field(text, "|b="),
-             *p = field(text, "|p=");
-  if (!role || !pa || !b || !p) return false;
+             *p = field(text, "|p="), *ev = field(text, "|ev="), *mfa = field(text, "|mfa="),
+             *email = field(text, "|email="), *name = field(text, "|name=");
+  if (!role || !pa || !b || !p || !ev || !mfa || !email || !name) return false;
   if (!take(out->role, sizeof out->role, role, end_of(role))) return false;
   out->platform_admin = *pa == '1';
+  out->email_verified = *ev == '1';
+  out->mfa_enabled = *mfa == '1';
+  if (!take_unescaped(out->email, sizeof out->email, email, end_of(email)) ||
+      !take_unescaped(out->display_name, sizeof out->display_name, name, end_of(name)))
+    return false;
   const char *be = end_of(b);
   while (b < be) {
     if (out->n_brands == HUB_ACL_MAX_BRANDS) return false;
@@ -143,8 +184,11 @@ bool hub_acl_is_module(const char *domain) {
 
 /* ---- loading from PostgreSQL ---- */
 
-static const hub_pg_stmt admin_sql = {"acl_platform_admin",
-                                      "SELECT is_platform_admin FROM users WHERE id = $1::uuid", 1};
+static const hub_pg_stmt admin_sql = {
+    "acl_account",
+    "SELECT is_platform_admin, email, display_name, email_verified_at IS NOT NULL, totp_sealed IS NOT NULL "
+    "FROM users WHERE id = $1::uuid",
+    1};
 
 /* The member's role, extra permissions and brand list; nothing when not a member or the
  * tenant is deleted. */
@@ -190,7 +234,13 @@ hub_status hub_acl_load_in_tx(hub_pg *pg, hub_arena *a, const char *user_id, con
   PGresult *res = NULL;
   hub_status st = hub_pg_exec(pg, a, &admin_sql, (const char *[]){user_id}, &res);
   if (!hub_ok(st)) return st;
-  out->platform_admin = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+  if (PQntuples(res) == 1) {
+    out->platform_admin = PQgetvalue(res, 0, 0)[0] == 't';
+    snprintf(out->email, sizeof out->email, "%s", PQgetvalue(res, 0, 1));
+    snprintf(out->display_name, sizeof out->display_name, "%s", PQgetvalue(res, 0, 2));
+    out->email_verified = PQgetvalue(res, 0, 3)[0] == 't';
+    out->mfa_enabled = PQgetvalue(res, 0, 4)[0] == 't';
+  }
   PQclear(res);
   if (!tenant_id || !*tenant_id) return HUB_STATUS_OK;
   st = hub_pg_exec(pg, a, &member_sql, (const char *[]){tenant_id, user_id}, &res);

@@ -4,7 +4,10 @@
  * member's brand list), and the permission patterns granted (role defaults from the
  * role_permissions table plus the member's extra grants).
  *
- *   "v1|role=admin|pa=0|b=exakeep:accounting+ticket,addvive:crm|p=ticket.*.*,tenant.members.*"
+ *   "v1|role=admin|pa=0|ev=1|mfa=0|email=a%40b.c|name=Ann|b=exakeep:accounting+ticket,addvive:crm|p=ticket.*.*"
+ *
+ * (email and name are percent-encoded). Account changes WhoAmI reports (email verified, MFA
+ * on or off) clear the user's snapshots too.
  *
  * The snapshot is rebuilt from PostgreSQL (hub_acl_load) at login, on SwitchTenant, and on the
  * first call after a change cleared it (hub_session_clear_acl). */
@@ -29,6 +32,10 @@ typedef struct hub_acl_brand {
 typedef struct hub_acl {
   char role[16]; /* "" when not a member of the tenant */
   bool platform_admin;
+  /* The account as WhoAmI shows it, so that answering it needs no query either. */
+  char email[256];
+  char display_name[208];
+  bool email_verified, mfa_enabled;
   int n_brands;
   hub_acl_brand brands[HUB_ACL_MAX_BRANDS];
   int n_perms;

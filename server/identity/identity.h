@@ -16,6 +16,7 @@ typedef struct hub_identity {
   int64_t access_ttl_s;
   int64_t refresh_ttl_ms;
   int64_t refresh_grace_ms;
+  int64_t login_per_ip, login_per_account; /* attempts per 15 minutes */
   unsigned char data_key[32]; /* AES-256-GCM key for TOTP secrets and refresh successors */
 } hub_identity;
 

@@ -45,6 +45,8 @@ typedef struct hub_config {
   int64_t session_idle_ms;
   int64_t session_absolute_ms;
   int64_t refresh_grace_ms;
+  int64_t login_limit_per_ip;      /* HUB_LOGIN_LIMIT_PER_IP per 15 minutes */
+  int64_t login_limit_per_account; /* HUB_LOGIN_LIMIT_PER_ACCOUNT per 15 minutes */
 } hub_config;
 
 /* Looks a variable up; getenv-compatible. Tests pass their own. */

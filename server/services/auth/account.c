@@ -7,52 +7,27 @@
 #include "identity/audit.h"
 #include "services/auth/auth.h"
 
-static const hub_pg_stmt me_sql = {
-    "auth_whoami",
-    "SELECT email, display_name, email_verified_at IS NOT NULL, totp_sealed IS NOT NULL, is_platform_admin "
-    "FROM users WHERE id = $1::uuid",
-    1};
 static const hub_pg_stmt retire_sql = {
     "auth_retire_refresh",
     "UPDATE refresh_tokens SET revoked_at = now() WHERE session_id = $1 AND spent_at IS NULL AND revoked_at IS NULL", 1};
 
-typedef struct me_ctx {
-  const char *user_id;
-  Hub__Auth__V1__WhoAmIResponse *r;
-  bool found;
-} me_ctx;
-
-static hub_status me_fn(hub_pg *pg, hub_arena *a, void *ud) {
-  me_ctx *c = ud;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &me_sql, (const char *[]){c->user_id}, &res);
-  if (!hub_ok(st)) return st;
-  c->found = PQntuples(res) == 1;
-  if (c->found) {
-    c->r->email = hub_arena_strdup(a, PQgetvalue(res, 0, 0));
-    c->r->display_name = hub_arena_strdup(a, PQgetvalue(res, 0, 1));
-    c->r->email_verified = PQgetvalue(res, 0, 2)[0] == 't';
-    c->r->mfa_enabled = PQgetvalue(res, 0, 3)[0] == 't';
-    c->r->platform_admin = PQgetvalue(res, 0, 4)[0] == 't';
-  }
-  PQclear(res);
-  return HUB_STATUS_OK;
-}
-
+/* Answered from the principal alone: the access snapshot in the session carries the account
+ * facts WhoAmI reports, so this is the cost of the authn path itself (no PostgreSQL). */
 hub_status hub_auth_v1_auth_who_am_i(hub_call *call, const Hub__Auth__V1__WhoAmIRequest *request,
                                      Hub__Auth__V1__WhoAmIResponse *response) {
   (void)request;
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
-  me_ctx c = {p->user_id, response, false};
-  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), me_fn, &c);
-  if (!hub_ok(st)) return st;
-  if (!c.found) return hub_status_new(a, HUB_UNAUTHENTICATED, "the account no longer exists");
   response->user_id = hub_arena_strdup(a, p->user_id);
+  response->email = hub_arena_strdup(a, p->acl.email);
+  response->display_name = hub_arena_strdup(a, p->acl.display_name);
   response->session_id = hub_arena_strdup(a, p->session_id);
   response->tenant_id = hub_arena_strdup(a, p->tenant_id);
   response->brand = hub_arena_strdup(a, p->brand);
   response->role = hub_arena_strdup(a, p->acl.role);
+  response->email_verified = p->acl.email_verified;
+  response->mfa_enabled = p->acl.mfa_enabled;
+  response->platform_admin = p->acl.platform_admin;
   return HUB_STATUS_OK;
 }
 

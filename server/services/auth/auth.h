@@ -14,8 +14,11 @@
 #include "services/context.h"
 
 /* Abuse limits: sliding windows in Redis, shared by every hubd. */
-extern const hub_rate_limit hub_auth_limit_login_ip, hub_auth_limit_login_account, hub_auth_limit_totp,
-    hub_auth_limit_reset_ip, hub_auth_limit_reset_account, hub_auth_limit_signup_ip;
+extern const hub_rate_limit hub_auth_limit_totp, hub_auth_limit_reset_ip, hub_auth_limit_reset_account,
+    hub_auth_limit_signup_ip;
+/* The login limits are configurable (HUB_LOGIN_LIMIT_PER_IP / _PER_ACCOUNT, per 15 minutes). */
+hub_rate_limit hub_auth_limit_login_ip(void);
+hub_rate_limit hub_auth_limit_login_account(void);
 
 int64_t hub_auth_now_ms(void);
 /* The caller's address without port, for sessions, audit and per-IP limits. */

@@ -10,8 +10,12 @@
 #include "services/auth/auth.h"
 
 /* Per IP generous (offices share addresses), per account tight; all recover by themselves. */
-const hub_rate_limit hub_auth_limit_login_ip = {"login.ip", 100, 15 * 60 * 1000};
-const hub_rate_limit hub_auth_limit_login_account = {"login.account", 10, 15 * 60 * 1000};
+hub_rate_limit hub_auth_limit_login_ip(void) {
+  return (hub_rate_limit){"login.ip", hub_identity_get()->login_per_ip, 15 * 60 * 1000};
+}
+hub_rate_limit hub_auth_limit_login_account(void) {
+  return (hub_rate_limit){"login.account", hub_identity_get()->login_per_account, 15 * 60 * 1000};
+}
 const hub_rate_limit hub_auth_limit_totp = {"totp.account", 5, 5 * 60 * 1000};
 const hub_rate_limit hub_auth_limit_reset_ip = {"reset.ip", 20, 60 * 60 * 1000};
 const hub_rate_limit hub_auth_limit_reset_account = {"reset.account", 3, 60 * 60 * 1000};

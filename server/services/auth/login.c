@@ -116,8 +116,9 @@ hub_status hub_auth_v1_auth_login(hub_call *call, const Hub__Auth__V1__LoginRequ
   if (*request->tenant_id && !hub_auth_is_uuid(request->tenant_id))
     return hub_status_invalid(a, "tenant_id", "not a tenant id");
 
-  st = hub_auth_limit(call, &hub_auth_limit_login_ip, hub_auth_peer_ip(call));
-  if (hub_ok(st)) st = hub_auth_limit(call, &hub_auth_limit_login_account, email);
+  hub_rate_limit by_ip = hub_auth_limit_login_ip(), by_account = hub_auth_limit_login_account();
+  st = hub_auth_limit(call, &by_ip, hub_auth_peer_ip(call));
+  if (hub_ok(st)) st = hub_auth_limit(call, &by_account, email);
   if (!hub_ok(st)) return st;
 
   user_row u = {.email_norm = email};
@@ -155,7 +156,7 @@ hub_status hub_auth_v1_auth_login(hub_call *call, const Hub__Auth__V1__LoginRequ
     st = hub_auth_check_second_factor(call, u.id, request->totp_code, request->recovery_code);
     if (!hub_ok(st)) return st;
   }
-  hub_rate_limit_reset(hub_ctx_of(call)->redis, a, &hub_auth_limit_login_account, email);
+  hub_rate_limit_reset(hub_ctx_of(call)->redis, a, &by_account, email);
   return finish_login(call, u.id, request->tenant_id, request->brand, response);
 }
 

@@ -217,6 +217,7 @@ hub_status hub_auth_v1_auth_confirm_totp(hub_call *call, const Hub__Auth__V1__Co
   write_ctx w = {&confirm_sql, p->user_id, NULL, hashes, "mfa.enabled"};
   st = write(call, &w);
   if (!hub_ok(st)) return st;
+  hub_session_clear_acl(hub_ctx_of(call)->redis, a, p->user_id, NULL); /* WhoAmI shows mfa_enabled */
   response->n_recovery_codes = 10;
   response->recovery_codes = codes;
   return HUB_STATUS_OK;
@@ -237,5 +238,7 @@ hub_status hub_auth_v1_auth_disable_totp(hub_call *call, const Hub__Auth__V1__Di
   st = check_totp(call, p->user_id, s.sealed_hex, request->code);
   if (!hub_ok(st)) return st;
   write_ctx w = {&disable_sql, p->user_id, NULL, NULL, "mfa.disabled"};
-  return write(call, &w);
+  st = write(call, &w);
+  if (hub_ok(st)) hub_session_clear_acl(hub_ctx_of(call)->redis, a, p->user_id, NULL);
+  return st;
 }

@@ -72,7 +72,8 @@ hub_status hub_auth_v1_auth_change_password(hub_call *call, const Hub__Auth__V1_
     if (st.violations) st.violations->field = "new_password";
     return st;
   }
-  st = hub_auth_limit(call, &hub_auth_limit_login_account, c.email_norm);
+  hub_rate_limit by_account = hub_auth_limit_login_account();
+  st = hub_auth_limit(call, &by_account, c.email_norm);
   if (!hub_ok(st)) return st;
   if (!c.current_phc) return hub_status_new(a, HUB_FAILED_PRECONDITION, "this account signs in without a password");
   bool rehash;

@@ -168,5 +168,7 @@ hub_status hub_auth_v1_auth_verify_email(hub_call *call, const Hub__Auth__V1__Ve
   use_ctx u = {hub_sha256_hex(a, request->token), "verify_email", ""};
   hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), verify_fn, &u);
   if (!hub_ok(st)) return st;
-  return u.user_id[0] ? HUB_STATUS_OK : hub_status_invalid(a, "token", "the link is invalid, used or expired");
+  if (!u.user_id[0]) return hub_status_invalid(a, "token", "the link is invalid, used or expired");
+  hub_session_clear_acl(hub_ctx_of(call)->redis, a, u.user_id, NULL); /* WhoAmI shows email_verified */
+  return HUB_STATUS_OK;
 }

@@ -1,0 +1,86 @@
+# Shared by tools/bench/run and tools/bench/identity: sourced, not run. Sets the build dir,
+# pinning, the load generator, and the measure/start/stop/report helpers; each point reports
+# hub-loadgen's RPS and latency and the server's CPU time per completed call, read from
+# /proc/<pid>/stat (user + system, all threads) over the measured window only.
+build=$(cd "${1:-$(dirname "$0")/../../build}" && pwd)
+secs=${BENCH_SECONDS:-10}
+repeat=${BENCH_REPEAT:-3}
+pin_server=() pin_load=()
+if [[ $(nproc) -ge 2 ]] && command -v taskset >/dev/null; then pin_server=(taskset -c 0); pin_load=(taskset -c 1); fi
+warm=${BENCH_WARMUP:-2}
+levels=${BENCH_CONCURRENCY:-1 16 64}
+loadgen=$build/tools/loadgen/hub-loadgen
+tick=$(getconf CLK_TCK)
+port=$((40000 + RANDOM % 10000))
+server_pid=
+trap '[[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null || true' EXIT
+rows=() raw=() failed=0
+declare -A bare_cpu
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+wait_port() {
+  for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done
+  return 1
+}
+
+# one_run METHOD DATA C: prints "cpu_us_per_call json" for one loadgen run.
+one_run() {
+  local out=$(mktemp)
+  "${pin_load[@]}" "$loadgen" --target "127.0.0.1:$port" --method "$1" --data "$2" --connections 1 \
+    --concurrency "$3" --duration "$secs" --warmup "$warm" ${bench_token:+--token "$bench_token"} >"$out" &
+  local lg=$!
+  sleep "$warm"
+  local t0=$(cpu_ticks "$server_pid")
+  sleep "$secs"
+  local t1=$(cpu_ticks "$server_pid")
+  wait "$lg" || failed=1
+  local json=$(cat "$out")
+  rm -f "$out"
+  local calls=$(sed -n 's/.*"calls":\([0-9]*\).*/\1/p' <<<"$json")
+  awk -v d=$((t1 - t0)) -v hz="$tick" -v n="${calls:-0}" 'BEGIN{ if (n>0) printf "%.1f ", d/hz*1e6/n; else printf "999999 " }'
+  echo "$json"
+}
+
+# measure NAME METHOD DATA: BENCH_REPEAT runs per concurrency; the run with the median CPU
+# per call is reported.
+measure() {
+  local name=$1 method=$2 data=$3
+  for c in $levels; do
+    local runs=()
+    for _ in $(seq "$repeat"); do runs+=("$(one_run "$method" "$data" "$c")"); done
+    local median=$(printf '%s\n' "${runs[@]}" | sort -n | sed -n "$(( (repeat + 1) / 2 ))p")
+    local cpu=${median%% *} json=${median#* }
+    for r in "${runs[@]}"; do raw+=("$name c=$c cpu_us_per_call=${r%% *}: ${r#* }"); done
+    local rps=$(sed -n 's/.*"rps":\([0-9]*\).*/\1/p' <<<"$json")
+    local p50=$(sed -n 's/.*"p50_us":\([0-9]*\).*/\1/p' <<<"$json")
+    local p99=$(sed -n 's/.*"p99_us":\([0-9]*\).*/\1/p' <<<"$json")
+    local ratio=—
+    if [[ $name == bare ]]; then bare_cpu[$c]=$cpu; ratio=1.00
+    elif [[ $method == */UnaryCall && -n ${bare_cpu[$c]:-} ]]; then
+      ratio=$(awk -v a="$cpu" -v b="${bare_cpu[$c]}" 'BEGIN{printf "%.2f", a/b}')
+    fi
+    rows+=("| $name | ${method#*/} | $c | $rps | $p50 | $p99 | $cpu | $ratio |")
+  done
+}
+
+start() { # start BINARY ARGS... with $server_pid its own pid
+  "${pin_server[@]}" "$@" >/dev/null 2>"$build/bench-server.log" &
+  server_pid=$!
+  wait_port "$port" || { echo "bench: $1 did not start; see $build/bench-server.log" >&2; exit 1; }
+}
+
+stop() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=; port=$((port + 1)); }
+
+
+# one_run and measure take an optional bearer token in $bench_token.
+report() {
+  echo "| server | method | concurrency | rps | p50 µs | p99 µs | server CPU µs/call | CPU vs bare |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  printf '%s\n' "${rows[@]}"
+  echo
+  echo "Machine: $(nproc) cores, $(uname -r); ${secs}s per run after ${warm}s warm-up, 1 connection, median of $repeat runs;"
+  echo "server pinned with '${pin_server[*]:-none}', load generator with '${pin_load[*]:-none}'."
+  echo "Raw loadgen output:"
+  printf '  %s\n' "${raw[@]}"
+}
