@@ -74,6 +74,8 @@ static const var vars[] = {
      "(empty: one key made at start, tokens die with the process)"},
     {"HUB_DATA_KEY_FILE", "", K_STR, F(data_key_file), 0, 0,
      "file holding 64 hex digits, the AES-256 key sealing TOTP secrets at rest (empty: a key made at start)"},
+    {"HUB_OIDC_PROVIDERS_FILE", "", K_STR, F(oidc_providers_file), 0, 0,
+     "JSON file naming the OIDC providers (issuer, audiences, JWKS file) LoginWithIdToken accepts (empty: none)"},
     {"HUB_ACCESS_TOKEN_TTL_MS", "900000", K_MS, F(access_token_ttl_ms), 10000, 900000,
      "lifetime of access tokens (at most 15 minutes)"},
     {"HUB_REFRESH_TOKEN_TTL_MS", "2592000000", K_MS, F(refresh_token_ttl_ms), 60000, INT64_MAX,

@@ -192,7 +192,7 @@ static hub_status refuse(hub_arena *a, const char *why) {
 }
 
 /* Decodes the JOSE header (first segment) and returns its alg and kid, or false. */
-static bool read_header(const char *token, char *alg, size_t alg_cap, char *kid, size_t kid_cap) {
+bool hub_jose_header(const char *token, char *alg, size_t alg_cap, char *kid, size_t kid_cap) {
   const char *dot = strchr(token, '.');
   if (!dot || dot == token || dot - token > 1024) return false;
   char seg[1100];
@@ -226,7 +226,7 @@ hub_status hub_token_verify(hub_keyring *r, hub_arena *a, const char *token, con
                             int64_t now_s, hub_token_claims *out) {
   memset(out, 0, sizeof *out);
   char alg[16], kid[64];
-  if (!token || strlen(token) > 4096 || !read_header(token, alg, sizeof alg, kid, sizeof kid))
+  if (!token || strlen(token) > 4096 || !hub_jose_header(token, alg, sizeof alg, kid, sizeof kid))
     return refuse(a, "malformed");
   if (strcmp(alg, "ES256") != 0) return refuse(a, "algorithm not accepted");
   char *pub = NULL;

@@ -53,4 +53,8 @@ hub_status hub_token_verify(hub_keyring *ring, hub_arena *a, const char *token, 
 hub_status hub_token_verify_cached(hub_keyring *ring, hub_arena *a, const char *token, const char *iss,
                                    const char *aud, int64_t now_s, hub_token_claims *out);
 
+/* The alg and kid of a compact JWS's header, read before any key is chosen (false when the
+ * header is malformed or lacks either). Shared with the OIDC verifier. */
+bool hub_jose_header(const char *token, char *alg, size_t alg_cap, char *kid, size_t kid_cap);
+
 #endif

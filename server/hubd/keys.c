@@ -69,6 +69,12 @@ bool hub_keys_setup(const hub_config *cfg) {
   hub_identity id = {0};
   id.keys = hub_keyring_new();
   if (!load_keys(cfg, id.keys) || !load_data_key(cfg, id.data_key)) return false;
+  char err[512];
+  id.oidc = hub_oidc_load(cfg->oidc_providers_file, err, sizeof err);
+  if (!id.oidc) {
+    hub_logf(HUB_LOG_ERROR, "HUB_OIDC_PROVIDERS_FILE: %s", err);
+    return false;
+  }
   id.issuer = cfg->jwt_issuer;
   id.audience = cfg->jwt_audience;
   id.session.idle_ms = cfg->session_idle_ms;

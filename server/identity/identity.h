@@ -6,11 +6,13 @@
 
 #include <stdint.h>
 
+#include "auth/oidc.h"
 #include "auth/token.h"
 #include "cache/session.h"
 
 typedef struct hub_identity {
   hub_keyring *keys;
+  hub_oidc *oidc; /* external identity providers for LoginWithIdToken */
   const char *issuer, *audience;
   hub_session_policy session;
   int64_t access_ttl_s;

@@ -40,6 +40,7 @@ typedef struct hub_config {
   char *jwt_audience;
   char *jwt_key_files;        /* HUB_JWT_KEY_FILES: PEM files, last signs; empty = ephemeral key */
   char *data_key_file;        /* HUB_DATA_KEY_FILE: 64 hex digits sealing secrets at rest */
+  char *oidc_providers_file;  /* HUB_OIDC_PROVIDERS_FILE: SSO providers and their JWKS files */
   int64_t access_token_ttl_ms;
   int64_t refresh_token_ttl_ms;
   int64_t session_idle_ms;

@@ -61,6 +61,14 @@ hub_status hub_auth_end_other_sessions(hub_call *call, const char *user_id, cons
 hub_status hub_auth_sign_access(hub_call *call, const char *user_id, const char *session_id, const char *tenant_id,
                                 const char *brand, char **token, int64_t *exp_s);
 
+/* Stores a single-use second-factor challenge for VerifyMfa (5 minutes). */
+hub_status hub_auth_mfa_challenge(hub_call *call, const char *user_id, const char *tenant, const char *brand,
+                                  char **challenge);
+/* Chooses the context, starts the session and fills response->tokens (the last step of every
+ * sign-in). */
+hub_status hub_auth_finish_login(hub_call *call, const char *user_id, const char *tenant, const char *brand,
+                                 Hub__Auth__V1__LoginResponse *response);
+
 /* Appends an account event in a transaction of its own (best effort for failures). */
 void hub_auth_audit(hub_call *call, const char *user_id, const char *action, const char *detail_json);
 

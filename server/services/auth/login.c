@@ -61,7 +61,7 @@ static hub_status wrong_credentials(hub_arena *a) {
 }
 
 /* Challenge value in Redis: "user\ttenant\tbrand", under the SHA-256 of the challenge. */
-static hub_status store_challenge(hub_call *call, const char *user_id, const char *tenant, const char *brand,
+hub_status hub_auth_mfa_challenge(hub_call *call, const char *user_id, const char *tenant, const char *brand,
                                   char **challenge) {
   hub_arena *a = hub_call_arena(call);
   *challenge = hub_random_token(a, 32);
@@ -91,7 +91,7 @@ static hub_status take_challenge(hub_call *call, const char *challenge, char **u
   return HUB_STATUS_OK;
 }
 
-static hub_status finish_login(hub_call *call, const char *user_id, const char *tenant, const char *brand,
+hub_status hub_auth_finish_login(hub_call *call, const char *user_id, const char *tenant, const char *brand,
                                Hub__Auth__V1__LoginResponse *response) {
   hub_auth_grant g = {0};
   hub_status st = hub_auth_choose_context(call, user_id, tenant, brand, &g);
@@ -148,7 +148,7 @@ hub_status hub_auth_v1_auth_login(hub_call *call, const Hub__Auth__V1__LoginRequ
   }
   if (u.has_mfa) {
     if (!*request->totp_code && !*request->recovery_code) {
-      st = store_challenge(call, u.id, request->tenant_id, request->brand, &response->mfa_challenge);
+      st = hub_auth_mfa_challenge(call, u.id, request->tenant_id, request->brand, &response->mfa_challenge);
       if (!hub_ok(st)) return st;
       response->mfa_required = true;
       return HUB_STATUS_OK;
@@ -157,7 +157,7 @@ hub_status hub_auth_v1_auth_login(hub_call *call, const Hub__Auth__V1__LoginRequ
     if (!hub_ok(st)) return st;
   }
   hub_rate_limit_reset(hub_ctx_of(call)->redis, a, &by_account, email);
-  return finish_login(call, u.id, request->tenant_id, request->brand, response);
+  return hub_auth_finish_login(call, u.id, request->tenant_id, request->brand, response);
 }
 
 hub_status hub_auth_v1_auth_verify_mfa(hub_call *call, const Hub__Auth__V1__VerifyMfaRequest *request,
@@ -180,5 +180,5 @@ hub_status hub_auth_v1_auth_verify_mfa(hub_call *call, const Hub__Auth__V1__Veri
     }
     return st;
   }
-  return finish_login(call, user, tenant, brand, response);
+  return hub_auth_finish_login(call, user, tenant, brand, response);
 }
