@@ -184,7 +184,7 @@ static hub_status prepare(hub_pg *pg, const hub_pg_stmt *stmt) {
 hub_status hub_pg_exec(hub_pg *pg, hub_arena *a, const hub_pg_stmt *stmt, const char *const *params,
                        PGresult **out) {
   (void)a; /* messages are static; kept so a store's signature need not change if that does */
-  assert(stmt && stmt->name && stmt->sql && (stmt->n_params == 0 || params));
+  assert(stmt && stmt->sql && (stmt->n_params == 0 || params));
   if (out) *out = NULL;
   if (pg->in_tx) {
     /* Never reconnect inside a transaction: the statements after it would run in autocommit
@@ -198,18 +198,19 @@ hub_status hub_pg_exec(hub_pg *pg, hub_arena *a, const hub_pg_stmt *stmt, const 
   } else if (!ensure_connected(pg)) {
     return hub_status_new(NULL, HUB_UNAVAILABLE, "the database is unavailable; retry later");
   }
-  if (!is_prepared(pg, stmt)) {
+  if (stmt->name && !is_prepared(pg, stmt)) {
     hub_status st = prepare(pg, stmt);
     if (!hub_ok(st)) return st;
   }
-  PGresult *res = PQexecPrepared(pg->conn, stmt->name, stmt->n_params, params, NULL, NULL, 0);
+  PGresult *res = stmt->name ? PQexecPrepared(pg->conn, stmt->name, stmt->n_params, params, NULL, NULL, 0)
+                             : PQexecParams(pg->conn, stmt->sql, stmt->n_params, NULL, params, NULL, NULL, 0);
   ExecStatusType rs = PQresultStatus(res);
   if (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK) {
     if (out) *out = res;
     else PQclear(res);
     return HUB_STATUS_OK;
   }
-  hub_status st = failure(pg, res, stmt->name);
+  hub_status st = failure(pg, res, stmt->name ? stmt->name : "(composed statement)");
   PQclear(res);
   return st;
 }

@@ -27,6 +27,9 @@ bool hub_pg_ping(hub_pg *pg);
 
 /* A statement declared once, statically, by a store: prepared lazily on each connection
  * the first time it runs there, and again after a reconnect. `name` must be unique. */
+/* A statement with name NULL is composed at run time (a List with optional filters): it is
+ * sent with its parameters but not prepared, so each combination gets a plan of its own. Its
+ * SQL must still be built only from fixed fragments; values travel as parameters. */
 typedef struct hub_pg_stmt {
   const char *name;
   const char *sql;

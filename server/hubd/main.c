@@ -18,6 +18,7 @@
 #include "runtime/server.h"
 #include "services/context.h"
 #include "services/system/system.h"
+#include "services/ticket/ticket.h"
 
 #ifndef HUB_VERSION
 #define HUB_VERSION "dev"
@@ -121,6 +122,8 @@ static int serve(void) {
     hub_logf(HUB_LOG_ERROR, "cannot start the worker threads");
     return 1;
   }
+  if (cfg->sla_sweep_interval_ms > 0)
+    hub_ticket_sweeper_start(cfg->database_url, cfg->db_timeout_ms, cfg->sla_sweep_interval_ms);
   hub_log_line l;
   hub_log_begin(&l, HUB_LOG_INFO, "serving");
   hub_log_int(&l, "port", hub_server_port(srv));
@@ -133,6 +136,7 @@ static int serve(void) {
   hub_server_wait_for_signal();
   hub_health_set_draining();
   hub_server_shutdown(srv, cfg->shutdown_grace_ms);
+  hub_ticket_sweeper_stop();
   hub_server_free(srv);
   hub_health_stop();
   hub_pg_free(probe_db);

@@ -22,9 +22,10 @@ import grpc
 SRC = os.environ.get("HUB_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 INCLUDES = [os.path.join(SRC, "proto"), "/usr/share/grpc-proto", "/usr/include",
             "/usr/share/gocode/src/github.com/gogo/googleapis"]
-PROTOS = ["hub/system/v1/system.proto", "hub/api/v1/access.proto", "grpc/health/v1/health.proto",
+PROTOS = ["hub/system/v1/system.proto", "hub/api/v1/access.proto", "hub/api/v1/types.proto",
+          "hub/auth/v1/auth.proto", "hub/tenant/v1/tenant.proto", "grpc/health/v1/health.proto",
           "grpc/reflection/v1/reflection.proto", "grpc/reflection/v1alpha/reflection.proto",
-          "google/rpc/status.proto"]
+          "google/rpc/status.proto", "google/rpc/error_details.proto"]
 
 
 def need(name):
@@ -194,7 +195,8 @@ class EndToEnd(unittest.TestCase):
 
     def test_reflection_lists_services(self):
         want = {"grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
-                "grpc.reflection.v1alpha.ServerReflection", "hub.system.v1.System"}
+                "grpc.reflection.v1alpha.ServerReflection", "hub.system.v1.System",
+                "hub.auth.v1.Auth", "hub.tenant.v1.Tenant"}
         for version in ("v1", "v1alpha"):
             resp = self.reflect(version, list_services="")
             names = {s.name for s in resp.list_services_response.service}
@@ -230,6 +232,43 @@ class EndToEnd(unittest.TestCase):
         resp = self.reflect("v1", file_containing_symbol="no.such.Thing")
         self.assertEqual(resp.error_response.error_code, grpc.StatusCode.NOT_FOUND.value[0])
 
+    # ---- identity through Python stubs: sign up, log in, call as the user, refresh, refusals ----
+    def test_identity_flow(self):
+        from google.rpc import error_details_pb2, status_pb2
+        from hub.auth.v1 import auth_pb2, auth_pb2_grpc
+        from hub.tenant.v1 import tenant_pb2, tenant_pb2_grpc
+        auth = auth_pb2_grpc.AuthStub(self.channel)
+        tenant = tenant_pb2_grpc.TenantStub(self.channel)
+        auth.SignUp(auth_pb2.SignUpRequest(email="py@example.com", password="python-passphrase-31",
+                                           tenant_name="Python Shop", brand="addvive"), timeout=10)
+        login = auth.Login(auth_pb2.LoginRequest(email="PY@example.com", password="python-passphrase-31"), timeout=10)
+        self.assertFalse(login.mfa_required)
+        bearer = [("authorization", f"Bearer {login.tokens.access_token}")]
+        me = auth.WhoAmI(auth_pb2.WhoAmIRequest(), metadata=bearer, timeout=5)
+        self.assertEqual(me.role, "owner")
+        self.assertEqual(me.brand, "addvive")
+        self.assertEqual(me.tenant_id, login.tokens.tenant_id)
+        access = tenant.GetMyAccess(tenant_pb2.GetMyAccessRequest(), metadata=bearer, timeout=5)
+        self.assertEqual([t.tenant_id for t in access.tenants], [me.tenant_id])
+        pair = auth.Refresh(auth_pb2.RefreshRequest(refresh_token=login.tokens.refresh_token), timeout=5)
+        self.assertNotEqual(pair.refresh_token, login.tokens.refresh_token)
+        # Refusals: no token, a bad field (named in google.rpc.BadRequest), a wrong password.
+        with self.assertRaises(grpc.RpcError) as err:
+            auth.WhoAmI(auth_pb2.WhoAmIRequest(), timeout=5)
+        self.assertEqual(err.exception.code(), grpc.StatusCode.UNAUTHENTICATED)
+        with self.assertRaises(grpc.RpcError) as err:
+            auth.SignUp(auth_pb2.SignUpRequest(email="nope", password="python-passphrase-31"), timeout=5)
+        self.assertEqual(err.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        status = status_pb2.Status.FromString(dict(err.exception.trailing_metadata())["grpc-status-details-bin"])
+        bad = error_details_pb2.BadRequest()
+        self.assertTrue(any(d.Unpack(bad) for d in status.details))
+        self.assertEqual(bad.field_violations[0].field, "email")
+        with self.assertRaises(grpc.RpcError) as err:
+            auth.Login(auth_pb2.LoginRequest(email="py@example.com", password="wrong-passphrase-00"), timeout=10)
+        self.assertEqual(err.exception.code(), grpc.StatusCode.UNAUTHENTICATED)
+        jwks = json.loads(auth.GetJwks(auth_pb2.GetJwksRequest(), timeout=5).jwks_json)
+        self.assertEqual(jwks["keys"][0]["alg"], "ES256")
+
     # ---- buf curl: a reflection-driven client like grpcurl ----
     def buf(self, *args):
         buf = os.path.join(SRC, "tools", "node_modules", ".bin", "buf")
@@ -254,6 +293,9 @@ class EndToEnd(unittest.TestCase):
             health = json.loads(self.buf("--reflect-protocol", proto, "-d", '{"service":""}',
                                          f"{url}/grpc.health.v1.Health/Check"))
             self.assertEqual(health.get("status"), "SERVING")
+            self.assertIn("hub.auth.v1.Auth/Login", methods)
+            jwks = json.loads(self.buf("--reflect-protocol", proto, "-d", "{}", f"{url}/hub.auth.v1.Auth/GetJwks"))
+            self.assertIn("ES256", jwks.get("jwksJson", ""))
 
 
 if __name__ == "__main__":

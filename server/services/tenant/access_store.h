@@ -1,0 +1,36 @@
+/* SQL of GetMyAccess: everything needed to build the caller's access matrix across all of
+ * their tenants in four statements, however many tenants they belong to (no per-tenant
+ * round trip). The transaction sets only the user: the members_mine, tenants_mine and
+ * entitlements_mine policies show exactly the caller's own rows. */
+#ifndef HUB_TENANT_ACCESS_STORE_H
+#define HUB_TENANT_ACCESS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db/pg.h"
+
+typedef struct tn_access_brand {
+  char *brand;
+  char **modules; /* entitled and offered by the brand */
+  size_t n_modules;
+} tn_access_brand;
+
+typedef struct tn_access_tenant {
+  char *tenant_id, *name, *role;
+  char **perms; /* the role's patterns, then the member's extra grants */
+  size_t n_perms;
+  tn_access_brand *brands; /* entitled, narrowed to the member's brand list */
+  size_t n_brands;
+} tn_access_tenant;
+
+typedef struct tn_access {
+  bool platform_admin;
+  tn_access_tenant *tenants; /* live tenants, by name */
+  size_t n_tenants;
+} tn_access;
+
+hub_status tn_access_load(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *user_id, tn_access *out);
+
+#endif

@@ -1,0 +1,225 @@
+/* Input rules (see validate.h). Plain loops over bytes, no regex library: these run on every
+ * request and the rules are small. */
+#include "services/tenant/validate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+const char *tn_uuid(hub_arena *a, const char *s) {
+  if (!s || strlen(s) != 36) return NULL;
+  for (int i = 0; i < 36; i++) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !is_hex(s[i])) return NULL;
+  }
+  return tn_lower(a, s);
+}
+
+bool tn_slug_ok(const char *s) {
+  size_t n = s ? strlen(s) : 0;
+  if (n < 2 || n > 63 || !(is_lower(s[0]) || is_digit(s[0]))) return false;
+  for (size_t i = 1; i < n; i++)
+    if (!(is_lower(s[i]) || is_digit(s[i]) || s[i] == '-')) return false;
+  return true;
+}
+
+char *tn_slug_from_name(hub_arena *a, const char *name) {
+  size_t n = strlen(name);
+  char *out = hub_arena_alloc(a, n + 1);
+  size_t k = 0;
+  bool dash = false;
+  for (size_t i = 0; i < n && k < 63; i++) {
+    char c = name[i];
+    if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+    if (is_lower(c) || is_digit(c)) {
+      if (dash && k > 0) {
+        if (k >= 62) break; /* no room for "-" and another character */
+        out[k++] = '-';
+      }
+      dash = false;
+      out[k++] = c;
+    } else {
+      dash = true;
+    }
+  }
+  while (k > 0 && out[k - 1] == '-') k--;
+  out[k] = '\0';
+  return tn_slug_ok(out) ? out : NULL;
+}
+
+char *tn_lower(hub_arena *a, const char *s) {
+  char *out = hub_arena_strdup(a, s);
+  for (char *p = out; *p; p++)
+    if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+  return out;
+}
+
+bool tn_email_ok(const char *s) {
+  size_t n = s ? strlen(s) : 0;
+  if (n < 3 || n > 254) return false;
+  const char *at = strchr(s, '@');
+  if (!at || at == s || strchr(at + 1, '@')) return false;
+  for (const char *p = s; *p; p++)
+    if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '<' || *p == '>' || *p == ',' || *p == ';' || *p == '"')
+      return false;
+  const char *domain = at + 1;
+  const char *dot = strrchr(domain, '.');
+  return dot && dot > domain && dot[1] && domain[0] != '.' && !strstr(domain, "..");
+}
+
+bool tn_host_ok(const char *s) {
+  size_t n = s ? strlen(s) : 0;
+  if (n < 3 || n > 253 || !strchr(s, '.')) return false;
+  size_t label = 0;
+  for (size_t i = 0; i <= n; i++) {
+    char c = s[i];
+    if (c == '.' || c == '\0') {
+      if (label == 0 || label > 63 || s[i - 1] == '-') return false;
+      label = 0;
+    } else if (is_lower(c) || is_digit(c) || (c == '-' && label > 0)) {
+      label++;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool tn_colour_ok(const char *s) {
+  if (!s || strlen(s) != 7 || s[0] != '#') return false;
+  for (int i = 1; i < 7; i++)
+    if (!is_hex(s[i])) return false;
+  return true;
+}
+
+bool tn_https_url_ok(const char *s) {
+  if (!s || strncmp(s, "https://", 8) != 0 || strlen(s) > 2048) return false;
+  const char *host = s + 8;
+  size_t hn = strcspn(host, "/?#");
+  if (hn == 0) return false;
+  for (const char *p = s; *p; p++)
+    if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '"' || *p == '<' || *p == '>' || *p == '\\') return false;
+  for (size_t i = 0; i < hn; i++) {
+    char c = host[i];
+    if (!(is_lower(c) || is_digit(c) || c == '.' || c == '-' || c == ':' || (c >= 'A' && c <= 'Z'))) return false;
+  }
+  return true;
+}
+
+bool tn_module_ok(const char *s) {
+  static const char *const modules[] = {"ticket", "crm", "hrms", "accounting", "billing"};
+  for (size_t i = 0; i < sizeof modules / sizeof *modules; i++)
+    if (s && strcmp(s, modules[i]) == 0) return true;
+  return false;
+}
+
+bool tn_brand_id_ok(const char *s) {
+  size_t n = s ? strlen(s) : 0;
+  if (n < 2 || n > 32 || !is_lower(s[0])) return false;
+  for (size_t i = 1; i < n; i++)
+    if (!(is_lower(s[i]) || s[i] == '_')) return false;
+  return true;
+}
+
+int tn_role_rank(const char *role) {
+  if (!role) return 0;
+  if (strcmp(role, "owner") == 0) return 4;
+  if (strcmp(role, "admin") == 0) return 3;
+  if (strcmp(role, "member") == 0) return 2;
+  if (strcmp(role, "viewer") == 0) return 1;
+  return 0;
+}
+
+bool tn_permission_ok(const char *s) {
+  size_t n = s ? strlen(s) : 0;
+  if (n < 5 || n > 63) return false;
+  int parts = 0;
+  const char *p = s;
+  while (parts < 3) {
+    size_t len = strcspn(p, ".");
+    if (len == 0) return false;
+    if (!(len == 1 && p[0] == '*'))
+      for (size_t i = 0; i < len; i++)
+        if (!(is_lower(p[i]) || p[i] == '_')) return false;
+    parts++;
+    p += len;
+    if (*p == '\0') break;
+    p++;
+  }
+  return parts == 3 && *p == '\0';
+}
+
+bool tn_flag_ok(const char *s) {
+  size_t n = s ? strlen(s) : 0;
+  if (n < 2 || n > 64 || !is_lower(s[0])) return false;
+  for (size_t i = 1; i < n; i++)
+    if (!(is_lower(s[i]) || is_digit(s[i]) || s[i] == '_' || s[i] == '.')) return false;
+  return true;
+}
+
+bool tn_text_ok(const char *s, size_t max, bool multiline) {
+  if (!s) return true;
+  size_t n = strlen(s);
+  if (n > max) return false;
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
+    unsigned char c = *p;
+    if (c < 0x80) {
+      if ((c < 0x20 && !(multiline && (c == '\n' || c == '\r' || c == '\t'))) || c == 0x7f) return false;
+      p++;
+      continue;
+    }
+    int extra = (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : -1;
+    if (extra < 0 || c == 0xc0 || c == 0xc1 || c > 0xf4) return false;
+    for (int i = 1; i <= extra; i++)
+      if ((p[i] & 0xc0) != 0x80) return false;
+    p += extra + 1;
+  }
+  return true;
+}
+
+hub_status tn_page_size(hub_arena *a, int32_t in, int *out) {
+  if (in < 0) return hub_status_invalid(a, "page_size", "must not be negative");
+  *out = in == 0 ? 50 : in > 500 ? 500 : in;
+  return HUB_STATUS_OK;
+}
+
+hub_status tn_etag(hub_arena *a, const char *etag, int64_t *out) {
+  *out = -1;
+  if (!etag || !*etag) return HUB_STATUS_OK;
+  if (strlen(etag) > 18) return hub_status_invalid(a, "etag", "not an etag from this service");
+  for (const char *p = etag; *p; p++)
+    if (!is_digit(*p)) return hub_status_invalid(a, "etag", "not an etag from this service");
+  *out = strtoll(etag, NULL, 10);
+  if (*out <= 0) return hub_status_invalid(a, "etag", "not an etag from this service");
+  return HUB_STATUS_OK;
+}
+
+hub_status tn_mask(hub_arena *a, const Google__Protobuf__FieldMask *mask, const char *const *allowed, unsigned *bits) {
+  *bits = 0;
+  if (!mask || mask->n_paths == 0) return hub_status_invalid(a, "update_mask", "name the fields to change");
+  for (size_t i = 0; i < mask->n_paths; i++) {
+    int found = -1;
+    for (int k = 0; allowed[k] && found < 0; k++)
+      if (strcmp(mask->paths[i], allowed[k]) == 0) found = k;
+    if (found < 0) return hub_status_invalid(a, "update_mask", "\"%.64s\" cannot be changed here", mask->paths[i]);
+    if (*bits & (1u << found)) return hub_status_invalid(a, "update_mask", "\"%s\" is named twice", allowed[found]);
+    *bits |= 1u << found;
+  }
+  return HUB_STATUS_OK;
+}
+
+hub_status tn_check_list(hub_arena *a, const char *field, char **items, size_t n, size_t max,
+                         bool (*ok)(const char *)) {
+  if (n > max) return hub_status_invalid(a, field, "at most %zu items", max);
+  for (size_t i = 0; i < n; i++) {
+    if (!ok(items[i])) return hub_status_invalid(a, hub_arena_sprintf(a, "%s[%zu]", field, i), "not a valid value");
+    for (size_t k = 0; k < i; k++)
+      if (strcmp(items[i], items[k]) == 0)
+        return hub_status_invalid(a, hub_arena_sprintf(a, "%s[%zu]", field, i), "repeated");
+  }
+  return HUB_STATUS_OK;
+}

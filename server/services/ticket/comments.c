@@ -1,0 +1,167 @@
+/* The thread: AddComment and ListComments. A public agent reply answers the requester (first
+ * response, next response); a requester's reply reopens a solved or pending ticket and starts
+ * the next-response clock. Internal notes move no clock. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hub/ticket/v1/ticket.hub-server.h"
+#include "services/ticket/ticket.h"
+
+static const hub_pg_stmt insert_sql = {
+    "ticket_comment_insert",
+    "INSERT INTO ticket_comments (tenant_id, ticket_id, author_id, author_kind, public, body, time_spent_s) "
+    "VALUES (hub_current_tenant(), $1::uuid, $2::uuid, $3, $4::boolean, $5, $6::int) "
+    "RETURNING id, extract(epoch FROM created_at)::bigint",
+    6};
+static const hub_pg_stmt agent_reply_sql = {
+    "ticket_agent_reply",
+    "UPDATE tickets SET first_response_at = coalesce(first_response_at, now()), last_agent_reply_at = now(), "
+    "  version = version + 1, updated_at = now() WHERE tenant_id = hub_current_tenant() AND id = $1::uuid",
+    1};
+static const hub_pg_stmt requester_reply_sql = {
+    "ticket_requester_reply",
+    "UPDATE tickets SET last_requester_reply_at = now(), status = $2, solved_at = CASE WHEN $2 = 'solved' THEN solved_at END, "
+    "  version = version + 1, updated_at = now() WHERE tenant_id = hub_current_tenant() AND id = $1::uuid",
+    2};
+static const hub_pg_stmt touch_sql = {
+    "ticket_touch", "UPDATE tickets SET version = version + 1, updated_at = now() WHERE tenant_id = hub_current_tenant() "
+                    "AND id = $1::uuid",
+    1};
+static const hub_pg_stmt list_sql = {
+    "ticket_comments_list",
+    "SELECT c.id, c.ticket_id, coalesce(c.author_id::text, ''), c.author_kind, c.public, c.body, c.time_spent_s, "
+    "  extract(epoch FROM c.created_at)::bigint, coalesce(c.moved_from::text, ''), c.created_at::text "
+    "FROM ticket_comments c WHERE c.tenant_id = hub_current_tenant() AND c.ticket_id = $1::uuid "
+    "  AND (c.created_at, c.id) > ($2::timestamptz, $3::uuid) ORDER BY c.created_at, c.id LIMIT $4",
+    4};
+
+typedef struct add_ctx {
+  const Hub__Ticket__V1__AddCommentRequest *req;
+  const char *tenant, *actor;
+  Hub__Ticket__V1__Comment *out;
+} add_ctx;
+
+static hub_status add_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  add_ctx *c = ud;
+  const Hub__Ticket__V1__AddCommentRequest *req = c->req;
+  Hub__Ticket__V1__TicketInfo *t;
+  hub_status st = hub_ticket_load(pg, a, req->ticket_id, true, false, &t);
+  if (!hub_ok(st)) return st;
+  if (t->status == HUB__TICKET__V1__STATUS__STATUS_CLOSED)
+    return hub_status_new(a, HUB_FAILED_PRECONDITION, "a closed ticket takes no comments; open a follow-up");
+  bool requester = req->from_requester || (*t->requester_user_id && !strcmp(t->requester_user_id, c->actor));
+  const char *kind = requester ? "requester" : "agent";
+  char spent[24];
+  snprintf(spent, sizeof spent, "%lld", (long long)req->time_spent_seconds);
+  PGresult *res = NULL;
+  st = hub_pg_exec(pg, a, &insert_sql,
+                   (const char *[]){req->ticket_id, c->actor, kind, req->public_ ? "true" : "false", req->body, spent},
+                   &res);
+  if (!hub_ok(st)) return st;
+  Hub__Ticket__V1__Comment *m = hub_arena_alloc(a, sizeof *m);
+  hub__ticket__v1__comment__init(m);
+  m->id = hub_arena_strdup(a, PQgetvalue(res, 0, 0));
+  m->created_at = hub_ticket_ts(a, strtoll(PQgetvalue(res, 0, 1), NULL, 10));
+  PQclear(res);
+  m->ticket_id = req->ticket_id;
+  m->author_id = (char *)c->actor;
+  m->author_kind = (char *)kind;
+  m->public_ = req->public_;
+  m->body = req->body;
+  m->time_spent_seconds = req->time_spent_seconds;
+  c->out = m;
+
+  Hub__Ticket__V1__Status next = t->status;
+  if (requester && (t->status == HUB__TICKET__V1__STATUS__STATUS_SOLVED ||
+                    t->status == HUB__TICKET__V1__STATUS__STATUS_PENDING))
+    next = HUB__TICKET__V1__STATUS__STATUS_OPEN;
+  if (requester && req->public_)
+    st = hub_pg_exec(pg, a, &requester_reply_sql, (const char *[]){req->ticket_id, hub_ticket_status_name(next)}, NULL);
+  else if (!requester && req->public_)
+    st = hub_pg_exec(pg, a, &agent_reply_sql, (const char *[]){req->ticket_id}, NULL);
+  else
+    st = hub_pg_exec(pg, a, &touch_sql, (const char *[]){req->ticket_id}, NULL);
+  if (hub_ok(st))
+    st = hub_ticket_event(pg, a, c->tenant, req->ticket_id, c->actor, "commented", req->public_ ? "public" : "internal",
+                          NULL, m->id);
+  if (hub_ok(st) && next != t->status) {
+    st = hub_ticket_event(pg, a, c->tenant, req->ticket_id, c->actor, "updated", "status",
+                          hub_ticket_status_name(t->status), hub_ticket_status_name(next));
+    if (hub_ok(st) && hub_ticket_status_pauses(t->status)) st = hub_ticket_sla_pause(pg, a, req->ticket_id, false);
+  }
+  if (hub_ok(st)) st = hub_ticket_sla_refresh(pg, a, c->tenant, req->ticket_id, hub_ticket_now_s());
+  if (hub_ok(st)) st = hub_ticket_outbox(pg, a, c->tenant, "ticket.commented", req->ticket_id, t->number);
+  return st;
+}
+
+hub_status hub_ticket_v1_ticket_add_comment(hub_call *call, const Hub__Ticket__V1__AddCommentRequest *request,
+                                            Hub__Ticket__V1__Comment *response) {
+  hub_arena *a = hub_call_arena(call);
+  if (!hub_ticket_is_uuid(request->ticket_id)) return hub_status_invalid(a, "ticket_id", "not a ticket id");
+  size_t n = strlen(request->body);
+  if (n == 0 || n > 65536) return hub_status_invalid(a, "body", "1 to 65536 characters");
+  if (request->time_spent_seconds < 0 || request->time_spent_seconds > 7 * 86400)
+    return hub_status_invalid(a, "time_spent_seconds", "0 to one week");
+  add_ctx c = {request, hub_ticket_tenant(call), hub_ticket_actor(call), NULL};
+  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, c.tenant, hub_call_remaining_ms(call), add_fn, &c);
+  if (hub_ok(st)) *response = *c.out;
+  return st;
+}
+
+typedef struct list_ctx {
+  const char *ticket_id, *after_ts, *after_id;
+  int limit;
+  Hub__Ticket__V1__ListCommentsResponse *resp;
+} list_ctx;
+
+static hub_status list_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  list_ctx *c = ud;
+  Hub__Ticket__V1__TicketInfo *t;
+  hub_status st = hub_ticket_load(pg, a, c->ticket_id, false, true, &t);
+  if (!hub_ok(st)) return st;
+  char lim[16];
+  snprintf(lim, sizeof lim, "%d", c->limit + 1);
+  PGresult *res = NULL;
+  st = hub_pg_exec(pg, a, &list_sql, (const char *[]){c->ticket_id, c->after_ts, c->after_id, lim}, &res);
+  if (!hub_ok(st)) return st;
+  int n = PQntuples(res), take = n > c->limit ? c->limit : n;
+  c->resp->comments = hub_arena_calloc(a, take ? (size_t)take : 1, sizeof *c->resp->comments);
+  for (int i = 0; i < take; i++) {
+    Hub__Ticket__V1__Comment *m = hub_arena_alloc(a, sizeof *m);
+    hub__ticket__v1__comment__init(m);
+    m->id = hub_arena_strdup(a, PQgetvalue(res, i, 0));
+    m->ticket_id = hub_arena_strdup(a, PQgetvalue(res, i, 1));
+    m->author_id = hub_arena_strdup(a, PQgetvalue(res, i, 2));
+    m->author_kind = hub_arena_strdup(a, PQgetvalue(res, i, 3));
+    m->public_ = PQgetvalue(res, i, 4)[0] == 't';
+    m->body = hub_arena_strdup(a, PQgetvalue(res, i, 5));
+    m->time_spent_seconds = strtoll(PQgetvalue(res, i, 6), NULL, 10);
+    m->created_at = hub_ticket_ts(a, strtoll(PQgetvalue(res, i, 7), NULL, 10));
+    m->moved_from = hub_arena_strdup(a, PQgetvalue(res, i, 8));
+    c->resp->comments[c->resp->n_comments++] = m;
+  }
+  Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
+  hub__api__v1__page_info__init(page);
+  if (n > c->limit) page->next_page_token = hub_ticket_cursor_encode(a, PQgetvalue(res, take - 1, 9), PQgetvalue(res, take - 1, 0));
+  c->resp->page = page;
+  PQclear(res);
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_ticket_v1_ticket_list_comments(hub_call *call, const Hub__Ticket__V1__ListCommentsRequest *request,
+                                              Hub__Ticket__V1__ListCommentsResponse *response) {
+  hub_arena *a = hub_call_arena(call);
+  if (!hub_ticket_is_uuid(request->ticket_id)) return hub_status_invalid(a, "ticket_id", "not a ticket id");
+  list_ctx c = {request->ticket_id, "-infinity", "00000000-0000-0000-0000-000000000000", 0, response};
+  hub_status st = hub_ticket_page_size(a, request->page_size, &c.limit);
+  if (!hub_ok(st)) return st;
+  if (*request->page_token) {
+    char *ts, *id;
+    if (!hub_ticket_cursor_decode(a, request->page_token, &ts, &id) || !hub_ticket_is_uuid(id))
+      return hub_status_invalid(a, "page_token", "not a token from this list");
+    c.after_ts = ts;
+    c.after_id = id;
+  }
+  return hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), list_fn, &c);
+}

@@ -1,0 +1,103 @@
+/* The ticket event log: every change appended with the tenant's next sequence number, in the
+ * transaction of the change, and ListTicketEvents. The counter row's lock serialises a
+ * tenant's writers, so events commit in seq order and a reader asking for seq > n never
+ * skips one that commits later (what WatchTickets relies on). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hub/ticket/v1/ticket.hub-server.h"
+#include "services/ticket/ticket.h"
+
+static const hub_pg_stmt event_sql = {
+    "ticket_event",
+    "WITH c AS (INSERT INTO ticket_counters AS tc (tenant_id, last_seq) VALUES ($1::uuid, 1) "
+    "           ON CONFLICT (tenant_id) DO UPDATE SET last_seq = tc.last_seq + 1 RETURNING last_seq) "
+    "INSERT INTO ticket_events (tenant_id, seq, ticket_id, actor_id, kind, field, old_value, new_value) "
+    "SELECT $1::uuid, c.last_seq, $2::uuid, $3::uuid, $4, coalesce($5, ''), $6, $7 FROM c",
+    7};
+
+static const hub_pg_stmt outbox_sql = {
+    "ticket_outbox",
+    "INSERT INTO outbox (tenant_id, topic, payload) "
+    "VALUES ($1::uuid, $2, jsonb_build_object('ticket_id', $3::text, 'number', $4::bigint))",
+    4};
+
+hub_status hub_ticket_event(hub_pg *pg, hub_arena *a, const char *tenant, const char *ticket_id, const char *actor,
+                            const char *kind, const char *field, const char *old_value, const char *new_value) {
+  const char *p[] = {tenant, ticket_id, actor && *actor ? actor : NULL, kind, field, old_value, new_value};
+  return hub_pg_exec(pg, a, &event_sql, p, NULL);
+}
+
+hub_status hub_ticket_outbox(hub_pg *pg, hub_arena *a, const char *tenant, const char *topic, const char *ticket_id,
+                             int64_t number) {
+  char n[24];
+  snprintf(n, sizeof n, "%lld", (long long)number);
+  return hub_pg_exec(pg, a, &outbox_sql, (const char *[]){tenant, topic, ticket_id, n}, NULL);
+}
+
+static const hub_pg_stmt list_sql = {
+    "ticket_events_list",
+    "SELECT e.seq, e.ticket_id, coalesce(e.actor_id::text, ''), e.kind, e.field, coalesce(e.old_value, ''), "
+    "coalesce(e.new_value, ''), extract(epoch FROM e.created_at)::bigint FROM ticket_events e "
+    "WHERE e.tenant_id = hub_current_tenant() AND e.ticket_id = $1::uuid AND e.seq > $2::bigint ORDER BY e.seq LIMIT $3",
+    3};
+
+Hub__Ticket__V1__TicketEvent *hub_ticket_event_from_row(hub_arena *a, PGresult *res, int r);
+
+Hub__Ticket__V1__TicketEvent *hub_ticket_event_from_row(hub_arena *a, PGresult *res, int r) {
+  Hub__Ticket__V1__TicketEvent *e = hub_arena_alloc(a, sizeof *e);
+  hub__ticket__v1__ticket_event__init(e);
+  e->seq = strtoll(PQgetvalue(res, r, 0), NULL, 10);
+  e->ticket_id = hub_arena_strdup(a, PQgetvalue(res, r, 1));
+  e->actor_id = hub_arena_strdup(a, PQgetvalue(res, r, 2));
+  e->kind = hub_arena_strdup(a, PQgetvalue(res, r, 3));
+  e->field = hub_arena_strdup(a, PQgetvalue(res, r, 4));
+  e->old_value = hub_arena_strdup(a, PQgetvalue(res, r, 5));
+  e->new_value = hub_arena_strdup(a, PQgetvalue(res, r, 6));
+  e->created_at = hub_ticket_ts(a, strtoll(PQgetvalue(res, r, 7), NULL, 10));
+  return e;
+}
+
+typedef struct list_ctx {
+  const char *ticket_id, *after;
+  int limit;
+  Hub__Ticket__V1__ListTicketEventsResponse *resp;
+} list_ctx;
+
+static hub_status list_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  list_ctx *c = ud;
+  Hub__Ticket__V1__TicketInfo *t;
+  hub_status st = hub_ticket_load(pg, a, c->ticket_id, false, true, &t);
+  if (!hub_ok(st)) return st;
+  char lim[16];
+  snprintf(lim, sizeof lim, "%d", c->limit + 1);
+  PGresult *res = NULL;
+  st = hub_pg_exec(pg, a, &list_sql, (const char *[]){c->ticket_id, c->after, lim}, &res);
+  if (!hub_ok(st)) return st;
+  int n = PQntuples(res), take = n > c->limit ? c->limit : n;
+  c->resp->events = hub_arena_calloc(a, take ? (size_t)take : 1, sizeof *c->resp->events);
+  for (int i = 0; i < take; i++) c->resp->events[c->resp->n_events++] = hub_ticket_event_from_row(a, res, i);
+  Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
+  hub__api__v1__page_info__init(page);
+  if (n > c->limit) page->next_page_token = hub_ticket_cursor_encode(a, PQgetvalue(res, take - 1, 0), "e");
+  c->resp->page = page;
+  PQclear(res);
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_ticket_v1_ticket_list_ticket_events(hub_call *call, const Hub__Ticket__V1__ListTicketEventsRequest *request,
+                                                   Hub__Ticket__V1__ListTicketEventsResponse *response) {
+  hub_arena *a = hub_call_arena(call);
+  if (!hub_ticket_is_uuid(request->ticket_id)) return hub_status_invalid(a, "ticket_id", "not a ticket id");
+  list_ctx c = {request->ticket_id, "0", 0, response};
+  hub_status st = hub_ticket_page_size(a, request->page_size, &c.limit);
+  if (!hub_ok(st)) return st;
+  if (*request->page_token) {
+    char *seq, *tag;
+    if (!hub_ticket_cursor_decode(a, request->page_token, &seq, &tag) || strcmp(tag, "e") != 0)
+      return hub_status_invalid(a, "page_token", "not a token from this list");
+    c.after = seq;
+  }
+  return hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), list_fn, &c);
+}

@@ -1,0 +1,147 @@
+/* ListTickets: filters combined into one statement composed from fixed fragments (values are
+ * parameters), ordered by one of six keys with the id as tie-break, and paged by keyset: the
+ * page token carries the last row's (key, id), so page 1000 costs what page 1 does. The
+ * statement is not prepared: each filter combination gets a plan of its own. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hub/ticket/v1/ticket.hub-server.h"
+#include "services/ticket/ticket.h"
+
+typedef struct order {
+  const char *name;   /* as in the request */
+  const char *column; /* t.<column> */
+  const char *type;   /* its SQL type, for the cursor parameter */
+  bool desc;
+} order;
+
+static const order orders[] = {
+    {"updated_at desc", "updated_at", "timestamptz", true}, {"updated_at asc", "updated_at", "timestamptz", false},
+    {"created_at desc", "created_at", "timestamptz", true}, {"created_at asc", "created_at", "timestamptz", false},
+    {"number desc", "number", "bigint", true},              {"number asc", "number", "bigint", false},
+};
+
+typedef struct query {
+  char sql[4096];
+  size_t len;
+  const char *params[24];
+  int n;
+} query;
+
+static void add(query *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(query *q, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int w = vsnprintf(q->sql + q->len, sizeof q->sql - q->len, fmt, ap);
+  va_end(ap);
+  if (w > 0) q->len += (size_t)w;
+}
+
+/* Adds a parameter and returns its number ($n). */
+static int param(query *q, const char *value) {
+  q->params[q->n] = value;
+  return ++q->n;
+}
+
+typedef struct list_ctx {
+  query q;
+  int limit;
+  const order *ord;
+  Hub__Ticket__V1__ListTicketsResponse *resp;
+} list_ctx;
+
+static hub_status list_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  list_ctx *c = ud;
+  hub_pg_stmt stmt = {NULL, c->q.sql, c->q.n};
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &stmt, c->q.params, &res);
+  if (!hub_ok(st)) return st;
+  int n = PQntuples(res), take = n > c->limit ? c->limit : n;
+  int64_t now = hub_ticket_now_s();
+  c->resp->tickets = hub_arena_calloc(a, take ? (size_t)take : 1, sizeof *c->resp->tickets);
+  for (int i = 0; i < take; i++) c->resp->tickets[c->resp->n_tickets++] = hub_ticket_from_row(a, res, i, now);
+  Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
+  hub__api__v1__page_info__init(page);
+  if (n > c->limit)
+    page->next_page_token = hub_ticket_cursor_encode(a, PQgetvalue(res, take - 1, HUB_TICKET_NCOLS),
+                                                     PQgetvalue(res, take - 1, 0));
+  c->resp->page = page;
+  PQclear(res);
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_ticket_v1_ticket_list_tickets(hub_call *call, const Hub__Ticket__V1__ListTicketsRequest *r,
+                                             Hub__Ticket__V1__ListTicketsResponse *response) {
+  hub_arena *a = hub_call_arena(call);
+  list_ctx *c = hub_arena_calloc(a, 1, sizeof *c);
+  c->resp = response;
+  hub_status st = hub_ticket_page_size(a, r->page_size, &c->limit);
+  if (!hub_ok(st)) return st;
+  c->ord = &orders[0];
+  if (*r->order_by) {
+    c->ord = NULL;
+    for (size_t i = 0; i < sizeof orders / sizeof *orders && !c->ord; i++)
+      if (!strcmp(r->order_by, orders[i].name)) c->ord = &orders[i];
+    if (!c->ord)
+      return hub_status_invalid(a, "order_by", "one of: updated_at desc|asc, created_at desc|asc, number desc|asc");
+  }
+  query *q = &c->q;
+  add(q, "SELECT " HUB_TICKET_COLUMNS ", t.%s::text FROM tickets t WHERE t.tenant_id = hub_current_tenant() AND ",
+      c->ord->column);
+  add(q, r->deleted ? "t.deleted_at IS NOT NULL" : "t.deleted_at IS NULL");
+  if (r->n_statuses) {
+    char *lit = hub_arena_alloc(a, 3 + r->n_statuses * 10);
+    strcpy(lit, "{");
+    for (size_t i = 0; i < r->n_statuses; i++) {
+      const char *name = hub_ticket_status_name(r->statuses[i]);
+      if (!name) return hub_status_invalid(a, "statuses", "unknown status");
+      if (i) strcat(lit, ",");
+      strcat(lit, name);
+    }
+    strcat(lit, "}");
+    add(q, " AND t.status = ANY($%d::text[])", param(q, lit));
+  }
+  if (!strcmp(r->assignee_id, "none")) {
+    add(q, " AND t.assignee_id IS NULL");
+  } else if (*r->assignee_id) {
+    if (!hub_ticket_is_uuid(r->assignee_id)) return hub_status_invalid(a, "assignee_id", "a user id or \"none\"");
+    add(q, " AND t.assignee_id = $%d::uuid", param(q, r->assignee_id));
+  }
+  if (*r->team_id) {
+    if (!hub_ticket_is_uuid(r->team_id)) return hub_status_invalid(a, "team_id", "not a team id");
+    add(q, " AND t.team_id = $%d::uuid", param(q, r->team_id));
+  }
+  if (r->priority) {
+    const char *p = hub_ticket_priority_name(r->priority);
+    if (!p) return hub_status_invalid(a, "priority", "unknown priority");
+    add(q, " AND t.priority = $%d", param(q, p));
+  }
+  if (*r->tag) {
+    char *lit;
+    char *one[] = {r->tag};
+    if (!hub_ok(st = hub_ticket_tags_literal(a, "tag", one, 1, &lit))) return st;
+    add(q, " AND t.tags @> $%d::text[]", param(q, lit));
+  }
+  if (*r->brand) {
+    if (strlen(r->brand) > 31) return hub_status_invalid(a, "brand", "no such brand");
+    add(q, " AND t.brand = $%d", param(q, r->brand));
+  }
+  if (r->breached) add(q, " AND t.sla_breached");
+  if (r->updated_since) {
+    char *since = hub_arena_sprintf(a, "%lld", (long long)r->updated_since->seconds);
+    add(q, " AND t.updated_at >= to_timestamp($%d::bigint)", param(q, since));
+  }
+  if (*r->page_token) {
+    char *key, *id;
+    if (!hub_ticket_cursor_decode(a, r->page_token, &key, &id) || !hub_ticket_is_uuid(id))
+      return hub_status_invalid(a, "page_token", "not a token from this list");
+    int k = param(q, key), i = param(q, id);
+    add(q, " AND (t.%s, t.id) %s ($%d::%s, $%d::uuid)", c->ord->column, c->ord->desc ? "<" : ">", k, c->ord->type, i);
+  }
+  const char *dir = c->ord->desc ? "DESC" : "ASC";
+  char *lim = hub_arena_sprintf(a, "%d", c->limit + 1);
+  add(q, " ORDER BY t.%s %s, t.id %s LIMIT $%d", c->ord->column, dir, dir, param(q, lim));
+  return hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), list_fn, c);
+}

@@ -1,0 +1,255 @@
+/* SLA configuration: business calendars and policies. A calendar's week and time zone are
+ * checked with the same code that will run them (sla.c), so a calendar that is stored is a
+ * calendar that works. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hub/ticket/v1/ticket.hub-server.h"
+#include "services/ticket/sla.h"
+#include "services/ticket/ticket.h"
+
+static const hub_pg_stmt cal_insert_sql = {
+    "ticket_cal_insert",
+    "INSERT INTO ticket_calendars (tenant_id, name, time_zone, week, holidays) "
+    "VALUES (hub_current_tenant(), $1, $2, $3, $4::date[]) RETURNING id",
+    4};
+static const hub_pg_stmt cal_update_sql = {
+    "ticket_cal_update",
+    "UPDATE ticket_calendars SET name = $2, time_zone = $3, week = $4, holidays = $5::date[] "
+    "WHERE tenant_id = hub_current_tenant() AND id = $1::uuid RETURNING id",
+    5};
+static const hub_pg_stmt cal_list_sql = {
+    "ticket_cal_list",
+    "SELECT id, name, time_zone, week, coalesce((SELECT string_agg(to_char(h, 'YYYY-MM-DD'), ',' ORDER BY h) "
+    "FROM unnest(holidays) h), '') FROM ticket_calendars WHERE tenant_id = hub_current_tenant() ORDER BY name",
+    0};
+static const hub_pg_stmt pol_insert_sql = {
+    "ticket_pol_insert",
+    "INSERT INTO ticket_sla_policies (tenant_id, name, position, priority, brand, tags, calendar_id, first_response_s, "
+    "  next_response_s, resolution_s, warn_before_s) "
+    "VALUES (hub_current_tenant(), $1, $2::int, $3, $4, $5::text[], $6::uuid, nullif($7::int, 0), nullif($8::int, 0), "
+    "  nullif($9::int, 0), $10::int) RETURNING id",
+    10};
+static const hub_pg_stmt pol_update_sql = {
+    "ticket_pol_update",
+    "UPDATE ticket_sla_policies SET name = $2, position = $3::int, priority = $4, brand = $5, tags = $6::text[], "
+    "  calendar_id = $7::uuid, first_response_s = nullif($8::int, 0), next_response_s = nullif($9::int, 0), "
+    "  resolution_s = nullif($10::int, 0), warn_before_s = $11::int "
+    "WHERE tenant_id = hub_current_tenant() AND id = $1::uuid RETURNING id",
+    11};
+static const hub_pg_stmt pol_list_sql = {
+    "ticket_pol_list",
+    "SELECT id, name, position, coalesce(priority, ''), coalesce(brand, ''), tags, coalesce(calendar_id::text, ''), "
+    "  coalesce(first_response_s, 0), coalesce(next_response_s, 0), coalesce(resolution_s, 0), warn_before_s "
+    "FROM ticket_sla_policies WHERE tenant_id = hub_current_tenant() ORDER BY position",
+    0};
+static const hub_pg_stmt pol_delete_sql = {
+    "ticket_pol_delete", "DELETE FROM ticket_sla_policies WHERE tenant_id = hub_current_tenant() AND id = $1::uuid", 1};
+
+/* ---- calendars ---- */
+
+typedef struct upsert_ctx {
+  const char *const *params;
+  int n;
+  bool update;
+  char *id;
+} upsert_ctx;
+
+static hub_status upsert_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  upsert_ctx *c = ud;
+  (void)c->n;
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, c->update ? &cal_update_sql : &cal_insert_sql, c->params, &res);
+  if (!hub_ok(st)) return st;
+  c->id = PQntuples(res) == 1 ? hub_arena_strdup(a, PQgetvalue(res, 0, 0)) : NULL;
+  PQclear(res);
+  return c->id ? HUB_STATUS_OK : hub_status_new(a, HUB_NOT_FOUND, "no such calendar");
+}
+
+static hub_status pol_upsert_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  upsert_ctx *c = ud;
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, c->update ? &pol_update_sql : &pol_insert_sql, c->params, &res);
+  if (!hub_ok(st)) return st;
+  c->id = PQntuples(res) == 1 ? hub_arena_strdup(a, PQgetvalue(res, 0, 0)) : NULL;
+  PQclear(res);
+  return c->id ? HUB_STATUS_OK : hub_status_new(a, HUB_NOT_FOUND, "no such policy");
+}
+
+hub_status hub_ticket_v1_ticket_upsert_business_calendar(hub_call *call,
+                                                         const Hub__Ticket__V1__UpsertBusinessCalendarRequest *request,
+                                                         Hub__Ticket__V1__BusinessCalendar *response) {
+  hub_arena *a = hub_call_arena(call);
+  const Hub__Ticket__V1__BusinessCalendar *in = request->calendar;
+  if (!in) return hub_status_invalid(a, "calendar", "required");
+  if (*in->id && !hub_ticket_is_uuid(in->id)) return hub_status_invalid(a, "calendar.id", "not a calendar id");
+  size_t n = strlen(in->name);
+  if (n == 0 || n > 100) return hub_status_invalid(a, "calendar.name", "1 to 100 characters");
+  hub_sla_calendar cal = {0};
+  if (!(cal.tz = hub_tz_get(in->time_zone))) return hub_status_invalid(a, "calendar.time_zone", "not an IANA time zone");
+  char err[160];
+  if (!hub_sla_parse_week(&cal, in->week, err, sizeof err)) return hub_status_invalid(a, "calendar.week", "%s", err);
+  if (in->n_holidays > HUB_SLA_MAX_HOLIDAYS) return hub_status_invalid(a, "calendar.holidays", "at most 128 dates");
+  char *holidays = hub_arena_alloc(a, 3 + in->n_holidays * 11);
+  strcpy(holidays, "{");
+  for (size_t i = 0; i < in->n_holidays; i++) {
+    int y, m, d;
+    char tail;
+    if (strlen(in->holidays[i]) != 10 || sscanf(in->holidays[i], "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 ||
+        m > 12 || d < 1 || d > 31)
+      return hub_status_invalid(a, "calendar.holidays", "dates are YYYY-MM-DD");
+    if (i) strcat(holidays, ",");
+    strcat(holidays, in->holidays[i]);
+  }
+  strcat(holidays, "}");
+  /* One array for both statements: an update has the id first. */
+  const char *params[] = {in->id, in->name, in->time_zone, in->week, holidays};
+  upsert_ctx c = {.params = *in->id ? params : params + 1, .update = *in->id};
+  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), upsert_fn, &c);
+  if (!hub_ok(st)) return st;
+  *response = *in;
+  response->id = c.id;
+  return HUB_STATUS_OK;
+}
+
+typedef struct list_ctx {
+  void *resp;
+} list_ctx;
+
+static hub_status cal_list_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  Hub__Ticket__V1__ListBusinessCalendarsResponse *r = ((list_ctx *)ud)->resp;
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &cal_list_sql, NULL, &res);
+  if (!hub_ok(st)) return st;
+  int n = PQntuples(res);
+  r->calendars = hub_arena_calloc(a, n ? (size_t)n : 1, sizeof *r->calendars);
+  for (int i = 0; i < n; i++) {
+    Hub__Ticket__V1__BusinessCalendar *c = hub_arena_alloc(a, sizeof *c);
+    hub__ticket__v1__business_calendar__init(c);
+    c->id = hub_arena_strdup(a, PQgetvalue(res, i, 0));
+    c->name = hub_arena_strdup(a, PQgetvalue(res, i, 1));
+    c->time_zone = hub_arena_strdup(a, PQgetvalue(res, i, 2));
+    c->week = hub_arena_strdup(a, PQgetvalue(res, i, 3));
+    char *h = hub_arena_strdup(a, PQgetvalue(res, i, 4));
+    if (*h) {
+      char *lit = hub_arena_sprintf(a, "{%s}", h);
+      c->n_holidays = hub_ticket_parse_array(a, lit, &c->holidays);
+    }
+    r->calendars[r->n_calendars++] = c;
+  }
+  PQclear(res);
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_ticket_v1_ticket_list_business_calendars(hub_call *call,
+                                                        const Hub__Ticket__V1__ListBusinessCalendarsRequest *request,
+                                                        Hub__Ticket__V1__ListBusinessCalendarsResponse *response) {
+  (void)request;
+  list_ctx c = {response};
+  return hub_pg_tx(hub_ctx_of(call)->pg, hub_call_arena(call), hub_ticket_tenant(call), hub_call_remaining_ms(call),
+                   cal_list_fn, &c);
+}
+
+/* ---- policies ---- */
+
+static bool seconds_ok(int64_t s) { return s >= 0 && s <= 365LL * 86400; }
+
+hub_status hub_ticket_v1_ticket_upsert_sla_policy(hub_call *call, const Hub__Ticket__V1__UpsertSlaPolicyRequest *request,
+                                                  Hub__Ticket__V1__SlaPolicy *response) {
+  hub_arena *a = hub_call_arena(call);
+  const Hub__Ticket__V1__SlaPolicy *in = request->policy;
+  if (!in) return hub_status_invalid(a, "policy", "required");
+  if (*in->id && !hub_ticket_is_uuid(in->id)) return hub_status_invalid(a, "policy.id", "not a policy id");
+  size_t n = strlen(in->name);
+  if (n == 0 || n > 100) return hub_status_invalid(a, "policy.name", "1 to 100 characters");
+  if (in->position < 0 || in->position > 10000) return hub_status_invalid(a, "policy.position", "0 to 10000");
+  if (in->priority < 0 || in->priority > 4) return hub_status_invalid(a, "policy.priority", "unknown priority");
+  if (strlen(in->brand) > 31) return hub_status_invalid(a, "policy.brand", "no such brand");
+  if (*in->calendar_id && !hub_ticket_is_uuid(in->calendar_id))
+    return hub_status_invalid(a, "policy.calendar_id", "not a calendar id");
+  if (!seconds_ok(in->first_response_seconds)) return hub_status_invalid(a, "policy.first_response_seconds", "0 to a year");
+  if (!seconds_ok(in->next_response_seconds)) return hub_status_invalid(a, "policy.next_response_seconds", "0 to a year");
+  if (!seconds_ok(in->resolution_seconds)) return hub_status_invalid(a, "policy.resolution_seconds", "0 to a year");
+  if (!seconds_ok(in->warn_before_seconds)) return hub_status_invalid(a, "policy.warn_before_seconds", "0 to a year");
+  if (!in->first_response_seconds && !in->next_response_seconds && !in->resolution_seconds)
+    return hub_status_invalid(a, "policy.resolution_seconds", "a policy needs at least one target");
+  char *tags;
+  hub_status st = hub_ticket_tags_literal(a, "policy.tags", in->tags, in->n_tags, &tags);
+  if (!hub_ok(st)) return st;
+  char *pos = hub_arena_sprintf(a, "%d", in->position);
+  char *fr = hub_arena_sprintf(a, "%lld", (long long)in->first_response_seconds);
+  char *nr = hub_arena_sprintf(a, "%lld", (long long)in->next_response_seconds);
+  char *rs = hub_arena_sprintf(a, "%lld", (long long)in->resolution_seconds);
+  char *warn = hub_arena_sprintf(a, "%lld", (long long)(in->warn_before_seconds ? in->warn_before_seconds : 900));
+  const char *prio = in->priority ? hub_ticket_priority_name(in->priority) : NULL;
+  const char *brand = *in->brand ? in->brand : NULL, *cal = *in->calendar_id ? in->calendar_id : NULL;
+  const char *params[] = {in->id, in->name, pos, prio, brand, tags, cal, fr, nr, rs, warn};
+  upsert_ctx c = {.params = *in->id ? params : params + 1, .update = *in->id};
+  st = hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), pol_upsert_fn, &c);
+  if (st.code == HUB_FAILED_PRECONDITION) return hub_status_invalid(a, "policy.calendar_id", "no such calendar");
+  if (st.code == HUB_ALREADY_EXISTS) return hub_status_invalid(a, "policy.position", "another policy has this position");
+  if (!hub_ok(st)) return st;
+  *response = *in;
+  response->id = c.id;
+  response->warn_before_seconds = strtoll(warn, NULL, 10);
+  return HUB_STATUS_OK;
+}
+
+static hub_status pol_list_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  Hub__Ticket__V1__ListSlaPoliciesResponse *r = ((list_ctx *)ud)->resp;
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &pol_list_sql, NULL, &res);
+  if (!hub_ok(st)) return st;
+  int n = PQntuples(res);
+  r->policies = hub_arena_calloc(a, n ? (size_t)n : 1, sizeof *r->policies);
+  for (int i = 0; i < n; i++) {
+    Hub__Ticket__V1__SlaPolicy *p = hub_arena_alloc(a, sizeof *p);
+    hub__ticket__v1__sla_policy__init(p);
+    p->id = hub_arena_strdup(a, PQgetvalue(res, i, 0));
+    p->name = hub_arena_strdup(a, PQgetvalue(res, i, 1));
+    p->position = atoi(PQgetvalue(res, i, 2));
+    p->priority = hub_ticket_priority_parse(PQgetvalue(res, i, 3));
+    p->brand = hub_arena_strdup(a, PQgetvalue(res, i, 4));
+    p->n_tags = hub_ticket_parse_array(a, PQgetvalue(res, i, 5), &p->tags);
+    p->calendar_id = hub_arena_strdup(a, PQgetvalue(res, i, 6));
+    p->first_response_seconds = strtoll(PQgetvalue(res, i, 7), NULL, 10);
+    p->next_response_seconds = strtoll(PQgetvalue(res, i, 8), NULL, 10);
+    p->resolution_seconds = strtoll(PQgetvalue(res, i, 9), NULL, 10);
+    p->warn_before_seconds = strtoll(PQgetvalue(res, i, 10), NULL, 10);
+    r->policies[r->n_policies++] = p;
+  }
+  PQclear(res);
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_ticket_v1_ticket_list_sla_policies(hub_call *call, const Hub__Ticket__V1__ListSlaPoliciesRequest *request,
+                                                  Hub__Ticket__V1__ListSlaPoliciesResponse *response) {
+  (void)request;
+  list_ctx c = {response};
+  return hub_pg_tx(hub_ctx_of(call)->pg, hub_call_arena(call), hub_ticket_tenant(call), hub_call_remaining_ms(call),
+                   pol_list_fn, &c);
+}
+
+typedef struct del_ctx {
+  const char *id;
+} del_ctx;
+
+static hub_status pol_delete_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  del_ctx *d = ud;
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &pol_delete_sql, (const char *[]){d->id}, &res);
+  if (!hub_ok(st)) return st;
+  bool gone = strcmp(PQcmdTuples(res), "1") == 0;
+  PQclear(res);
+  return gone ? HUB_STATUS_OK : hub_status_new(a, HUB_NOT_FOUND, "no such policy");
+}
+
+hub_status hub_ticket_v1_ticket_delete_sla_policy(hub_call *call, const Hub__Ticket__V1__DeleteSlaPolicyRequest *request,
+                                                  Hub__Ticket__V1__DeleteSlaPolicyResponse *response) {
+  (void)response;
+  hub_arena *a = hub_call_arena(call);
+  if (!hub_ticket_is_uuid(request->id)) return hub_status_invalid(a, "id", "not a policy id");
+  del_ctx d = {request->id};
+  return hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), pol_delete_fn, &d);
+}

@@ -1,0 +1,126 @@
+/* The SLA sweeper: a thread of hubd that every HUB_SLA_SWEEP_INTERVAL_MS fires the timers that
+ * came due (warnings and breaches), so the outbox hears of them within a minute even when
+ * nobody touches the ticket. Safe with many hubd processes: a timer is fired by whoever
+ * deletes its row, in the ticket's own tenant transaction. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hub/log.h"
+#include "services/ticket/ticket.h"
+
+static const hub_pg_stmt scope_sql = {"ticket_sweep_scope", "SELECT set_config('hub.scope', 'sla_sweeper', true)", 0};
+static const hub_pg_stmt due_sql = {
+    "ticket_sweep_due",
+    "SELECT tenant_id, ticket_id, kind FROM ticket_sla_timers WHERE fire_at <= to_timestamp($1::bigint) "
+    "ORDER BY fire_at LIMIT 500",
+    1};
+static const hub_pg_stmt take_sql = {
+    "ticket_sweep_take",
+    "DELETE FROM ticket_sla_timers WHERE tenant_id = hub_current_tenant() AND ticket_id = $1::uuid AND kind = $2 "
+    "AND fire_at <= to_timestamp($3::bigint) RETURNING 1",
+    3};
+
+typedef struct due_ctx {
+  const char *now;
+  PGresult *res;
+} due_ctx;
+
+static hub_status due_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  due_ctx *c = ud;
+  hub_status st = hub_pg_exec(pg, a, &scope_sql, NULL, NULL);
+  if (hub_ok(st)) st = hub_pg_exec(pg, a, &due_sql, (const char *[]){c->now}, &c->res);
+  return st;
+}
+
+typedef struct fire_ctx {
+  const char *tenant, *ticket, *kind, *now_text;
+  int64_t now;
+  bool fired;
+} fire_ctx;
+
+static hub_status fire_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  fire_ctx *c = ud;
+  PGresult *res = NULL;
+  c->fired = false;
+  hub_status st = hub_pg_exec(pg, a, &take_sql, (const char *[]){c->ticket, c->kind, c->now_text}, &res);
+  if (!hub_ok(st)) return st;
+  bool mine = PQntuples(res) == 1;
+  PQclear(res);
+  if (!mine) return HUB_STATUS_OK; /* another sweeper fired it */
+  c->fired = true;
+  return hub_ticket_sla_refresh(pg, a, c->tenant, c->ticket, c->now);
+}
+
+hub_status hub_ticket_sweep_once(hub_pg *pg, hub_arena *a, int64_t now, int *fired) {
+  *fired = 0;
+  char now_text[24];
+  snprintf(now_text, sizeof now_text, "%lld", (long long)now);
+  due_ctx d = {now_text, NULL};
+  hub_status st = hub_pg_tx(pg, a, NULL, 30000, due_fn, &d);
+  if (!hub_ok(st)) return st;
+  for (int i = 0; i < PQntuples(d.res); i++) {
+    fire_ctx f = {PQgetvalue(d.res, i, 0), PQgetvalue(d.res, i, 1), PQgetvalue(d.res, i, 2), now_text, now, false};
+    hub_status fs = hub_pg_tx(pg, a, f.tenant, 30000, fire_fn, &f);
+    if (!hub_ok(fs)) hub_logf(HUB_LOG_WARN, "sla sweeper: a timer could not fire: %s", fs.message);
+    *fired += f.fired;
+  }
+  PQclear(d.res);
+  return HUB_STATUS_OK;
+}
+
+static struct {
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool running, stop;
+  char *url;
+  int64_t timeout_ms, interval_ms;
+} sw = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void *loop(void *arg) {
+  (void)arg;
+  hub_pg *pg = hub_pg_new(sw.url, sw.timeout_ms);
+  pthread_mutex_lock(&sw.mu);
+  while (!sw.stop) {
+    pthread_mutex_unlock(&sw.mu);
+    hub_arena *a = hub_arena_new(0);
+    int fired = 0;
+    hub_status st = hub_ticket_sweep_once(pg, a, hub_ticket_now_s(), &fired);
+    if (!hub_ok(st)) hub_logf(HUB_LOG_WARN, "sla sweeper: %s", st.message);
+    else if (fired) hub_logf(HUB_LOG_INFO, "sla sweeper: %d timers fired", fired);
+    hub_arena_free(a);
+    pthread_mutex_lock(&sw.mu);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += sw.interval_ms / 1000;
+    until.tv_nsec += (sw.interval_ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) until.tv_sec++, until.tv_nsec -= 1000000000;
+    if (!sw.stop) pthread_cond_timedwait(&sw.cv, &sw.mu, &until);
+  }
+  pthread_mutex_unlock(&sw.mu);
+  hub_pg_free(pg);
+  return NULL;
+}
+
+void hub_ticket_sweeper_start(const char *database_url, int64_t timeout_ms, int64_t interval_ms) {
+  sw.url = strdup(database_url);
+  sw.timeout_ms = timeout_ms;
+  sw.interval_ms = interval_ms;
+  sw.stop = false;
+  sw.running = pthread_create(&sw.thread, NULL, loop, NULL) == 0;
+}
+
+void hub_ticket_sweeper_stop(void) {
+  if (!sw.running) return;
+  pthread_mutex_lock(&sw.mu);
+  sw.stop = true;
+  pthread_cond_signal(&sw.cv);
+  pthread_mutex_unlock(&sw.mu);
+  pthread_join(sw.thread, NULL);
+  sw.running = false;
+  free(sw.url);
+  sw.url = NULL;
+}

@@ -1,0 +1,242 @@
+/* Teams and assignment: UpsertTeam, ListTeams, SetAgentAway, AssignTicket, and the automatic
+ * pick (round-robin from the team's cursor, or least-loaded by open tickets), skipping
+ * agents marked away and anyone no longer a member of the tenant. The team row is locked
+ * while picking, so two tickets created at once do not both go to the same "next" agent. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hub/ticket/v1/ticket.hub-server.h"
+#include "services/ticket/ticket.h"
+
+static const hub_pg_stmt team_lock_sql = {
+    "ticket_team_lock",
+    "SELECT assignment, coalesce(last_assigned::text, '') FROM ticket_teams "
+    "WHERE tenant_id = hub_current_tenant() AND id = $1::uuid FOR UPDATE",
+    1};
+/* Available members in the team's order, with their open-ticket load. */
+static const hub_pg_stmt candidates_sql = {
+    "ticket_team_candidates",
+    "SELECT m.user_id::text, (SELECT count(*) FROM tickets t WHERE t.tenant_id = hub_current_tenant() "
+    "   AND t.assignee_id = m.user_id AND t.deleted_at IS NULL AND t.status IN ('new', 'open', 'pending', 'on_hold')) "
+    "FROM ticket_teams tm, unnest(tm.members) WITH ORDINALITY AS m(user_id, pos) "
+    "WHERE tm.tenant_id = hub_current_tenant() AND tm.id = $1::uuid "
+    "  AND EXISTS (SELECT 1 FROM members mb WHERE mb.tenant_id = hub_current_tenant() AND mb.user_id = m.user_id) "
+    "  AND NOT EXISTS (SELECT 1 FROM ticket_agent_status s WHERE s.tenant_id = hub_current_tenant() "
+    "                  AND s.user_id = m.user_id AND s.away) "
+    "ORDER BY m.pos",
+    1};
+static const hub_pg_stmt cursor_sql = {
+    "ticket_team_cursor",
+    "UPDATE ticket_teams SET last_assigned = $2::uuid WHERE tenant_id = hub_current_tenant() AND id = $1::uuid", 2};
+static const hub_pg_stmt is_member_sql = {
+    "ticket_is_member", "SELECT 1 FROM members WHERE tenant_id = hub_current_tenant() AND user_id = $1::uuid", 1};
+static const hub_pg_stmt assign_sql = {
+    "ticket_assign",
+    "UPDATE tickets SET assignee_id = $2::uuid, team_id = coalesce($3::uuid, team_id), version = version + 1, "
+    "  updated_at = now() WHERE tenant_id = hub_current_tenant() AND id = $1::uuid",
+    3};
+static const hub_pg_stmt insert_team_sql = {
+    "ticket_team_insert",
+    "INSERT INTO ticket_teams (tenant_id, name, assignment, members) VALUES (hub_current_tenant(), $1, $2, $3::uuid[]) "
+    "RETURNING id",
+    3};
+static const hub_pg_stmt update_team_sql = {
+    "ticket_team_update",
+    "UPDATE ticket_teams SET name = $2, assignment = $3, members = $4::uuid[] "
+    "WHERE tenant_id = hub_current_tenant() AND id = $1::uuid RETURNING id",
+    4};
+static const hub_pg_stmt list_teams_sql = {
+    "ticket_teams_list",
+    "SELECT id, name, assignment, members FROM ticket_teams WHERE tenant_id = hub_current_tenant() ORDER BY name", 0};
+static const hub_pg_stmt away_sql = {
+    "ticket_agent_away",
+    "INSERT INTO ticket_agent_status (tenant_id, user_id, away) VALUES (hub_current_tenant(), $1::uuid, $2::boolean) "
+    "ON CONFLICT (tenant_id, user_id) DO UPDATE SET away = EXCLUDED.away",
+    2};
+
+hub_status hub_ticket_pick_assignee(hub_pg *pg, hub_arena *a, const char *team_id, char **assignee) {
+  *assignee = NULL;
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &team_lock_sql, (const char *[]){team_id}, &res);
+  if (!hub_ok(st)) return st;
+  if (PQntuples(res) != 1) {
+    PQclear(res);
+    return hub_status_new(a, HUB_NOT_FOUND, "no such team");
+  }
+  char *mode = hub_arena_strdup(a, PQgetvalue(res, 0, 0)), *last = hub_arena_strdup(a, PQgetvalue(res, 0, 1));
+  PQclear(res);
+  if (!strcmp(mode, "manual")) return HUB_STATUS_OK;
+  st = hub_pg_exec(pg, a, &candidates_sql, (const char *[]){team_id}, &res);
+  if (!hub_ok(st)) return st;
+  int n = PQntuples(res), pick = -1;
+  if (n > 0 && !strcmp(mode, "round_robin")) {
+    int after = -1;
+    for (int i = 0; i < n; i++)
+      if (!strcmp(PQgetvalue(res, i, 0), last)) after = i;
+    pick = (after + 1) % n;
+  } else if (n > 0) { /* least_loaded: fewest open tickets, the team's order breaking ties */
+    long long best = -1;
+    for (int i = 0; i < n; i++) {
+      long long load = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+      if (best < 0 || load < best) best = load, pick = i;
+    }
+  }
+  if (pick >= 0) *assignee = hub_arena_strdup(a, PQgetvalue(res, pick, 0));
+  PQclear(res);
+  if (*assignee) st = hub_pg_exec(pg, a, &cursor_sql, (const char *[]){team_id, *assignee}, NULL);
+  return st;
+}
+
+/* ---- AssignTicket ---- */
+
+typedef struct assign_ctx {
+  const Hub__Ticket__V1__AssignTicketRequest *req;
+  const char *tenant, *actor;
+  Hub__Ticket__V1__TicketInfo *out;
+} assign_ctx;
+
+static hub_status assign_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  assign_ctx *c = ud;
+  const Hub__Ticket__V1__AssignTicketRequest *req = c->req;
+  Hub__Ticket__V1__TicketInfo *t;
+  hub_status st = hub_ticket_load(pg, a, req->id, true, false, &t);
+  if (!hub_ok(st)) return st;
+  if (t->status == HUB__TICKET__V1__STATUS__STATUS_CLOSED)
+    return hub_status_new(a, HUB_FAILED_PRECONDITION, "a closed ticket cannot be reassigned");
+  char *assignee = NULL;
+  if (*req->assignee_id) {
+    PGresult *res = NULL;
+    st = hub_pg_exec(pg, a, &is_member_sql, (const char *[]){req->assignee_id}, &res);
+    if (!hub_ok(st)) return st;
+    bool member = PQntuples(res) == 1;
+    PQclear(res);
+    if (!member) return hub_status_invalid(a, "assignee_id", "not a member of this tenant");
+    assignee = req->assignee_id;
+  } else if (*req->team_id) {
+    st = hub_ticket_pick_assignee(pg, a, req->team_id, &assignee);
+    if (!hub_ok(st)) return st;
+    if (!assignee) return hub_status_new(a, HUB_FAILED_PRECONDITION, "nobody in the team is available to assign");
+  }
+  st = hub_pg_exec(pg, a, &assign_sql, (const char *[]){req->id, assignee, *req->team_id ? req->team_id : NULL}, NULL);
+  if (hub_ok(st))
+    st = hub_ticket_event(pg, a, c->tenant, req->id, c->actor, "assigned", "assignee_id", t->assignee_id,
+                          assignee ? assignee : "");
+  if (hub_ok(st)) st = hub_ticket_outbox(pg, a, c->tenant, "ticket.assigned", req->id, t->number);
+  if (hub_ok(st)) st = hub_ticket_load(pg, a, req->id, false, false, &c->out);
+  return st;
+}
+
+hub_status hub_ticket_v1_ticket_assign_ticket(hub_call *call, const Hub__Ticket__V1__AssignTicketRequest *request,
+                                              Hub__Ticket__V1__TicketInfo *response) {
+  hub_arena *a = hub_call_arena(call);
+  if (!hub_ticket_is_uuid(request->id)) return hub_status_invalid(a, "id", "not a ticket id");
+  if (*request->assignee_id && !hub_ticket_is_uuid(request->assignee_id))
+    return hub_status_invalid(a, "assignee_id", "not a user id");
+  if (*request->team_id && !hub_ticket_is_uuid(request->team_id)) return hub_status_invalid(a, "team_id", "not a team id");
+  assign_ctx c = {request, hub_ticket_tenant(call), hub_ticket_actor(call), NULL};
+  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, c.tenant, hub_call_remaining_ms(call), assign_fn, &c);
+  if (hub_ok(st)) hub_ticket_copy(response, c.out);
+  return st;
+}
+
+/* ---- teams ---- */
+
+static Hub__Ticket__V1__Team *team_from_row(hub_arena *a, PGresult *res, int r) {
+  Hub__Ticket__V1__Team *t = hub_arena_alloc(a, sizeof *t);
+  hub__ticket__v1__team__init(t);
+  t->id = hub_arena_strdup(a, PQgetvalue(res, r, 0));
+  t->name = hub_arena_strdup(a, PQgetvalue(res, r, 1));
+  t->assignment = hub_arena_strdup(a, PQgetvalue(res, r, 2));
+  t->n_member_ids = hub_ticket_parse_array(a, PQgetvalue(res, r, 3), &t->member_ids);
+  return t;
+}
+
+typedef struct team_ctx {
+  const Hub__Ticket__V1__Team *in;
+  const char *members;
+  char *id;
+} team_ctx;
+
+static hub_status upsert_team_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  team_ctx *c = ud;
+  PGresult *res = NULL;
+  hub_status st = *c->in->id
+                      ? hub_pg_exec(pg, a, &update_team_sql,
+                                    (const char *[]){c->in->id, c->in->name, c->in->assignment, c->members}, &res)
+                      : hub_pg_exec(pg, a, &insert_team_sql, (const char *[]){c->in->name, c->in->assignment, c->members},
+                                    &res);
+  if (!hub_ok(st)) return st;
+  c->id = PQntuples(res) == 1 ? hub_arena_strdup(a, PQgetvalue(res, 0, 0)) : NULL;
+  PQclear(res);
+  return c->id ? HUB_STATUS_OK : hub_status_new(a, HUB_NOT_FOUND, "no such team");
+}
+
+hub_status hub_ticket_v1_ticket_upsert_team(hub_call *call, const Hub__Ticket__V1__UpsertTeamRequest *request,
+                                            Hub__Ticket__V1__Team *response) {
+  hub_arena *a = hub_call_arena(call);
+  const Hub__Ticket__V1__Team *in = request->team;
+  if (!in) return hub_status_invalid(a, "team", "required");
+  if (*in->id && !hub_ticket_is_uuid(in->id)) return hub_status_invalid(a, "team.id", "not a team id");
+  size_t n = strlen(in->name);
+  if (n == 0 || n > 100) return hub_status_invalid(a, "team.name", "1 to 100 characters");
+  if (strcmp(in->assignment, "manual") && strcmp(in->assignment, "round_robin") && strcmp(in->assignment, "least_loaded"))
+    return hub_status_invalid(a, "team.assignment", "manual, round_robin or least_loaded");
+  char *members;
+  hub_status st = hub_ticket_uuid_array(a, "team.member_ids", in->member_ids, in->n_member_ids, &members);
+  if (!hub_ok(st)) return st;
+  team_ctx c = {in, members, NULL};
+  st = hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), upsert_team_fn, &c);
+  if (!hub_ok(st)) return st;
+  *response = *in;
+  response->id = c.id;
+  return HUB_STATUS_OK;
+}
+
+typedef struct list_teams_ctx {
+  Hub__Ticket__V1__ListTeamsResponse *resp;
+} list_teams_ctx;
+
+static hub_status list_teams_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  list_teams_ctx *c = ud;
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &list_teams_sql, NULL, &res);
+  if (!hub_ok(st)) return st;
+  int n = PQntuples(res);
+  c->resp->teams = hub_arena_calloc(a, n ? (size_t)n : 1, sizeof *c->resp->teams);
+  for (int i = 0; i < n; i++) c->resp->teams[c->resp->n_teams++] = team_from_row(a, res, i);
+  PQclear(res);
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_ticket_v1_ticket_list_teams(hub_call *call, const Hub__Ticket__V1__ListTeamsRequest *request,
+                                           Hub__Ticket__V1__ListTeamsResponse *response) {
+  (void)request;
+  list_teams_ctx c = {response};
+  return hub_pg_tx(hub_ctx_of(call)->pg, hub_call_arena(call), hub_ticket_tenant(call), hub_call_remaining_ms(call),
+                   list_teams_fn, &c);
+}
+
+typedef struct away_ctx {
+  const Hub__Ticket__V1__SetAgentAwayRequest *req;
+} away_ctx;
+
+static hub_status away_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  away_ctx *c = ud;
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &is_member_sql, (const char *[]){c->req->user_id}, &res);
+  if (!hub_ok(st)) return st;
+  bool member = PQntuples(res) == 1;
+  PQclear(res);
+  if (!member) return hub_status_new(a, HUB_NOT_FOUND, "no such member");
+  return hub_pg_exec(pg, a, &away_sql, (const char *[]){c->req->user_id, c->req->away ? "true" : "false"}, NULL);
+}
+
+hub_status hub_ticket_v1_ticket_set_agent_away(hub_call *call, const Hub__Ticket__V1__SetAgentAwayRequest *request,
+                                               Hub__Ticket__V1__SetAgentAwayResponse *response) {
+  (void)response;
+  hub_arena *a = hub_call_arena(call);
+  if (!hub_ticket_is_uuid(request->user_id)) return hub_status_invalid(a, "user_id", "not a user id");
+  away_ctx c = {request};
+  return hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), away_fn, &c);
+}

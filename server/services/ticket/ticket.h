@@ -1,0 +1,108 @@
+/* Internals shared by the Ticket service's files: the workflow, enum names, the ticket row
+ * and its conversion, the event log, and the SLA bookkeeping. Handlers live in one file per
+ * group of RPCs (tickets.c, list.c, comments.c, events.c, watch.c, merge.c, teams.c,
+ * sla_admin.c, report.c); SQL sits next to the code that uses it. */
+#ifndef HUB_SERVICES_TICKET_H
+#define HUB_SERVICES_TICKET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hub/ticket/v1/ticket.pb-c.h"
+#include "identity/principal.h"
+#include "services/context.h"
+
+/* ---- workflow (workflow.c) ---- */
+
+/* Status and priority names as stored ("new", "on_hold", "urgent"); NULL for unspecified. */
+const char *hub_ticket_status_name(Hub__Ticket__V1__Status s);
+Hub__Ticket__V1__Status hub_ticket_status_parse(const char *name);
+const char *hub_ticket_priority_name(Hub__Ticket__V1__Priority p);
+Hub__Ticket__V1__Priority hub_ticket_priority_parse(const char *name);
+/* Is the move from -> to allowed by the workflow? (Same status is not a move.) */
+bool hub_ticket_transition_allowed(Hub__Ticket__V1__Status from, Hub__Ticket__V1__Status to);
+/* Does the status stop the SLA clock? (pending, on_hold) */
+bool hub_ticket_status_pauses(Hub__Ticket__V1__Status s);
+
+/* ---- helpers (common.c) ---- */
+
+bool hub_ticket_is_uuid(const char *s);
+int64_t hub_ticket_now_s(void);
+Google__Protobuf__Timestamp *hub_ticket_ts(hub_arena *a, int64_t unix_s);
+/* A PostgreSQL timestamptz text (as returned with extract(epoch)) -> Unix seconds. */
+int64_t hub_ticket_epoch(const char *text);
+/* The call's tenant and actor. */
+const char *hub_ticket_tenant(hub_call *call);
+const char *hub_ticket_actor(hub_call *call);
+/* Page size from a request: default 50, at most 500, negative refused on `field`. */
+hub_status hub_ticket_page_size(hub_arena *a, int32_t requested, int *out);
+/* Opaque keyset cursors: "<a>|<b>" base64url-encoded; decode refuses anything else. */
+char *hub_ticket_cursor_encode(hub_arena *a, const char *first, const char *second);
+bool hub_ticket_cursor_decode(hub_arena *a, const char *token, char **first, char **second);
+/* Lower-cases tags and checks them (1-50 chars of [a-z0-9_-:]), deduplicated; text[] literal. */
+hub_status hub_ticket_tags_literal(hub_arena *a, const char *field, char **tags, size_t n, char **literal);
+/* uuid[] literal from ids, each checked. */
+hub_status hub_ticket_uuid_array(hub_arena *a, const char *field, char **ids, size_t n, char **literal);
+/* Parses a text[] literal ("{a,b}") into an arena array. */
+size_t hub_ticket_parse_array(hub_arena *a, const char *literal, char ***out);
+
+/* ---- the ticket row (rows.c) ---- */
+
+/* The SELECT list every read of a ticket uses (alias t), in the order hub_ticket_from_row reads. */
+#define HUB_TICKET_COLUMNS                                                                                      \
+  "t.id, t.number, t.brand, t.subject, t.description, coalesce(t.requester_user_id::text, ''), "              \
+  "t.requester_email, coalesce(t.assignee_id::text, ''), coalesce(t.team_id::text, ''), t.priority, t.status, " \
+  "t.tags, t.custom_fields::text, t.channel, t.followers, coalesce(t.merged_into::text, ''), "                 \
+  "coalesce(t.sla_policy_id::text, ''), t.sla_paused, t.sla_breached, "                                         \
+  "coalesce(extract(epoch FROM t.sla_first_response_due)::bigint, 0), "                                         \
+  "coalesce(extract(epoch FROM t.sla_next_response_due)::bigint, 0), "                                          \
+  "coalesce(extract(epoch FROM t.sla_resolution_due)::bigint, 0), "                                             \
+  "coalesce(extract(epoch FROM t.first_response_at)::bigint, 0), "                                              \
+  "coalesce(extract(epoch FROM t.solved_at)::bigint, 0), coalesce(t.csat_score, 0), "                           \
+  "(SELECT coalesce(sum(c.time_spent_s), 0) FROM ticket_comments c WHERE c.tenant_id = t.tenant_id AND "        \
+  "c.ticket_id = t.id), extract(epoch FROM t.created_at)::bigint, extract(epoch FROM t.updated_at)::bigint, "   \
+  "coalesce(extract(epoch FROM t.deleted_at)::bigint, 0), t.version"
+#define HUB_TICKET_NCOLS 30
+
+Hub__Ticket__V1__TicketInfo *hub_ticket_from_row(hub_arena *a, PGresult *res, int row, int64_t now_s);
+/* Copies a converted ticket into a response message (the generated type is the same). */
+void hub_ticket_copy(Hub__Ticket__V1__TicketInfo *dst, const Hub__Ticket__V1__TicketInfo *src);
+
+/* Loads one ticket by id inside a transaction (optionally FOR UPDATE); NOT_FOUND when it is not
+ * in the tenant (or is deleted, unless include_deleted). */
+hub_status hub_ticket_load(hub_pg *pg, hub_arena *a, const char *id, bool for_update, bool include_deleted,
+                           Hub__Ticket__V1__TicketInfo **out);
+
+/* ---- the event log (events.c) ---- */
+
+/* Appends events for one ticket, taking consecutive seqs from the tenant's counter (whose row
+ * lock orders commits, so readers of seq > n never miss one). field/old/new may be NULL. */
+hub_status hub_ticket_event(hub_pg *pg, hub_arena *a, const char *tenant, const char *ticket_id, const char *actor,
+                            const char *kind, const char *field, const char *old_value, const char *new_value);
+/* Writes to the tenant's outbox (topic "ticket.<kind>") in the same transaction. */
+hub_status hub_ticket_outbox(hub_pg *pg, hub_arena *a, const char *tenant, const char *topic, const char *ticket_id,
+                             int64_t number);
+
+/* ---- SLA bookkeeping (sla_apply.c) ---- */
+
+/* Recomputes a ticket's SLA columns and timers from its stored timestamps, pauses, policy and
+ * calendar, at `now_s`; call after any change that can move them, inside the transaction. */
+hub_status hub_ticket_sla_refresh(hub_pg *pg, hub_arena *a, const char *tenant, const char *ticket_id, int64_t now_s);
+/* Picks the policy for a ticket (first match in position order) and stores it. */
+hub_status hub_ticket_sla_assign_policy(hub_pg *pg, hub_arena *a, const char *tenant, const char *ticket_id);
+/* Opens or closes the pause record when the status moves into or out of a pausing status. */
+hub_status hub_ticket_sla_pause(hub_pg *pg, hub_arena *a, const char *ticket_id, bool pause);
+
+/* Starts the background sweeper that fires SLA warnings and breaches (every `interval_ms`),
+ * on its own PostgreSQL connection; stop it at shutdown. */
+void hub_ticket_sweeper_start(const char *database_url, int64_t timeout_ms, int64_t interval_ms);
+void hub_ticket_sweeper_stop(void);
+/* One pass (for tests and the sweeper): fires what is due at now_s; *fired counts them. */
+hub_status hub_ticket_sweep_once(hub_pg *pg, hub_arena *a, int64_t now_s, int *fired);
+
+/* ---- assignment (teams.c) ---- */
+
+/* Picks an assignee from the team by its mode (NULL/"" when manual or nobody is available). */
+hub_status hub_ticket_pick_assignee(hub_pg *pg, hub_arena *a, const char *team_id, char **assignee);
+
+#endif

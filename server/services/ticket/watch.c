@@ -1,0 +1,84 @@
+/* WatchTickets: the tenant's ticket events as a stream, for live agent screens. It polls the
+ * event log every 250 ms from the last seq sent (events commit in seq order, see events.c, so
+ * "seq > last" never skips one); a client that reconnects with the last seq it received gets
+ * everything after it, once. The session is re-checked every 30 s, so a revoked session's
+ * stream ends with UNAUTHENTICATED. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache/session.h"
+#include "hub/ticket/v1/ticket.hub-server.h"
+#include "identity/identity.h"
+#include "services/ticket/ticket.h"
+
+#define POLL_MS 250
+#define BATCH 500
+#define SESSION_CHECK_S 30
+
+Hub__Ticket__V1__TicketEvent *hub_ticket_event_from_row(hub_arena *a, PGresult *res, int r);
+
+static const hub_pg_stmt head_sql = {
+    "ticket_watch_head", "SELECT coalesce((SELECT last_seq FROM ticket_counters WHERE tenant_id = hub_current_tenant()), 0)",
+    0};
+static const hub_pg_stmt since_sql = {
+    "ticket_watch_since",
+    "SELECT e.seq, e.ticket_id, coalesce(e.actor_id::text, ''), e.kind, e.field, coalesce(e.old_value, ''), "
+    "coalesce(e.new_value, ''), extract(epoch FROM e.created_at)::bigint FROM ticket_events e "
+    "WHERE e.tenant_id = hub_current_tenant() AND e.seq > $1::bigint ORDER BY e.seq LIMIT " "500",
+    1};
+
+typedef struct poll_ctx {
+  char after[24];
+  PGresult *res;
+  bool head;
+} poll_ctx;
+
+static hub_status poll_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  poll_ctx *p = ud;
+  if (p->res) PQclear(p->res); /* a retried transaction */
+  p->res = NULL;
+  return hub_pg_exec(pg, a, p->head ? &head_sql : &since_sql, p->head ? NULL : (const char *[]){p->after}, &p->res);
+}
+
+hub_status hub_ticket_v1_ticket_watch_tickets(hub_call *call, const Hub__Ticket__V1__WatchTicketsRequest *request,
+                                              hub_stream *stream) {
+  hub_arena *a = hub_call_arena(call);
+  const hub_principal *pr = hub_principal_of(call);
+  hub_ctx *ctx = hub_ctx_of(call);
+  if (request->resume_after_seq < 0) return hub_status_invalid(a, "resume_after_seq", "must not be negative");
+  int64_t last = request->resume_after_seq;
+  poll_ctx p = {.head = last == 0};
+  if (p.head) {
+    hub_status st = hub_pg_tx(ctx->pg, a, pr->tenant_id, hub_call_remaining_ms(call), poll_fn, &p);
+    if (!hub_ok(st)) return st;
+    last = strtoll(PQgetvalue(p.res, 0, 0), NULL, 10);
+    PQclear(p.res);
+    p.res = NULL;
+    p.head = false;
+  }
+  int64_t checked = hub_ticket_now_s();
+  for (;;) {
+    hub_arena *round = hub_arena_new(0); /* per poll: a long stream must not grow the call's arena */
+    snprintf(p.after, sizeof p.after, "%lld", (long long)last);
+    hub_status st = hub_pg_tx(ctx->pg, round, pr->tenant_id, 5000, poll_fn, &p);
+    int n = hub_ok(st) ? PQntuples(p.res) : 0;
+    for (int i = 0; i < n && hub_ok(st); i++) {
+      Hub__Ticket__V1__TicketEvent *e = hub_ticket_event_from_row(round, p.res, i);
+      st = hub_stream_write(stream, &e->base);
+      if (hub_ok(st)) last = e->seq;
+    }
+    if (p.res) PQclear(p.res);
+    p.res = NULL;
+    hub_arena_free(round);
+    if (!hub_ok(st)) return st.code == HUB_CANCELLED ? HUB_STATUS_OK : st;
+    if (hub_ticket_now_s() - checked >= SESSION_CHECK_S) {
+      hub_session s;
+      hub_status ss = hub_session_touch(ctx->redis, a, &hub_identity_get()->session, pr->user_id, pr->session_id,
+                                        hub_ticket_now_s() * 1000, &s);
+      if (ss.code == HUB_NOT_FOUND) return hub_status_new(a, HUB_UNAUTHENTICATED, "the session has ended");
+      checked = hub_ticket_now_s();
+    }
+    if (n < BATCH && !hub_call_sleep_ms(call, POLL_MS)) return HUB_STATUS_OK; /* cancelled or deadline */
+  }
+}
