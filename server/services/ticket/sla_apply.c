@@ -10,14 +10,15 @@
 #include "services/ticket/sla.h"
 #include "services/ticket/ticket.h"
 
-static const hub_pg_stmt attrs_sql = {
-    "ticket_sla_attrs",
-    "SELECT priority, brand, tags FROM tickets WHERE tenant_id = hub_current_tenant() AND id = $1::uuid", 1};
-static const hub_pg_stmt policies_sql = {
-    "ticket_sla_policies_all",
-    "SELECT id, coalesce(priority, ''), coalesce(brand, ''), tags FROM ticket_sla_policies "
-    "WHERE tenant_id = hub_current_tenant() ORDER BY position",
-    0};
+/* The ticket's attributes with every policy of the tenant, in position order (one row with
+ * NULL policy columns when there is none): one round trip for the match. */
+static const hub_pg_stmt candidates_sql = {
+    "ticket_sla_candidates",
+    "SELECT t.priority, t.brand, t.tags, coalesce(t.sla_policy_id::text, ''), p.id, coalesce(p.priority, ''), "
+    "  coalesce(p.brand, ''), p.tags "
+    "FROM tickets t LEFT JOIN ticket_sla_policies p ON p.tenant_id = t.tenant_id "
+    "WHERE t.tenant_id = hub_current_tenant() AND t.id = $1::uuid ORDER BY p.position",
+    1};
 static const hub_pg_stmt set_policy_sql = {
     "ticket_sla_set_policy",
     "UPDATE tickets SET sla_policy_id = $2::uuid WHERE tenant_id = hub_current_tenant() AND id = $1::uuid", 2};
@@ -43,7 +44,10 @@ static const hub_pg_stmt state_sql = {
     "  coalesce((SELECT string_agg(to_char(h, 'YYYY-MM-DD'), ',') FROM unnest(c.holidays) h), ''), "
     "  coalesce((SELECT string_agg(extract(epoch FROM s.started_at)::bigint || ':' || "
     "                    coalesce(extract(epoch FROM s.ended_at)::bigint, -1), ',') "
-    "            FROM ticket_sla_pauses s WHERE s.tenant_id = t.tenant_id AND s.ticket_id = t.id), '') "
+    "            FROM ticket_sla_pauses s WHERE s.tenant_id = t.tenant_id AND s.ticket_id = t.id), ''), "
+    "  (t.sla_first_response_due IS NOT NULL OR t.sla_next_response_due IS NOT NULL OR t.sla_resolution_due IS NOT NULL "
+    "   OR t.sla_paused OR t.sla_warned OR EXISTS (SELECT 1 FROM ticket_sla_timers x WHERE x.tenant_id = t.tenant_id "
+    "   AND x.ticket_id = t.id)) "
     "FROM tickets t LEFT JOIN ticket_sla_policies p ON p.tenant_id = t.tenant_id AND p.id = t.sla_policy_id "
     "LEFT JOIN ticket_calendars c ON c.tenant_id = p.tenant_id AND c.id = p.calendar_id "
     "WHERE t.tenant_id = hub_current_tenant() AND t.id = $1::uuid",
@@ -68,9 +72,10 @@ static const hub_pg_stmt add_timer_sql = {
 hub_status hub_ticket_sla_assign_policy(hub_pg *pg, hub_arena *a, const char *tenant, const char *ticket_id) {
   (void)tenant;
   PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &attrs_sql, (const char *[]){ticket_id}, &res);
+  hub_status st = hub_pg_exec(pg, a, &candidates_sql, (const char *[]){ticket_id}, &res);
   if (!hub_ok(st)) return st;
-  if (PQntuples(res) != 1) {
+  int rows = PQntuples(res);
+  if (rows == 0) {
     PQclear(res);
     return hub_status_new(a, HUB_NOT_FOUND, "no such ticket");
   }
@@ -78,23 +83,22 @@ hub_status hub_ticket_sla_assign_policy(hub_pg *pg, hub_arena *a, const char *te
   char *brand = hub_arena_strdup(a, PQgetvalue(res, 0, 1));
   char **tags;
   size_t n_tags = hub_ticket_parse_array(a, PQgetvalue(res, 0, 2), &tags);
-  PQclear(res);
-  st = hub_pg_exec(pg, a, &policies_sql, NULL, &res);
-  if (!hub_ok(st)) return st;
-  int n = PQntuples(res);
+  char *current = hub_arena_strdup(a, PQgetvalue(res, 0, 3));
+  int n = PQgetisnull(res, 0, 4) ? 0 : rows;
   hub_sla_condition *conds = hub_arena_calloc(a, n ? (size_t)n : 1, sizeof *conds);
   for (int i = 0; i < n; i++) {
-    conds[i].priority = (int)hub_ticket_priority_parse(PQgetvalue(res, i, 1));
-    conds[i].brand = hub_arena_strdup(a, PQgetvalue(res, i, 2));
+    conds[i].priority = (int)hub_ticket_priority_parse(PQgetvalue(res, i, 5));
+    conds[i].brand = hub_arena_strdup(a, PQgetvalue(res, i, 6));
     char **ptags;
-    size_t np = hub_ticket_parse_array(a, PQgetvalue(res, i, 3), &ptags);
+    size_t np = hub_ticket_parse_array(a, PQgetvalue(res, i, 7), &ptags);
     char **term = hub_arena_calloc(a, np + 1, sizeof *term);
     for (size_t k = 0; k < np; k++) term[k] = ptags[k];
     conds[i].tags = (const char *const *)term;
   }
   int match = hub_sla_match(conds, (size_t)n, priority, brand, (const char *const *)tags, n_tags);
-  char *policy = match >= 0 ? hub_arena_strdup(a, PQgetvalue(res, match, 0)) : NULL;
+  char *policy = match >= 0 ? hub_arena_strdup(a, PQgetvalue(res, match, 4)) : NULL;
   PQclear(res);
+  if (!strcmp(current, policy ? policy : "")) return HUB_STATUS_OK; /* unchanged: no write */
   return hub_pg_exec(pg, a, &set_policy_sql, (const char *[]){ticket_id, policy}, NULL);
 }
 
@@ -162,7 +166,9 @@ hub_status hub_ticket_sla_refresh(hub_pg *pg, hub_arena *a, const char *tenant, 
 #undef I
   char *tz = hub_arena_strdup(a, PQgetvalue(res, 0, 13)), *week = hub_arena_strdup(a, PQgetvalue(res, 0, 14));
   char *holidays = hub_arena_strdup(a, PQgetvalue(res, 0, 15)), *pause_text = hub_arena_strdup(a, PQgetvalue(res, 0, 16));
+  bool stored = PQgetvalue(res, 0, 17)[0] == 't';
   PQclear(res);
+  if (!has_policy && !stored) return HUB_STATUS_OK; /* nothing to compute, nothing to clear */
   st = hub_pg_exec(pg, a, &clear_timers_sql, (const char *[]){ticket_id}, NULL);
   if (!hub_ok(st)) return st;
   char *zero = "0";

@@ -1,0 +1,57 @@
+#!/usr/bin/python3
+"""Writes pgbench scripts that run exactly the SQL hubd runs for one GetTicket and one
+CreateTicket, statement for statement: the statements are read out of the C sources (every
+`hub_pg_stmt` declaration under server/), so the scripts cannot drift from the server.
+
+usage: pgbench_scripts.py SOURCE_DIR OUT_DIR
+Writes OUT_DIR/get_ticket.sql and OUT_DIR/create_ticket.sql for `pgbench -M prepared`, with
+variables :tenant, :user and :count (the number of tickets) given by -D.
+"""
+import pathlib
+import re
+import sys
+
+src, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+
+STRING = r'"(?:[^"\\]|\\.)*"'
+macros = {}
+for header in (src / "server").rglob("*.h"):
+    text = header.read_text()
+    for m in re.finditer(r'#define (HUB_\w+)\s+((?:\s*\\\n|\s*' + STRING + r')+)', text):
+        macros[m.group(1)] = "".join(re.findall(STRING, m.group(2)))
+
+def literal(parts):
+    return "".join(bytes(p[1:-1], "utf-8").decode("unicode_escape") for p in parts)
+
+stmts = {}
+decl = re.compile(r'static const hub_pg_stmt \w+ = \{\s*("\w+"),\s*((?:' + STRING + r'|\s|HUB_\w+)+?),\s*(\d+)\s*\}', re.S)
+for c in (src / "server").rglob("*.c"):
+    for m in decl.finditer(c.read_text()):
+        body = re.sub(r'HUB_\w+', lambda x: macros.get(x.group(0), x.group(0)), m.group(2))
+        stmts[m.group(1).strip('"')] = literal(re.findall(STRING, body))
+
+
+def run(name, *args, gset=None):
+    """One statement with $n replaced by the given pgbench variables or SQL literals."""
+    sql = stmts[name]
+    for i in range(len(args), 0, -1):
+        sql = sql.replace(f"${i}", args[i - 1])
+    sql = " ".join(sql.split())
+    return sql + (f"\n\\gset {gset}" if gset else ";")
+
+
+settings = run("hub_tx_settings", "'5000'", ":tenant", "''")
+get = [r"\set n random(1, :count)", "BEGIN;", settings,
+       run("ticket_by_number", ":n", gset="g_"), run("ticket_load", ":g_id"), "COMMIT;"]
+create = ["BEGIN;", settings,
+          run("ticket_next_number", ":tenant", gset="c_"),
+          run("ticket_insert", ":tenant", ":c_last_number", "'smb_hub'", "'Bench ticket'", "''", ":user", "''",
+              "'normal'", "'{}'", "'{}'", "'api'", "NULL", "NULL", "NULL", ":user", gset="c_"),
+          run("ticket_event", ":tenant", ":c_id", ":user", "'created'", "NULL", "NULL", ":c_last_number"),
+          run("ticket_sla_candidates", ":c_id"), run("ticket_sla_state", ":c_id"),
+          run("ticket_outbox", ":tenant", "'ticket.created'", ":c_id", ":c_last_number"),
+          run("ticket_load", ":c_id"), "COMMIT;"]
+out.mkdir(parents=True, exist_ok=True)
+(out / "get_ticket.sql").write_text("\n".join(get) + "\n")
+(out / "create_ticket.sql").write_text("\n".join(create) + "\n")
+print(f"{len(stmts)} statements read; wrote {out}/get_ticket.sql and create_ticket.sql")
