@@ -43,6 +43,45 @@ bool hub_uuid_v7(char out[37]) {
   return true;
 }
 
+bool hub_uuid_valid(const char *s) {
+  if (!s || strlen(s) != 36) return false;
+  for (int i = 0; i < 36; i++) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    char c = s[i];
+    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+char *hub_hex_encode(hub_arena *a, const unsigned char *data, size_t n) {
+  static const char digits[] = "0123456789abcdef";
+  char *out = hub_arena_alloc(a, 2 * n + 1);
+  for (size_t i = 0; i < n; i++) {
+    out[2 * i] = digits[data[i] >> 4];
+    out[2 * i + 1] = digits[data[i] & 15];
+  }
+  out[2 * n] = '\0';
+  return out;
+}
+
+static int nibble(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+unsigned char *hub_hex_decode(hub_arena *a, const char *hex, size_t *n) {
+  size_t len = strlen(hex);
+  *n = 0;
+  if (len % 2) return NULL;
+  unsigned char *out = hub_arena_alloc(a, len / 2 + 1);
+  for (size_t i = 0; i < len / 2; i++) {
+    int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return NULL;
+    out[i] = (unsigned char)(hi << 4 | lo);
+  }
+  *n = len / 2;
+  return out;
+}
+
 bool hub_secret_equal(const char *x, const char *y) {
   size_t n = strlen(x);
   if (n != strlen(y)) return false;

@@ -5,26 +5,17 @@
 #include <string.h>
 
 #include "cache/session.h"
+#include "crypto/random.h"
 #include "identity/identity.h"
 #include "middleware/access.h"
 #include "services/context.h"
-
-static bool uuid_shaped(const char *s) {
-  if (strlen(s) != 36) return false;
-  for (int i = 0; i < 36; i++) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    char ch = s[i];
-    if (dash ? ch != '-' : !((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) return false;
-  }
-  return true;
-}
 
 hub_status hub_resolve_tenant(hub_call *call, hub_principal *p, const char *session_acl) {
   hub_arena *a = hub_call_arena(call);
   hub_ctx *ctx = hub_ctx_of(call);
   const char *want = hub_call_metadata(call, "x-tenant-id");
   if (want && *want && strcmp(want, p->tenant_id) != 0) {
-    if (!uuid_shaped(want)) return hub_status_invalid(a, "x-tenant-id", "not a tenant id");
+    if (!hub_uuid_valid(want)) return hub_status_invalid(a, "x-tenant-id", "not a tenant id");
     hub_status st = hub_acl_load(ctx->pg, a, p->user_id, want, hub_call_remaining_ms(call), &p->acl);
     if (!hub_ok(st)) return st;
     if (!p->acl.role[0]) return hub_status_new(a, HUB_PERMISSION_DENIED, "x-tenant-id: not a member of that tenant");

@@ -5,6 +5,7 @@
 
 #include "hub/auth/v1/auth.hub-server.h"
 #include "identity/audit.h"
+#include "crypto/random.h"
 #include "services/auth/auth.h"
 
 static const hub_pg_stmt retire_sql = {
@@ -55,7 +56,7 @@ hub_status hub_auth_v1_auth_switch_tenant(hub_call *call, const Hub__Auth__V1__S
                                           Hub__Auth__V1__TokenPair *response) {
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
-  if (!hub_auth_is_uuid(request->tenant_id)) return hub_status_invalid(a, "tenant_id", "not a tenant id");
+  if (!hub_uuid_valid(request->tenant_id)) return hub_status_invalid(a, "tenant_id", "not a tenant id");
   hub_auth_grant g = {0};
   hub_status st = hub_auth_choose_context(call, p->user_id, request->tenant_id, request->brand, &g);
   if (!hub_ok(st)) return st;

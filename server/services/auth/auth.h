@@ -28,7 +28,6 @@ const char *hub_auth_peer_ip(hub_call *call);
 hub_status hub_auth_limit(hub_call *call, const hub_rate_limit *limit, const char *subject);
 /* Lower-cases and checks an email's shape; INVALID_ARGUMENT on `field`. */
 hub_status hub_auth_normalize_email(hub_arena *a, const char *field, const char *email, char **norm);
-bool hub_auth_is_uuid(const char *s);
 /* Splits `s` in place at every `sep` (empty fields kept) into at most `max` fields; returns
  * how many there were. */
 int hub_auth_split(char *s, char sep, char **fields, int max);

@@ -77,16 +77,6 @@ hub_status hub_auth_normalize_email(hub_arena *a, const char *field, const char 
   return HUB_STATUS_OK;
 }
 
-bool hub_auth_is_uuid(const char *s) {
-  if (!s || strlen(s) != 36) return false;
-  for (int i = 0; i < 36; i++) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    char c = s[i];
-    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 int hub_auth_split(char *s, char sep, char **fields, int max) {
   int n = 0;
   while (n < max) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/random.h"
 #include "crypto/totp.h"
 #include "hub/auth/v1/auth.hub-server.h"
 #include "identity/audit.h"
@@ -33,24 +34,6 @@ static const hub_pg_stmt add_code_sql = {"auth_mfa_add_code",
 static const hub_pg_stmt disable_sql = {
     "auth_mfa_disable",
     "UPDATE users SET totp_sealed = NULL, totp_pending = NULL, updated_at = now() WHERE id = $1::uuid", 1};
-
-static char *hex(hub_arena *a, const uint8_t *b, size_t n) {
-  char *out = hub_arena_alloc(a, 2 * n + 1);
-  for (size_t i = 0; i < n; i++) snprintf(out + 2 * i, 3, "%02x", b[i]);
-  out[2 * n] = '\0';
-  return out;
-}
-
-static uint8_t *unhex(hub_arena *a, const char *h, size_t *n) {
-  *n = strlen(h) / 2;
-  uint8_t *out = hub_arena_alloc(a, *n + 1);
-  for (size_t i = 0; i < *n; i++) {
-    unsigned v = 0;
-    sscanf(h + 2 * i, "%2x", &v);
-    out[i] = (uint8_t)v;
-  }
-  return out;
-}
 
 typedef struct secrets {
   const char *user_id;
@@ -81,7 +64,7 @@ static hub_status load_secrets(hub_call *call, const char *user_id, secrets *s) 
 static hub_status open_secret(hub_arena *a, const char *user_id, const char *sealed_hex, uint8_t **secret,
                               size_t *len) {
   size_t n;
-  uint8_t *sealed = unhex(a, sealed_hex, &n);
+  uint8_t *sealed = hub_hex_decode(a, sealed_hex, &n);
   return hub_aead_open(a, hub_identity_get()->data_key, sealed, n, hub_arena_sprintf(a, "totp:%s", user_id), secret,
                        len);
 }
@@ -190,7 +173,7 @@ hub_status hub_auth_v1_auth_enroll_totp(hub_call *call, const Hub__Auth__V1__Enr
   st = hub_aead_seal(a, hub_identity_get()->data_key, secret, sizeof secret, hub_arena_sprintf(a, "totp:%s", p->user_id),
                      &sealed, &sealed_len);
   if (!hub_ok(st)) return st;
-  write_ctx w = {&set_pending_sql, p->user_id, hex(a, sealed, sealed_len), NULL, NULL};
+  write_ctx w = {&set_pending_sql, p->user_id, hub_hex_encode(a, sealed, sealed_len), NULL, NULL};
   st = write(call, &w);
   if (!hub_ok(st)) return st;
   response->secret = hub_base32_encode(a, secret, sizeof secret);

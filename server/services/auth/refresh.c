@@ -54,24 +54,6 @@ typedef struct refresh_ctx {
   int64_t exp_s;
 } refresh_ctx;
 
-static char *hex(hub_arena *a, const uint8_t *b, size_t n) {
-  char *out = hub_arena_alloc(a, 2 * n + 1);
-  for (size_t i = 0; i < n; i++) snprintf(out + 2 * i, 3, "%02x", b[i]);
-  out[2 * n] = '\0';
-  return out;
-}
-
-static uint8_t *unhex(hub_arena *a, const char *h, size_t *n) {
-  *n = strlen(h) / 2;
-  uint8_t *out = hub_arena_alloc(a, *n + 1);
-  for (size_t i = 0; i < *n; i++) {
-    unsigned v = 0;
-    sscanf(h + 2 * i, "%2x", &v);
-    out[i] = (uint8_t)v;
-  }
-  return out;
-}
-
 /* The successor is sealed as "refresh\taccess\texp\ttenant\tbrand", bound to the parent. */
 static hub_status rotate(hub_pg *pg, hub_arena *a, refresh_ctx *c) {
   const hub_identity *id = hub_identity_get();
@@ -100,14 +82,14 @@ static hub_status rotate(hub_pg *pg, hub_arena *a, refresh_ctx *c) {
   snprintf(ttl, sizeof ttl, "%lld", (long long)id->refresh_ttl_ms);
   st = hub_pg_exec(pg, a, &insert_sql, (const char *[]){child_hash, c->session_id, c->user_id, ttl}, NULL);
   if (!hub_ok(st)) return st;
-  st = hub_pg_exec(pg, a, &spend_sql, (const char *[]){c->hash_hex, hex(a, sealed, sealed_len), child_hash}, NULL);
+  st = hub_pg_exec(pg, a, &spend_sql, (const char *[]){c->hash_hex, hub_hex_encode(a, sealed, sealed_len), child_hash}, NULL);
   if (hub_ok(st)) c->outcome = R_ROTATED;
   return st;
 }
 
 static hub_status replay_in_grace(hub_arena *a, refresh_ctx *c, const char *sealed_hex) {
   size_t n;
-  uint8_t *sealed = unhex(a, sealed_hex, &n);
+  uint8_t *sealed = hub_hex_decode(a, sealed_hex, &n);
   uint8_t *plain;
   size_t plain_len;
   hub_status st = hub_aead_open(a, hub_identity_get()->data_key, sealed, n, c->hash_hex, &plain, &plain_len);

@@ -69,7 +69,7 @@ static hub_status choose_fn(hub_pg *pg, hub_arena *a, void *ud) {
 hub_status hub_auth_choose_context(hub_call *call, const char *user_id, const char *want_tenant, const char *want_brand,
                                    hub_auth_grant *g) {
   hub_arena *a = hub_call_arena(call);
-  if (want_tenant && *want_tenant && !hub_auth_is_uuid(want_tenant))
+  if (want_tenant && *want_tenant && !hub_uuid_valid(want_tenant))
     return hub_status_invalid(a, "tenant_id", "not a tenant id");
   if (want_brand && strlen(want_brand) >= sizeof g->brand) return hub_status_invalid(a, "brand", "no such brand");
   choose_ctx c = {user_id, want_tenant, want_brand, g, false};

@@ -3,6 +3,8 @@
 #include "services/tenant/validate.h"
 
 #include <stdlib.h>
+
+#include "crypto/random.h"
 #include <string.h>
 
 static bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
@@ -11,11 +13,8 @@ static bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c 
 
 const char *tn_uuid(hub_arena *a, const char *s) {
   if (!s || strlen(s) != 36) return NULL;
-  for (int i = 0; i < 36; i++) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[i] != '-' : !is_hex(s[i])) return NULL;
-  }
-  return tn_lower(a, s);
+  const char *lower = tn_lower(a, s);
+  return hub_uuid_valid(lower) ? lower : NULL;
 }
 
 bool tn_slug_ok(const char *s) {

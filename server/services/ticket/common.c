@@ -8,16 +8,6 @@
 
 #include "services/ticket/ticket.h"
 
-bool hub_ticket_is_uuid(const char *s) {
-  if (!s || strlen(s) != 36) return false;
-  for (int i = 0; i < 36; i++) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    char c = s[i];
-    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 int64_t hub_ticket_now_s(void) { return (int64_t)time(NULL); }
 
 Google__Protobuf__Timestamp *hub_ticket_ts(hub_arena *a, int64_t unix_s) {
@@ -112,7 +102,7 @@ hub_status hub_ticket_uuid_array(hub_arena *a, const char *field, char **ids, si
   size_t len = 0;
   out[len++] = '{';
   for (size_t i = 0; i < n; i++) {
-    if (!hub_ticket_is_uuid(ids[i])) return hub_status_invalid(a, field, "not an id: each must be a UUID");
+    if (!hub_uuid_valid(ids[i])) return hub_status_invalid(a, field, "not an id: each must be a UUID");
     if (i) out[len++] = ',';
     memcpy(out + len, ids[i], 36);
     len += 36;

@@ -106,11 +106,11 @@ hub_status hub_ticket_v1_ticket_list_tickets(hub_call *call, const Hub__Ticket__
   if (!strcmp(r->assignee_id, "none")) {
     add(q, " AND t.assignee_id IS NULL");
   } else if (*r->assignee_id) {
-    if (!hub_ticket_is_uuid(r->assignee_id)) return hub_status_invalid(a, "assignee_id", "a user id or \"none\"");
+    if (!hub_uuid_valid(r->assignee_id)) return hub_status_invalid(a, "assignee_id", "a user id or \"none\"");
     add(q, " AND t.assignee_id = $%d::uuid", param(q, r->assignee_id));
   }
   if (*r->team_id) {
-    if (!hub_ticket_is_uuid(r->team_id)) return hub_status_invalid(a, "team_id", "not a team id");
+    if (!hub_uuid_valid(r->team_id)) return hub_status_invalid(a, "team_id", "not a team id");
     add(q, " AND t.team_id = $%d::uuid", param(q, r->team_id));
   }
   if (r->priority) {
@@ -135,7 +135,7 @@ hub_status hub_ticket_v1_ticket_list_tickets(hub_call *call, const Hub__Ticket__
   }
   if (*r->page_token) {
     char *key, *id;
-    if (!hub_ticket_cursor_decode(a, r->page_token, &key, &id) || !hub_ticket_is_uuid(id))
+    if (!hub_ticket_cursor_decode(a, r->page_token, &key, &id) || !hub_uuid_valid(id))
       return hub_status_invalid(a, "page_token", "not a token from this list");
     int k = param(q, key), i = param(q, id);
     add(q, " AND (t.%s, t.id) %s ($%d::%s, $%d::uuid)", c->ord->column, c->ord->desc ? "<" : ">", k, c->ord->type, i);

@@ -83,7 +83,7 @@ hub_status hub_ticket_v1_ticket_upsert_business_calendar(hub_call *call,
   hub_arena *a = hub_call_arena(call);
   const Hub__Ticket__V1__BusinessCalendar *in = request->calendar;
   if (!in) return hub_status_invalid(a, "calendar", "required");
-  if (*in->id && !hub_ticket_is_uuid(in->id)) return hub_status_invalid(a, "calendar.id", "not a calendar id");
+  if (*in->id && !hub_uuid_valid(in->id)) return hub_status_invalid(a, "calendar.id", "not a calendar id");
   size_t n = strlen(in->name);
   if (n == 0 || n > 100) return hub_status_invalid(a, "calendar.name", "1 to 100 characters");
   hub_sla_calendar cal = {0};
@@ -160,13 +160,13 @@ hub_status hub_ticket_v1_ticket_upsert_sla_policy(hub_call *call, const Hub__Tic
   hub_arena *a = hub_call_arena(call);
   const Hub__Ticket__V1__SlaPolicy *in = request->policy;
   if (!in) return hub_status_invalid(a, "policy", "required");
-  if (*in->id && !hub_ticket_is_uuid(in->id)) return hub_status_invalid(a, "policy.id", "not a policy id");
+  if (*in->id && !hub_uuid_valid(in->id)) return hub_status_invalid(a, "policy.id", "not a policy id");
   size_t n = strlen(in->name);
   if (n == 0 || n > 100) return hub_status_invalid(a, "policy.name", "1 to 100 characters");
   if (in->position < 0 || in->position > 10000) return hub_status_invalid(a, "policy.position", "0 to 10000");
   if (in->priority < 0 || in->priority > 4) return hub_status_invalid(a, "policy.priority", "unknown priority");
   if (strlen(in->brand) > 31) return hub_status_invalid(a, "policy.brand", "no such brand");
-  if (*in->calendar_id && !hub_ticket_is_uuid(in->calendar_id))
+  if (*in->calendar_id && !hub_uuid_valid(in->calendar_id))
     return hub_status_invalid(a, "policy.calendar_id", "not a calendar id");
   if (!seconds_ok(in->first_response_seconds)) return hub_status_invalid(a, "policy.first_response_seconds", "0 to a year");
   if (!seconds_ok(in->next_response_seconds)) return hub_status_invalid(a, "policy.next_response_seconds", "0 to a year");
@@ -249,7 +249,7 @@ hub_status hub_ticket_v1_ticket_delete_sla_policy(hub_call *call, const Hub__Tic
                                                   Hub__Ticket__V1__DeleteSlaPolicyResponse *response) {
   (void)response;
   hub_arena *a = hub_call_arena(call);
-  if (!hub_ticket_is_uuid(request->id)) return hub_status_invalid(a, "id", "not a policy id");
+  if (!hub_uuid_valid(request->id)) return hub_status_invalid(a, "id", "not a policy id");
   del_ctx d = {request->id};
   return hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), pol_delete_fn, &d);
 }

@@ -130,10 +130,10 @@ static hub_status assign_fn(hub_pg *pg, hub_arena *a, void *ud) {
 hub_status hub_ticket_v1_ticket_assign_ticket(hub_call *call, const Hub__Ticket__V1__AssignTicketRequest *request,
                                               Hub__Ticket__V1__TicketInfo *response) {
   hub_arena *a = hub_call_arena(call);
-  if (!hub_ticket_is_uuid(request->id)) return hub_status_invalid(a, "id", "not a ticket id");
-  if (*request->assignee_id && !hub_ticket_is_uuid(request->assignee_id))
+  if (!hub_uuid_valid(request->id)) return hub_status_invalid(a, "id", "not a ticket id");
+  if (*request->assignee_id && !hub_uuid_valid(request->assignee_id))
     return hub_status_invalid(a, "assignee_id", "not a user id");
-  if (*request->team_id && !hub_ticket_is_uuid(request->team_id)) return hub_status_invalid(a, "team_id", "not a team id");
+  if (*request->team_id && !hub_uuid_valid(request->team_id)) return hub_status_invalid(a, "team_id", "not a team id");
   assign_ctx c = {request, hub_ticket_tenant(call), hub_ticket_actor(call), NULL};
   hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, c.tenant, hub_call_remaining_ms(call), assign_fn, &c);
   if (hub_ok(st)) hub_ticket_copy(response, c.out);
@@ -177,7 +177,7 @@ hub_status hub_ticket_v1_ticket_upsert_team(hub_call *call, const Hub__Ticket__V
   hub_arena *a = hub_call_arena(call);
   const Hub__Ticket__V1__Team *in = request->team;
   if (!in) return hub_status_invalid(a, "team", "required");
-  if (*in->id && !hub_ticket_is_uuid(in->id)) return hub_status_invalid(a, "team.id", "not a team id");
+  if (*in->id && !hub_uuid_valid(in->id)) return hub_status_invalid(a, "team.id", "not a team id");
   size_t n = strlen(in->name);
   if (n == 0 || n > 100) return hub_status_invalid(a, "team.name", "1 to 100 characters");
   if (strcmp(in->assignment, "manual") && strcmp(in->assignment, "round_robin") && strcmp(in->assignment, "least_loaded"))
@@ -236,7 +236,7 @@ hub_status hub_ticket_v1_ticket_set_agent_away(hub_call *call, const Hub__Ticket
                                                Hub__Ticket__V1__SetAgentAwayResponse *response) {
   (void)response;
   hub_arena *a = hub_call_arena(call);
-  if (!hub_ticket_is_uuid(request->user_id)) return hub_status_invalid(a, "user_id", "not a user id");
+  if (!hub_uuid_valid(request->user_id)) return hub_status_invalid(a, "user_id", "not a user id");
   away_ctx c = {request};
   return hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), away_fn, &c);
 }

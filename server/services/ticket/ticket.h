@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "crypto/random.h"
 #include "hub/ticket/v1/ticket.pb-c.h"
 #include "identity/principal.h"
 #include "services/context.h"
@@ -26,7 +27,6 @@ bool hub_ticket_status_pauses(Hub__Ticket__V1__Status s);
 
 /* ---- helpers (common.c) ---- */
 
-bool hub_ticket_is_uuid(const char *s);
 int64_t hub_ticket_now_s(void);
 Google__Protobuf__Timestamp *hub_ticket_ts(hub_arena *a, int64_t unix_s);
 /* A PostgreSQL timestamptz text (as returned with extract(epoch)) -> Unix seconds. */

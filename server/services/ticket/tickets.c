@@ -148,12 +148,12 @@ hub_status hub_ticket_v1_ticket_create_ticket(hub_call *call, const Hub__Ticket_
   size_t subject_len = strlen(request->subject);
   if (subject_len == 0 || subject_len > 500) return hub_status_invalid(a, "subject", "1 to 500 characters");
   if (strlen(request->description) > 65536) return hub_status_invalid(a, "description", "at most 64 KiB");
-  if (*request->requester_user_id && !hub_ticket_is_uuid(request->requester_user_id))
+  if (*request->requester_user_id && !hub_uuid_valid(request->requester_user_id))
     return hub_status_invalid(a, "requester_user_id", "not a user id");
   if (*request->requester_email && !email_ok(request->requester_email))
     return hub_status_invalid(a, "requester_email", "not an email address");
-  if (*request->team_id && !hub_ticket_is_uuid(request->team_id)) return hub_status_invalid(a, "team_id", "not a team id");
-  if (*request->request_id && !hub_ticket_is_uuid(request->request_id))
+  if (*request->team_id && !hub_uuid_valid(request->team_id)) return hub_status_invalid(a, "team_id", "not a team id");
+  if (*request->request_id && !hub_uuid_valid(request->request_id))
     return hub_status_invalid(a, "request_id", "must be a UUID");
   if (request->priority < 0 || request->priority > 4) return hub_status_invalid(a, "priority", "unknown priority");
   c.priority = request->priority ? hub_ticket_priority_name(request->priority) : "normal";
@@ -205,7 +205,7 @@ static hub_status get_fn(hub_pg *pg, hub_arena *a, void *ud) {
 hub_status hub_ticket_v1_ticket_get_ticket(hub_call *call, const Hub__Ticket__V1__GetTicketRequest *request,
                                            Hub__Ticket__V1__TicketInfo *response) {
   hub_arena *a = hub_call_arena(call);
-  if (*request->id && !hub_ticket_is_uuid(request->id)) return hub_status_invalid(a, "id", "not a ticket id");
+  if (*request->id && !hub_uuid_valid(request->id)) return hub_status_invalid(a, "id", "not a ticket id");
   if (!*request->id && request->number <= 0) return hub_status_invalid(a, "id", "an id or a number is required");
   get_ctx g = {request->id, request->number, NULL};
   hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), get_fn, &g);
@@ -288,7 +288,7 @@ hub_status hub_ticket_v1_ticket_update_ticket(hub_call *call, const Hub__Ticket_
                                               Hub__Ticket__V1__TicketInfo *response) {
   hub_arena *a = hub_call_arena(call);
   const Hub__Ticket__V1__TicketInfo *in = request->ticket;
-  if (!in || !hub_ticket_is_uuid(in->id)) return hub_status_invalid(a, "ticket.id", "not a ticket id");
+  if (!in || !hub_uuid_valid(in->id)) return hub_status_invalid(a, "ticket.id", "not a ticket id");
   if (!request->update_mask || request->update_mask->n_paths == 0)
     return hub_status_invalid(a, "update_mask", "name the fields to change");
   if (!*request->etag) return hub_status_invalid(a, "etag", "the etag last read is required");
@@ -318,7 +318,7 @@ hub_status hub_ticket_v1_ticket_update_ticket(hub_call *call, const Hub__Ticket_
       if (!hub_ok(st = check_custom_fields(a, "ticket.custom_fields_json", in->custom_fields_json, &u.custom))) return st;
       u.set_custom = true;
     } else if (!strcmp(path, "team_id")) {
-      if (*in->team_id && !hub_ticket_is_uuid(in->team_id)) return hub_status_invalid(a, "ticket.team_id", "not a team id");
+      if (*in->team_id && !hub_uuid_valid(in->team_id)) return hub_status_invalid(a, "ticket.team_id", "not a team id");
       u.set_team = true;
     } else if (!strcmp(path, "requester_email")) {
       if (*in->requester_email && !email_ok(in->requester_email))
@@ -362,7 +362,7 @@ static hub_status delete_fn(hub_pg *pg, hub_arena *a, void *ud) {
 
 static hub_status delete_or_undelete(hub_call *call, const char *id, bool del, Hub__Ticket__V1__TicketInfo *response) {
   hub_arena *a = hub_call_arena(call);
-  if (!hub_ticket_is_uuid(id)) return hub_status_invalid(a, "id", "not a ticket id");
+  if (!hub_uuid_valid(id)) return hub_status_invalid(a, "id", "not a ticket id");
   delete_ctx d = {id, hub_ticket_tenant(call), hub_ticket_actor(call), del, NULL};
   hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, d.tenant, hub_call_remaining_ms(call), delete_fn, &d);
   if (hub_ok(st)) hub_ticket_copy(response, d.out);
@@ -409,7 +409,7 @@ static hub_status rate_fn(hub_pg *pg, hub_arena *a, void *ud) {
 hub_status hub_ticket_v1_ticket_rate_ticket(hub_call *call, const Hub__Ticket__V1__RateTicketRequest *request,
                                             Hub__Ticket__V1__TicketInfo *response) {
   hub_arena *a = hub_call_arena(call);
-  if (!hub_ticket_is_uuid(request->id)) return hub_status_invalid(a, "id", "not a ticket id");
+  if (!hub_uuid_valid(request->id)) return hub_status_invalid(a, "id", "not a ticket id");
   if (request->score < 1 || request->score > 5) return hub_status_invalid(a, "score", "1 to 5");
   if (strlen(request->comment) > 2000) return hub_status_invalid(a, "comment", "at most 2000 characters");
   rate_ctx r = {request, hub_ticket_tenant(call), hub_ticket_actor(call), NULL};
