@@ -115,6 +115,7 @@ CREATE INDEX tickets_updated ON tickets (tenant_id, updated_at DESC, id DESC) WH
 CREATE INDEX tickets_status ON tickets (tenant_id, status, updated_at DESC, id DESC) WHERE deleted_at IS NULL;
 CREATE INDEX tickets_assignee ON tickets (tenant_id, assignee_id, updated_at DESC, id DESC) WHERE deleted_at IS NULL;
 CREATE INDEX tickets_team ON tickets (tenant_id, team_id, updated_at DESC, id DESC) WHERE deleted_at IS NULL;
+CREATE INDEX tickets_priority ON tickets (tenant_id, priority, updated_at DESC, id DESC) WHERE deleted_at IS NULL;
 CREATE INDEX tickets_tags ON tickets USING gin (tags) WHERE deleted_at IS NULL;
 CREATE INDEX tickets_created ON tickets (tenant_id, created_at DESC, id DESC) WHERE deleted_at IS NULL;
 
