@@ -23,7 +23,7 @@ SRC = os.environ.get("HUB_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirn
 INCLUDES = [os.path.join(SRC, "proto"), "/usr/share/grpc-proto", "/usr/include",
             "/usr/share/gocode/src/github.com/gogo/googleapis"]
 PROTOS = ["hub/system/v1/system.proto", "hub/api/v1/access.proto", "hub/api/v1/types.proto",
-          "hub/auth/v1/auth.proto", "hub/tenant/v1/tenant.proto", "grpc/health/v1/health.proto",
+          "hub/auth/v1/auth.proto", "hub/tenant/v1/tenant.proto", "hub/ticket/v1/ticket.proto", "grpc/health/v1/health.proto",
           "grpc/reflection/v1/reflection.proto", "grpc/reflection/v1alpha/reflection.proto",
           "google/rpc/status.proto", "google/rpc/error_details.proto"]
 
@@ -268,6 +268,37 @@ class EndToEnd(unittest.TestCase):
         self.assertEqual(err.exception.code(), grpc.StatusCode.UNAUTHENTICATED)
         jwks = json.loads(auth.GetJwks(auth_pb2.GetJwksRequest(), timeout=5).jwks_json)
         self.assertEqual(jwks["keys"][0]["alg"], "ES256")
+
+    def test_ticket_flow(self):
+        from hub.auth.v1 import auth_pb2, auth_pb2_grpc
+        from hub.ticket.v1 import ticket_pb2, ticket_pb2_grpc
+        auth = auth_pb2_grpc.AuthStub(self.channel)
+        auth.SignUp(auth_pb2.SignUpRequest(email="desk@example.com", password="python-passphrase-32",
+                                           tenant_name="Desk Shop", brand="exakeep"), timeout=10)
+        login = auth.Login(auth_pb2.LoginRequest(email="desk@example.com", password="python-passphrase-32"), timeout=10)
+        bearer = [("authorization", f"Bearer {login.tokens.access_token}")]
+        desk = ticket_pb2_grpc.TicketStub(self.channel)
+        t = desk.CreateTicket(ticket_pb2.CreateTicketRequest(subject="Printer on fire", tags=["Hardware"],
+                                                             priority=ticket_pb2.PRIORITY_URGENT,
+                                                             request_id="0190a000-0000-7000-8000-00000000e2e0"),
+                              metadata=bearer, timeout=5)
+        self.assertEqual(t.number, 1)
+        self.assertEqual(list(t.tags), ["hardware"])
+        again = desk.CreateTicket(ticket_pb2.CreateTicketRequest(subject="x", request_id="0190a000-0000-7000-8000-00000000e2e0"),
+                                  metadata=bearer, timeout=5)
+        self.assertEqual(again.id, t.id)
+        from google.protobuf import field_mask_pb2
+        upd = desk.UpdateTicket(ticket_pb2.UpdateTicketRequest(
+            ticket=ticket_pb2.TicketInfo(id=t.id, status=ticket_pb2.STATUS_OPEN),
+            update_mask=field_mask_pb2.FieldMask(paths=["status"]), etag=t.etag), metadata=bearer, timeout=5)
+        self.assertEqual(upd.status, ticket_pb2.STATUS_OPEN)
+        with self.assertRaises(grpc.RpcError) as err:  # the etag is now stale
+            desk.UpdateTicket(ticket_pb2.UpdateTicketRequest(
+                ticket=ticket_pb2.TicketInfo(id=t.id, status=ticket_pb2.STATUS_SOLVED),
+                update_mask=field_mask_pb2.FieldMask(paths=["status"]), etag=t.etag), metadata=bearer, timeout=5)
+        self.assertEqual(err.exception.code(), grpc.StatusCode.ABORTED)
+        page = desk.ListTickets(ticket_pb2.ListTicketsRequest(statuses=[ticket_pb2.STATUS_OPEN]), metadata=bearer, timeout=5)
+        self.assertEqual([x.id for x in page.tickets], [t.id])
 
     # ---- buf curl: a reflection-driven client like grpcurl ----
     def buf(self, *args):
