@@ -13,6 +13,7 @@
 #include "identity/audit.h"
 #include "identity/brands.h"
 #include "services/auth/auth.h"
+#include "services/tenant/tenant_store.h"
 
 #define VERIFY_TTL "48 hours"
 
@@ -29,14 +30,6 @@ static const hub_pg_stmt token_sql = {
     4};
 static const hub_pg_stmt mail_sql = {
     "auth_account_mail", "INSERT INTO account_outbox (user_id, topic, payload) VALUES ($1::uuid, $2, $3::jsonb)", 3};
-static const hub_pg_stmt tenant_sql = {
-    "auth_signup_tenant",
-    "INSERT INTO tenants (id, name, slug, home_brand) VALUES ($1::uuid, $2, $3, $4)", 4};
-static const hub_pg_stmt owner_sql = {
-    "auth_signup_owner", "INSERT INTO members (tenant_id, user_id, role) VALUES ($1::uuid, $2::uuid, 'owner')", 2};
-static const hub_pg_stmt entitle_sql = {
-    "auth_signup_entitle",
-    "INSERT INTO entitlements (tenant_id, brand, modules) SELECT $1::uuid, id, modules FROM brands WHERE id = $2", 2};
 static const hub_pg_stmt use_token_sql = {
     "auth_use_token",
     "UPDATE account_tokens SET used_at = now() WHERE token_hash = decode($1, 'hex') AND purpose = $2 "
@@ -99,11 +92,9 @@ static hub_status signup_fn(hub_pg *pg, hub_arena *a, void *ud) {
                    (const char *[]){hub_sha256_hex(a, c->verify_token), "verify_email", user_id, VERIFY_TTL}, NULL);
   if (hub_ok(st)) st = hub_pg_exec(pg, a, &mail_sql, (const char *[]){user_id, "account.verify_email", payload}, NULL);
   if (hub_ok(st)) st = hub_audit_account(pg, a, user_id, "signup", c->ip, NULL);
-  if (hub_ok(st) && c->tenant_name && *c->tenant_name) {
-    st = hub_pg_exec(pg, a, &tenant_sql, (const char *[]){c->tenant_id, c->tenant_name, c->slug, c->brand}, NULL);
-    if (hub_ok(st)) st = hub_pg_exec(pg, a, &owner_sql, (const char *[]){c->tenant_id, user_id}, NULL);
-    if (hub_ok(st)) st = hub_pg_exec(pg, a, &entitle_sql, (const char *[]){c->tenant_id, c->brand}, NULL);
-    if (hub_ok(st)) st = hub_audit_tenant(pg, a, c->tenant_id, user_id, "tenant.created", c->tenant_id, c->ip, NULL);
+  if (hub_ok(st) && c->tenant_name && *c->tenant_name) { /* the Tenant service's own creation */
+    tn_new_tenant t = {c->tenant_id, c->tenant_name, c->slug, c->brand, user_id, c->ip};
+    st = tn_tenant_create_in_tx(pg, a, &t, NULL);
   }
   return st;
 }

@@ -105,6 +105,8 @@ typedef struct create_ctx {
   Hub__Tenant__V1__TenantInfo *out;
 } create_ctx;
 
+static hub_status create_fn(hub_pg *pg, hub_arena *a, void *ud);
+
 /* The tenant a repeated request created, as it is now. */
 static hub_status replay_fn(hub_pg *pg, hub_arena *a, void *ud) {
   create_ctx *c = ud;
@@ -115,6 +117,14 @@ static hub_status replay_fn(hub_pg *pg, hub_arena *a, void *ud) {
   PQclear(res);
   if (!member) return hub_status_new(a, HUB_NOT_FOUND, "no such tenant");
   return read_tenant(pg, a, c->in->id, &c->out);
+}
+
+hub_status tn_tenant_create_in_tx(hub_pg *pg, hub_arena *a, const tn_new_tenant *in,
+                                  Hub__Tenant__V1__TenantInfo **out) {
+  create_ctx c = {in, NULL};
+  hub_status st = create_fn(pg, a, &c);
+  if (hub_ok(st) && out) *out = c.out;
+  return st;
 }
 
 static hub_status create_fn(hub_pg *pg, hub_arena *a, void *ud) {

@@ -22,6 +22,11 @@ typedef struct tn_new_tenant {
 hub_status tn_tenant_create(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tn_new_tenant *in,
                             Hub__Tenant__V1__TenantInfo **out);
 
+/* The same, inside a transaction the caller runs with hub.tenant_id = in->id (SignUp creates
+ * the account and its first tenant in one transaction). */
+hub_status tn_tenant_create_in_tx(hub_pg *pg, hub_arena *a, const tn_new_tenant *in,
+                                  Hub__Tenant__V1__TenantInfo **out);
+
 /* The tenant with its entitlements; NOT_FOUND when deleted or not there. */
 hub_status tn_tenant_get(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id,
                          Hub__Tenant__V1__TenantInfo **out);
