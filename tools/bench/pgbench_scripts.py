@@ -42,13 +42,13 @@ def run(name, *args, gset=None):
 
 settings = run("hub_tx_settings", "'5000'", ":tenant", "''")
 get = [r"\set n random(1, :count)", "BEGIN;", settings,
-       run("ticket_by_number", ":n", gset="g_"), run("ticket_load", ":g_id"), "COMMIT;"]
+       run("ticket_load_by_number", ":n"), "COMMIT;"]
 create = ["BEGIN;", settings,
           run("ticket_next_number", ":tenant", gset="c_"),
           run("ticket_insert", ":tenant", ":c_last_number", "'smb_hub'", "'Bench ticket'", "''", ":user", "''",
               "'normal'", "'{}'", "'{}'", "'api'", "NULL", "NULL", "NULL", ":user", gset="c_"),
           run("ticket_event", ":tenant", ":c_id", ":user", "'created'", "NULL", "NULL", ":c_last_number"),
-          run("ticket_sla_candidates", ":c_id"), run("ticket_sla_state", ":c_id"),
+          run("ticket_sla_candidates", ":c_id"),
           run("ticket_outbox", ":tenant", "'ticket.created'", ":c_id", ":c_last_number"),
           run("ticket_load", ":c_id"), "COMMIT;"]
 out.mkdir(parents=True, exist_ok=True)

@@ -126,7 +126,7 @@ static hub_status split_fn(hub_pg *pg, hub_arena *a, void *ud) {
     return hub_status_invalid(a, "comment_ids", "every comment must belong to the ticket being split");
   st = hub_ticket_event(pg, a, s->tenant, new_id, s->actor, "created", "split_from", "", s->req->id);
   if (hub_ok(st)) st = hub_ticket_event(pg, a, s->tenant, s->req->id, s->actor, "split", "split_into", "", new_id);
-  if (hub_ok(st)) st = hub_ticket_sla_assign_policy(pg, a, s->tenant, new_id);
+  if (hub_ok(st)) st = hub_ticket_sla_assign_policy(pg, a, s->tenant, new_id, NULL);
   if (hub_ok(st)) st = hub_ticket_sla_refresh(pg, a, s->tenant, new_id, hub_ticket_now_s());
   if (hub_ok(st)) st = hub_ticket_outbox(pg, a, s->tenant, "ticket.created", new_id, strtoll(number, NULL, 10));
   if (hub_ok(st)) st = hub_ticket_load(pg, a, new_id, false, false, &s->out);

@@ -69,7 +69,8 @@ static const hub_pg_stmt add_timer_sql = {
     "ON CONFLICT (tenant_id, ticket_id, kind) DO UPDATE SET fire_at = EXCLUDED.fire_at",
     3};
 
-hub_status hub_ticket_sla_assign_policy(hub_pg *pg, hub_arena *a, const char *tenant, const char *ticket_id) {
+hub_status hub_ticket_sla_assign_policy(hub_pg *pg, hub_arena *a, const char *tenant, const char *ticket_id,
+                                        bool *applies) {
   (void)tenant;
   PGresult *res = NULL;
   hub_status st = hub_pg_exec(pg, a, &candidates_sql, (const char *[]){ticket_id}, &res);
@@ -98,6 +99,7 @@ hub_status hub_ticket_sla_assign_policy(hub_pg *pg, hub_arena *a, const char *te
   int match = hub_sla_match(conds, (size_t)n, priority, brand, (const char *const *)tags, n_tags);
   char *policy = match >= 0 ? hub_arena_strdup(a, PQgetvalue(res, match, 4)) : NULL;
   PQclear(res);
+  if (applies) *applies = policy != NULL;
   if (!strcmp(current, policy ? policy : "")) return HUB_STATUS_OK; /* unchanged: no write */
   return hub_pg_exec(pg, a, &set_policy_sql, (const char *[]){ticket_id, policy}, NULL);
 }

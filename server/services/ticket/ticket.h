@@ -88,8 +88,10 @@ hub_status hub_ticket_outbox(hub_pg *pg, hub_arena *a, const char *tenant, const
 /* Recomputes a ticket's SLA columns and timers from its stored timestamps, pauses, policy and
  * calendar, at `now_s`; call after any change that can move them, inside the transaction. */
 hub_status hub_ticket_sla_refresh(hub_pg *pg, hub_arena *a, const char *tenant, const char *ticket_id, int64_t now_s);
-/* Picks the policy for a ticket (first match in position order) and stores it. */
-hub_status hub_ticket_sla_assign_policy(hub_pg *pg, hub_arena *a, const char *tenant, const char *ticket_id);
+/* Picks the policy for a ticket (first match in position order) and stores it; *applies (may
+ * be NULL) tells whether one matched, so a new ticket without a policy skips the refresh. */
+hub_status hub_ticket_sla_assign_policy(hub_pg *pg, hub_arena *a, const char *tenant, const char *ticket_id,
+                                        bool *applies);
 /* Opens or closes the pause record when the status moves into or out of a pausing status. */
 hub_status hub_ticket_sla_pause(hub_pg *pg, hub_arena *a, const char *ticket_id, bool pause);
 

@@ -14,7 +14,8 @@ static const hub_pg_stmt by_request_sql = {
 static const hub_pg_stmt member_sql = {
     "ticket_requester_member", "SELECT 1 FROM members WHERE tenant_id = hub_current_tenant() AND user_id = $1::uuid", 1};
 static const hub_pg_stmt by_number_sql = {
-    "ticket_by_number", "SELECT id FROM tickets WHERE tenant_id = hub_current_tenant() AND number = $1::bigint", 1};
+    "ticket_load_by_number",
+    "SELECT " HUB_TICKET_COLUMNS " FROM tickets t WHERE t.tenant_id = hub_current_tenant() AND t.number = $1::bigint", 1};
 static const hub_pg_stmt next_number_sql = {
     "ticket_next_number",
     "INSERT INTO ticket_counters AS tc (tenant_id, last_number) VALUES ($1::uuid, 1) "
@@ -133,8 +134,9 @@ static hub_status create_fn(hub_pg *pg, hub_arena *a, void *ud) {
   PQclear(res);
   st = hub_ticket_event(pg, a, c->tenant, id, c->actor, "created", NULL, NULL, number);
   if (hub_ok(st) && assignee) st = hub_ticket_event(pg, a, c->tenant, id, c->actor, "assigned", "assignee_id", "", assignee);
-  if (hub_ok(st)) st = hub_ticket_sla_assign_policy(pg, a, c->tenant, id);
-  if (hub_ok(st)) st = hub_ticket_sla_refresh(pg, a, c->tenant, id, hub_ticket_now_s());
+  bool sla = false; /* a new ticket has nothing stored: without a policy there is nothing to refresh */
+  if (hub_ok(st)) st = hub_ticket_sla_assign_policy(pg, a, c->tenant, id, &sla);
+  if (hub_ok(st) && sla) st = hub_ticket_sla_refresh(pg, a, c->tenant, id, hub_ticket_now_s());
   if (hub_ok(st)) st = hub_ticket_outbox(pg, a, c->tenant, "ticket.created", id, strtoll(number, NULL, 10));
   if (hub_ok(st)) st = hub_ticket_load(pg, a, id, false, true, &c->out);
   return st;
@@ -188,18 +190,15 @@ typedef struct get_ctx {
 
 static hub_status get_fn(hub_pg *pg, hub_arena *a, void *ud) {
   get_ctx *g = ud;
-  const char *id = g->id;
-  if (!*id) {
-    char n[24];
-    snprintf(n, sizeof n, "%lld", (long long)g->number);
-    PGresult *res = NULL;
-    hub_status st = hub_pg_exec(pg, a, &by_number_sql, (const char *[]){n}, &res);
-    if (!hub_ok(st)) return st;
-    id = PQntuples(res) == 1 ? hub_arena_strdup(a, PQgetvalue(res, 0, 0)) : NULL;
-    PQclear(res);
-    if (!id) return hub_status_new(a, HUB_NOT_FOUND, "no such ticket");
-  }
-  return hub_ticket_load(pg, a, id, false, true, &g->out);
+  if (*g->id) return hub_ticket_load(pg, a, g->id, false, true, &g->out);
+  char n[24];
+  snprintf(n, sizeof n, "%lld", (long long)g->number);
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &by_number_sql, (const char *[]){n}, &res);
+  if (!hub_ok(st)) return st;
+  g->out = PQntuples(res) == 1 ? hub_ticket_from_row(a, res, 0, hub_ticket_now_s()) : NULL;
+  PQclear(res);
+  return g->out ? HUB_STATUS_OK : hub_status_new(a, HUB_NOT_FOUND, "no such ticket");
 }
 
 hub_status hub_ticket_v1_ticket_get_ticket(hub_call *call, const Hub__Ticket__V1__GetTicketRequest *request,
@@ -276,8 +275,8 @@ static hub_status update_fn(hub_pg *pg, hub_arena *a, void *ud) {
   bool was_paused = hub_ticket_status_pauses(cur->status), paused = hub_ticket_status_pauses(new_status);
   if (hub_ok(st) && was_paused != paused) st = hub_ticket_sla_pause(pg, a, in->id, paused);
   if (hub_ok(st) && u->set_priority && in->priority != cur->priority)
-    st = hub_ticket_sla_assign_policy(pg, a, u->tenant, in->id);
-  if (hub_ok(st) && u->set_tags) st = hub_ticket_sla_assign_policy(pg, a, u->tenant, in->id);
+    st = hub_ticket_sla_assign_policy(pg, a, u->tenant, in->id, NULL);
+  if (hub_ok(st) && u->set_tags) st = hub_ticket_sla_assign_policy(pg, a, u->tenant, in->id, NULL);
   if (hub_ok(st)) st = hub_ticket_sla_refresh(pg, a, u->tenant, in->id, hub_ticket_now_s());
   if (hub_ok(st)) st = hub_ticket_outbox(pg, a, u->tenant, "ticket.updated", in->id, cur->number);
   if (hub_ok(st)) st = hub_ticket_load(pg, a, in->id, false, false, &u->out);
