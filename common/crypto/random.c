@@ -1,6 +1,8 @@
 /* See random.h. */
 #include "crypto/random.h"
 
+#include "crypto/encoding.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -11,12 +13,8 @@
 char *hub_random_token(hub_arena *a, size_t bytes) {
   unsigned char raw[64];
   if (bytes == 0 || bytes > sizeof raw || RAND_bytes(raw, (int)bytes) != 1) return NULL;
-  char *out = hub_arena_alloc(a, 4 * ((bytes + 2) / 3) + 1);
-  int n = EVP_EncodeBlock((unsigned char *)out, raw, (int)bytes);
+  char *out = hub_base64url_encode(a, raw, bytes);
   OPENSSL_cleanse(raw, sizeof raw);
-  while (n > 0 && out[n - 1] == '=') n--;
-  out[n] = '\0';
-  for (char *p = out; *p; p++) *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
   return out;
 }
 
@@ -24,9 +22,7 @@ char *hub_sha256_hex(hub_arena *a, const char *text) {
   unsigned char d[32];
   unsigned int n = 0;
   EVP_Digest(text, strlen(text), d, &n, EVP_sha256(), NULL);
-  char *out = hub_arena_alloc(a, 65);
-  for (int i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", d[i]);
-  return out;
+  return hub_hex_encode(a, d, sizeof d);
 }
 
 bool hub_uuid_v7(char out[37]) {
@@ -51,35 +47,6 @@ bool hub_uuid_valid(const char *s) {
     if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
-}
-
-char *hub_hex_encode(hub_arena *a, const unsigned char *data, size_t n) {
-  static const char digits[] = "0123456789abcdef";
-  char *out = hub_arena_alloc(a, 2 * n + 1);
-  for (size_t i = 0; i < n; i++) {
-    out[2 * i] = digits[data[i] >> 4];
-    out[2 * i + 1] = digits[data[i] & 15];
-  }
-  out[2 * n] = '\0';
-  return out;
-}
-
-static int nibble(char c) {
-  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-unsigned char *hub_hex_decode(hub_arena *a, const char *hex, size_t *n) {
-  size_t len = strlen(hex);
-  *n = 0;
-  if (len % 2) return NULL;
-  unsigned char *out = hub_arena_alloc(a, len / 2 + 1);
-  for (size_t i = 0; i < len / 2; i++) {
-    int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return NULL;
-    out[i] = (unsigned char)(hi << 4 | lo);
-  }
-  *n = len / 2;
-  return out;
 }
 
 bool hub_secret_equal(const char *x, const char *y) {

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "crypto/encoding.h" /* hex and base64url: one place */
 #include "hub/arena.h"
 
 /* `bytes` random bytes as unpadded base64url (43 characters for 32 bytes); NULL if the
@@ -19,9 +20,6 @@ bool hub_uuid_v7(char out[37]);
 /* Is `s` a UUID in canonical lower-case form (8-4-4-4-12 hex digits)? Ids are checked with
  * this before they reach SQL or Redis keys. */
 bool hub_uuid_valid(const char *s);
-/* Lower-case hex of `n` bytes, and back (decode: NULL on odd length or a non-hex digit). */
-char *hub_hex_encode(hub_arena *a, const unsigned char *data, size_t n);
-unsigned char *hub_hex_decode(hub_arena *a, const char *hex, size_t *n);
 /* Constant-time equality of two NUL-terminated strings of equal length (else false). */
 bool hub_secret_equal(const char *x, const char *y);
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "auth/token.h"
+#include "crypto/encoding.h"
 
 #define SKEW_S 30
 
@@ -40,19 +41,9 @@ struct hub_oidc {
 };
 
 static BIGNUM *b64url_bn(const char *s) {
-  if (!s) return NULL;
-  size_t n = strlen(s), k = 0;
-  char *tmp = calloc(1, n + 4);
-  unsigned char *raw = calloc(1, n + 4);
-  if (!tmp || !raw) abort();
-  for (size_t i = 0; i < n; i++) tmp[k++] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
-  while (k % 4) tmp[k++] = '=';
-  int len = EVP_DecodeBlock(raw, (unsigned char *)tmp, (int)k);
-  while (k && tmp[k - 1] == '=') len--, k--;
-  BIGNUM *bn = len > 0 ? BN_bin2bn(raw, len, NULL) : NULL;
-  free(tmp);
-  free(raw);
-  return bn;
+  unsigned char raw[1024];
+  size_t n = s ? hub_base64url_decode_into(s, strlen(s), raw, sizeof raw) : (size_t)-1;
+  return n == (size_t)-1 || n == 0 ? NULL : BN_bin2bn(raw, (int)n, NULL);
 }
 
 /* A JWK as a PEM public key (malloc'd), with its algorithm; NULL for unsupported keys. */

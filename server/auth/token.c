@@ -4,6 +4,8 @@
  * public key) live exactly in that gap. */
 #include "token.h"
 
+#include "crypto/encoding.h"
+
 #include <jansson.h>
 #include <jwt.h>
 #include <openssl/core_names.h>
@@ -113,15 +115,6 @@ void hub_keyring_remove(hub_keyring *r, const char *kid) {
   pthread_rwlock_unlock(&r->lock);
 }
 
-static char *b64url(hub_arena *a, const unsigned char *data, size_t len) {
-  char *out = hub_arena_alloc(a, 4 * ((len + 2) / 3) + 1);
-  int n = EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-  while (n > 0 && out[n - 1] == '=') n--;
-  out[n] = '\0';
-  for (char *p = out; *p; p++) *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
-  return out;
-}
-
 static char *coordinate(hub_arena *a, EVP_PKEY *k, const char *which) {
   BIGNUM *bn = NULL;
   unsigned char buf[32];
@@ -130,7 +123,7 @@ static char *coordinate(hub_arena *a, EVP_PKEY *k, const char *which) {
     return hub_arena_strdup(a, "");
   }
   BN_free(bn);
-  return b64url(a, buf, sizeof buf);
+  return hub_base64url_encode(a, buf, sizeof buf);
 }
 
 char *hub_keyring_jwks(hub_keyring *r, hub_arena *a) {
@@ -195,17 +188,11 @@ static hub_status refuse(hub_arena *a, const char *why) {
 bool hub_jose_header(const char *token, char *alg, size_t alg_cap, char *kid, size_t kid_cap) {
   const char *dot = strchr(token, '.');
   if (!dot || dot == token || dot - token > 1024) return false;
-  char seg[1100];
-  size_t n = (size_t)(dot - token), k = 0;
-  for (size_t i = 0; i < n; i++) seg[k++] = token[i] == '-' ? '+' : token[i] == '_' ? '/' : token[i];
-  while (k % 4) seg[k++] = '=';
-  seg[k] = '\0';
-  unsigned char raw[900];
-  int len = EVP_DecodeBlock(raw, (const unsigned char *)seg, (int)k);
-  if (len <= 0) return false;
-  while (k && seg[k - 1] == '=') len--, k--;
+  unsigned char raw[800];
+  size_t len = hub_base64url_decode_into(token, (size_t)(dot - token), raw, sizeof raw);
+  if (len == (size_t)-1 || len == 0) return false;
   json_error_t err;
-  json_t *h = json_loadb((const char *)raw, (size_t)len, 0, &err);
+  json_t *h = json_loadb((const char *)raw, len, 0, &err);
   const char *a = h ? json_string_value(json_object_get(h, "alg")) : NULL;
   const char *id = h ? json_string_value(json_object_get(h, "kid")) : NULL;
   bool ok = a && id && strlen(a) < alg_cap && strlen(id) < kid_cap;

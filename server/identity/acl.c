@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/array.h"
 #include "hub/log.h"
 
 static void put(char *buf, size_t cap, size_t *n, const char *s) {
@@ -210,22 +211,14 @@ static const hub_pg_stmt brands_sql = {
     "WHERE e.tenant_id = $1::uuid AND (cardinality($2::text[]) = 0 OR e.brand = ANY($2::text[])) ORDER BY e.brand",
     2};
 
-/* Splits a PostgreSQL text[] literal's simple elements ({a,b}) into perms. */
-static void add_array(hub_acl *acl, const char *lit) {
-  if (!lit || *lit != '{') return;
-  const char *p = lit + 1;
-  while (*p && *p != '}') {
-    const char *e = p;
-    while (*e && *e != ',' && *e != '}') e++;
-    if (e > p && acl->n_perms < HUB_ACL_MAX_PERMS) {
-      bool dup = false;
-      char tmp[64];
-      if (take(tmp, sizeof tmp, p, e)) {
-        for (int i = 0; i < acl->n_perms; i++) dup = dup || strcmp(acl->perms[i], tmp) == 0;
-        if (!dup) strcpy(acl->perms[acl->n_perms++], tmp);
-      }
-    }
-    p = *e == ',' ? e + 1 : e;
+/* Adds the elements of a text[] value to the permissions, skipping ones already there. */
+static void add_array(hub_arena *a, hub_acl *acl, const char *lit) {
+  char **items;
+  size_t n = hub_pg_array_parse(a, lit, &items);
+  for (size_t i = 0; i < n && acl->n_perms < HUB_ACL_MAX_PERMS; i++) {
+    bool dup = strlen(items[i]) >= sizeof acl->perms[0];
+    for (int k = 0; k < acl->n_perms && !dup; k++) dup = strcmp(acl->perms[k], items[i]) == 0;
+    if (!dup) strcpy(acl->perms[acl->n_perms++], items[i]);
   }
 }
 
@@ -259,7 +252,7 @@ hub_status hub_acl_load_in_tx(hub_pg *pg, hub_arena *a, const char *user_id, con
   for (int i = 0; i < PQntuples(res) && out->n_perms < HUB_ACL_MAX_PERMS; i++)
     snprintf(out->perms[out->n_perms++], sizeof out->perms[0], "%s", PQgetvalue(res, i, 0));
   PQclear(res);
-  add_array(out, extra);
+  add_array(a, out, extra);
 
   st = hub_pg_exec(pg, a, &brands_sql, (const char *[]){tenant_id, member_brands}, &res);
   if (!hub_ok(st)) return st;

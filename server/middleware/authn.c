@@ -19,24 +19,6 @@ static int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The peer without the "ipv4:"/"ipv6:" prefix and port, for audit and sessions. */
-static void peer_ip(hub_call *call, char *out, size_t cap) {
-  const char *peer = hub_call_peer(call);
-  if (!peer) peer = "";
-  const char *p = strchr(peer, ':');
-  p = p ? p + 1 : peer;
-  snprintf(out, cap, "%s", p);
-  char *port = strrchr(out, ':');
-  if (port && strncmp(peer, "ipv6", 4) != 0) *port = '\0';
-  else if (port && out[0] == '[') {
-    char *close = strchr(out, ']');
-    if (close) {
-      *close = '\0';
-      memmove(out, out + 1, strlen(out));
-    }
-  }
-}
-
 hub_status hub_authn(hub_call *call, hub_principal *p, const char **session_acl) {
   hub_arena *a = hub_call_arena(call);
   const hub_identity *id = hub_identity_get();
@@ -59,7 +41,7 @@ hub_status hub_authn(hub_call *call, hub_principal *p, const char **session_acl)
   snprintf(p->tenant_id, sizeof p->tenant_id, "%s", s.tenant_id);
   snprintf(p->brand, sizeof p->brand, "%s", s.brand);
   p->token_exp = c.exp;
-  peer_ip(call, p->ip, sizeof p->ip);
+  snprintf(p->ip, sizeof p->ip, "%s", hub_call_peer_address(call));
   *session_acl = s.acl;
   hub_call_set_user(call, p->user_id);
   return HUB_STATUS_OK;

@@ -114,6 +114,23 @@ const char *hub_call_peer(hub_call *c) {
   return c->peer;
 }
 
+const char *hub_call_peer_address(hub_call *c) {
+  /* "ipv4:10.0.0.7:5123" -> "10.0.0.7"; "ipv6:[::1]:5123" -> "::1"; anything else as is. */
+  const char *peer = hub_call_peer(c);
+  const char *colon = strchr(peer, ':');
+  char *ip = hub_arena_strdup(c->arena, colon ? colon + 1 : peer);
+  if (strncmp(peer, "ipv6:", 5) == 0 && ip[0] == '[') {
+    char *close = strchr(ip, ']');
+    if (close) *close = '\0';
+    return ip + 1;
+  }
+  if (strncmp(peer, "ipv4:", 5) == 0) {
+    char *port = strrchr(ip, ':');
+    if (port) *port = '\0';
+  }
+  return ip;
+}
+
 bool hub_call_metadata_at(hub_call *c, size_t i, const char **key, const char **value, size_t *len) {
   if (i >= c->md.count) return false;
   const grpc_metadata *m = &c->md.metadata[i];

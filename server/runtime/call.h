@@ -34,6 +34,8 @@ const char *hub_call_request_id(hub_call *call);
 
 /* "ipv4:127.0.0.1:53422" style peer address. */
 const char *hub_call_peer(hub_call *call);
+/* Just the caller's IP address ("127.0.0.1", "::1"), for sessions, audit and per-IP limits. */
+const char *hub_call_peer_address(hub_call *call);
 
 /* Milliseconds until the call's deadline (never negative); INT64_MAX if it has none. */
 int64_t hub_call_remaining_ms(hub_call *call);

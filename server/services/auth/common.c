@@ -7,6 +7,7 @@
 
 #include "hub/log.h"
 #include "identity/audit.h"
+#include "identity/email.h"
 #include "services/auth/auth.h"
 
 /* Per IP generous (offices share addresses), per account tight; all recover by themselves. */
@@ -29,23 +30,7 @@ int64_t hub_auth_now_ms(void) {
 
 const char *hub_auth_peer_ip(hub_call *call) {
   const hub_principal *p = hub_principal_of(call);
-  if (p) return p->ip;
-  const char *peer = hub_call_peer(call);
-  if (!peer) return "";
-  const char *s = strchr(peer, ':');
-  s = s ? s + 1 : peer;
-  char *ip = hub_arena_strdup(hub_call_arena(call), s);
-  if (strncmp(peer, "ipv6", 4) == 0) {
-    if (ip[0] == '[') {
-      char *close = strchr(ip, ']');
-      if (close) *close = '\0';
-      return ip + 1;
-    }
-    return ip;
-  }
-  char *port = strrchr(ip, ':');
-  if (port) *port = '\0';
-  return ip;
+  return p ? p->ip : hub_call_peer_address(call);
 }
 
 hub_status hub_auth_limit(hub_call *call, const hub_rate_limit *limit, const char *subject) {
@@ -64,15 +49,9 @@ hub_status hub_auth_normalize_email(hub_arena *a, const char *field, const char 
   size_t n = email ? strlen(email) : 0;
   if (n == 0) return hub_status_invalid(a, field, "an email address is required");
   if (n > 254) return hub_status_invalid(a, field, "an email address is at most 254 characters");
-  const char *at = strchr(email, '@');
-  if (!at || at == email || strchr(at + 1, '@') || !strchr(at + 1, '.') || at[1] == '.' || email[n - 1] == '.')
-    return hub_status_invalid(a, field, "not an email address");
+  if (!hub_email_valid(email)) return hub_status_invalid(a, field, "not an email address");
   char *out = hub_arena_alloc(a, n + 1);
-  for (size_t i = 0; i <= n; i++) {
-    unsigned char c = (unsigned char)email[i];
-    if (c && (c <= ' ' || c == 0x7f)) return hub_status_invalid(a, field, "not an email address");
-    out[i] = (char)tolower(c);
-  }
+  for (size_t i = 0; i <= n; i++) out[i] = (char)tolower((unsigned char)email[i]);
   *norm = out;
   return HUB_STATUS_OK;
 }

@@ -32,7 +32,7 @@ typedef struct load_ctx {
 /* Appends the role's patterns (rows of roles_sql) and the extras literal to t->perms. */
 static void set_perms(hub_arena *a, tn_access_tenant *t, const PGresult *roles, const char *extra_lit) {
   char **extra = NULL;
-  size_t n_extra = tn_pg_array_parse(a, extra_lit, &extra);
+  size_t n_extra = hub_pg_array_parse(a, extra_lit, &extra);
   int n_roles = PQntuples(roles);
   t->perms = hub_arena_calloc(a, (size_t)n_roles + n_extra + 1, sizeof *t->perms);
   t->n_perms = 0;
@@ -73,7 +73,7 @@ static hub_status load_fn(hub_pg *pg, hub_arena *a, void *ud) {
     for (int k = from; k < b; k++) {
       tn_access_brand *br = &t->brands[t->n_brands++];
       br->brand = hub_arena_strdup(a, PQgetvalue(brands, k, 1));
-      br->n_modules = tn_pg_array_parse(a, PQgetvalue(brands, k, 2), &br->modules);
+      br->n_modules = hub_pg_array_parse(a, PQgetvalue(brands, k, 2), &br->modules);
     }
   }
   PQclear(roles);

@@ -75,7 +75,7 @@ static hub_status check_email(hub_arena *a, const Hub__Tenant__V1__EmailTemplate
   hub_status st = check_url(a, "brand.email.header_logo_url", e->header_logo_url);
   if (hub_ok(st) && !tn_text_ok(e->footer_text, 2000, true))
     return hub_status_invalid(a, "brand.email.footer_text", "at most 2000 bytes of text");
-  if (hub_ok(st) && e->support_address[0] && !tn_email_ok(e->support_address))
+  if (hub_ok(st) && e->support_address[0] && !hub_email_valid(e->support_address))
     return hub_status_invalid(a, "brand.email.support_address", "not an email address");
   return st;
 }
@@ -114,7 +114,7 @@ hub_status hub_tenant_v1_tenant_update_brand_config(hub_call *call, const Hub__T
   if (u.bits & TN_BRAND_DOMAINS) {
     st = tn_check_list(a, "brand.domains", b->domains, b->n_domains, 32, tn_host_ok);
     if (!hub_ok(st)) return st;
-    u.domains = tn_pg_array(a, b->domains, b->n_domains);
+    u.domains = hub_pg_array_literal(a, b->domains, b->n_domains);
   }
   if (u.bits & TN_BRAND_THEME) {
     if (!hub_ok(st = check_theme(a, b->theme))) return st;
@@ -131,7 +131,7 @@ hub_status hub_tenant_v1_tenant_update_brand_config(hub_call *call, const Hub__T
   if (u.bits & TN_BRAND_MODULES) {
     st = tn_check_list(a, "brand.modules", b->modules, b->n_modules, 5, tn_module_ok);
     if (!hub_ok(st)) return st;
-    u.modules = tn_pg_array(a, b->modules, b->n_modules);
+    u.modules = hub_pg_array_literal(a, b->modules, b->n_modules);
   }
   if (u.bits & TN_BRAND_WHITE_LABEL) {
     if (!hub_ok(st = check_white_label(a, b->white_label))) return st;

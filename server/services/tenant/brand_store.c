@@ -33,11 +33,11 @@ static Hub__Tenant__V1__Brand *row_brand(hub_arena *a, const PGresult *res, int 
   hub__tenant__v1__brand__init(b);
   b->id = hub_arena_strdup(a, PQgetvalue(res, i, 0));
   b->name = hub_arena_strdup(a, PQgetvalue(res, i, 1));
-  b->n_domains = tn_pg_array_parse(a, PQgetvalue(res, i, 2), &b->domains);
+  b->n_domains = hub_pg_array_parse(a, PQgetvalue(res, i, 2), &b->domains);
   b->theme = tn_theme_from_json(a, PQgetvalue(res, i, 3));
   b->email = tn_email_from_json(a, PQgetvalue(res, i, 4));
   b->seo = tn_seo_from_json(a, PQgetvalue(res, i, 5));
-  b->n_modules = tn_pg_array_parse(a, PQgetvalue(res, i, 6), &b->modules);
+  b->n_modules = hub_pg_array_parse(a, PQgetvalue(res, i, 6), &b->modules);
   b->white_label = tn_white_label_from_json(a, PQgetvalue(res, i, 7));
   b->etag = hub_arena_strdup(a, PQgetvalue(res, i, 8));
   return b;

@@ -42,7 +42,7 @@ hub_status hub_tenant_v1_tenant_invite_member(hub_call *call, const Hub__Tenant_
                                               Hub__Tenant__V1__InviteMemberResponse *response) {
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
-  if (!tn_email_ok(request->email)) return hub_status_invalid(a, "email", "not an email address");
+  if (!hub_email_valid(request->email)) return hub_status_invalid(a, "email", "not an email address");
   hub_status st = tn_rule_role(a, p->acl.role, "role", request->role);
   if (hub_ok(st)) st = check_brands(call, "brands", request->brands, request->n_brands);
   if (hub_ok(st)) st = tn_rule_grants(a, &p->acl, "permissions", request->permissions, request->n_permissions);
@@ -58,8 +58,8 @@ hub_status hub_tenant_v1_tenant_invite_member(hub_call *call, const Hub__Tenant_
                   .email = request->email,
                   .email_norm = tn_lower(a, request->email),
                   .role = request->role,
-                  .brands = tn_pg_array(a, request->brands, request->n_brands),
-                  .permissions = tn_pg_array(a, request->permissions, request->n_permissions),
+                  .brands = hub_pg_array_literal(a, request->brands, request->n_brands),
+                  .permissions = hub_pg_array_literal(a, request->permissions, request->n_permissions),
                   .token = token,
                   .token_hash = hub_sha256_hex(a, token)};
   char *id = NULL, *expires = NULL;
@@ -96,11 +96,11 @@ hub_status hub_tenant_v1_tenant_list_members(hub_call *call, const Hub__Tenant__
                                              Hub__Tenant__V1__ListMembersResponse *response) {
   hub_arena *a = hub_call_arena(call);
   int limit;
-  hub_status st = tn_page_size(a, request->page_size, &limit);
+  hub_status st = hub_page_size(a, request->page_size, &limit);
   if (!hub_ok(st)) return st;
   char *after_id = NULL, *after_email = NULL;
   if (request->page_token[0] &&
-      (!tn_page_token_parse(a, request->page_token, &after_id, &after_email) || !tn_uuid(a, after_id) ||
+      (!hub_page_token_parse(a, request->page_token, &after_id, &after_email) || !tn_uuid(a, after_id) ||
        !tn_text_ok(after_email, 254, false)))
     return hub_status_invalid(a, "page_token", "not a page token of this list");
   char *next_email = NULL;
@@ -111,7 +111,7 @@ hub_status hub_tenant_v1_tenant_list_members(hub_call *call, const Hub__Tenant__
   hub__api__v1__page_info__init(response->page);
   if (next_email && response->n_members)
     response->page->next_page_token =
-        tn_page_token(a, response->members[response->n_members - 1]->user_id, next_email);
+        hub_page_token(a, response->members[response->n_members - 1]->user_id, next_email);
   return HUB_STATUS_OK;
 }
 
@@ -133,11 +133,11 @@ hub_status hub_tenant_v1_tenant_update_member(hub_call *call, const Hub__Tenant_
   }
   if (c.bits & TN_MEMBER_BRANDS) {
     if (!hub_ok(st = check_brands(call, "member.brands", m->brands, m->n_brands))) return st;
-    c.brands = tn_pg_array(a, m->brands, m->n_brands);
+    c.brands = hub_pg_array_literal(a, m->brands, m->n_brands);
   }
   if (c.bits & TN_MEMBER_PERMISSIONS) {
     if (!hub_ok(st = tn_rule_grants(a, &p->acl, "member.permissions", m->permissions, m->n_permissions))) return st;
-    c.permissions = tn_pg_array(a, m->permissions, m->n_permissions);
+    c.permissions = hub_pg_array_literal(a, m->permissions, m->n_permissions);
   }
   Hub__Tenant__V1__Member *out;
   st = tn_member_update(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), &c, &out);

@@ -28,8 +28,8 @@ Hub__Tenant__V1__Member *tn_row_member(hub_arena *a, const PGresult *res, int ro
   m->email = col_str(a, res, row, col + 1);
   m->display_name = col_str(a, res, row, col + 2);
   m->role = col_str(a, res, row, col + 3);
-  m->n_brands = tn_pg_array_parse(a, PQgetvalue(res, row, col + 4), &m->brands);
-  m->n_permissions = tn_pg_array_parse(a, PQgetvalue(res, row, col + 5), &m->permissions);
+  m->n_brands = hub_pg_array_parse(a, PQgetvalue(res, row, col + 4), &m->brands);
+  m->n_permissions = hub_pg_array_parse(a, PQgetvalue(res, row, col + 5), &m->permissions);
   m->joined_at = tn_timestamp(a, PQgetvalue(res, row, col + 6));
   m->etag = col_str(a, res, row, col + 7);
   return m;
@@ -43,7 +43,7 @@ void tn_rows_entitlements(hub_arena *a, const PGresult *res, int from, int to, i
     Hub__Tenant__V1__Entitlement *e = hub_arena_alloc(a, sizeof *e);
     hub__tenant__v1__entitlement__init(e);
     e->brand = col_str(a, res, i, col);
-    e->n_modules = tn_pg_array_parse(a, PQgetvalue(res, i, col + 1), &e->modules);
+    e->n_modules = hub_pg_array_parse(a, PQgetvalue(res, i, col + 1), &e->modules);
     t->entitlements[t->n_entitlements++] = e;
   }
 }

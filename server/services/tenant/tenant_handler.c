@@ -88,11 +88,11 @@ hub_status hub_tenant_v1_tenant_list_tenants(hub_call *call, const Hub__Tenant__
                                              Hub__Tenant__V1__ListTenantsResponse *response) {
   hub_arena *a = hub_call_arena(call);
   int limit;
-  hub_status st = tn_page_size(a, request->page_size, &limit);
+  hub_status st = hub_page_size(a, request->page_size, &limit);
   if (!hub_ok(st)) return st;
   char *after_id = NULL, *after_name = NULL;
   if (request->page_token[0] &&
-      (!tn_page_token_parse(a, request->page_token, &after_id, &after_name) || !tn_uuid(a, after_id) ||
+      (!hub_page_token_parse(a, request->page_token, &after_id, &after_name) || !tn_uuid(a, after_id) ||
        !tn_text_ok(after_name, 1000, true)))
     return hub_status_invalid(a, "page_token", "not a page token of this list");
   bool more = false;
@@ -103,7 +103,7 @@ hub_status hub_tenant_v1_tenant_list_tenants(hub_call *call, const Hub__Tenant__
   hub__api__v1__page_info__init(response->page);
   if (more && response->n_tenants) {
     const Hub__Tenant__V1__TenantInfo *last = response->tenants[response->n_tenants - 1]->tenant;
-    response->page->next_page_token = tn_page_token(a, last->id, last->name);
+    response->page->next_page_token = hub_page_token(a, last->id, last->name);
   }
   return HUB_STATUS_OK;
 }
@@ -184,7 +184,7 @@ hub_status hub_tenant_v1_tenant_set_entitlements(hub_call *call, const Hub__Tena
                        tn_module_ok);
     if (!hub_ok(st)) return st;
     e.brands[i] = en->brand;
-    e.modules[i] = tn_pg_array(a, en->modules, en->n_modules);
+    e.modules[i] = hub_pg_array_literal(a, en->modules, en->n_modules);
   }
   Hub__Tenant__V1__TenantInfo *t;
   char **members = NULL;

@@ -215,7 +215,7 @@ static hub_status list_fn(hub_pg *pg, hub_arena *a, void *ud) {
   PQclear(res);
   if (n == 0) return HUB_STATUS_OK;
   /* Entitlements of the whole page in one statement (the entitlements_mine policy). */
-  st = hub_pg_exec(pg, a, &list_entitlements_sql, (const char *[]){tn_pg_array(a, ids, (size_t)n)}, &res);
+  st = hub_pg_exec(pg, a, &list_entitlements_sql, (const char *[]){hub_pg_array_literal(a, ids, (size_t)n)}, &res);
   if (!hub_ok(st)) return st;
   int rows = PQntuples(res);
   for (size_t k = 0; k < out->n_tenants; k++) {
@@ -342,7 +342,7 @@ static char *entitlements_detail(hub_arena *a, const tn_entitlements *e, const c
   for (size_t i = 0; i < e->n; i++) {
     json_t *mods = json_array();
     char **m = NULL;
-    size_t n = tn_pg_array_parse(a, e->modules[i], &m);
+    size_t n = hub_pg_array_parse(a, e->modules[i], &m);
     for (size_t k = 0; k < n; k++) json_array_append_new(mods, json_string(m[k]));
     json_object_set_new(set, e->brands[i], mods);
   }

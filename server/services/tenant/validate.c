@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "crypto/random.h"
+#include "identity/email.h"
 #include <string.h>
 
 static bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
@@ -54,19 +55,6 @@ char *tn_lower(hub_arena *a, const char *s) {
   for (char *p = out; *p; p++)
     if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
   return out;
-}
-
-bool tn_email_ok(const char *s) {
-  size_t n = s ? strlen(s) : 0;
-  if (n < 3 || n > 254) return false;
-  const char *at = strchr(s, '@');
-  if (!at || at == s || strchr(at + 1, '@')) return false;
-  for (const char *p = s; *p; p++)
-    if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '<' || *p == '>' || *p == ',' || *p == ';' || *p == '"')
-      return false;
-  const char *domain = at + 1;
-  const char *dot = strrchr(domain, '.');
-  return dot && dot > domain && dot[1] && domain[0] != '.' && !strstr(domain, "..");
 }
 
 bool tn_host_ok(const char *s) {
@@ -178,12 +166,6 @@ bool tn_text_ok(const char *s, size_t max, bool multiline) {
     p += extra + 1;
   }
   return true;
-}
-
-hub_status tn_page_size(hub_arena *a, int32_t in, int *out) {
-  if (in < 0) return hub_status_invalid(a, "page_size", "must not be negative");
-  *out = in == 0 ? 50 : in > 500 ? 500 : in;
-  return HUB_STATUS_OK;
 }
 
 hub_status tn_etag(hub_arena *a, const char *etag, int64_t *out) {

@@ -11,6 +11,7 @@
 #include "google/protobuf/field_mask.pb-c.h"
 #include "hub/arena.h"
 #include "hub/status.h"
+#include "identity/email.h"
 
 /* A canonical UUID (8-4-4-4-12 hex digits, either case): its lower-case copy, else NULL. */
 const char *tn_uuid(hub_arena *a, const char *s);
@@ -19,8 +20,6 @@ bool tn_slug_ok(const char *s);
 /* A slug made from a display name: lower case, runs of anything but a-z0-9 become one "-",
  * trimmed to 63 characters; NULL when fewer than 2 characters remain. */
 char *tn_slug_from_name(hub_arena *a, const char *name);
-/* One "@", a non-empty local part, a dotted domain, 3..254 bytes, no spaces or controls. */
-bool tn_email_ok(const char *s);
 char *tn_lower(hub_arena *a, const char *s);
 /* A lower-case DNS host name with at least one dot: labels a-z0-9 and inner "-". */
 bool tn_host_ok(const char *s);
@@ -42,8 +41,6 @@ bool tn_flag_ok(const char *s);
  * tabs allowed when `multiline`). */
 bool tn_text_ok(const char *s, size_t max, bool multiline);
 
-/* page_size: 0 means 50, at most 500, negative is INVALID_ARGUMENT "page_size". */
-hub_status tn_page_size(hub_arena *a, int32_t in, int *out);
 /* An etag: "" means no check (*out = -1), else a positive decimal version. */
 hub_status tn_etag(hub_arena *a, const char *etag, int64_t *out);
 /* A field mask over `allowed` (NULL-terminated): bit i set for allowed[i]. Empty, unknown

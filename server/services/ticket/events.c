@@ -80,7 +80,7 @@ static hub_status list_fn(hub_pg *pg, hub_arena *a, void *ud) {
   for (int i = 0; i < take; i++) c->resp->events[c->resp->n_events++] = hub_ticket_event_from_row(a, res, i);
   Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
   hub__api__v1__page_info__init(page);
-  if (n > c->limit) page->next_page_token = hub_ticket_cursor_encode(a, PQgetvalue(res, take - 1, 0), "e");
+  if (n > c->limit) page->next_page_token = hub_page_token(a, PQgetvalue(res, take - 1, 0), "e");
   c->resp->page = page;
   PQclear(res);
   return HUB_STATUS_OK;
@@ -91,11 +91,11 @@ hub_status hub_ticket_v1_ticket_list_ticket_events(hub_call *call, const Hub__Ti
   hub_arena *a = hub_call_arena(call);
   if (!hub_uuid_valid(request->ticket_id)) return hub_status_invalid(a, "ticket_id", "not a ticket id");
   list_ctx c = {request->ticket_id, "0", 0, response};
-  hub_status st = hub_ticket_page_size(a, request->page_size, &c.limit);
+  hub_status st = hub_page_size(a, request->page_size, &c.limit);
   if (!hub_ok(st)) return st;
   if (*request->page_token) {
     char *seq, *tag;
-    if (!hub_ticket_cursor_decode(a, request->page_token, &seq, &tag) || strcmp(tag, "e") != 0)
+    if (!hub_page_token_parse(a, request->page_token, &seq, &tag) || strcmp(tag, "e") != 0)
       return hub_status_invalid(a, "page_token", "not a token from this list");
     c.after = seq;
   }

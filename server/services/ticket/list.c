@@ -65,7 +65,7 @@ static hub_status list_fn(hub_pg *pg, hub_arena *a, void *ud) {
   Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
   hub__api__v1__page_info__init(page);
   if (n > c->limit)
-    page->next_page_token = hub_ticket_cursor_encode(a, PQgetvalue(res, take - 1, HUB_TICKET_NCOLS),
+    page->next_page_token = hub_page_token(a, PQgetvalue(res, take - 1, HUB_TICKET_NCOLS),
                                                      PQgetvalue(res, take - 1, 0));
   c->resp->page = page;
   PQclear(res);
@@ -77,7 +77,7 @@ hub_status hub_ticket_v1_ticket_list_tickets(hub_call *call, const Hub__Ticket__
   hub_arena *a = hub_call_arena(call);
   list_ctx *c = hub_arena_calloc(a, 1, sizeof *c);
   c->resp = response;
-  hub_status st = hub_ticket_page_size(a, r->page_size, &c->limit);
+  hub_status st = hub_page_size(a, r->page_size, &c->limit);
   if (!hub_ok(st)) return st;
   c->ord = &orders[0];
   if (*r->order_by) {
@@ -92,15 +92,11 @@ hub_status hub_ticket_v1_ticket_list_tickets(hub_call *call, const Hub__Ticket__
       c->ord->column);
   add(q, r->deleted ? "t.deleted_at IS NOT NULL" : "t.deleted_at IS NULL");
   if (r->n_statuses) {
-    char *lit = hub_arena_alloc(a, 3 + r->n_statuses * 10);
-    strcpy(lit, "{");
-    for (size_t i = 0; i < r->n_statuses; i++) {
-      const char *name = hub_ticket_status_name(r->statuses[i]);
-      if (!name) return hub_status_invalid(a, "statuses", "unknown status");
-      if (i) strcat(lit, ",");
-      strcat(lit, name);
-    }
-    strcat(lit, "}");
+    char **names = hub_arena_calloc(a, r->n_statuses, sizeof *names);
+    for (size_t i = 0; i < r->n_statuses; i++)
+      if (!(names[i] = (char *)hub_ticket_status_name(r->statuses[i])))
+        return hub_status_invalid(a, "statuses", "unknown status");
+    char *lit = hub_pg_array_literal(a, names, r->n_statuses);
     /* One status is an equality, so the (tenant, status, updated_at, id) index also gives the
      * order and a page stops after page_size rows; a list of them is a ScalarArrayOp, which
      * PostgreSQL 15 cannot read in index order. */
@@ -139,7 +135,7 @@ hub_status hub_ticket_v1_ticket_list_tickets(hub_call *call, const Hub__Ticket__
   }
   if (*r->page_token) {
     char *key, *id;
-    if (!hub_ticket_cursor_decode(a, r->page_token, &key, &id) || !hub_uuid_valid(id))
+    if (!hub_page_token_parse(a, r->page_token, &key, &id) || !hub_uuid_valid(id))
       return hub_status_invalid(a, "page_token", "not a token from this list");
     int k = param(q, key), i = param(q, id);
     add(q, " AND (t.%s, t.id) %s ($%d::%s, $%d::uuid)", c->ord->column, c->ord->desc ? "<" : ">", k, c->ord->type, i);

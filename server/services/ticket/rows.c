@@ -37,10 +37,10 @@ Hub__Ticket__V1__TicketInfo *hub_ticket_from_row(hub_arena *a, PGresult *res, in
   t->team_id = col(a, res, r, 8);
   t->priority = hub_ticket_priority_parse(PQgetvalue(res, r, 9));
   t->status = hub_ticket_status_parse(PQgetvalue(res, r, 10));
-  t->n_tags = hub_ticket_parse_array(a, PQgetvalue(res, r, 11), &t->tags);
+  t->n_tags = hub_pg_array_parse(a, PQgetvalue(res, r, 11), &t->tags);
   t->custom_fields_json = col(a, res, r, 12);
   t->channel = col(a, res, r, 13);
-  t->n_followers = hub_ticket_parse_array(a, PQgetvalue(res, r, 14), &t->followers);
+  t->n_followers = hub_pg_array_parse(a, PQgetvalue(res, r, 14), &t->followers);
   t->merged_into = col(a, res, r, 15);
   Hub__Ticket__V1__SlaState *sla = hub_arena_alloc(a, sizeof *sla);
   hub__ticket__v1__sla_state__init(sla);

@@ -134,7 +134,7 @@ static hub_status cal_list_fn(hub_pg *pg, hub_arena *a, void *ud) {
     char *h = hub_arena_strdup(a, PQgetvalue(res, i, 4));
     if (*h) {
       char *lit = hub_arena_sprintf(a, "{%s}", h);
-      c->n_holidays = hub_ticket_parse_array(a, lit, &c->holidays);
+      c->n_holidays = hub_pg_array_parse(a, lit, &c->holidays);
     }
     r->calendars[r->n_calendars++] = c;
   }
@@ -211,7 +211,7 @@ static hub_status pol_list_fn(hub_pg *pg, hub_arena *a, void *ud) {
     p->position = atoi(PQgetvalue(res, i, 2));
     p->priority = hub_ticket_priority_parse(PQgetvalue(res, i, 3));
     p->brand = hub_arena_strdup(a, PQgetvalue(res, i, 4));
-    p->n_tags = hub_ticket_parse_array(a, PQgetvalue(res, i, 5), &p->tags);
+    p->n_tags = hub_pg_array_parse(a, PQgetvalue(res, i, 5), &p->tags);
     p->calendar_id = hub_arena_strdup(a, PQgetvalue(res, i, 6));
     p->first_response_seconds = strtoll(PQgetvalue(res, i, 7), NULL, 10);
     p->next_response_seconds = strtoll(PQgetvalue(res, i, 8), NULL, 10);

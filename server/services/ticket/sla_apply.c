@@ -83,7 +83,7 @@ hub_status hub_ticket_sla_assign_policy(hub_pg *pg, hub_arena *a, const char *te
   int priority = (int)hub_ticket_priority_parse(PQgetvalue(res, 0, 0));
   char *brand = hub_arena_strdup(a, PQgetvalue(res, 0, 1));
   char **tags;
-  size_t n_tags = hub_ticket_parse_array(a, PQgetvalue(res, 0, 2), &tags);
+  size_t n_tags = hub_pg_array_parse(a, PQgetvalue(res, 0, 2), &tags);
   char *current = hub_arena_strdup(a, PQgetvalue(res, 0, 3));
   int n = PQgetisnull(res, 0, 4) ? 0 : rows;
   hub_sla_condition *conds = hub_arena_calloc(a, n ? (size_t)n : 1, sizeof *conds);
@@ -91,7 +91,7 @@ hub_status hub_ticket_sla_assign_policy(hub_pg *pg, hub_arena *a, const char *te
     conds[i].priority = (int)hub_ticket_priority_parse(PQgetvalue(res, i, 5));
     conds[i].brand = hub_arena_strdup(a, PQgetvalue(res, i, 6));
     char **ptags;
-    size_t np = hub_ticket_parse_array(a, PQgetvalue(res, i, 7), &ptags);
+    size_t np = hub_pg_array_parse(a, PQgetvalue(res, i, 7), &ptags);
     char **term = hub_arena_calloc(a, np + 1, sizeof *term);
     for (size_t k = 0; k < np; k++) term[k] = ptags[k];
     conds[i].tags = (const char *const *)term;

@@ -148,7 +148,7 @@ static Hub__Ticket__V1__Team *team_from_row(hub_arena *a, PGresult *res, int r) 
   t->id = hub_arena_strdup(a, PQgetvalue(res, r, 0));
   t->name = hub_arena_strdup(a, PQgetvalue(res, r, 1));
   t->assignment = hub_arena_strdup(a, PQgetvalue(res, r, 2));
-  t->n_member_ids = hub_ticket_parse_array(a, PQgetvalue(res, r, 3), &t->member_ids);
+  t->n_member_ids = hub_pg_array_parse(a, PQgetvalue(res, r, 3), &t->member_ids);
   return t;
 }
 

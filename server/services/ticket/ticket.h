@@ -9,8 +9,10 @@
 #include <stdint.h>
 
 #include "crypto/random.h"
+#include "db/array.h"
 #include "hub/ticket/v1/ticket.pb-c.h"
 #include "identity/principal.h"
+#include "services/api/paging.h"
 #include "services/context.h"
 
 /* ---- workflow (workflow.c) ---- */
@@ -34,17 +36,10 @@ int64_t hub_ticket_epoch(const char *text);
 /* The call's tenant and actor. */
 const char *hub_ticket_tenant(hub_call *call);
 const char *hub_ticket_actor(hub_call *call);
-/* Page size from a request: default 50, at most 500, negative refused on `field`. */
-hub_status hub_ticket_page_size(hub_arena *a, int32_t requested, int *out);
-/* Opaque keyset cursors: "<a>|<b>" base64url-encoded; decode refuses anything else. */
-char *hub_ticket_cursor_encode(hub_arena *a, const char *first, const char *second);
-bool hub_ticket_cursor_decode(hub_arena *a, const char *token, char **first, char **second);
 /* Lower-cases tags and checks them (1-50 chars of [a-z0-9_-:]), deduplicated; text[] literal. */
 hub_status hub_ticket_tags_literal(hub_arena *a, const char *field, char **tags, size_t n, char **literal);
 /* uuid[] literal from ids, each checked. */
 hub_status hub_ticket_uuid_array(hub_arena *a, const char *field, char **ids, size_t n, char **literal);
-/* Parses a text[] literal ("{a,b}") into an arena array. */
-size_t hub_ticket_parse_array(hub_arena *a, const char *literal, char ***out);
 
 /* ---- the ticket row (rows.c) ---- */
 

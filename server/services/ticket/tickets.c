@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hub/ticket/v1/ticket.hub-server.h"
+#include "identity/email.h"
 #include "services/ticket/ticket.h"
 
 static const hub_pg_stmt by_request_sql = {
@@ -73,11 +74,6 @@ static hub_status check_custom_fields(hub_arena *a, const char *field, const cha
   json_decref(doc);
   *out = json;
   return HUB_STATUS_OK;
-}
-
-static bool email_ok(const char *e) {
-  const char *at = strchr(e, '@');
-  return at && at != e && strchr(at, '.') && strlen(e) <= 254 && !strchr(e, ' ');
 }
 
 static const char *channel_ok(const char *c) {
@@ -152,7 +148,7 @@ hub_status hub_ticket_v1_ticket_create_ticket(hub_call *call, const Hub__Ticket_
   if (strlen(request->description) > 65536) return hub_status_invalid(a, "description", "at most 64 KiB");
   if (*request->requester_user_id && !hub_uuid_valid(request->requester_user_id))
     return hub_status_invalid(a, "requester_user_id", "not a user id");
-  if (*request->requester_email && !email_ok(request->requester_email))
+  if (*request->requester_email && !hub_email_valid(request->requester_email))
     return hub_status_invalid(a, "requester_email", "not an email address");
   if (*request->team_id && !hub_uuid_valid(request->team_id)) return hub_status_invalid(a, "team_id", "not a team id");
   if (*request->request_id && !hub_uuid_valid(request->request_id))
@@ -274,9 +270,9 @@ static hub_status update_fn(hub_pg *pg, hub_arena *a, void *ud) {
                             changes[i].now);
   bool was_paused = hub_ticket_status_pauses(cur->status), paused = hub_ticket_status_pauses(new_status);
   if (hub_ok(st) && was_paused != paused) st = hub_ticket_sla_pause(pg, a, in->id, paused);
-  if (hub_ok(st) && u->set_priority && in->priority != cur->priority)
-    st = hub_ticket_sla_assign_policy(pg, a, u->tenant, in->id, NULL);
-  if (hub_ok(st) && u->set_tags) st = hub_ticket_sla_assign_policy(pg, a, u->tenant, in->id, NULL);
+  /* Priority and tags are what policies match on: one re-match when either changed. */
+  bool rematch = (u->set_priority && in->priority != cur->priority) || (u->set_tags && strcmp(old_tags, tags) != 0);
+  if (hub_ok(st) && rematch) st = hub_ticket_sla_assign_policy(pg, a, u->tenant, in->id, NULL);
   if (hub_ok(st)) st = hub_ticket_sla_refresh(pg, a, u->tenant, in->id, hub_ticket_now_s());
   if (hub_ok(st)) st = hub_ticket_outbox(pg, a, u->tenant, "ticket.updated", in->id, cur->number);
   if (hub_ok(st)) st = hub_ticket_load(pg, a, in->id, false, false, &u->out);
@@ -320,7 +316,7 @@ hub_status hub_ticket_v1_ticket_update_ticket(hub_call *call, const Hub__Ticket_
       if (*in->team_id && !hub_uuid_valid(in->team_id)) return hub_status_invalid(a, "ticket.team_id", "not a team id");
       u.set_team = true;
     } else if (!strcmp(path, "requester_email")) {
-      if (*in->requester_email && !email_ok(in->requester_email))
+      if (*in->requester_email && !hub_email_valid(in->requester_email))
         return hub_status_invalid(a, "ticket.requester_email", "not an email address");
       u.set_requester_email = true;
     } else {

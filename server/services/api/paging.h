@@ -1,0 +1,23 @@
+/* The List conventions every service shares (AIP-158): page_size (default 50, at most 500,
+ * negative refused) and opaque keyset page tokens. A token carries the last row's sort key and
+ * a second part (usually its id) so the next page starts strictly after it. */
+#ifndef HUB_SERVICES_API_PAGING_H
+#define HUB_SERVICES_API_PAGING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hub/arena.h"
+#include "hub/status.h"
+
+#define HUB_PAGE_SIZE_DEFAULT 50
+#define HUB_PAGE_SIZE_MAX 500
+
+/* The page size to use; INVALID_ARGUMENT on "page_size" when negative. */
+hub_status hub_page_size(hub_arena *a, int32_t requested, int *out);
+/* "v1|<key>|<rest>" as unpadded base64url. `key` holds no '|'; `rest` may hold anything. */
+char *hub_page_token(hub_arena *a, const char *key, const char *rest);
+/* False when the token was not made by hub_page_token (callers answer INVALID_ARGUMENT). */
+bool hub_page_token_parse(hub_arena *a, const char *token, char **key, char **rest);
+
+#endif
