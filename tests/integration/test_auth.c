@@ -602,6 +602,47 @@ static void test_totp_enrol_login_recovery_disable(void **state) {
   hub_arena_free(a);
 }
 
+static void test_second_factor_refusals(void **state) {
+  (void)state;
+  hub_test_user u;
+  hub_world_signup_login(&w, "mfa-refusals@example.com", NULL, NULL, &u);
+  hub_arena *a = hub_arena_new(0);
+  hub_call_options o = hub_world_opts(&u), plain = {.timeout_ms = 5000, .no_retry = true};
+  Hub__Auth__V1__ConfirmTotpRequest creq = HUB__AUTH__V1__CONFIRM_TOTP_REQUEST__INIT;
+  Hub__Auth__V1__ConfirmTotpResponse *cresp;
+  creq.code = "123456";
+  assert_int_equal(hub_auth_v1_auth_confirm_totp_call(w.ch, &o, a, &creq, &cresp).code, HUB_FAILED_PRECONDITION);
+  creq.code = "12";
+  hub_status st = hub_auth_v1_auth_confirm_totp_call(w.ch, &o, a, &creq, &cresp);
+  assert_int_equal(st.code, HUB_INVALID_ARGUMENT);
+  assert_string_equal(first_violation(st), "code");
+  Hub__Auth__V1__DisableTotpRequest dreq = HUB__AUTH__V1__DISABLE_TOTP_REQUEST__INIT;
+  Hub__Auth__V1__DisableTotpResponse *dresp;
+  dreq.code = "123456";
+  assert_int_equal(hub_auth_v1_auth_disable_totp_call(w.ch, &o, a, &dreq, &dresp).code, HUB_FAILED_PRECONDITION);
+  Hub__Auth__V1__VerifyMfaRequest vreq = HUB__AUTH__V1__VERIFY_MFA_REQUEST__INIT;
+  Hub__Auth__V1__LoginResponse *vresp;
+  vreq.mfa_challenge = "made-up-challenge";
+  st = hub_auth_v1_auth_verify_mfa_call(w.ch, &plain, a, &vreq, &vresp);
+  assert_int_equal(st.code, HUB_INVALID_ARGUMENT);
+  assert_string_equal(first_violation(st), "totp_code");
+  vreq.totp_code = "123456";
+  assert_int_equal(hub_auth_v1_auth_verify_mfa_call(w.ch, &plain, a, &vreq, &vresp).code, HUB_UNAUTHENTICATED);
+  /* Enrolling twice: the second enrolment replaces a pending secret, but not a confirmed one. */
+  Hub__Auth__V1__EnrollTotpRequest ereq = HUB__AUTH__V1__ENROLL_TOTP_REQUEST__INIT;
+  Hub__Auth__V1__EnrollTotpResponse *eresp;
+  assert_int_equal(hub_auth_v1_auth_enroll_totp_call(w.ch, &o, a, &ereq, &eresp).code, HUB_OK);
+  assert_int_equal(hub_auth_v1_auth_enroll_totp_call(w.ch, &o, a, &ereq, &eresp).code, HUB_OK);
+  assert_int_equal(hub_world_sql(&w, "UPDATE users SET totp_sealed = totp_pending WHERE id = '%s'", u.user_id), 0);
+  assert_int_equal(hub_auth_v1_auth_enroll_totp_call(w.ch, &o, a, &ereq, &eresp).code, HUB_FAILED_PRECONDITION);
+  /* No token at all: the authenticated RPCs refuse before anything else. */
+  assert_int_equal(hub_auth_v1_auth_enroll_totp_call(w.ch, &plain, a, &ereq, &eresp).code, HUB_UNAUTHENTICATED);
+  Hub__Auth__V1__ChangePasswordRequest pw = HUB__AUTH__V1__CHANGE_PASSWORD_REQUEST__INIT;
+  Hub__Auth__V1__ChangePasswordResponse *pwr;
+  assert_int_equal(hub_auth_v1_auth_change_password_call(w.ch, &plain, a, &pw, &pwr).code, HUB_UNAUTHENTICATED);
+  hub_arena_free(a);
+}
+
 /* ---------------------------------------------------------------- tenants, limits, keys */
 
 static void test_switch_tenant(void **state) {
@@ -696,6 +737,7 @@ int main(void) {
       cmocka_unit_test(test_password_reset),
       cmocka_unit_test(test_verify_email),
       cmocka_unit_test(test_totp_enrol_login_recovery_disable),
+      cmocka_unit_test(test_second_factor_refusals),
       cmocka_unit_test(test_switch_tenant),
       cmocka_unit_test(test_login_rate_limit),
       cmocka_unit_test(test_jwks),

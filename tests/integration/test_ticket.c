@@ -650,6 +650,172 @@ static void test_watch_in_order_and_resume(void **state) {
   hub_arena_free(a);
 }
 
+/* ---------------------------------------------------------------- refusals of the rest */
+
+/* The call's status must be `code` and, for INVALID_ARGUMENT, name `field`. */
+static void refused(hub_status st, hub_code code, const char *field, const char *what) {
+  if (st.code != code) fail_msg("%s: got %s, want %s", what, hub_code_name(st.code), hub_code_name(code));
+  if (field && (!st.violations || strcmp(st.violations->field, field) != 0))
+    fail_msg("%s: the violation names %s, want %s", what, st.violations ? st.violations->field : "nothing", field);
+}
+
+static void test_input_refusals(void **state) {
+  (void)state;
+  hub_arena *a = hub_arena_new(0);
+  hub_call_options oo = hub_world_opts(&owner);
+  Ticket *t = create(a, &requester, "Refusals", NULL, NULL, NULL);
+
+  Hub__Ticket__V1__BusinessCalendar cal = HUB__TICKET__V1__BUSINESS_CALENDAR__INIT;
+  Hub__Ticket__V1__UpsertBusinessCalendarRequest creq = HUB__TICKET__V1__UPSERT_BUSINESS_CALENDAR_REQUEST__INIT;
+  Hub__Ticket__V1__BusinessCalendar *cout;
+  creq.calendar = &cal;
+  cal.name = "Bad";
+  cal.time_zone = "Mars/Olympus";
+  cal.week = "mon-fri 09:00-17:00";
+  refused(hub_ticket_v1_ticket_upsert_business_calendar_call(w.ch, &oo, a, &creq, &cout), HUB_INVALID_ARGUMENT,
+          "calendar.time_zone", "calendar zone");
+  cal.time_zone = "Europe/Berlin";
+  cal.week = "mon-fri 17:00-09:00";
+  refused(hub_ticket_v1_ticket_upsert_business_calendar_call(w.ch, &oo, a, &creq, &cout), HUB_INVALID_ARGUMENT,
+          "calendar.week", "calendar week");
+  cal.week = "mon-fri 09:00-17:00";
+  char *bad_day[] = {"2026-13-01"};
+  cal.holidays = bad_day;
+  cal.n_holidays = 1;
+  refused(hub_ticket_v1_ticket_upsert_business_calendar_call(w.ch, &oo, a, &creq, &cout), HUB_INVALID_ARGUMENT,
+          "calendar.holidays", "calendar holiday");
+  cal.n_holidays = 0;
+  cal.id = "0190a000-0000-7000-8000-0000000000f1";
+  refused(hub_ticket_v1_ticket_upsert_business_calendar_call(w.ch, &oo, a, &creq, &cout), HUB_NOT_FOUND, NULL,
+          "calendar unknown id");
+
+  Hub__Ticket__V1__SlaPolicy pol = HUB__TICKET__V1__SLA_POLICY__INIT;
+  Hub__Ticket__V1__UpsertSlaPolicyRequest preq = HUB__TICKET__V1__UPSERT_SLA_POLICY_REQUEST__INIT;
+  Hub__Ticket__V1__SlaPolicy *pout;
+  preq.policy = &pol;
+  pol.name = "No target";
+  pol.position = 900;
+  refused(hub_ticket_v1_ticket_upsert_sla_policy_call(w.ch, &oo, a, &preq, &pout), HUB_INVALID_ARGUMENT,
+          "policy.resolution_seconds", "policy without target");
+  pol.resolution_seconds = 60;
+  pol.calendar_id = "0190a000-0000-7000-8000-0000000000f2";
+  refused(hub_ticket_v1_ticket_upsert_sla_policy_call(w.ch, &oo, a, &preq, &pout), HUB_INVALID_ARGUMENT,
+          "policy.calendar_id", "policy unknown calendar");
+  pol.calendar_id = "";
+  pol.first_response_seconds = -1;
+  refused(hub_ticket_v1_ticket_upsert_sla_policy_call(w.ch, &oo, a, &preq, &pout), HUB_INVALID_ARGUMENT,
+          "policy.first_response_seconds", "policy negative target");
+  pol.first_response_seconds = 0;
+  assert_int_equal(hub_ticket_v1_ticket_upsert_sla_policy_call(w.ch, &oo, a, &preq, &pout).code, HUB_OK);
+  pol.name = "Same position";
+  refused(hub_ticket_v1_ticket_upsert_sla_policy_call(w.ch, &oo, a, &preq, &pout), HUB_INVALID_ARGUMENT,
+          "policy.position", "policy duplicate position");
+  Hub__Ticket__V1__DeleteSlaPolicyRequest dreq = HUB__TICKET__V1__DELETE_SLA_POLICY_REQUEST__INIT;
+  Hub__Ticket__V1__DeleteSlaPolicyResponse *dresp;
+  dreq.id = "0190a000-0000-7000-8000-0000000000f3";
+  refused(hub_ticket_v1_ticket_delete_sla_policy_call(w.ch, &oo, a, &dreq, &dresp), HUB_NOT_FOUND, NULL, "delete unknown policy");
+  dreq.id = "nope";
+  refused(hub_ticket_v1_ticket_delete_sla_policy_call(w.ch, &oo, a, &dreq, &dresp), HUB_INVALID_ARGUMENT, "id",
+          "delete policy bad id");
+
+  Hub__Ticket__V1__Team team = HUB__TICKET__V1__TEAM__INIT;
+  Hub__Ticket__V1__UpsertTeamRequest treq = HUB__TICKET__V1__UPSERT_TEAM_REQUEST__INIT;
+  Hub__Ticket__V1__Team *tout;
+  treq.team = &team;
+  team.name = "Bad mode";
+  team.assignment = "random";
+  refused(hub_ticket_v1_ticket_upsert_team_call(w.ch, &oo, a, &treq, &tout), HUB_INVALID_ARGUMENT, "team.assignment",
+          "team mode");
+  team.assignment = "manual";
+  char *bad_ids[] = {"agent-one"};
+  team.member_ids = bad_ids;
+  team.n_member_ids = 1;
+  refused(hub_ticket_v1_ticket_upsert_team_call(w.ch, &oo, a, &treq, &tout), HUB_INVALID_ARGUMENT, "team.member_ids",
+          "team member id");
+
+  Hub__Ticket__V1__SetAgentAwayRequest areq = HUB__TICKET__V1__SET_AGENT_AWAY_REQUEST__INIT;
+  Hub__Ticket__V1__SetAgentAwayResponse *aresp;
+  areq.user_id = "nope";
+  refused(hub_ticket_v1_ticket_set_agent_away_call(w.ch, &oo, a, &areq, &aresp), HUB_INVALID_ARGUMENT, "user_id",
+          "away bad id");
+  areq.user_id = "0190a000-0000-7000-8000-0000000000f4";
+  refused(hub_ticket_v1_ticket_set_agent_away_call(w.ch, &oo, a, &areq, &aresp), HUB_NOT_FOUND, NULL, "away non-member");
+
+  Hub__Ticket__V1__AddCommentRequest com = HUB__TICKET__V1__ADD_COMMENT_REQUEST__INIT;
+  Hub__Ticket__V1__Comment *cm;
+  com.ticket_id = t->id;
+  com.body = "";
+  refused(hub_ticket_v1_ticket_add_comment_call(w.ch, &oo, a, &com, &cm), HUB_INVALID_ARGUMENT, "body", "empty comment");
+  com.body = "x";
+  com.time_spent_seconds = -5;
+  refused(hub_ticket_v1_ticket_add_comment_call(w.ch, &oo, a, &com, &cm), HUB_INVALID_ARGUMENT, "time_spent_seconds",
+          "negative time");
+  com.time_spent_seconds = 0;
+  com.ticket_id = "0190a000-0000-7000-8000-0000000000f5";
+  refused(hub_ticket_v1_ticket_add_comment_call(w.ch, &oo, a, &com, &cm), HUB_NOT_FOUND, NULL, "comment unknown ticket");
+
+  Hub__Ticket__V1__ListCommentsRequest lc = HUB__TICKET__V1__LIST_COMMENTS_REQUEST__INIT;
+  Hub__Ticket__V1__ListCommentsResponse *lcr;
+  lc.ticket_id = t->id;
+  lc.page_token = "not a token";
+  refused(hub_ticket_v1_ticket_list_comments_call(w.ch, &oo, a, &lc, &lcr), HUB_INVALID_ARGUMENT, "page_token",
+          "comments token");
+  lc.page_token = "";
+  lc.page_size = -1;
+  refused(hub_ticket_v1_ticket_list_comments_call(w.ch, &oo, a, &lc, &lcr), HUB_INVALID_ARGUMENT, "page_size",
+          "comments page size");
+  Hub__Ticket__V1__ListTicketEventsRequest le = HUB__TICKET__V1__LIST_TICKET_EVENTS_REQUEST__INIT;
+  Hub__Ticket__V1__ListTicketEventsResponse *ler;
+  le.ticket_id = "nope";
+  refused(hub_ticket_v1_ticket_list_ticket_events_call(w.ch, &oo, a, &le, &ler), HUB_INVALID_ARGUMENT, "ticket_id",
+          "events bad id");
+
+  Hub__Ticket__V1__GetTicketRequest g = HUB__TICKET__V1__GET_TICKET_REQUEST__INIT;
+  Ticket *out;
+  refused(hub_ticket_v1_ticket_get_ticket_call(w.ch, &oo, a, &g, &out), HUB_INVALID_ARGUMENT, "id", "get neither");
+  g.number = 999999;
+  refused(hub_ticket_v1_ticket_get_ticket_call(w.ch, &oo, a, &g, &out), HUB_NOT_FOUND, NULL, "get unknown number");
+  Hub__Ticket__V1__RateTicketRequest rq = HUB__TICKET__V1__RATE_TICKET_REQUEST__INIT;
+  rq.id = t->id;
+  rq.score = 6;
+  refused(hub_ticket_v1_ticket_rate_ticket_call(w.ch, &oo, a, &rq, &out), HUB_INVALID_ARGUMENT, "score", "score 6");
+  Hub__Ticket__V1__SplitTicketRequest sq = HUB__TICKET__V1__SPLIT_TICKET_REQUEST__INIT;
+  sq.id = t->id;
+  sq.subject = "Split";
+  refused(hub_ticket_v1_ticket_split_ticket_call(w.ch, &oo, a, &sq, &out), HUB_INVALID_ARGUMENT, "comment_ids",
+          "split without comments");
+  Hub__Ticket__V1__DeleteTicketRequest dq = HUB__TICKET__V1__DELETE_TICKET_REQUEST__INIT;
+  Hub__Ticket__V1__UndeleteTicketRequest uq = HUB__TICKET__V1__UNDELETE_TICKET_REQUEST__INIT;
+  uq.id = t->id;
+  refused(hub_ticket_v1_ticket_undelete_ticket_call(w.ch, &oo, a, &uq, &out), HUB_FAILED_PRECONDITION, NULL,
+          "undelete a live ticket");
+  dq.id = "nope";
+  refused(hub_ticket_v1_ticket_delete_ticket_call(w.ch, &oo, a, &dq, &out), HUB_INVALID_ARGUMENT, "id", "delete bad id");
+
+  Hub__Ticket__V1__ReportSlaRequest rr = HUB__TICKET__V1__REPORT_SLA_REQUEST__INIT;
+  Hub__Ticket__V1__ReportSlaResponse *rep;
+  Google__Protobuf__Timestamp from = GOOGLE__PROTOBUF__TIMESTAMP__INIT, to = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+  from.seconds = 2000;
+  to.seconds = 1000;
+  rr.from = &from;
+  rr.to = &to;
+  refused(hub_ticket_v1_ticket_report_sla_call(w.ch, &oo, a, &rr, &rep), HUB_INVALID_ARGUMENT, "to", "report range");
+
+  Hub__Ticket__V1__WatchTicketsRequest wq = HUB__TICKET__V1__WATCH_TICKETS_REQUEST__INIT;
+  wq.resume_after_seq = -1;
+  hub_client_stream *s;
+  hub_call_options wo = hub_world_opts(&owner);
+  hub_status st = hub_ticket_v1_ticket_watch_tickets_start(w.ch, &wo, a, &wq, &s);
+  if (hub_ok(st)) {
+    ProtobufCMessage *m = NULL;
+    while (hub_ok(st = hub_client_stream_recv(s, &m)) && m) {
+    }
+    st = hub_client_stream_finish(s);
+  }
+  refused(st, HUB_INVALID_ARGUMENT, NULL, "watch negative resume");
+  hub_arena_free(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_numbers_are_gap_free_and_create_is_idempotent),
@@ -662,6 +828,7 @@ int main(void) {
       cmocka_unit_test(test_sla_warning_breach_pause_and_report),
       cmocka_unit_test(test_csat_trash_and_keyset_pages),
       cmocka_unit_test(test_watch_in_order_and_resume),
+      cmocka_unit_test(test_input_refusals),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
