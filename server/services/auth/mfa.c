@@ -136,6 +136,7 @@ typedef struct write_ctx {
   const hub_pg_stmt *stmt;
   const char *user_id, *arg;
   char **codes_hashes; /* ConfirmTotp: replace the recovery codes */
+  bool drop_codes;     /* DisableTotp: no second factor, no recovery codes */
   const char *audit;
 } write_ctx;
 
@@ -147,7 +148,7 @@ static hub_status write_fn(hub_pg *pg, hub_arena *a, void *ud) {
     for (int i = 0; i < 10 && hub_ok(st); i++)
       st = hub_pg_exec(pg, a, &add_code_sql, (const char *[]){w->user_id, w->codes_hashes[i]}, NULL);
   }
-  if (hub_ok(st) && w->stmt == &disable_sql) st = hub_pg_exec(pg, a, &clear_codes_sql, (const char *[]){w->user_id}, NULL);
+  if (hub_ok(st) && w->drop_codes) st = hub_pg_exec(pg, a, &clear_codes_sql, (const char *[]){w->user_id}, NULL);
   if (hub_ok(st) && w->audit) st = hub_audit_account(pg, a, w->user_id, w->audit, NULL, NULL);
   return st;
 }
@@ -173,7 +174,7 @@ hub_status hub_auth_v1_auth_enroll_totp(hub_call *call, const Hub__Auth__V1__Enr
   st = hub_aead_seal(a, hub_identity_get()->data_key, secret, sizeof secret, hub_arena_sprintf(a, "totp:%s", p->user_id),
                      &sealed, &sealed_len);
   if (!hub_ok(st)) return st;
-  write_ctx w = {&set_pending_sql, p->user_id, hub_hex_encode(a, sealed, sealed_len), NULL, NULL};
+  write_ctx w = {&set_pending_sql, p->user_id, hub_hex_encode(a, sealed, sealed_len), NULL, false, NULL};
   st = write(call, &w);
   if (!hub_ok(st)) return st;
   response->secret = hub_base32_encode(a, secret, sizeof secret);
@@ -197,7 +198,7 @@ hub_status hub_auth_v1_auth_confirm_totp(hub_call *call, const Hub__Auth__V1__Co
   if (!hub_ok(st)) return st;
   char **codes = hub_arena_calloc(a, 10, sizeof *codes), **hashes = hub_arena_calloc(a, 10, sizeof *hashes);
   hub_recovery_codes(a, codes, hashes);
-  write_ctx w = {&confirm_sql, p->user_id, NULL, hashes, "mfa.enabled"};
+  write_ctx w = {&confirm_sql, p->user_id, NULL, hashes, false, "mfa.enabled"};
   st = write(call, &w);
   if (!hub_ok(st)) return st;
   hub_session_clear_acl(hub_ctx_of(call)->redis, a, p->user_id, NULL); /* WhoAmI shows mfa_enabled */
@@ -220,7 +221,7 @@ hub_status hub_auth_v1_auth_disable_totp(hub_call *call, const Hub__Auth__V1__Di
   if (!*s.sealed_hex) return hub_status_new(a, HUB_FAILED_PRECONDITION, "no second factor is on");
   st = check_totp(call, p->user_id, s.sealed_hex, request->code);
   if (!hub_ok(st)) return st;
-  write_ctx w = {&disable_sql, p->user_id, NULL, NULL, "mfa.disabled"};
+  write_ctx w = {&disable_sql, p->user_id, NULL, NULL, true, "mfa.disabled"};
   st = write(call, &w);
   if (hub_ok(st)) hub_session_clear_acl(hub_ctx_of(call)->redis, a, p->user_id, NULL);
   return st;

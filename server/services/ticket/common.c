@@ -23,6 +23,30 @@ int64_t hub_ticket_epoch(const char *text) { return text ? strtoll(text, NULL, 1
 const char *hub_ticket_tenant(hub_call *call) { return hub_principal_of(call)->tenant_id; }
 const char *hub_ticket_actor(hub_call *call) { return hub_principal_of(call)->user_id; }
 
+static const hub_pg_stmt is_member_sql = {
+    "ticket_is_member", "SELECT 1 FROM members WHERE tenant_id = hub_current_tenant() AND user_id = $1::uuid", 1};
+static const hub_pg_stmt next_number_sql = {
+    "ticket_next_number",
+    "INSERT INTO ticket_counters AS tc (tenant_id, last_number) VALUES (hub_current_tenant(), 1) "
+    "ON CONFLICT (tenant_id) DO UPDATE SET last_number = tc.last_number + 1 RETURNING last_number",
+    0};
+
+hub_status hub_ticket_is_member(hub_pg *pg, hub_arena *a, const char *user_id, bool *member) {
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &is_member_sql, (const char *[]){user_id}, &res);
+  *member = hub_ok(st) && PQntuples(res) == 1;
+  PQclear(res);
+  return st;
+}
+
+hub_status hub_ticket_next_number(hub_pg *pg, hub_arena *a, char **number) {
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &next_number_sql, NULL, &res);
+  *number = hub_ok(st) ? hub_arena_strdup(a, PQgetvalue(res, 0, 0)) : NULL;
+  PQclear(res);
+  return st;
+}
+
 hub_status hub_ticket_tags_literal(hub_arena *a, const char *field, char **tags, size_t n, char **literal) {
   if (n > 50) return hub_status_invalid(a, field, "at most 50 tags");
   char **kept = hub_arena_calloc(a, n ? n : 1, sizeof *kept);

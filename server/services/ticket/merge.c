@@ -42,11 +42,6 @@ static const hub_pg_stmt split_insert_sql = {
     "SELECT tenant_id, $2::bigint, brand, $3, '', requester_user_id, requester_email, priority, tags, channel, team_id, "
     "  assignee_id, $4::uuid FROM tickets WHERE tenant_id = hub_current_tenant() AND id = $1::uuid RETURNING id",
     4};
-static const hub_pg_stmt next_number_sql = {
-    "ticket_split_number",
-    "INSERT INTO ticket_counters AS tc (tenant_id, last_number) VALUES (hub_current_tenant(), 1) "
-    "ON CONFLICT (tenant_id) DO UPDATE SET last_number = tc.last_number + 1 RETURNING last_number",
-    0};
 static const hub_pg_stmt move_some_sql = {
     "ticket_split_move_comments",
     "UPDATE ticket_comments SET ticket_id = $2::uuid, moved_from = coalesce(moved_from, $1::uuid) "
@@ -110,10 +105,9 @@ static hub_status split_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (src->status == HUB__TICKET__V1__STATUS__STATUS_CLOSED)
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "a closed ticket cannot be split");
   PGresult *res = NULL;
-  st = hub_pg_exec(pg, a, &next_number_sql, NULL, &res);
+  char *number;
+  st = hub_ticket_next_number(pg, a, &number);
   if (!hub_ok(st)) return st;
-  char *number = hub_arena_strdup(a, PQgetvalue(res, 0, 0));
-  PQclear(res);
   st = hub_pg_exec(pg, a, &split_insert_sql, (const char *[]){s->req->id, number, s->req->subject, s->actor}, &res);
   if (!hub_ok(st)) return st;
   char *new_id = hub_arena_strdup(a, PQgetvalue(res, 0, 0));

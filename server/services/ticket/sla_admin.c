@@ -49,32 +49,23 @@ static const hub_pg_stmt pol_delete_sql = {
 
 /* ---- calendars ---- */
 
+/* An insert (no id) or an update by id that returns the row's id; NOT_FOUND when the update
+ * matched nothing (another tenant's id looks exactly like a missing one). */
 typedef struct upsert_ctx {
+  const hub_pg_stmt *stmt;
   const char *const *params;
-  int n;
-  bool update;
+  const char *what;
   char *id;
 } upsert_ctx;
 
 static hub_status upsert_fn(hub_pg *pg, hub_arena *a, void *ud) {
   upsert_ctx *c = ud;
-  (void)c->n;
   PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, c->update ? &cal_update_sql : &cal_insert_sql, c->params, &res);
+  hub_status st = hub_pg_exec(pg, a, c->stmt, c->params, &res);
   if (!hub_ok(st)) return st;
   c->id = PQntuples(res) == 1 ? hub_arena_strdup(a, PQgetvalue(res, 0, 0)) : NULL;
   PQclear(res);
-  return c->id ? HUB_STATUS_OK : hub_status_new(a, HUB_NOT_FOUND, "no such calendar");
-}
-
-static hub_status pol_upsert_fn(hub_pg *pg, hub_arena *a, void *ud) {
-  upsert_ctx *c = ud;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, c->update ? &pol_update_sql : &pol_insert_sql, c->params, &res);
-  if (!hub_ok(st)) return st;
-  c->id = PQntuples(res) == 1 ? hub_arena_strdup(a, PQgetvalue(res, 0, 0)) : NULL;
-  PQclear(res);
-  return c->id ? HUB_STATUS_OK : hub_status_new(a, HUB_NOT_FOUND, "no such policy");
+  return c->id ? HUB_STATUS_OK : hub_status_new(a, HUB_NOT_FOUND, "no such %s", c->what);
 }
 
 hub_status hub_ticket_v1_ticket_upsert_business_calendar(hub_call *call,
@@ -105,7 +96,7 @@ hub_status hub_ticket_v1_ticket_upsert_business_calendar(hub_call *call,
   strcat(holidays, "}");
   /* One array for both statements: an update has the id first. */
   const char *params[] = {in->id, in->name, in->time_zone, in->week, holidays};
-  upsert_ctx c = {.params = *in->id ? params : params + 1, .update = *in->id};
+  upsert_ctx c = {*in->id ? &cal_update_sql : &cal_insert_sql, *in->id ? params : params + 1, "calendar", NULL};
   hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), upsert_fn, &c);
   if (!hub_ok(st)) return st;
   *response = *in;
@@ -185,8 +176,8 @@ hub_status hub_ticket_v1_ticket_upsert_sla_policy(hub_call *call, const Hub__Tic
   const char *prio = in->priority ? hub_ticket_priority_name(in->priority) : NULL;
   const char *brand = *in->brand ? in->brand : NULL, *cal = *in->calendar_id ? in->calendar_id : NULL;
   const char *params[] = {in->id, in->name, pos, prio, brand, tags, cal, fr, nr, rs, warn};
-  upsert_ctx c = {.params = *in->id ? params : params + 1, .update = *in->id};
-  st = hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), pol_upsert_fn, &c);
+  upsert_ctx c = {*in->id ? &pol_update_sql : &pol_insert_sql, *in->id ? params : params + 1, "policy", NULL};
+  st = hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), upsert_fn, &c);
   if (st.code == HUB_FAILED_PRECONDITION) return hub_status_invalid(a, "policy.calendar_id", "no such calendar");
   if (st.code == HUB_ALREADY_EXISTS) return hub_status_invalid(a, "policy.position", "another policy has this position");
   if (!hub_ok(st)) return st;

@@ -29,8 +29,6 @@ static const hub_pg_stmt candidates_sql = {
 static const hub_pg_stmt cursor_sql = {
     "ticket_team_cursor",
     "UPDATE ticket_teams SET last_assigned = $2::uuid WHERE tenant_id = hub_current_tenant() AND id = $1::uuid", 2};
-static const hub_pg_stmt is_member_sql = {
-    "ticket_is_member", "SELECT 1 FROM members WHERE tenant_id = hub_current_tenant() AND user_id = $1::uuid", 1};
 static const hub_pg_stmt assign_sql = {
     "ticket_assign",
     "UPDATE tickets SET assignee_id = $2::uuid, team_id = coalesce($3::uuid, team_id), version = version + 1, "
@@ -106,11 +104,9 @@ static hub_status assign_fn(hub_pg *pg, hub_arena *a, void *ud) {
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "a closed ticket cannot be reassigned");
   char *assignee = NULL;
   if (*req->assignee_id) {
-    PGresult *res = NULL;
-    st = hub_pg_exec(pg, a, &is_member_sql, (const char *[]){req->assignee_id}, &res);
+    bool member;
+    st = hub_ticket_is_member(pg, a, req->assignee_id, &member);
     if (!hub_ok(st)) return st;
-    bool member = PQntuples(res) == 1;
-    PQclear(res);
     if (!member) return hub_status_invalid(a, "assignee_id", "not a member of this tenant");
     assignee = req->assignee_id;
   } else if (*req->team_id) {
@@ -223,11 +219,9 @@ typedef struct away_ctx {
 
 static hub_status away_fn(hub_pg *pg, hub_arena *a, void *ud) {
   away_ctx *c = ud;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &is_member_sql, (const char *[]){c->req->user_id}, &res);
+  bool member;
+  hub_status st = hub_ticket_is_member(pg, a, c->req->user_id, &member);
   if (!hub_ok(st)) return st;
-  bool member = PQntuples(res) == 1;
-  PQclear(res);
   if (!member) return hub_status_new(a, HUB_NOT_FOUND, "no such member");
   return hub_pg_exec(pg, a, &away_sql, (const char *[]){c->req->user_id, c->req->away ? "true" : "false"}, NULL);
 }

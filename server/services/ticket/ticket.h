@@ -36,6 +36,11 @@ int64_t hub_ticket_epoch(const char *text);
 /* The call's tenant and actor. */
 const char *hub_ticket_tenant(hub_call *call);
 const char *hub_ticket_actor(hub_call *call);
+/* Is the user a member of the transaction's tenant? */
+hub_status hub_ticket_is_member(hub_pg *pg, hub_arena *a, const char *user_id, bool *member);
+/* The tenant's next ticket number (gap-free: the counter row is updated in the caller's
+ * transaction and rolls back with it). */
+hub_status hub_ticket_next_number(hub_pg *pg, hub_arena *a, char **number);
 /* Lower-cases tags and checks them (1-50 chars of [a-z0-9_-:]), deduplicated; text[] literal. */
 hub_status hub_ticket_tags_literal(hub_arena *a, const char *field, char **tags, size_t n, char **literal);
 /* uuid[] literal from ids, each checked. */

@@ -12,16 +12,9 @@
 
 static const hub_pg_stmt by_request_sql = {
     "ticket_by_request", "SELECT id FROM tickets WHERE tenant_id = hub_current_tenant() AND request_id = $1::uuid", 1};
-static const hub_pg_stmt member_sql = {
-    "ticket_requester_member", "SELECT 1 FROM members WHERE tenant_id = hub_current_tenant() AND user_id = $1::uuid", 1};
 static const hub_pg_stmt by_number_sql = {
     "ticket_load_by_number",
     "SELECT " HUB_TICKET_COLUMNS " FROM tickets t WHERE t.tenant_id = hub_current_tenant() AND t.number = $1::bigint", 1};
-static const hub_pg_stmt next_number_sql = {
-    "ticket_next_number",
-    "INSERT INTO ticket_counters AS tc (tenant_id, last_number) VALUES ($1::uuid, 1) "
-    "ON CONFLICT (tenant_id) DO UPDATE SET last_number = tc.last_number + 1 RETURNING last_number",
-    1};
 static const hub_pg_stmt insert_sql = {
     "ticket_insert",
     "INSERT INTO tickets (tenant_id, number, brand, subject, description, requester_user_id, requester_email, "
@@ -106,10 +99,9 @@ static hub_status create_fn(hub_pg *pg, hub_arena *a, void *ud) {
     if (existing) return hub_ticket_load(pg, a, existing, false, true, &c->out);
   }
   if (c->requester_user && strcmp(c->requester_user, c->actor) != 0) { /* a member of this tenant, or nobody */
-    st = hub_pg_exec(pg, a, &member_sql, (const char *[]){c->requester_user}, &res);
+    bool member;
+    st = hub_ticket_is_member(pg, a, c->requester_user, &member);
     if (!hub_ok(st)) return st;
-    bool member = PQntuples(res) == 1;
-    PQclear(res);
     if (!member) return hub_status_invalid(a, "requester_user_id", "not a member of this tenant");
   }
   char *assignee = NULL;
@@ -117,10 +109,9 @@ static hub_status create_fn(hub_pg *pg, hub_arena *a, void *ud) {
     st = hub_ticket_pick_assignee(pg, a, req->team_id, &assignee);
     if (!hub_ok(st)) return st;
   }
-  st = hub_pg_exec(pg, a, &next_number_sql, (const char *[]){c->tenant}, &res);
+  char *number;
+  st = hub_ticket_next_number(pg, a, &number);
   if (!hub_ok(st)) return st;
-  char *number = hub_arena_strdup(a, PQgetvalue(res, 0, 0));
-  PQclear(res);
   const char *p[] = {c->tenant, number, c->brand, req->subject, req->description, c->requester_user,
                      c->requester_email, c->priority, c->tags, c->custom, c->channel,
                      *req->team_id ? req->team_id : NULL, assignee, *req->request_id ? req->request_id : NULL, c->actor};
