@@ -2,6 +2,8 @@
  * with a single write(2), so concurrent workers never interleave within a line. */
 #include "hub/log.h"
 
+#include "hub/utf8.h"
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -43,7 +45,10 @@ bool hub_log_parse_level(const char *text, hub_log_level *out) {
   return false;
 }
 
-static bool needs_escape(unsigned char ch) { return ch < 0x20 || ch == '"' || ch == '\\'; }
+/* Anything but plain printable ASCII takes the slow path: escapes, and a check of each
+ * non-ASCII character, because a value we log (a request field, a header) may be any bytes
+ * and a line with ill-formed UTF-8 is no longer JSON. */
+static bool needs_escape(unsigned char ch) { return ch < 0x20 || ch == '"' || ch == '\\' || ch >= 0x7F; }
 
 bool hub_json_escape(char *buf, size_t cap, size_t *len, const char *s) {
   size_t n = *len;
@@ -61,9 +66,19 @@ bool hub_json_escape(char *buf, size_t cap, size_t *len, const char *s) {
     n += k;
     if (!*p) break;
     char tmp[8];
-    size_t olen = 2;
+    size_t olen = 2, step = 1;
     tmp[0] = '\\';
-    switch (*p) {
+    if (*p >= 0x80) {
+      step = hub_utf8_char_len(p, strnlen((const char *)p, 4));
+      if (step) { /* a well-formed character: as it is */
+        memcpy(tmp, p, step);
+        olen = step;
+      } else { /* an ill-formed byte: U+FFFD */
+        memcpy(tmp, "\\ufffd", 6);
+        olen = 6;
+        step = 1;
+      }
+    } else switch (*p) {
       case '"': tmp[1] = '"'; break;
       case '\\': tmp[1] = '\\'; break;
       case '\n': tmp[1] = 'n'; break;
@@ -77,7 +92,7 @@ bool hub_json_escape(char *buf, size_t cap, size_t *len, const char *s) {
     }
     memcpy(buf + n, tmp, olen);
     n += olen;
-    p++;
+    p += step;
   }
   *len = n;
   return true;

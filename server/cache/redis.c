@@ -172,19 +172,20 @@ static hub_status command(hub_redis *r, hub_arena *a, int argc, const char **arg
                           redisReply **reply, bool *noscript) {
   if (reply) *reply = NULL;
   *noscript = false;
-  if (!ensure_connected(r)) return hub_status_new(NULL, HUB_UNAVAILABLE, "the cache is unavailable; retry later");
+  if (!ensure_connected(r)) return hub_status_fixed(HUB_UNAVAILABLE, "the cache is unavailable; retry later");
   redisReply *rep = redisCommandArgv(r->ctx, argc, argv, argvlen);
   if (!rep) { /* I/O error or timeout: the connection's state is unknown, so drop it */
     hub_logf(HUB_LOG_WARN, "redis: %s at %s:%d", r->ctx->errstr, r->host, r->port);
     drop(r);
     r->next_attempt_us = 0;
-    return hub_status_new(NULL, HUB_UNAVAILABLE, "the cache is unavailable; retry later");
+    return hub_status_fixed(HUB_UNAVAILABLE, "the cache is unavailable; retry later");
   }
   if (rep->type == REDIS_REPLY_ERROR) {
     *noscript = strncmp(rep->str, "NOSCRIPT", 8) == 0;
-    hub_status st = hub_status_new(a, HUB_INTERNAL, "cache error: %.*s", (int)rep->len, rep->str);
+    /* Redis's own text is for the operator, not the caller. */
+    hub_logf(HUB_LOG_WARN, "redis: error reply: %.*s", (int)(rep->len < 200 ? rep->len : 200), rep->str);
     freeReplyObject(rep);
-    return st;
+    return hub_status_fixed(HUB_INTERNAL, "cache error");
   }
   if (reply) *reply = rep;
   else freeReplyObject(rep);

@@ -151,13 +151,13 @@ static hub_status failure(hub_pg *pg, PGresult *res, const char *what) {
     pg->lost = true;
     drop_connection(pg);
     pg->next_attempt_us = 0; /* the server was there a moment ago: reconnect at once */
-    return hub_status_new(NULL, HUB_UNAVAILABLE, "the database connection was lost; retry");
+    return hub_status_fixed(HUB_UNAVAILABLE, "the database connection was lost; retry");
   }
   const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
   hub_code code = hub_pg_code_for_sqlstate(state);
   if (code == HUB_ABORTED) pg->retryable = true;
   log_failure(res, what, state, code);
-  return hub_status_new(NULL, code, "%s", public_message(code));
+  return hub_status_fixed(code, public_message(code));
 }
 
 static bool is_prepared(const hub_pg *pg, const hub_pg_stmt *stmt) {
@@ -191,12 +191,12 @@ hub_status hub_pg_exec(hub_pg *pg, hub_arena *a, const hub_pg_stmt *stmt, const 
      * mode, without the tenant, and half of the transaction would be gone. */
     if (!pg->conn) {
       pg->lost = true;
-      return hub_status_new(NULL, HUB_UNAVAILABLE, "the database connection was lost; retry");
+      return hub_status_fixed(HUB_UNAVAILABLE, "the database connection was lost; retry");
     }
     if (now_us() >= pg->tx_deadline_us)
-      return hub_status_new(NULL, HUB_DEADLINE_EXCEEDED, "the deadline passed during the transaction");
+      return hub_status_fixed(HUB_DEADLINE_EXCEEDED, "the deadline passed during the transaction");
   } else if (!ensure_connected(pg)) {
-    return hub_status_new(NULL, HUB_UNAVAILABLE, "the database is unavailable; retry later");
+    return hub_status_fixed(HUB_UNAVAILABLE, "the database is unavailable; retry later");
   }
   if (stmt->name && !is_prepared(pg, stmt)) {
     hub_status st = prepare(pg, stmt);
@@ -263,18 +263,18 @@ static hub_status attempt_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, co
   st = hub_pg_exec(pg, a, &tx_settings, params, NULL);
   if (hub_ok(st)) st = fn(pg, a, ud);
   if (hub_ok(st) && (pg->lost || !pg->conn)) /* fn ignored the loss: nothing to commit */
-    st = hub_status_new(NULL, HUB_UNAVAILABLE, "the database connection was lost; retry");
+    st = hub_status_fixed(HUB_UNAVAILABLE, "the database connection was lost; retry");
   if (hub_ok(st) && PQtransactionStatus(pg->conn) == PQTRANS_INERROR) {
     /* fn swallowed a failed statement: COMMIT would quietly roll back. Say so instead. */
     hub_logf(HUB_LOG_ERROR, "postgresql: a transaction body returned OK after a failed statement");
-    st = hub_status_new(NULL, HUB_INTERNAL, "internal database error");
+    st = hub_status_fixed(HUB_INTERNAL, "internal database error");
   }
   if (hub_ok(st)) {
     const char *tag;
     *commit_sent = true;
     st = command(pg, "COMMIT", &tag);
     pg->in_tx = false;
-    if (hub_ok(st) && strcmp(tag, "COMMIT") != 0) st = hub_status_new(NULL, HUB_INTERNAL, "internal database error");
+    if (hub_ok(st) && strcmp(tag, "COMMIT") != 0) st = hub_status_fixed(HUB_INTERNAL, "internal database error");
     return st;
   }
   pg->in_tx = false;
@@ -296,14 +296,14 @@ hub_status hub_pg_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, int64_t ti
 hub_status hub_pg_tx_user(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *user_id, int64_t timeout_ms,
                           hub_pg_tx_fn fn, void *ud) {
   assert(!pg->in_tx && "hub_pg_tx does not nest");
-  if (timeout_ms <= 0) return hub_status_new(NULL, HUB_DEADLINE_EXCEEDED, "the deadline passed before the query");
+  if (timeout_ms <= 0) return hub_status_fixed(HUB_DEADLINE_EXCEEDED, "the deadline passed before the query");
   int64_t deadline = now_us() + timeout_ms * 1000;
   hub_status st = HUB_STATUS_OK;
   bool reconnected = false;
   for (int attempt = 0; attempt < TX_ATTEMPTS;) {
     int64_t left_ms = (deadline - now_us()) / 1000;
-    if (left_ms <= 0) return hub_status_new(NULL, HUB_DEADLINE_EXCEEDED, "the deadline passed before the query");
-    if (!ensure_connected(pg)) return hub_status_new(NULL, HUB_UNAVAILABLE, "the database is unavailable; retry later");
+    if (left_ms <= 0) return hub_status_fixed(HUB_DEADLINE_EXCEEDED, "the deadline passed before the query");
+    if (!ensure_connected(pg)) return hub_status_fixed(HUB_UNAVAILABLE, "the database is unavailable; retry later");
     pg->lost = pg->retryable = false;
     pg->tx_deadline_us = deadline;
     bool commit_sent;
@@ -314,7 +314,7 @@ hub_status hub_pg_tx_user(hub_pg *pg, hub_arena *a, const char *tenant_id, const
        * connection is safe (once: a database that keeps dropping us is simply down). Lost
        * during COMMIT: it may have committed, and only the caller can tell. */
       if (commit_sent)
-        return hub_status_new(NULL, HUB_UNAVAILABLE,
+        return hub_status_fixed(HUB_UNAVAILABLE,
                               "the database connection was lost during commit; the outcome is unknown");
       if (reconnected) return st;
       reconnected = true;

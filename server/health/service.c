@@ -24,7 +24,7 @@ static Grpc__Health__V1__HealthCheckResponse__ServingStatus current(void) {
 hub_status hub_grpc_health_v1_health_check(hub_call *call, const Grpc__Health__V1__HealthCheckRequest *request,
                                            Grpc__Health__V1__HealthCheckResponse *response) {
   if (!known_service(call, request->service))
-    return hub_status_new(hub_call_arena(call), HUB_NOT_FOUND, "unknown service %s", request->service);
+    return hub_status_new(hub_call_arena(call), HUB_NOT_FOUND, "unknown service %s", hub_status_quote(hub_call_arena(call), request->service));
   response->status = current();
   return HUB_STATUS_OK;
 }

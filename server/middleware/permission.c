@@ -17,7 +17,8 @@ hub_status hub_check_permission(hub_call *call, const hub_principal *p, const ch
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "no tenant selected: create one or call SwitchTenant");
   if (!p->acl.role[0]) return hub_status_new(a, HUB_PERMISSION_DENIED, "not a member of this tenant");
   const hub_acl_brand *b = hub_acl_find_brand(&p->acl, p->brand);
-  if (!b) return hub_status_new(a, HUB_PERMISSION_DENIED, "brand \"%s\" is not available to you in this tenant", p->brand);
+  if (!b) return hub_status_new(a, HUB_PERMISSION_DENIED, "brand \"%s\" is not available to you in this tenant",
+                                  hub_status_quote(a, p->brand));
   char domain[32];
   const char *dot = strchr(permission, '.');
   snprintf(domain, sizeof domain, "%.*s", dot ? (int)(dot - permission) : 0, permission);

@@ -186,14 +186,23 @@ void hub_call_set_user(hub_call *c, const char *u) { c->user = hub_arena_strdup(
 void hub_call_set_principal(hub_call *c, const void *p) { c->principal = p; }
 const void *hub_call_principal(hub_call *c) { return c->principal; }
 
-ProtobufCMessage *hub_decode(hub_arena *a, grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *d,
-                             hub_status *st) {
+ProtobufCMessage *hub_decode(hub_arena *a, hub_arena *status_arena, grpc_byte_buffer *bb,
+                             const ProtobufCMessageDescriptor *d, hub_status *st) {
   ProtobufCMessage *m = hub_codec_decode(a, bb, d);
-  if (!m) *st = hub_status_new(a, HUB_INVALID_ARGUMENT, "request: not a valid %s message", d->name);
+  if (!m) {
+    *st = hub_status_new(status_arena, HUB_INVALID_ARGUMENT, "request: not a valid %s message", d->name);
+    return NULL;
+  }
+  hub_status bad = HUB_STATUS_OK;
+  if (!hub_codec_check_utf8(status_arena, m, &bad)) {
+    *st = bad;
+    return NULL;
+  }
   return m;
 }
 
 void hub_fill_status_op(hub_call *c, grpc_op *op) {
+  if (c->status.code != HUB_OK) c->status = hub_status_bounded(c->arena, c->status); /* the log line too */
   hub_status st = c->status;
   if (st.code != HUB_OK) {
     if (!st.message) st.message = hub_code_name(st.code);

@@ -91,9 +91,10 @@ void hub_pluck_queue_destroy(grpc_completion_queue *cq);
 void hub_call_prepare(hub_call *c); /* request id, deadline, start time */
 void md_add(hub_call *c, md_list *l, const char *key, const char *value, size_t len);
 void hub_call_log(hub_call *c);
-/* Decodes a byte buffer into a message of `d` in `arena`; NULL with *st set on failure. */
-ProtobufCMessage *hub_decode(hub_arena *arena, grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *d,
-                             hub_status *st);
+/* Decodes a byte buffer into a message of `d` in `arena` and checks that its strings are
+ * UTF-8; NULL with *st (allocated in `status_arena`) set on failure. */
+ProtobufCMessage *hub_decode(hub_arena *arena, hub_arena *status_arena, grpc_byte_buffer *bb,
+                             const ProtobufCMessageDescriptor *d, hub_status *st);
 /* Fills the SEND_STATUS op (and trailers with details) for c->status. */
 void hub_fill_status_op(hub_call *c, grpc_op *op);
 

@@ -208,10 +208,10 @@ static void run_unary(hub_call *c) {
   const hub_method_def *d = c->reg->def;
   ProtobufCMessage *req = NULL, *resp = NULL;
   if (c->deadline_us != INT64_MAX && hub_now_us() >= c->deadline_us) {
-    c->status = hub_status_new(NULL, HUB_DEADLINE_EXCEEDED, "deadline exceeded before the call started");
+    c->status = hub_status_fixed(HUB_DEADLINE_EXCEEDED, "deadline exceeded before the call started");
   } else if (!c->payload) {
-    c->status = hub_status_new(NULL, HUB_INVALID_ARGUMENT, "request: missing message");
-  } else if ((req = hub_decode(c->arena, c->payload, d->input, &c->status)) != NULL) {
+    c->status = hub_status_fixed(HUB_INVALID_ARGUMENT, "request: missing message");
+  } else if ((req = hub_decode(c->arena, c->arena, c->payload, d->input, &c->status)) != NULL) {
     if (c->deadline_us == INT64_MAX) c->deadline_us = c->start_us + c->srv->opts.default_deadline_ms * 1000;
     c->status = c->srv->opts.interceptor ? c->srv->opts.interceptor(c, c->srv->opts.interceptor_ud) : HUB_STATUS_OK;
     if (hub_ok(c->status)) {
@@ -234,9 +234,9 @@ static void handle_new_call(hub_call *c, bool ok) {
   hub_request_call(s, c->reg); /* keep a request outstanding for this method */
   hub_call_prepare(c);
   if (!c->reg) {
-    c->status = hub_status_new(c->arena, HUB_UNIMPLEMENTED, "unknown method %.*s",
-                               (int)GRPC_SLICE_LENGTH(c->details.method),
-                               (const char *)GRPC_SLICE_START_PTR(c->details.method));
+    const char *path = hub_arena_strndup(c->arena, (const char *)GRPC_SLICE_START_PTR(c->details.method),
+                                         GRPC_SLICE_LENGTH(c->details.method));
+    c->status = hub_status_new(c->arena, HUB_UNIMPLEMENTED, "unknown method %s", hub_status_quote(c->arena, path));
     finish_unary(c, NULL);
   } else if (c->reg->def->streaming == HUB_UNARY) {
     run_unary(c);

@@ -25,14 +25,14 @@ static hub_status run_batch(hub_call *c, grpc_op *ops, size_t n) {
   /* The core may notice the deadline before we do: a failed batch past it is a deadline. */
   bool expired = c->deadline_us != INT64_MAX && hub_now_us() >= c->deadline_us;
   if (grpc_call_start_batch(c->call, ops, n, &tag, NULL) != GRPC_CALL_OK)
-    return hub_status_new(NULL, HUB_INTERNAL, "cannot start a batch");
+    return hub_status_fixed(HUB_INTERNAL, "cannot start a batch");
   for (;;) {
     grpc_event ev = grpc_completion_queue_pluck(c->pluck_cq, &tag, until_us(c->deadline_us), NULL);
     if (ev.type == GRPC_OP_COMPLETE) {
       if (ev.success) return HUB_STATUS_OK;
       expired = expired || (c->deadline_us != INT64_MAX && hub_now_us() >= c->deadline_us);
-      if (expired) return hub_status_new(NULL, HUB_DEADLINE_EXCEEDED, "deadline exceeded");
-      return hub_status_new(NULL, HUB_CANCELLED, "the call was cancelled");
+      if (expired) return hub_status_fixed(HUB_DEADLINE_EXCEEDED, "deadline exceeded");
+      return hub_status_fixed(HUB_CANCELLED, "the call was cancelled");
     }
     if (ev.type == GRPC_QUEUE_TIMEOUT) {
       /* Past the deadline the core cancels the call, which completes the batch soon. */
@@ -41,7 +41,7 @@ static hub_status run_batch(hub_call *c, grpc_op *ops, size_t n) {
       expired = true;
       continue;
     }
-    return hub_status_new(NULL, HUB_INTERNAL, "completion queue shut down");
+    return hub_status_fixed(HUB_INTERNAL, "completion queue shut down");
   }
 }
 
@@ -89,9 +89,8 @@ hub_status hub_stream_read(hub_stream *st, ProtobufCMessage **msg) {
     return HUB_STATUS_OK;
   }
   hub_arena_reset(st->msg_arena);
-  *msg = hub_decode(st->msg_arena, bb, c->reg->def->input, &s);
+  *msg = hub_decode(st->msg_arena, c->arena, bb, c->reg->def->input, &s); /* a status outlives the message */
   grpc_byte_buffer_destroy(bb);
-  if (!*msg) s.message = hub_arena_strdup(c->arena, s.message);
   return s;
 }
 
@@ -159,8 +158,8 @@ static void *stream_main(void *arg) {
   if (grpc_call_start_batch(c->call, &op, 1, &c->close_tag, NULL) != GRPC_CALL_OK) c->closed = true;
 
   if (d->streaming == HUB_SERVER_STREAMING) {
-    if (!c->payload) c->status = hub_status_new(NULL, HUB_INVALID_ARGUMENT, "request: missing message");
-    else req = hub_decode(c->arena, c->payload, d->input, &c->status);
+    if (!c->payload) c->status = hub_status_fixed(HUB_INVALID_ARGUMENT, "request: missing message");
+    else req = hub_decode(c->arena, c->arena, c->payload, d->input, &c->status);
   }
   if (hub_ok(c->status)) {
     c->status = s->opts.interceptor ? s->opts.interceptor(c, s->opts.interceptor_ud) : HUB_STATUS_OK;
@@ -172,7 +171,7 @@ static void *stream_main(void *arg) {
     }
     c->status = d->invoke(c, req, resp, &st);
     if (hub_ok(c->status) && c->closed && c->cancelled)
-      c->status = hub_status_new(NULL, HUB_CANCELLED, "the call was cancelled");
+      c->status = hub_status_fixed(HUB_CANCELLED, "the call was cancelled");
   }
   finish_stream(c, resp);
   hub_call_log(c);
@@ -201,7 +200,7 @@ void hub_stream_spawn(hub_call *c) {
   hub_server *s = c->srv;
   if (atomic_fetch_add(&s->streaming, 1) >= s->opts.max_streaming_calls) {
     atomic_fetch_sub(&s->streaming, 1);
-    c->status = hub_status_new(NULL, HUB_RESOURCE_EXHAUSTED, "too many streaming calls in flight; retry later");
+    c->status = hub_status_fixed(HUB_RESOURCE_EXHAUSTED, "too many streaming calls in flight; retry later");
     refuse_stream(c);
     return;
   }
@@ -214,7 +213,7 @@ void hub_stream_spawn(hub_call *c) {
   pthread_attr_destroy(&attr);
   if (rc != 0) {
     atomic_fetch_sub(&s->streaming, 1);
-    c->status = hub_status_new(NULL, HUB_RESOURCE_EXHAUSTED, "cannot start a thread for the call; retry later");
+    c->status = hub_status_fixed(HUB_RESOURCE_EXHAUSTED, "cannot start a thread for the call; retry later");
     refuse_stream(c);
   }
 }

@@ -87,7 +87,7 @@ static hub_status requested_status(hub_call *call, const Grpc__Testing__EchoStat
  * (CANCELLED) if the client goes away or the deadline passes. */
 static hub_status paced_write(hub_call *call, hub_stream *stream, int32_t size, int32_t interval_us) {
   if (interval_us > 0 && !hub_call_sleep_ms(call, ((int64_t)interval_us + 999) / 1000))
-    return hub_status_new(NULL, HUB_CANCELLED, "the call was cancelled while waiting to respond");
+    return hub_status_fixed(HUB_CANCELLED, "the call was cancelled while waiting to respond");
   Grpc__Testing__StreamingOutputCallResponse resp;
   grpc__testing__streaming_output_call_response__init(&resp);
   resp.payload = zero_payload(call, size);
@@ -167,7 +167,7 @@ hub_status hub_grpc_testing_test_service_streaming_input_call(hub_call *call, hu
     if (!hub_ok(st)) return st;
     if (req->payload) total += (int64_t)req->payload->body.len;
     if (total > INT32_MAX)
-      return hub_status_new(NULL, HUB_OUT_OF_RANGE, "aggregated payload size exceeds an int32");
+      return hub_status_fixed(HUB_OUT_OF_RANGE, "aggregated payload size exceeds an int32");
   }
   response->aggregated_payload_size = (int32_t)total;
   return HUB_STATUS_OK;
@@ -233,5 +233,5 @@ hub_status hub_grpc_testing_test_service_half_duplex_call(hub_call *call, hub_st
 
 hub_status hub_grpc_testing_test_service_unimplemented_call(hub_call *call, const Grpc__Testing__Empty *request,
                                                             Grpc__Testing__Empty *response) {
-  return hub_status_new(NULL, HUB_UNIMPLEMENTED, "UnimplementedCall is never implemented");
+  return hub_status_fixed(HUB_UNIMPLEMENTED, "UnimplementedCall is never implemented");
 }

@@ -34,7 +34,7 @@ static void adapter(sb *s, const gen_service *gs, const gen_method *gm) {
   sb_printf(s, "#pragma weak hub_%s_%s\n", gs->base, gm->lower);
   sb_printf(s, "static hub_status invoke_%s_%s(hub_call *call, const ProtobufCMessage *request,\n"
                "    ProtobufCMessage *response, hub_stream *stream) {\n", gs->base, gm->lower);
-  sb_printf(s, "  if (!hub_%s_%s) return hub_status_new(NULL, HUB_UNIMPLEMENTED, \"%s is not implemented\");\n",
+  sb_printf(s, "  if (!hub_%s_%s) return hub_status_fixed(HUB_UNIMPLEMENTED, \"%s is not implemented\");\n",
             gs->base, gm->lower, gm->path + 1);
   static const char *const unused[4] = {"(void)stream;", "(void)response;", "(void)request;",
                                         "(void)request; (void)response;"};

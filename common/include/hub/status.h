@@ -57,8 +57,14 @@ const char *hub_code_name(hub_code code);
 /* Parses a canonical name ("NOT_FOUND") or a decimal code. Returns false if neither. */
 bool hub_code_parse(const char *text, hub_code *out);
 
-/* A status with a printf-formatted message allocated in `arena`. With a NULL arena the
- * format string itself is used as the message (it must then be a literal). */
+/* A status whose message is fixed text (a literal, or other static text such as a table
+ * entry), used as is: never a format. */
+static inline hub_status hub_status_fixed(hub_code code, const char *message) {
+  return (hub_status){code, message, NULL};
+}
+
+/* A status with a printf-formatted message allocated in `arena` (which must not be NULL:
+ * fixed text goes through hub_status_fixed, so no format string ever reaches a caller). */
 hub_status hub_status_new(hub_arena *arena, hub_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -70,5 +76,25 @@ hub_status hub_status_invalid(hub_arena *arena, const char *field, const char *f
  * every bad field at once). Turns an OK status into INVALID_ARGUMENT. */
 void hub_status_add_violation(hub_arena *arena, hub_status *st, const char *field,
                               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* What may leave the process in one status. Messages quote request values, and a caller's
+ * metadata limit (8 KiB by default in most gRPC clients) must never hide the real error, so
+ * every status is bounded on its way out (hub_status_bounded) and values are quoted through
+ * hub_status_quote. */
+#define HUB_STATUS_MESSAGE_MAX 256     /* bytes of grpc-message / a violation description */
+#define HUB_STATUS_FIELD_MAX 128       /* bytes of a violation's field path */
+#define HUB_STATUS_VIOLATIONS_MAX 16   /* violations sent; the rest are counted in the message */
+#define HUB_STATUS_VIOLATION_BYTES 2048 /* field and description bytes of all violations sent */
+#define HUB_STATUS_QUOTE_MAX 64        /* characters of a request value quoted in a message */
+
+/* `st` cut to the limits above, in `arena`: texts clipped at a UTF-8 character boundary
+ * with "…", invalid UTF-8 and control characters replaced by '?', at most
+ * HUB_STATUS_VIOLATIONS_MAX violations in HUB_STATUS_VIOLATION_BYTES (so the trailers stay
+ * under 4 KiB). A status already within them is returned as is. */
+hub_status hub_status_bounded(hub_arena *arena, hub_status st);
+
+/* `value` fit to quote in a message: at most HUB_STATUS_QUOTE_MAX characters (then "…"),
+ * with invalid UTF-8 and control characters replaced by '?'. NULL reads as "". */
+const char *hub_status_quote(hub_arena *arena, const char *value);
 
 #endif

@@ -79,7 +79,10 @@ hub_status hub_auth_v1_auth_change_password(hub_call *call, const Hub__Auth__V1_
   bool rehash;
   st = hub_password_verify(a, c.current_phc, request->current_password, hub_call_remaining_ms(call), &rehash);
   if (st.code == HUB_RESOURCE_EXHAUSTED) return st;
-  if (!hub_ok(st)) return hub_status_invalid(a, "current_password", "wrong password");
+  /* Wrong credentials are UNAUTHENTICATED everywhere (docs/auth.md); the session stays valid. */
+  if (st.code == HUB_UNAUTHENTICATED)
+    return hub_status_fixed(HUB_UNAUTHENTICATED, "current_password: wrong password (the session is still valid)");
+  if (!hub_ok(st)) return st;
   char *phc;
   st = hub_password_hash(a, request->new_password, hub_call_remaining_ms(call), &phc);
   if (!hub_ok(st)) return st;

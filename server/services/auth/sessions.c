@@ -6,6 +6,7 @@
 
 #include "crypto/random.h"
 #include "hub/log.h"
+#include "identity/brands.h"
 #include "services/auth/auth.h"
 
 static const hub_pg_stmt first_tenant_sql = {
@@ -71,7 +72,14 @@ hub_status hub_auth_choose_context(hub_call *call, const char *user_id, const ch
   hub_arena *a = hub_call_arena(call);
   if (want_tenant && *want_tenant && !hub_uuid_valid(want_tenant))
     return hub_status_invalid(a, "tenant_id", "not a tenant id");
-  if (want_brand && strlen(want_brand) >= sizeof g->brand) return hub_status_invalid(a, "brand", "no such brand");
+  if (want_brand && *want_brand) { /* a brand that exists, with or without a tenant: it goes into the token */
+    bool exists = strlen(want_brand) < sizeof g->brand;
+    if (exists) {
+      hub_status st = hub_brands_exists(hub_ctx_of(call)->pg, a, want_brand, &exists);
+      if (!hub_ok(st)) return st;
+    }
+    if (!exists) return hub_status_invalid(a, "brand", "no such brand");
+  }
   choose_ctx c = {user_id, want_tenant, want_brand, g, false};
   g->user_id = user_id;
   hub_status st = hub_pg_tx_user(hub_ctx_of(call)->pg, a, want_tenant && *want_tenant ? want_tenant : NULL, user_id,
@@ -81,7 +89,8 @@ hub_status hub_auth_choose_context(hub_call *call, const char *user_id, const ch
   /* With a tenant, the brand must be one the member may use there; without one, any brand. */
   if (g->tenant_id[0] && !hub_acl_find_brand(&g->acl, g->brand)) {
     if (want_brand && *want_brand)
-      return hub_status_new(a, HUB_PERMISSION_DENIED, "brand \"%s\" is not available to you in this tenant", g->brand);
+      return hub_status_new(a, HUB_PERMISSION_DENIED, "brand \"%s\" is not available to you in this tenant",
+                            hub_status_quote(a, g->brand));
     if (g->acl.n_brands > 0) snprintf(g->brand, sizeof g->brand, "%s", g->acl.brands[0].id);
   }
   return HUB_STATUS_OK;

@@ -50,7 +50,7 @@ static hub_status effective(hub_call *call, const char *tenant_id, const char *b
 
 hub_status hub_tenant_v1_tenant_get_features(hub_call *call, const Hub__Tenant__V1__GetFeaturesRequest *request,
                                              Hub__Tenant__V1__GetFeaturesResponse *response) {
-  const char *brand;
+  const char *brand = NULL;
   hub_status st = pick_brand(call, request->brand, &brand);
   if (!hub_ok(st)) return st;
   return effective(call, hub_principal_of(call)->tenant_id, brand, response);
@@ -63,7 +63,7 @@ hub_status hub_tenant_v1_tenant_set_feature_flag(hub_call *call, const Hub__Tena
   const hub_principal *p = hub_principal_of(call);
   if (!tn_flag_ok(request->flag))
     return hub_status_invalid(a, "flag", "2 to 64 characters: a-z first, then a-z, 0-9, \"_\" or \".\"");
-  const char *brand;
+  const char *brand = NULL;
   hub_status st = pick_brand(call, request->brand, &brand);
   if (!hub_ok(st)) return st;
   st = tn_features_set(ctx->pg, a, hub_call_remaining_ms(call), p->tenant_id, p->user_id, p->ip, request->flag,

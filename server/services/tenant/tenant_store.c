@@ -153,7 +153,7 @@ hub_status tn_tenant_create(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const 
     /* ON CONFLICT (id) covers only the id: a concurrent identical request that committed
      * first can surface as a slug conflict instead. Then the tenant with our id exists. */
     hub_status again = hub_pg_tx_user(pg, a, in->id, in->user_id, timeout_ms, replay_fn, &c);
-    if (again.code == HUB_NOT_FOUND) return hub_status_new(a, HUB_ALREADY_EXISTS, "the slug \"%s\" is taken", in->slug);
+    if (again.code == HUB_NOT_FOUND) return hub_status_new(a, HUB_ALREADY_EXISTS, "the slug \"%s\" is taken", hub_status_quote(a, in->slug));
     st = again;
   }
   if (hub_ok(st)) *out = c.out;
@@ -277,7 +277,7 @@ hub_status tn_tenant_update_apply(hub_pg *pg, hub_arena *a, int64_t timeout_ms, 
                                   Hub__Tenant__V1__TenantInfo **out) {
   update_ctx c = {u, NULL};
   hub_status st = hub_pg_tx(pg, a, u->tenant_id, timeout_ms, update_fn, &c);
-  if (st.code == HUB_ALREADY_EXISTS) return hub_status_new(a, HUB_ALREADY_EXISTS, "the slug \"%s\" is taken", u->slug);
+  if (st.code == HUB_ALREADY_EXISTS) return hub_status_new(a, HUB_ALREADY_EXISTS, "the slug \"%s\" is taken", hub_status_quote(a, u->slug));
   if (hub_ok(st)) *out = c.out;
   return st;
 }

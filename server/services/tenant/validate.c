@@ -186,7 +186,7 @@ hub_status tn_mask(hub_arena *a, const Google__Protobuf__FieldMask *mask, const 
     int found = -1;
     for (int k = 0; allowed[k] && found < 0; k++)
       if (strcmp(mask->paths[i], allowed[k]) == 0) found = k;
-    if (found < 0) return hub_status_invalid(a, "update_mask", "\"%.64s\" cannot be changed here", mask->paths[i]);
+    if (found < 0) return hub_status_invalid(a, "update_mask", "\"%s\" cannot be changed here", hub_status_quote(a, mask->paths[i]));
     if (*bits & (1u << found)) return hub_status_invalid(a, "update_mask", "\"%s\" is named twice", allowed[found]);
     *bits |= 1u << found;
   }

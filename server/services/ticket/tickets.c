@@ -223,7 +223,8 @@ static hub_status update_fn(hub_pg *pg, hub_arena *a, void *ud) {
   hub_status st = hub_ticket_load(pg, a, in->id, true, false, &cur);
   if (!hub_ok(st)) return st;
   if (strcmp(cur->etag, u->req->etag) != 0)
-    return hub_status_new(a, HUB_ABORTED, "the ticket changed since it was read (etag %s, now %s)", u->req->etag, cur->etag);
+    return hub_status_new(a, HUB_ABORTED, "the ticket changed since it was read (etag %s, now %s)",
+                          hub_status_quote(a, u->req->etag), cur->etag);
   if (cur->status == HUB__TICKET__V1__STATUS__STATUS_CLOSED)
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "a closed ticket cannot change");
   const char *subject = u->set_subject ? in->subject : cur->subject;
@@ -314,7 +315,7 @@ hub_status hub_ticket_v1_ticket_update_ticket(hub_call *call, const Hub__Ticket_
       return hub_status_invalid(a, "update_mask",
                                 "\"%s\" cannot be changed here (assignee: AssignTicket; number, brand, sla, csat, "
                                 "timestamps: never)",
-                                path);
+                                hub_status_quote(a, path));
     }
   }
   st = hub_pg_tx(hub_ctx_of(call)->pg, a, u.tenant, hub_call_remaining_ms(call), update_fn, &u);
