@@ -120,3 +120,11 @@ const char *hub_status_quote(hub_arena *arena, const char *value) {
   /* 4 bytes a character at most */
   return bound(arena, value ? value : "", HUB_STATUS_QUOTE_MAX, HUB_STATUS_QUOTE_MAX * 4);
 }
+
+hub_status hub_status_at_field(hub_arena *arena, hub_status st, const char *field) {
+  if (st.code != HUB_NOT_FOUND || !field || !st.message) return st;
+  size_t n = strlen(field);
+  if (strncmp(st.message, field, n) == 0 && st.message[n] == ':') return st;
+  st.message = hub_arena_sprintf(arena, "%s: %s", field, st.message);
+  return st;
+}

@@ -150,6 +150,31 @@ static void test_signup_refusals(void **state) {
   hub_arena_free(a);
 }
 
+/* An account without a tenant signs in on a brand that exists, or not at all: the brand goes
+ * into the token and back in WhoAmI, so it is never an unchecked string. */
+static void test_login_brand_must_exist(void **state) {
+  (void)state;
+  hub_test_user u;
+  hub_world_signup_login(&w, "dora@example.com", NULL, NULL, &u);
+  assert_string_equal(u.tenant_id, "");
+  hub_arena *a = hub_arena_new(0);
+  Hub__Auth__V1__LoginRequest req = HUB__AUTH__V1__LOGIN_REQUEST__INIT;
+  Hub__Auth__V1__LoginResponse *resp;
+  hub_call_options o = {.timeout_ms = 5000};
+  req.email = "dora@example.com";
+  req.password = u.password;
+  const char *bad[] = {"<script>alert(1)</script>", "nosuchbrand", "exakeep\xFF"};
+  for (int i = 0; i < 3; i++) {
+    req.brand = (char *)bad[i];
+    hub_status st = hub_auth_v1_auth_login_call(w.ch, &o, a, &req, &resp);
+    assert_int_equal(st.code, HUB_INVALID_ARGUMENT);
+    assert_string_equal(first_violation(st), "brand");
+  }
+  req.brand = "exakeep";
+  assert_int_equal(hub_auth_v1_auth_login_call(w.ch, &o, a, &req, &resp).code, HUB_OK);
+  hub_arena_free(a);
+}
+
 static void test_login_refusals_look_alike(void **state) {
   (void)state;
   hub_test_user u, x;
@@ -735,6 +760,7 @@ int main(void) {
       cmocka_unit_test(test_concurrent_refreshes_mint_one_pair),
       cmocka_unit_test(test_sessions_list_and_revoke),
       cmocka_unit_test(test_change_password_ends_other_sessions),
+      cmocka_unit_test(test_login_brand_must_exist),
       cmocka_unit_test(test_password_reset),
       cmocka_unit_test(test_verify_email),
       cmocka_unit_test(test_totp_enrol_login_recovery_disable),

@@ -51,51 +51,87 @@ static bool copy_id(char *dst, const char *src) {
   return src && *src;
 }
 
-/* B's team, calendar, SLA policy, two tickets and a comment, made as B's owner. */
-static bool make_b_helpdesk(void) {
+/* A tenant's helpdesk objects (made through the API by its owner). */
+typedef struct helpdesk {
+  char ticket[40], ticket2[40], comment[40], team[40], calendar[40], policy[40];
+} helpdesk;
+
+/* A team, calendar, SLA policy, two tickets and a comment, made as `owner`. Names carry
+ * `tag` so that fixtures made again (for every RPC of the id-field matrix) never collide. */
+static bool make_helpdesk(const hub_test_user *owner, const char *tag, helpdesk *h) {
   hub_arena *a = hub_arena_new(0);
-  hub_call_options o = hub_world_opts(&b_owner);
+  hub_call_options o = hub_world_opts(owner);
   bool ok = true;
   Hub__Ticket__V1__Team team = HUB__TICKET__V1__TEAM__INIT;
-  team.name = "B support";
+  team.name = hub_arena_sprintf(a, "%s support", tag);
   team.assignment = "round_robin";
   Hub__Ticket__V1__UpsertTeamRequest treq = HUB__TICKET__V1__UPSERT_TEAM_REQUEST__INIT;
   treq.team = &team;
   Hub__Ticket__V1__Team *tr = NULL;
-  ok = ok && must("UpsertTeam", hub_ticket_v1_ticket_upsert_team_call(w.ch, &o, a, &treq, &tr)) && copy_id(b_team, tr->id);
+  ok = ok && must("UpsertTeam", hub_ticket_v1_ticket_upsert_team_call(w.ch, &o, a, &treq, &tr)) && copy_id(h->team, tr->id);
   Hub__Ticket__V1__BusinessCalendar cal = HUB__TICKET__V1__BUSINESS_CALENDAR__INIT;
-  cal.name = "B hours";
+  cal.name = hub_arena_sprintf(a, "%s hours", tag);
   cal.time_zone = "Europe/Berlin";
   cal.week = "mon-fri 09:00-17:00";
   Hub__Ticket__V1__UpsertBusinessCalendarRequest creq = HUB__TICKET__V1__UPSERT_BUSINESS_CALENDAR_REQUEST__INIT;
   creq.calendar = &cal;
   Hub__Ticket__V1__BusinessCalendar *cr = NULL;
   ok = ok && must("UpsertBusinessCalendar", hub_ticket_v1_ticket_upsert_business_calendar_call(w.ch, &o, a, &creq, &cr)) &&
-       copy_id(b_calendar, cr->id);
+       copy_id(h->calendar, cr->id);
   Hub__Ticket__V1__SlaPolicy pol = HUB__TICKET__V1__SLA_POLICY__INIT;
-  pol.name = "B default";
-  pol.position = 1;
-  pol.calendar_id = b_calendar;
+  pol.name = hub_arena_sprintf(a, "%s default", tag);
+  static int next_position = 1; /* unique per tenant */
+  pol.position = next_position++;
+  pol.calendar_id = h->calendar;
   pol.resolution_seconds = 86400;
   Hub__Ticket__V1__UpsertSlaPolicyRequest preq = HUB__TICKET__V1__UPSERT_SLA_POLICY_REQUEST__INIT;
   preq.policy = &pol;
   Hub__Ticket__V1__SlaPolicy *pr = NULL;
-  ok = ok && must("UpsertSlaPolicy", hub_ticket_v1_ticket_upsert_sla_policy_call(w.ch, &o, a, &preq, &pr)) && copy_id(b_policy, pr->id);
+  ok = ok && must("UpsertSlaPolicy", hub_ticket_v1_ticket_upsert_sla_policy_call(w.ch, &o, a, &preq, &pr)) &&
+       copy_id(h->policy, pr->id);
   for (int i = 0; i < 2 && ok; i++) {
     Hub__Ticket__V1__CreateTicketRequest req = HUB__TICKET__V1__CREATE_TICKET_REQUEST__INIT;
-    req.subject = i ? "B's second ticket" : "B's printer is on fire";
-    req.team_id = b_team;
+    bool b = strcmp(tag, "B") == 0; /* B's texts are what the leak checks look for */
+    req.subject = i ? hub_arena_sprintf(a, "%s's second ticket", tag)
+                    : b ? "B's printer is on fire" : hub_arena_sprintf(a, "%s's first ticket", tag);
+    req.team_id = h->team;
     Hub__Ticket__V1__TicketInfo *t = NULL;
-    ok = must("CreateTicket", hub_ticket_v1_ticket_create_ticket_call(w.ch, &o, a, &req, &t)) && copy_id(i ? b_ticket2 : b_ticket, t->id);
+    ok = must("CreateTicket", hub_ticket_v1_ticket_create_ticket_call(w.ch, &o, a, &req, &t)) &&
+         copy_id(i ? h->ticket2 : h->ticket, t->id);
   }
   Hub__Ticket__V1__AddCommentRequest com = HUB__TICKET__V1__ADD_COMMENT_REQUEST__INIT;
-  com.ticket_id = b_ticket;
-  com.body = "B's private note";
+  com.ticket_id = h->ticket;
+  com.body = hub_arena_sprintf(a, "%s's private note", tag);
   Hub__Ticket__V1__Comment *cm = NULL;
-  ok = ok && must("AddComment", hub_ticket_v1_ticket_add_comment_call(w.ch, &o, a, &com, &cm)) && copy_id(b_comment, cm->id);
+  ok = ok && must("AddComment", hub_ticket_v1_ticket_add_comment_call(w.ch, &o, a, &com, &cm)) && copy_id(h->comment, cm->id);
   hub_arena_free(a);
-  if (!ok) fprintf(stderr, "matrix: could not make tenant B's helpdesk fixtures\n");
+  if (!ok) fprintf(stderr, "matrix: could not make %s's helpdesk fixtures\n", tag);
   return ok;
+}
+
+/* What an id field names. A side (tenant A or B) gives one object of each kind. */
+typedef enum kind { K_LITERAL, K_TICKET, K_TICKET2, K_COMMENT, K_TEAM, K_CALENDAR, K_POLICY, K_TENANT, K_MEMBER,
+                    K_INVITATION, K_COUNT } kind;
+
+typedef struct side {
+  const char *ids[K_COUNT];
+} side;
+
+static side side_b; /* tenant B's objects, set up once */
+
+static bool make_b_helpdesk(void) {
+  helpdesk h;
+  if (!make_helpdesk(&b_owner, "B", &h)) return false;
+  memcpy(b_ticket, h.ticket, 40);
+  memcpy(b_ticket2, h.ticket2, 40);
+  memcpy(b_comment, h.comment, 40);
+  memcpy(b_team, h.team, 40);
+  memcpy(b_calendar, h.calendar, 40);
+  memcpy(b_policy, h.policy, 40);
+  side_b = (side){{[K_TICKET] = b_ticket, [K_TICKET2] = b_ticket2, [K_COMMENT] = b_comment, [K_TEAM] = b_team,
+                   [K_CALENDAR] = b_calendar, [K_POLICY] = b_policy, [K_TENANT] = b_owner.tenant_id,
+                   [K_MEMBER] = b_member.user_id, [K_INVITATION] = b_invitation}};
+  return true;
 }
 
 static int setup(void **state) {
@@ -175,59 +211,61 @@ static bool ends_with(const char *s, const char *suffix) {
   return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* Fixtures by field: the value to send, and whether the field names the object the RPC acts
- * on (a target: the answer must be NOT_FOUND) or merely refers to one (a filter or a link:
- * any refusal, or success that shows none of B's data). `message` NULL matches any message. */
+/* Fixtures by field: the value to send (a literal, or the side's object of a kind), and
+ * whether the field names the object the RPC acts on (a target: the answer must be
+ * NOT_FOUND) or merely refers to one (a filter or a link: any refusal, or success that shows
+ * none of B's data). `message` NULL matches any message. */
 typedef struct fixture {
   const char *message, *field;
-  const char *value;
+  kind kind;
+  const char *literal;
   bool target;
 } fixture;
 
 static const fixture fixtures[] = {
-    {"hub.ticket.v1.DeleteSlaPolicyRequest", "id", b_policy, true},
-    {"hub.ticket.v1.Team", "id", b_team, true},
-    {"hub.ticket.v1.BusinessCalendar", "id", b_calendar, true},
-    {"hub.ticket.v1.SlaPolicy", "id", b_policy, true},
-    {"hub.ticket.v1.TicketInfo", "id", b_ticket, true},
-    {"hub.tenant.v1.TenantInfo", "id", b_owner.tenant_id, true},
-    {"hub.ticket.v1.MergeTicketsRequest", "target_id", b_ticket2, true},
-    {NULL, "id", b_ticket, true},
-    {NULL, "ticket_id", b_ticket, true},
-    {NULL, "source_id", b_ticket, true},
-    {NULL, "user_id", b_member.user_id, true},
-    {NULL, "invitation_id", b_invitation, true},
-    {NULL, "tenant_id", b_owner.tenant_id, true},
-    {NULL, "assignee_id", b_member.user_id, false},
-    {NULL, "requester_user_id", b_member.user_id, false},
-    {NULL, "team_id", b_team, false},
-    {NULL, "calendar_id", b_calendar, false},
-    {NULL, "policy_id", b_policy, false},
-    {NULL, "brand", "smb_hub", false},
-    {NULL, "brand_id", "smb_hub", false},
-    {NULL, "role", "viewer", false},
-    {NULL, "email", "matrix-invitee@example.com", false},
-    {NULL, "name", "Matrix", false},
-    {NULL, "display_name", "Matrix", false},
-    {NULL, "subject", "Matrix subject", false},
-    {NULL, "body", "Matrix body", false},
-    {NULL, "slug", "matrix-slug", false},
-    {NULL, "confirm_slug", "not-the-slug", false},
-    {NULL, "flag", "matrix_flag", false},
-    {NULL, "request_id", "0190a000-0000-7000-8000-00000000abcd", false},
-    {NULL, "host", "app.exakeep.com", false},
-    {NULL, "etag", "1", false},
-    {NULL, "time_zone", "UTC", false},
-    {NULL, "week", "mon-fri 09:00-17:00", false},
-    {NULL, "assignment", "round_robin", false},
+    {"hub.ticket.v1.DeleteSlaPolicyRequest", "id", K_POLICY, NULL, true},
+    {"hub.ticket.v1.Team", "id", K_TEAM, NULL, true},
+    {"hub.ticket.v1.BusinessCalendar", "id", K_CALENDAR, NULL, true},
+    {"hub.ticket.v1.SlaPolicy", "id", K_POLICY, NULL, true},
+    {"hub.ticket.v1.TicketInfo", "id", K_TICKET, NULL, true},
+    {"hub.tenant.v1.TenantInfo", "id", K_TENANT, NULL, true},
+    {"hub.ticket.v1.MergeTicketsRequest", "target_id", K_TICKET2, NULL, true},
+    {NULL, "id", K_TICKET, NULL, true},
+    {NULL, "ticket_id", K_TICKET, NULL, true},
+    {NULL, "source_id", K_TICKET, NULL, true},
+    {NULL, "user_id", K_MEMBER, NULL, true},
+    {NULL, "invitation_id", K_INVITATION, NULL, true},
+    {NULL, "tenant_id", K_TENANT, NULL, true},
+    {NULL, "assignee_id", K_MEMBER, NULL, false},
+    {NULL, "requester_user_id", K_MEMBER, NULL, false},
+    {NULL, "team_id", K_TEAM, NULL, false},
+    {NULL, "calendar_id", K_CALENDAR, NULL, false},
+    {NULL, "policy_id", K_POLICY, NULL, false},
+    {NULL, "brand", K_LITERAL, "smb_hub", false},
+    {NULL, "brand_id", K_LITERAL, "smb_hub", false},
+    {NULL, "role", K_LITERAL, "viewer", false},
+    {NULL, "email", K_LITERAL, "matrix-invitee@example.com", false},
+    {NULL, "name", K_LITERAL, "Matrix", false},
+    {NULL, "display_name", K_LITERAL, "Matrix", false},
+    {NULL, "subject", K_LITERAL, "Matrix subject", false},
+    {NULL, "body", K_LITERAL, "Matrix body", false},
+    {NULL, "slug", K_LITERAL, "matrix-slug", false},
+    {NULL, "confirm_slug", K_LITERAL, "not-the-slug", false},
+    {NULL, "flag", K_LITERAL, "matrix_flag", false},
+    {NULL, "request_id", K_LITERAL, "0190a000-0000-7000-8000-00000000abcd", false},
+    {NULL, "host", K_LITERAL, "app.exakeep.com", false},
+    {NULL, "etag", K_LITERAL, "1", false},
+    {NULL, "time_zone", K_LITERAL, "UTC", false},
+    {NULL, "week", K_LITERAL, "mon-fri 09:00-17:00", false},
+    {NULL, "assignment", K_LITERAL, "round_robin", false},
 };
 
-/* Repeated id fields ("comment_ids", "member_ids") get one of B's objects. */
-static const char *repeated_fixture(const char *message, const char *field, bool *target) {
+/* Repeated id fields ("comment_ids", "member_ids") get one object of the side. */
+static kind repeated_fixture(const char *message, const char *field, bool *target) {
   *target = false;
-  if (!strcmp(field, "comment_ids")) return *target = !strcmp(message, "hub.ticket.v1.SplitTicketRequest"), b_comment;
-  if (!strcmp(field, "member_ids")) return b_member.user_id;
-  return NULL;
+  if (!strcmp(field, "comment_ids")) return *target = !strcmp(message, "hub.ticket.v1.SplitTicketRequest"), K_COMMENT;
+  if (!strcmp(field, "member_ids")) return K_MEMBER;
+  return K_LITERAL;
 }
 
 static const fixture *fixture_for(const char *message, const char *field, bool list_request) {
@@ -246,15 +284,36 @@ static const fixture *fixture_for(const char *message, const char *field, bool l
   return NULL;
 }
 
-static void fill(hub_arena *a, ProtobufCMessage *m, fill_result *r, int depth, bool list_request) {
+/* One id field to replace while filling (the id-field matrix): the `ordinal`-th id field the
+ * fill meets gets `value`; the fill records where it was. */
+typedef struct override {
+  int ordinal;        /* which one (-1: none) */
+  const char *value;
+  int seen;           /* id fields met so far */
+  char path[128];     /* e.g. "ticket.team_id" */
+  const char *name;   /* the field's own name */
+  kind kind;
+  int depth;
+  bool in_list;       /* a filter of a List/Report request */
+  bool target;        /* it names the object the RPC acts on */
+} override;
+
+static void fill(hub_arena *a, ProtobufCMessage *m, const side *sd_, fill_result *r, int depth, bool list_request,
+                 override *ov, const char *prefix) {
   const ProtobufCMessageDescriptor *d = m->descriptor;
   for (unsigned i = 0; i < d->n_fields; i++) {
     const ProtobufCFieldDescriptor *f = &d->fields[i];
     void *slot = (char *)m + f->offset;
     if (f->label == PROTOBUF_C_LABEL_REPEATED) {
       bool target;
-      const char *v = f->type == PROTOBUF_C_TYPE_STRING ? repeated_fixture(d->name, f->name, &target) : NULL;
-      if (v) {
+      kind k = f->type == PROTOBUF_C_TYPE_STRING ? repeated_fixture(d->name, f->name, &target) : K_LITERAL;
+      if (k != K_LITERAL) {
+        const char *v = sd_->ids[k];
+        if (ov && ov->seen++ == ov->ordinal) {
+          v = ov->value;
+          snprintf(ov->path, sizeof ov->path, "%s%s%s", prefix, *prefix ? "." : "", f->name);
+          ov->name = f->name, ov->kind = k, ov->depth = depth, ov->in_list = list_request, ov->target = target;
+        }
         char **arr = hub_arena_alloc(a, sizeof *arr);
         arr[0] = (char *)v;
         *(size_t *)((char *)m + f->quantifier_offset) = 1;
@@ -266,7 +325,14 @@ static void fill(hub_arena *a, ProtobufCMessage *m, fill_result *r, int depth, b
     if (f->type == PROTOBUF_C_TYPE_STRING) {
       const fixture *fx = fixture_for(d->name, f->name, list_request);
       if (fx) {
-        *(char **)slot = (char *)fx->value;
+        const char *v = fx->kind == K_LITERAL ? fx->literal : sd_->ids[fx->kind];
+        if (fx->kind != K_LITERAL && ov && ov->seen++ == ov->ordinal) {
+          v = ov->value;
+          snprintf(ov->path, sizeof ov->path, "%s%s%s", prefix, *prefix ? "." : "", f->name);
+          ov->name = f->name, ov->kind = fx->kind, ov->depth = depth, ov->in_list = list_request;
+          ov->target = fx->target;
+        }
+        *(char **)slot = (char *)v;
         r->names_b_object |= fx->target;
       } else if (ends_with(f->name, "_id") || !strcmp(f->name, "id")) {
         snprintf(r->missing, sizeof r->missing, "%s.%s", d->name, f->name);
@@ -298,13 +364,31 @@ static void fill(hub_arena *a, ProtobufCMessage *m, fill_result *r, int depth, b
             }
         }
       } else if (strncmp(sd->name, "hub.", 4) == 0 || strncmp(sd->package_name, "hub.", 4) == 0) {
-        fill(a, sub, r, depth + 1, list_request);
+        char *sub_prefix = hub_arena_sprintf(a, "%s%s%s", prefix, *prefix ? "." : "", f->name);
+        fill(a, sub, sd_, r, depth + 1, list_request, ov, sub_prefix);
       } else {
         continue;
       }
       *(ProtobufCMessage **)slot = sub;
     }
   }
+}
+
+/* No status that leaves hubd may hold a printf conversion: the message is always text the
+ * server finished writing (a format passed as a message once made every database error
+ * read "%s"). */
+static void no_conversion(const hub_method_def *m, hub_status st) {
+  if (!st.message) return;
+  for (const char *p = strchr(st.message, '%'); p; p = strchr(p + 1, '%')) {
+    const char *q = p + 1;
+    while (*q && strchr("-+ #0123456789.*lhzjt", *q)) q++;
+    if (*q && strchr("sdiuxXcpfgeEGoa", *q) && q - p <= 8)
+      fail_msg("%s answered a message holding a format conversion: \"%s\"", m->path, st.message);
+  }
+}
+
+static bool is_list(const hub_method_def *m) {
+  return strncmp(m->name, "List", 4) == 0 || strncmp(m->name, "Report", 6) == 0;
 }
 
 static bool tenant_scoped(const hub_method_def *m) {
@@ -332,11 +416,12 @@ static void test_cross_tenant_matrix(void **state) {
     ProtobufCMessage *req = hub_arena_alloc(a, m->input->sizeof_message);
     m->input->message_init(req);
     fill_result r = {0};
-    fill(a, req, &r, 0, strncmp(m->name, "List", 4) == 0 || strncmp(m->name, "Report", 6) == 0);
+    fill(a, req, &side_b, &r, 0, is_list(m), NULL, "");
     if (r.missing[0]) fail_msg("%s: request field %s has no cross-tenant fixture; add one", m->path, r.missing);
     hub_call_options o = hub_world_opts(&a_owner);
     ProtobufCMessage *resp = NULL;
     hub_status st = hub_unary_call(w.ch, m, &o, a, req, &resp);
+    no_conversion(m, st);
     print_message("%-45s -> %s%s\n", m->path, hub_code_name(st.code), r.names_b_object ? " (names B's object)" : "");
     if (st.code == HUB_UNIMPLEMENTED) fail_msg("%s is not implemented", m->path);
     if (r.names_b_object) {
@@ -376,6 +461,7 @@ static void test_foreign_tenant_header_matrix(void **state) {
     o.tenant_id = b_owner.tenant_id;
     ProtobufCMessage *resp = NULL;
     hub_status st = hub_unary_call(w.ch, m, &o, a, req, &resp);
+    no_conversion(m, st);
     if (st.code != HUB_PERMISSION_DENIED) fail_msg("%s with x-tenant-id of B answered %s", m->path, hub_code_name(st.code));
     hub_arena_free(a);
   }
@@ -407,6 +493,7 @@ static void test_role_matrix(void **state) {
       hub_call_options o = hub_world_opts(u);
       ProtobufCMessage *resp = NULL;
       hub_status st = hub_unary_call(w.ch, m, &o, a, req, &resp);
+    no_conversion(m, st);
       const char *who = platform ? (i == 0 ? "platform admin" : "tenant owner") : roles[i];
       if (st.code == HUB_UNIMPLEMENTED) fail_msg("%s is not implemented", m->path);
       if (expect && st.code == HUB_PERMISSION_DENIED)
@@ -433,6 +520,7 @@ static void test_every_rpc_has_a_handler(void **state) {
     hub_call_options o = hub_world_opts(&platform_admin);
     ProtobufCMessage *resp = NULL;
     hub_status st = hub_unary_call(w.ch, m, &o, a, req, &resp);
+    no_conversion(m, st);
     if (st.code == HUB_UNIMPLEMENTED) fail_msg("%s has no handler", m->path);
     hub_arena_free(a);
   }
@@ -492,6 +580,107 @@ static void test_rls_without_tenant_sees_nothing(void **state) {
   free(tables);
 }
 
+/* Every id field of every tenant-scoped request, one at a time, set to tenant B's object of
+ * that kind and to an id of nothing, the rest of the request filled with tenant A's own
+ * (fresh) objects: the answer is NOT_FOUND and names the field — one rule for targets and
+ * references alike. Filters of List/Report requests may instead answer an empty success.
+ * The fields are found by walking the request descriptors, so there is no list to keep. */
+static void test_id_field_matrix(void **state) {
+  (void)state;
+  static char a_invitation[40];
+  int tried = 0, rpcs = 0, nfail = 0;
+  char failures[16384] = "";
+  size_t flen = 0;
+  for (size_t k = 0; k < hub_all_methods_count; k++) {
+    const hub_method_def *m = hub_all_methods[k];
+    if (!tenant_scoped(m)) continue;
+    /* How many id fields has the request? */
+    hub_arena *a = hub_arena_new(0);
+    ProtobufCMessage *probe = hub_arena_alloc(a, m->input->sizeof_message);
+    m->input->message_init(probe);
+    fill_result pr = {0};
+    override count = {.ordinal = -1};
+    fill(a, probe, &side_b, &pr, 0, is_list(m), &count, "");
+    if (count.seen == 0) {
+      hub_arena_free(a);
+      continue;
+    }
+    /* Fresh objects of tenant A for this RPC (an earlier one may have changed or deleted them). */
+    helpdesk h;
+    char tag[32];
+    snprintf(tag, sizeof tag, "A%zu", k);
+    assert_true(make_helpdesk(&a_owner, tag, &h));
+    hub_world_sql(&w, "DELETE FROM invitations WHERE tenant_id = '%s'", a_owner.tenant_id);
+    hub_world_sql(&w,
+                  "INSERT INTO invitations (tenant_id, email_norm, role, token_hash, invited_by, expires_at) "
+                  "VALUES ('%s', 'a-invitee@example.com', 'member', '\\x02', '%s', now() + interval '1 day')",
+                  a_owner.tenant_id, a_owner.user_id);
+    char *inv = hub_world_query(&w, "SELECT id FROM invitations WHERE tenant_id = '%s'", a_owner.tenant_id);
+    snprintf(a_invitation, sizeof a_invitation, "%s", value_or(inv, ""));
+    free(inv);
+    side side_a = {{[K_TICKET] = h.ticket, [K_TICKET2] = h.ticket2, [K_COMMENT] = h.comment, [K_TEAM] = h.team,
+                    [K_CALENDAR] = h.calendar, [K_POLICY] = h.policy, [K_TENANT] = a_owner.tenant_id,
+                    [K_MEMBER] = role_user[2].user_id, [K_INVITATION] = a_invitation}};
+    rpcs++;
+    for (int f = 0; f < count.seen; f++) {
+      for (int variant = 0; variant < 2; variant++) {
+        ProtobufCMessage *req = hub_arena_alloc(a, m->input->sizeof_message);
+        m->input->message_init(req);
+        fill_result r = {0};
+        override ov = {.ordinal = f};
+        /* Fill once to learn the field's kind, then again with the value of that kind. */
+        ov.value = "";
+        fill(a, req, &side_a, &r, 0, is_list(m), &ov, "");
+        const char *nothing = "0190ffff-ffff-7fff-bfff-ffffffff0001";
+        ov = (override){.ordinal = f, .value = variant ? nothing : side_b.ids[ov.kind]};
+        m->input->message_init(req);
+        fill(a, req, &side_a, &r, 0, is_list(m), &ov, "");
+        /* An update applies only the fields its mask names: name this one. */
+        if (ov.depth >= 1 && !ov.target) {
+          const ProtobufCMessageDescriptor *d = m->input;
+          for (unsigned i = 0; i < d->n_fields; i++)
+            if (d->fields[i].descriptor == &google__protobuf__field_mask__descriptor) {
+              Google__Protobuf__FieldMask *fm = *(Google__Protobuf__FieldMask **)((char *)req + d->fields[i].offset);
+              if (fm && fm->n_paths) fm->paths[0] = strchr(ov.path, '.') ? strchr(ov.path, '.') + 1 : ov.path;
+            }
+        }
+        /* An update's etag: the one the fresh ticket has now (its comment moved it on). */
+        const ProtobufCFieldDescriptor *etag = protobuf_c_message_descriptor_get_field_by_name(m->input, "etag");
+        if (etag && protobuf_c_message_descriptor_get_field_by_name(m->input, "ticket")) {
+          char *v = hub_world_query(&w, "SELECT version FROM tickets WHERE id = '%s'", h.ticket);
+          *(char **)((char *)req + etag->offset) = hub_arena_strdup(a, value_or(v, "1"));
+          free(v);
+        }
+        hub_call_options o = hub_world_opts(&a_owner);
+        ProtobufCMessage *resp = NULL;
+        hub_status st = hub_unary_call(w.ch, m, &o, a, req, &resp);
+    no_conversion(m, st);
+        /* A field an update cannot change (output only, or changed by its own RPC) is no
+         * reference: the server says so about the mask, and the field is never read. */
+        if (ov.depth >= 1 && !ov.target && st.code == HUB_INVALID_ARGUMENT && st.violations &&
+            !strcmp(st.violations->field, "update_mask"))
+          continue;
+        tried++;
+        const char *what = variant ? "an id of nothing" : "tenant B's id";
+        bool named = st.message && strstr(st.message, ov.name);
+        bool ok = st.code == HUB_NOT_FOUND && named;
+        if (ov.in_list && hub_ok(st)) ok = true; /* a filter that matches nothing */
+        nfail += !ok;
+        if (!ok && flen < sizeof failures - 256)
+          flen += (size_t)snprintf(failures + flen, sizeof failures - flen, "  %s %s = %s -> %s %s\n", m->path, ov.path,
+                                   what, hub_code_name(st.code), st.message ? st.message : "");
+      }
+    }
+    hub_arena_free(a);
+  }
+  print_message("id fields: %d requests over %d RPCs\n", tried, rpcs);
+  if (flen) {
+    fprintf(stderr, "id fields not answered NOT_FOUND naming the field:\n%s", failures);
+    fail_msg("%d id fields not answered NOT_FOUND naming the field (listed above)", nfail);
+  }
+  assert_true(rpcs >= 10);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rls_without_tenant_sees_nothing),
@@ -499,6 +688,7 @@ int main(void) {
       cmocka_unit_test(test_role_matrix),
       cmocka_unit_test(test_foreign_tenant_header_matrix),
       cmocka_unit_test(test_cross_tenant_matrix),
+      cmocka_unit_test(test_id_field_matrix),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -6,6 +6,7 @@
  * sweeper, pauses, ReportSla, CSAT, trash, keyset pages, and WatchTickets in order with a
  * resume token that neither loses nor repeats. */
 #include <pthread.h>
+#include <stdint.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "google/protobuf/field_mask.pb-c.h"
 
 #include "hub/ticket/v1/ticket.hub-client.h"
 #include "support/world.h"
@@ -355,7 +358,8 @@ static void test_assignment_round_robin_least_loaded_and_away(void **state) {
   assert_string_equal(out->assignee_id, agent2.user_id);
   req.assignee_id = "0190a000-0000-7000-8000-0000000000cc"; /* not a member */
   hub_status st = hub_ticket_v1_ticket_assign_ticket_call(w.ch, &o, a, &req, &out);
-  assert_int_equal(st.code, HUB_INVALID_ARGUMENT);
+  assert_int_equal(st.code, HUB_NOT_FOUND);
+  assert_string_equal(st.message, "assignee_id: no such member");
   /* A member (role "member") may not assign: ticket.tickets.assign is not in the role. */
   hub_call_options m = hub_world_opts(&requester);
   req.assignee_id = agent1.user_id;
@@ -431,7 +435,9 @@ static void test_merge_and_split_keep_history(void **state) {
   sreq.id = split->id;
   char *other = count("SELECT id FROM ticket_comments WHERE ticket_id = '%s' LIMIT 1", dst->id);
   ids[0] = other;
-  assert_int_equal(hub_ticket_v1_ticket_split_ticket_call(w.ch, &o, a, &sreq, &split).code, HUB_INVALID_ARGUMENT);
+  hub_status sst = hub_ticket_v1_ticket_split_ticket_call(w.ch, &o, a, &sreq, &split);
+  assert_int_equal(sst.code, HUB_NOT_FOUND);
+  assert_non_null(strstr(sst.message, "comment_ids"));
   free(cid);
   free(other);
   hub_arena_free(a);
@@ -652,11 +658,79 @@ static void test_watch_in_order_and_resume(void **state) {
 
 /* ---------------------------------------------------------------- refusals of the rest */
 
-/* The call's status must be `code` and, for INVALID_ARGUMENT, name `field`. */
+/* The call's status must be `code` and name `field`: as the violation of INVALID_ARGUMENT,
+ * at the start of the message of NOT_FOUND ("policy.calendar_id: no such calendar"). */
 static void refused(hub_status st, hub_code code, const char *field, const char *what) {
   if (st.code != code) fail_msg("%s: got %s, want %s", what, hub_code_name(st.code), hub_code_name(code));
+  if (field && code == HUB_NOT_FOUND) {
+    size_t n = strlen(field);
+    if (!st.message || strncmp(st.message, field, n) != 0 || st.message[n] != ':')
+      fail_msg("%s: the message \"%s\" does not name %s", what, st.message ? st.message : "", field);
+    return;
+  }
   if (field && (!st.violations || strcmp(st.violations->field, field) != 0))
     fail_msg("%s: the violation names %s, want %s", what, st.violations ? st.violations->field : "nothing", field);
+}
+
+/* What driving hubd from outside found, through the real server: every refusal has its
+ * right code and a finished message (never a format) naming the field, and stays small
+ * enough for a default client's 8 KiB metadata limit. */
+static void test_found_from_outside(void **state) {
+  (void)state;
+  hub_arena *a = hub_arena_new(0);
+  hub_call_options oo = hub_world_opts(&owner);
+  /* A second team of the same name. */
+  Hub__Ticket__V1__Team team = HUB__TICKET__V1__TEAM__INIT;
+  team.name = "Twins";
+  team.assignment = "manual";
+  Hub__Ticket__V1__UpsertTeamRequest treq = HUB__TICKET__V1__UPSERT_TEAM_REQUEST__INIT;
+  treq.team = &team;
+  Hub__Ticket__V1__Team *tout;
+  assert_int_equal(hub_ticket_v1_ticket_upsert_team_call(w.ch, &oo, a, &treq, &tout).code, HUB_OK);
+  hub_status st = hub_ticket_v1_ticket_upsert_team_call(w.ch, &oo, a, &treq, &tout);
+  assert_int_equal(st.code, HUB_ALREADY_EXISTS);
+  assert_string_equal(st.message, "team.name: another team has this name");
+  /* A subject that is not UTF-8 (Latin-1 "café"), refused as the request is decoded. */
+  Hub__Ticket__V1__CreateTicketRequest creq = HUB__TICKET__V1__CREATE_TICKET_REQUEST__INIT;
+  creq.subject = "caf\xE9";
+  Ticket *t;
+  refused(hub_ticket_v1_ticket_create_ticket_call(w.ch, &oo, a, &creq, &t), HUB_INVALID_ARGUMENT, "subject",
+          "Latin-1 subject");
+  /* A timestamp near INT64_MAX seconds. */
+  Google__Protobuf__Timestamp far = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+  far.seconds = INT64_MAX - 5;
+  Hub__Ticket__V1__ListTicketsRequest lreq = HUB__TICKET__V1__LIST_TICKETS_REQUEST__INIT;
+  lreq.updated_since = &far;
+  Hub__Ticket__V1__ListTicketsResponse *lout;
+  refused(hub_ticket_v1_ticket_list_tickets_call(w.ch, &oo, a, &lreq, &lout), HUB_INVALID_ARGUMENT, "updated_since",
+          "updated_since near INT64_MAX");
+  /* A 20,000-character update_mask path: the real error, small, not a metadata overflow. */
+  Ticket *mine = create(a, &requester, "Masked", NULL, NULL, NULL);
+  char *path = hub_arena_alloc(a, 20001);
+  memset(path, 'p', 20000);
+  path[20000] = '\0';
+  Google__Protobuf__FieldMask mask = GOOGLE__PROTOBUF__FIELD_MASK__INIT;
+  mask.n_paths = 1;
+  mask.paths = &path;
+  Ticket info = HUB__TICKET__V1__TICKET_INFO__INIT;
+  info.id = mine->id;
+  Hub__Ticket__V1__UpdateTicketRequest ureq = HUB__TICKET__V1__UPDATE_TICKET_REQUEST__INIT;
+  ureq.ticket = &info;
+  ureq.update_mask = &mask;
+  ureq.etag = mine->etag;
+  st = hub_ticket_v1_ticket_update_ticket_call(w.ch, &oo, a, &ureq, &t);
+  refused(st, HUB_INVALID_ARGUMENT, "update_mask", "20,000-character mask path");
+  assert_true(strlen(st.message) <= HUB_STATUS_MESSAGE_MAX + 3);
+  size_t details = 0;
+  for (hub_violation *v = st.violations; v; v = v->next) details += strlen(v->field) + strlen(v->description);
+  assert_true(details <= HUB_STATUS_VIOLATION_BYTES);
+  /* Another tenant's team, or a team of nobody, on an update: NOT_FOUND naming the field. */
+  char *team_path = "team_id";
+  mask.paths = &team_path;
+  info.team_id = "0190a000-0000-7000-8000-0000000000ee";
+  refused(hub_ticket_v1_ticket_update_ticket_call(w.ch, &oo, a, &ureq, &t), HUB_NOT_FOUND, "ticket.team_id",
+          "team of nobody");
+  hub_arena_free(a);
 }
 
 static void test_input_refusals(void **state) {
@@ -699,7 +773,7 @@ static void test_input_refusals(void **state) {
           "policy.resolution_seconds", "policy without target");
   pol.resolution_seconds = 60;
   pol.calendar_id = "0190a000-0000-7000-8000-0000000000f2";
-  refused(hub_ticket_v1_ticket_upsert_sla_policy_call(w.ch, &oo, a, &preq, &pout), HUB_INVALID_ARGUMENT,
+  refused(hub_ticket_v1_ticket_upsert_sla_policy_call(w.ch, &oo, a, &preq, &pout), HUB_NOT_FOUND,
           "policy.calendar_id", "policy unknown calendar");
   pol.calendar_id = "";
   pol.first_response_seconds = -1;
@@ -829,6 +903,7 @@ int main(void) {
       cmocka_unit_test(test_csat_trash_and_keyset_pages),
       cmocka_unit_test(test_watch_in_order_and_resume),
       cmocka_unit_test(test_input_refusals),
+      cmocka_unit_test(test_found_from_outside),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -77,6 +77,12 @@ hub_status hub_status_invalid(hub_arena *arena, const char *field, const char *f
 void hub_status_add_violation(hub_arena *arena, hub_status *st, const char *field,
                               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* A NOT_FOUND from a lookup, said of the request field that named the object: "no such
+ * ticket" becomes "ticket_id: no such ticket". One rule for every RPC: an id field that
+ * names nothing in the caller's tenant (another tenant's object included) is NOT_FOUND with
+ * the field named. Other statuses, and one already naming a field, pass unchanged. */
+hub_status hub_status_at_field(hub_arena *arena, hub_status st, const char *field);
+
 /* What may leave the process in one status. Messages quote request values, and a caller's
  * metadata limit (8 KiB by default in most gRPC clients) must never hide the real error, so
  * every status is bounded on its way out (hub_status_bounded) and values are quoted through

@@ -140,7 +140,8 @@ hub_status hub_tenant_v1_tenant_update_member(hub_call *call, const Hub__Tenant_
     c.permissions = hub_pg_array_literal(a, m->permissions, m->n_permissions);
   }
   Hub__Tenant__V1__Member *out;
-  st = tn_member_update(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), &c, &out);
+  st = hub_status_at_field(a, tn_member_update(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), &c, &out),
+                           "member.user_id");
   if (!hub_ok(st)) return st;
   tn_refresh_access(call, p->tenant_id, (char *const[]){(char *)c.user_id}, 1);
   copy_member(response, out);
@@ -154,8 +155,9 @@ hub_status hub_tenant_v1_tenant_remove_member(hub_call *call, const Hub__Tenant_
   const hub_principal *p = hub_principal_of(call);
   const char *user_id = tn_uuid(a, request->user_id);
   if (!user_id) return hub_status_invalid(a, "user_id", "not a user id");
-  hub_status st =
-      tn_member_remove(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), p->tenant_id, p->user_id, p->ip, user_id);
+  hub_status st = hub_status_at_field(
+      a, tn_member_remove(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), p->tenant_id, p->user_id, p->ip, user_id),
+      "user_id");
   if (hub_ok(st)) tn_refresh_access(call, p->tenant_id, (char *const[]){(char *)user_id}, 1);
   return st;
 }

@@ -120,7 +120,7 @@ hub_status hub_tenant_v1_tenant_update_tenant(hub_call *call, const Hub__Tenant_
   const Hub__Tenant__V1__TenantInfo *t = request->tenant;
   if (!t) return hub_status_invalid(a, "tenant", "required");
   if (t->id[0] && strcmp(t->id, p->tenant_id) != 0)
-    return hub_status_new(a, HUB_NOT_FOUND, "no such tenant (only the call's tenant can be updated here)");
+    return hub_status_fixed(HUB_NOT_FOUND, "tenant.id: no such tenant (only the call's tenant can be updated here)");
   if (u.bits & TN_TENANT_NAME) {
     if (!name_ok(t->name)) return hub_status_invalid(a, "tenant.name", "1 to 200 bytes of text, one line");
     u.name = t->name;

@@ -46,7 +46,7 @@ static hub_status add_fn(hub_pg *pg, hub_arena *a, void *ud) {
   add_ctx *c = ud;
   const Hub__Ticket__V1__AddCommentRequest *req = c->req;
   Hub__Ticket__V1__TicketInfo *t;
-  hub_status st = hub_ticket_load(pg, a, req->ticket_id, true, false, &t);
+  hub_status st = hub_status_at_field(a, hub_ticket_load(pg, a, req->ticket_id, true, false, &t), "ticket_id");
   if (!hub_ok(st)) return st;
   if (t->status == HUB__TICKET__V1__STATUS__STATUS_CLOSED)
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "a closed ticket takes no comments; open a follow-up");
@@ -118,7 +118,7 @@ typedef struct list_ctx {
 static hub_status list_fn(hub_pg *pg, hub_arena *a, void *ud) {
   list_ctx *c = ud;
   Hub__Ticket__V1__TicketInfo *t;
-  hub_status st = hub_ticket_load(pg, a, c->ticket_id, false, true, &t);
+  hub_status st = hub_status_at_field(a, hub_ticket_load(pg, a, c->ticket_id, false, true, &t), "ticket_id");
   if (!hub_ok(st)) return st;
   char lim[16];
   snprintf(lim, sizeof lim, "%d", c->limit + 1);

@@ -39,6 +39,39 @@ hub_status hub_ticket_is_member(hub_pg *pg, hub_arena *a, const char *user_id, b
   return st;
 }
 
+static const hub_pg_stmt team_exists_sql = {
+    "ticket_team_exists", "SELECT 1 FROM ticket_teams WHERE tenant_id = hub_current_tenant() AND id = $1::uuid", 1};
+/* The first id of the array that is no member of the tenant, with its position (from 0). */
+static const hub_pg_stmt first_non_member_sql = {
+    "ticket_first_non_member",
+    "SELECT u.i - 1 FROM unnest($1::uuid[]) WITH ORDINALITY AS u(id, i) WHERE NOT EXISTS "
+    "(SELECT 1 FROM members m WHERE m.tenant_id = hub_current_tenant() AND m.user_id = u.id) ORDER BY u.i LIMIT 1",
+    1};
+
+hub_status hub_ticket_require_member(hub_pg *pg, hub_arena *a, const char *user_id, const char *field) {
+  bool member;
+  hub_status st = hub_ticket_is_member(pg, a, user_id, &member);
+  if (hub_ok(st) && !member) st = hub_status_new(a, HUB_NOT_FOUND, "%s: no such member", field);
+  return st;
+}
+
+hub_status hub_ticket_require_members(hub_pg *pg, hub_arena *a, const char *ids_literal, const char *field) {
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &first_non_member_sql, (const char *[]){ids_literal}, &res);
+  if (hub_ok(st) && PQntuples(res) == 1)
+    st = hub_status_new(a, HUB_NOT_FOUND, "%s[%s]: no such member", field, PQgetvalue(res, 0, 0));
+  PQclear(res);
+  return st;
+}
+
+hub_status hub_ticket_require_team(hub_pg *pg, hub_arena *a, const char *team_id, const char *field) {
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &team_exists_sql, (const char *[]){team_id}, &res);
+  if (hub_ok(st) && PQntuples(res) != 1) st = hub_status_new(a, HUB_NOT_FOUND, "%s: no such team", field);
+  PQclear(res);
+  return st;
+}
+
 hub_status hub_ticket_next_number(hub_pg *pg, hub_arena *a, char **number) {
   PGresult *res = NULL;
   hub_status st = hub_pg_exec(pg, a, &next_number_sql, NULL, &res);

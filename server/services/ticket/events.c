@@ -68,7 +68,7 @@ typedef struct list_ctx {
 static hub_status list_fn(hub_pg *pg, hub_arena *a, void *ud) {
   list_ctx *c = ud;
   Hub__Ticket__V1__TicketInfo *t;
-  hub_status st = hub_ticket_load(pg, a, c->ticket_id, false, true, &t);
+  hub_status st = hub_status_at_field(a, hub_ticket_load(pg, a, c->ticket_id, false, true, &t), "ticket_id");
   if (!hub_ok(st)) return st;
   char lim[16];
   snprintf(lim, sizeof lim, "%d", c->limit + 1);

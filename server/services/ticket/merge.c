@@ -57,8 +57,12 @@ static hub_status merge_fn(hub_pg *pg, hub_arena *a, void *ud) {
   merge_ctx *m = ud;
   Hub__Ticket__V1__TicketInfo *src, *dst;
   bool source_first = strcmp(m->source, m->target) < 0;
-  hub_status st = hub_ticket_load(pg, a, source_first ? m->source : m->target, true, false, source_first ? &src : &dst);
-  if (hub_ok(st)) st = hub_ticket_load(pg, a, source_first ? m->target : m->source, true, false, source_first ? &dst : &src);
+  const char *first = source_first ? "source_id" : "target_id", *second = source_first ? "target_id" : "source_id";
+  hub_status st = hub_status_at_field(
+      a, hub_ticket_load(pg, a, source_first ? m->source : m->target, true, false, source_first ? &src : &dst), first);
+  if (hub_ok(st))
+    st = hub_status_at_field(
+        a, hub_ticket_load(pg, a, source_first ? m->target : m->source, true, false, source_first ? &dst : &src), second);
   if (!hub_ok(st)) return st;
   if (src->status == HUB__TICKET__V1__STATUS__STATUS_CLOSED || dst->status == HUB__TICKET__V1__STATUS__STATUS_CLOSED)
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "closed tickets cannot be merged");
@@ -100,7 +104,7 @@ typedef struct split_ctx {
 static hub_status split_fn(hub_pg *pg, hub_arena *a, void *ud) {
   split_ctx *s = ud;
   Hub__Ticket__V1__TicketInfo *src;
-  hub_status st = hub_ticket_load(pg, a, s->req->id, true, false, &src);
+  hub_status st = hub_status_at_field(a, hub_ticket_load(pg, a, s->req->id, true, false, &src), "id");
   if (!hub_ok(st)) return st;
   if (src->status == HUB__TICKET__V1__STATUS__STATUS_CLOSED)
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "a closed ticket cannot be split");
@@ -116,8 +120,8 @@ static hub_status split_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (!hub_ok(st)) return st;
   long moved = strtol(PQcmdTuples(res), NULL, 10);
   PQclear(res);
-  if ((size_t)moved != s->req->n_comment_ids)
-    return hub_status_invalid(a, "comment_ids", "every comment must belong to the ticket being split");
+  if ((size_t)moved != s->req->n_comment_ids) /* the transaction rolls back: nothing moved */
+    return hub_status_fixed(HUB_NOT_FOUND, "comment_ids: no such comment on the ticket being split");
   st = hub_ticket_event(pg, a, s->tenant, new_id, s->actor, "created", "split_from", "", s->req->id);
   if (hub_ok(st)) st = hub_ticket_event(pg, a, s->tenant, s->req->id, s->actor, "split", "split_into", "", new_id);
   if (hub_ok(st)) st = hub_ticket_sla_assign_policy(pg, a, s->tenant, new_id, NULL);

@@ -65,7 +65,7 @@ static hub_status upsert_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (!hub_ok(st)) return st;
   c->id = PQntuples(res) == 1 ? hub_arena_strdup(a, PQgetvalue(res, 0, 0)) : NULL;
   PQclear(res);
-  return c->id ? HUB_STATUS_OK : hub_status_new(a, HUB_NOT_FOUND, "no such %s", c->what);
+  return c->id ? HUB_STATUS_OK : hub_status_new(a, HUB_NOT_FOUND, "%s.id: no such %s", c->what, c->what);
 }
 
 hub_status hub_ticket_v1_ticket_upsert_business_calendar(hub_call *call,
@@ -98,6 +98,8 @@ hub_status hub_ticket_v1_ticket_upsert_business_calendar(hub_call *call,
   const char *params[] = {in->id, in->name, in->time_zone, in->week, holidays};
   upsert_ctx c = {*in->id ? &cal_update_sql : &cal_insert_sql, *in->id ? params : params + 1, "calendar", NULL};
   hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), upsert_fn, &c);
+  if (st.code == HUB_ALREADY_EXISTS)
+    return hub_status_fixed(HUB_ALREADY_EXISTS, "calendar.name: another calendar has this name");
   if (!hub_ok(st)) return st;
   *response = *in;
   response->id = c.id;
@@ -178,7 +180,8 @@ hub_status hub_ticket_v1_ticket_upsert_sla_policy(hub_call *call, const Hub__Tic
   const char *params[] = {in->id, in->name, pos, prio, brand, tags, cal, fr, nr, rs, warn};
   upsert_ctx c = {*in->id ? &pol_update_sql : &pol_insert_sql, *in->id ? params : params + 1, "policy", NULL};
   st = hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), upsert_fn, &c);
-  if (st.code == HUB_FAILED_PRECONDITION) return hub_status_invalid(a, "policy.calendar_id", "no such calendar");
+  /* The calendar's foreign key (tenant_id, calendar_id): a calendar of nobody or of another tenant. */
+  if (st.code == HUB_FAILED_PRECONDITION) return hub_status_fixed(HUB_NOT_FOUND, "policy.calendar_id: no such calendar");
   if (st.code == HUB_ALREADY_EXISTS) return hub_status_invalid(a, "policy.position", "another policy has this position");
   if (!hub_ok(st)) return st;
   *response = *in;
@@ -233,7 +236,7 @@ static hub_status pol_delete_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (!hub_ok(st)) return st;
   bool gone = strcmp(PQcmdTuples(res), "1") == 0;
   PQclear(res);
-  return gone ? HUB_STATUS_OK : hub_status_new(a, HUB_NOT_FOUND, "no such policy");
+  return gone ? HUB_STATUS_OK : hub_status_fixed(HUB_NOT_FOUND, "id: no such policy");
 }
 
 hub_status hub_ticket_v1_ticket_delete_sla_policy(hub_call *call, const Hub__Ticket__V1__DeleteSlaPolicyRequest *request,

@@ -98,16 +98,14 @@ static hub_status assign_fn(hub_pg *pg, hub_arena *a, void *ud) {
   assign_ctx *c = ud;
   const Hub__Ticket__V1__AssignTicketRequest *req = c->req;
   Hub__Ticket__V1__TicketInfo *t;
-  hub_status st = hub_ticket_load(pg, a, req->id, true, false, &t);
+  hub_status st = hub_status_at_field(a, hub_ticket_load(pg, a, req->id, true, false, &t), "id");
   if (!hub_ok(st)) return st;
+  if (*req->team_id && !hub_ok(st = hub_ticket_require_team(pg, a, req->team_id, "team_id"))) return st;
   if (t->status == HUB__TICKET__V1__STATUS__STATUS_CLOSED)
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "a closed ticket cannot be reassigned");
   char *assignee = NULL;
   if (*req->assignee_id) {
-    bool member;
-    st = hub_ticket_is_member(pg, a, req->assignee_id, &member);
-    if (!hub_ok(st)) return st;
-    if (!member) return hub_status_invalid(a, "assignee_id", "not a member of this tenant");
+    if (!hub_ok(st = hub_ticket_require_member(pg, a, req->assignee_id, "assignee_id"))) return st;
     assignee = req->assignee_id;
   } else if (*req->team_id) {
     st = hub_ticket_pick_assignee(pg, a, req->team_id, &assignee);
@@ -157,15 +155,18 @@ typedef struct team_ctx {
 static hub_status upsert_team_fn(hub_pg *pg, hub_arena *a, void *ud) {
   team_ctx *c = ud;
   PGresult *res = NULL;
-  hub_status st = *c->in->id
+  hub_status st = hub_ticket_require_members(pg, a, c->members, "team.member_ids");
+  if (!hub_ok(st)) return st;
+  st = *c->in->id
                       ? hub_pg_exec(pg, a, &update_team_sql,
                                     (const char *[]){c->in->id, c->in->name, c->in->assignment, c->members}, &res)
                       : hub_pg_exec(pg, a, &insert_team_sql, (const char *[]){c->in->name, c->in->assignment, c->members},
                                     &res);
+  if (st.code == HUB_ALREADY_EXISTS) return hub_status_fixed(HUB_ALREADY_EXISTS, "team.name: another team has this name");
   if (!hub_ok(st)) return st;
   c->id = PQntuples(res) == 1 ? hub_arena_strdup(a, PQgetvalue(res, 0, 0)) : NULL;
   PQclear(res);
-  return c->id ? HUB_STATUS_OK : hub_status_new(a, HUB_NOT_FOUND, "no such team");
+  return c->id ? HUB_STATUS_OK : hub_status_new(a, HUB_NOT_FOUND, "team.id: no such team");
 }
 
 hub_status hub_ticket_v1_ticket_upsert_team(hub_call *call, const Hub__Ticket__V1__UpsertTeamRequest *request,
@@ -219,10 +220,8 @@ typedef struct away_ctx {
 
 static hub_status away_fn(hub_pg *pg, hub_arena *a, void *ud) {
   away_ctx *c = ud;
-  bool member;
-  hub_status st = hub_ticket_is_member(pg, a, c->req->user_id, &member);
+  hub_status st = hub_ticket_require_member(pg, a, c->req->user_id, "user_id");
   if (!hub_ok(st)) return st;
-  if (!member) return hub_status_new(a, HUB_NOT_FOUND, "no such member");
   return hub_pg_exec(pg, a, &away_sql, (const char *[]){c->req->user_id, c->req->away ? "true" : "false"}, NULL);
 }
 

@@ -38,6 +38,12 @@ const char *hub_ticket_tenant(hub_call *call);
 const char *hub_ticket_actor(hub_call *call);
 /* Is the user a member of the transaction's tenant? */
 hub_status hub_ticket_is_member(hub_pg *pg, hub_arena *a, const char *user_id, bool *member);
+/* References named by request fields, checked in the transaction's tenant: NOT_FOUND
+ * "<field>: no such member|team" (for an array, "<field>[i]" of the first one missing) when
+ * the id names nothing there — another tenant's object included. */
+hub_status hub_ticket_require_member(hub_pg *pg, hub_arena *a, const char *user_id, const char *field);
+hub_status hub_ticket_require_members(hub_pg *pg, hub_arena *a, const char *ids_literal, const char *field);
+hub_status hub_ticket_require_team(hub_pg *pg, hub_arena *a, const char *team_id, const char *field);
 /* The tenant's next ticket number (gap-free: the counter row is updated in the caller's
  * transaction and rolls back with it). */
 hub_status hub_ticket_next_number(hub_pg *pg, hub_arena *a, char **number);

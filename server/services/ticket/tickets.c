@@ -98,14 +98,12 @@ static hub_status create_fn(hub_pg *pg, hub_arena *a, void *ud) {
     PQclear(res);
     if (existing) return hub_ticket_load(pg, a, existing, false, true, &c->out);
   }
-  if (c->requester_user && strcmp(c->requester_user, c->actor) != 0) { /* a member of this tenant, or nobody */
-    bool member;
-    st = hub_ticket_is_member(pg, a, c->requester_user, &member);
-    if (!hub_ok(st)) return st;
-    if (!member) return hub_status_invalid(a, "requester_user_id", "not a member of this tenant");
-  }
+  if (c->requester_user && strcmp(c->requester_user, c->actor) != 0 && /* a member of this tenant, or nobody */
+      !hub_ok(st = hub_ticket_require_member(pg, a, c->requester_user, "requester_user_id")))
+    return st;
   char *assignee = NULL;
   if (*req->team_id) {
+    if (!hub_ok(st = hub_ticket_require_team(pg, a, req->team_id, "team_id"))) return st;
     st = hub_ticket_pick_assignee(pg, a, req->team_id, &assignee);
     if (!hub_ok(st)) return st;
   }
@@ -177,7 +175,7 @@ typedef struct get_ctx {
 
 static hub_status get_fn(hub_pg *pg, hub_arena *a, void *ud) {
   get_ctx *g = ud;
-  if (*g->id) return hub_ticket_load(pg, a, g->id, false, true, &g->out);
+  if (*g->id) return hub_status_at_field(a, hub_ticket_load(pg, a, g->id, false, true, &g->out), "id");
   char n[24];
   snprintf(n, sizeof n, "%lld", (long long)g->number);
   PGresult *res = NULL;
@@ -185,7 +183,7 @@ static hub_status get_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (!hub_ok(st)) return st;
   g->out = PQntuples(res) == 1 ? hub_ticket_from_row(a, res, 0, hub_ticket_now_s()) : NULL;
   PQclear(res);
-  return g->out ? HUB_STATUS_OK : hub_status_new(a, HUB_NOT_FOUND, "no such ticket");
+  return g->out ? HUB_STATUS_OK : hub_status_new(a, HUB_NOT_FOUND, "number: no such ticket");
 }
 
 hub_status hub_ticket_v1_ticket_get_ticket(hub_call *call, const Hub__Ticket__V1__GetTicketRequest *request,
@@ -220,8 +218,10 @@ static hub_status update_fn(hub_pg *pg, hub_arena *a, void *ud) {
   update_ctx *u = ud;
   const Hub__Ticket__V1__TicketInfo *in = u->req->ticket;
   Hub__Ticket__V1__TicketInfo *cur;
-  hub_status st = hub_ticket_load(pg, a, in->id, true, false, &cur);
+  hub_status st = hub_status_at_field(a, hub_ticket_load(pg, a, in->id, true, false, &cur), "ticket.id");
   if (!hub_ok(st)) return st;
+  if (u->set_team && *in->team_id && !hub_ok(st = hub_ticket_require_team(pg, a, in->team_id, "ticket.team_id")))
+    return st;
   if (strcmp(cur->etag, u->req->etag) != 0)
     return hub_status_new(a, HUB_ABORTED, "the ticket changed since it was read (etag %s, now %s)",
                           hub_status_quote(a, u->req->etag), cur->etag);
@@ -335,7 +335,7 @@ typedef struct delete_ctx {
 static hub_status delete_fn(hub_pg *pg, hub_arena *a, void *ud) {
   delete_ctx *d = ud;
   Hub__Ticket__V1__TicketInfo *cur;
-  hub_status st = hub_ticket_load(pg, a, d->id, true, true, &cur);
+  hub_status st = hub_status_at_field(a, hub_ticket_load(pg, a, d->id, true, true, &cur), "id");
   if (!hub_ok(st)) return st;
   if (d->del == (cur->deleted_at != NULL))
     return hub_status_new(a, HUB_FAILED_PRECONDITION, d->del ? "the ticket is already deleted" : "the ticket is not deleted");
@@ -377,7 +377,7 @@ typedef struct rate_ctx {
 static hub_status rate_fn(hub_pg *pg, hub_arena *a, void *ud) {
   rate_ctx *r = ud;
   Hub__Ticket__V1__TicketInfo *cur;
-  hub_status st = hub_ticket_load(pg, a, r->req->id, true, false, &cur);
+  hub_status st = hub_status_at_field(a, hub_ticket_load(pg, a, r->req->id, true, false, &cur), "id");
   if (!hub_ok(st)) return st;
   if (strcmp(cur->requester_user_id, r->actor) != 0)
     return hub_status_new(a, HUB_PERMISSION_DENIED, "only the requester rates a ticket");
