@@ -299,6 +299,32 @@ class EndToEnd(unittest.TestCase):
         self.assertEqual(err.exception.code(), grpc.StatusCode.ABORTED)
         page = desk.ListTickets(ticket_pb2.ListTicketsRequest(statuses=[ticket_pb2.STATUS_OPEN]), metadata=bearer, timeout=5)
         self.assertEqual([x.id for x in page.tickets], [t.id])
+        # One request in two parts, as the wire allows: the second part of `ticket` carries the
+        # priority (an enum), the first its id. A parser must merge them; hubd sees both.
+        part1 = ticket_pb2.UpdateTicketRequest(ticket=ticket_pb2.TicketInfo(id=t.id), etag=upd.etag)
+        part2 = ticket_pb2.UpdateTicketRequest(ticket=ticket_pb2.TicketInfo(priority=ticket_pb2.PRIORITY_LOW),
+                                               update_mask=field_mask_pb2.FieldMask(paths=["priority"]))
+        call = self.channel.unary_unary("/hub.ticket.v1.Ticket/UpdateTicket", request_serializer=None,
+                                        response_deserializer=ticket_pb2.TicketInfo.FromString)
+        split = call(part1.SerializeToString() + part2.SerializeToString(), metadata=bearer, timeout=5)
+        self.assertEqual(split.id, t.id)
+        self.assertEqual(split.priority, ticket_pb2.PRIORITY_LOW)
+        # Another tenant's team, or a team of nobody: NOT_FOUND naming the field.
+        with self.assertRaises(grpc.RpcError) as err:
+            desk.UpdateTicket(ticket_pb2.UpdateTicketRequest(
+                ticket=ticket_pb2.TicketInfo(id=t.id, team_id="0190a000-0000-7000-8000-0000000000ee"),
+                update_mask=field_mask_pb2.FieldMask(paths=["team_id"]), etag=split.etag), metadata=bearer, timeout=5)
+        self.assertEqual(err.exception.code(), grpc.StatusCode.NOT_FOUND)
+        self.assertEqual(err.exception.details(), "ticket.team_id: no such team")
+        # Ill-formed UTF-8 (protobuf refuses to build it, so the bytes are written by hand):
+        # field 1 (subject) of CreateTicketRequest holding Latin-1 "caf\xe9".
+        from google.rpc import status_pb2
+        with self.assertRaises(grpc.RpcError) as err:
+            self.channel.unary_unary("/hub.ticket.v1.Ticket/CreateTicket", request_serializer=None,
+                                     response_deserializer=None)(b"\x0a\x04caf\xe9", metadata=bearer, timeout=5)
+        self.assertEqual(err.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        details = status_pb2.Status.FromString(dict(err.exception.trailing_metadata())["grpc-status-details-bin"])
+        self.assertIn("not valid UTF-8", details.message)
 
     # ---- buf curl: a reflection-driven client like grpcurl ----
     def buf(self, *args):
