@@ -76,6 +76,34 @@ static void test_line_is_json(void **state) {
   free(out);
 }
 
+/* Bytes from outside that are not UTF-8 (a header, a path) must not make the line non-JSON:
+ * ill-formed bytes become U+FFFD, well-formed characters stay as they are. */
+static void log_bad_bytes(void) {
+  hub_log_line l;
+  hub_log_begin(&l, HUB_LOG_INFO, "rpc");
+  hub_log_str(&l, "method", "/x\xC3(\xFF\xED\xA0\x80\x7F\xE2\x82\xAC");
+  hub_log_end(&l, HUB_LOG_INFO);
+  hub_logf(HUB_LOG_WARN, "formatted %s", "\xC0\xAF");
+}
+
+static void test_ill_formed_utf8_stays_json(void **state) {
+  (void)state;
+  char *out = capture(log_bad_bytes);
+  char *second = strchr(out, '\n');
+  assert_non_null(second);
+  *second++ = '\0';
+  json_error_t err;
+  json_t *j = json_loads(out, 0, &err);
+  if (!j) fail_msg("not JSON: %s in %s", err.text, out);
+  assert_string_equal(json_string_value(json_object_get(j, "method")),
+                      "/x\xEF\xBF\xBD(\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\x7F\xE2\x82\xAC");
+  json_decref(j);
+  j = json_loads(second, 0, &err);
+  if (!j) fail_msg("hub_logf line is not JSON: %s in %s", err.text, second);
+  json_decref(j);
+  free(out);
+}
+
 static void log_huge(void) {
   static char big[5000];
   memset(big, 'x', sizeof big - 1);
@@ -126,6 +154,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_escape),
       cmocka_unit_test(test_line_is_json),
+      cmocka_unit_test(test_ill_formed_utf8_stays_json),
       cmocka_unit_test(test_overflow_stays_valid_json),
       cmocka_unit_test(test_levels),
   };
