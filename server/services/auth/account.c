@@ -128,7 +128,7 @@ hub_status hub_auth_v1_auth_revoke_session(hub_call *call, const Hub__Auth__V1__
   size_t n = strlen(sid);
   if (n != 32 || strspn(sid, "0123456789abcdef") != n) return hub_status_invalid(a, "session_id", "not a session id");
   hub_status st = hub_auth_end_session(call, p->user_id, sid);
-  if (st.code == HUB_NOT_FOUND) return hub_status_new(a, HUB_NOT_FOUND, "no such session");
+  if (st.code == HUB_NOT_FOUND) return hub_status_fixed(HUB_NOT_FOUND, "session_id: no such session");
   if (hub_ok(st)) hub_auth_audit(call, p->user_id, "session.revoked", hub_arena_sprintf(a, "{\"session_id\":\"%s\"}", sid));
   return st;
 }

@@ -85,7 +85,7 @@ hub_status hub_auth_choose_context(hub_call *call, const char *user_id, const ch
   hub_status st = hub_pg_tx_user(hub_ctx_of(call)->pg, a, want_tenant && *want_tenant ? want_tenant : NULL, user_id,
                                  hub_call_remaining_ms(call), choose_fn, &c);
   if (!hub_ok(st)) return st;
-  if (c.not_member) return hub_status_new(a, HUB_NOT_FOUND, "no such tenant");
+  if (c.not_member) return hub_status_fixed(HUB_NOT_FOUND, "tenant_id: no such tenant");
   /* With a tenant, the brand must be one the member may use there; without one, any brand. */
   if (g->tenant_id[0] && !hub_acl_find_brand(&g->acl, g->brand)) {
     if (want_brand && *want_brand)
