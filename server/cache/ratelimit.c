@@ -48,7 +48,7 @@ hub_status hub_rate_limit_hit(hub_redis *r, hub_arena *a, const hub_rate_limit *
   if (!hub_ok(st)) return st;
   if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 || rep->element[0]->type != REDIS_REPLY_INTEGER) {
     freeReplyObject(rep);
-    return hub_status_new(a, HUB_INTERNAL, "rate limit: unexpected reply");
+    return hub_status_fixed(HUB_INTERNAL, "rate limit: unexpected reply");
   }
   bool admitted = rep->element[0]->integer == 1;
   int64_t wait = rep->element[1]->type == REDIS_REPLY_INTEGER ? rep->element[1]->integer : limit->window_ms;

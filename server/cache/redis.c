@@ -182,8 +182,9 @@ static hub_status command(hub_redis *r, hub_arena *a, int argc, const char **arg
   }
   if (rep->type == REDIS_REPLY_ERROR) {
     *noscript = strncmp(rep->str, "NOSCRIPT", 8) == 0;
-    /* Redis's own text is for the operator, not the caller. */
-    hub_logf(HUB_LOG_WARN, "redis: error reply: %.*s", (int)(rep->len < 200 ? rep->len : 200), rep->str);
+    /* Redis's own text is for the operator, not the caller (NOSCRIPT is routine: the script
+     * is loaded and the command sent again). */
+    if (!*noscript) hub_logf(HUB_LOG_WARN, "redis: error reply: %.*s", (int)(rep->len < 200 ? rep->len : 200), rep->str);
     freeReplyObject(rep);
     return hub_status_fixed(HUB_INTERNAL, "cache error");
   }

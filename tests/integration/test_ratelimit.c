@@ -36,22 +36,24 @@ static int teardown(void **state) {
 static void test_window_slides_and_recovers(void **state) {
   (void)state;
   hub_redis *r = hub_redis_new(url, 500);
+  hub_arena *a = hub_arena_new(0); /* statuses are formatted into it */
   hub_rate_limit lim = {"test.slide", 5, 1000};
   int64_t wait = -1, t0 = 1700000000000;
-  for (int i = 0; i < 5; i++) assert_true(hub_ok(hub_rate_limit_hit(r, NULL, &lim, "alice", t0 + i * 100, &wait)));
-  hub_status st = hub_rate_limit_hit(r, NULL, &lim, "alice", t0 + 500, &wait);
+  for (int i = 0; i < 5; i++) assert_true(hub_ok(hub_rate_limit_hit(r, a, &lim, "alice", t0 + i * 100, &wait)));
+  hub_status st = hub_rate_limit_hit(r, a, &lim, "alice", t0 + 500, &wait);
   assert_int_equal(st.code, HUB_RESOURCE_EXHAUSTED);
   assert_int_equal(wait, 500); /* the attempt at t0 leaves the window at t0 + 1000 */
   /* Refused attempts are not counted: still refused just before, admitted just after. */
-  assert_int_equal(hub_rate_limit_hit(r, NULL, &lim, "alice", t0 + 999, &wait).code, HUB_RESOURCE_EXHAUSTED);
+  assert_int_equal(hub_rate_limit_hit(r, a, &lim, "alice", t0 + 999, &wait).code, HUB_RESOURCE_EXHAUSTED);
   assert_int_equal(wait, 1);
-  assert_true(hub_ok(hub_rate_limit_hit(r, NULL, &lim, "alice", t0 + 1000, &wait)));
+  assert_true(hub_ok(hub_rate_limit_hit(r, a, &lim, "alice", t0 + 1000, &wait)));
   /* Another subject has its own window. */
-  assert_true(hub_ok(hub_rate_limit_hit(r, NULL, &lim, "bob", t0 + 500, &wait)));
+  assert_true(hub_ok(hub_rate_limit_hit(r, a, &lim, "bob", t0 + 500, &wait)));
   /* Reset forgets. */
-  assert_true(hub_ok(hub_rate_limit_reset(r, NULL, &lim, "alice")));
-  for (int i = 0; i < 5; i++) assert_true(hub_ok(hub_rate_limit_hit(r, NULL, &lim, "alice", t0 + 1001, &wait)));
-  assert_int_equal(hub_rate_limit_hit(r, NULL, &lim, "alice", t0 + 1001, &wait).code, HUB_RESOURCE_EXHAUSTED);
+  assert_true(hub_ok(hub_rate_limit_reset(r, a, &lim, "alice")));
+  for (int i = 0; i < 5; i++) assert_true(hub_ok(hub_rate_limit_hit(r, a, &lim, "alice", t0 + 1001, &wait)));
+  assert_int_equal(hub_rate_limit_hit(r, a, &lim, "alice", t0 + 1001, &wait).code, HUB_RESOURCE_EXHAUSTED);
+  hub_arena_free(a);
   hub_redis_free(r);
 }
 
@@ -62,10 +64,12 @@ typedef struct worker {
 static void *hammer(void *arg) {
   worker *w = arg;
   hub_redis *r = hub_redis_new(url, 1000); /* its own connection, like another server */
+  hub_arena *a = hub_arena_new(0);
   hub_rate_limit lim = {"test.parallel", 20, 60000};
   int64_t wait;
   for (int i = 0; i < 50; i++)
-    if (hub_ok(hub_rate_limit_hit(r, NULL, &lim, "203.0.113.9", 1700000000000, &wait))) w->admitted++;
+    if (hub_ok(hub_rate_limit_hit(r, a, &lim, "203.0.113.9", 1700000000000, &wait))) w->admitted++;
+  hub_arena_free(a);
   hub_redis_free(r);
   return NULL;
 }
