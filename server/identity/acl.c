@@ -183,6 +183,45 @@ bool hub_acl_is_module(const char *domain) {
   return false;
 }
 
+/* The patterns both `x` and `y` match, part by part ("*" takes the other side's part);
+ * false when they share no permission. */
+static bool intersect(const char *x, const char *y, char *out, size_t cap) {
+  size_t n = 0;
+  out[0] = '\0';
+  for (int part = 0; part < 3; part++) {
+    const char *xe = strchr(x, '.'), *ye = strchr(y, '.');
+    if (part < 2 && (!xe || !ye)) return false;
+    size_t xl = part < 2 ? (size_t)(xe - x) : strlen(x), yl = part < 2 ? (size_t)(ye - y) : strlen(y);
+    const char *take_p = x;
+    size_t take_l = xl;
+    if (xl == 1 && x[0] == '*') take_p = y, take_l = yl;
+    else if (!(yl == 1 && y[0] == '*') && (xl != yl || memcmp(x, y, xl) != 0)) return false;
+    if (n + take_l + 2 > cap) return false;
+    if (part) out[n++] = '.';
+    memcpy(out + n, take_p, take_l);
+    n += take_l;
+    out[n] = '\0';
+    if (part < 2) x = xe + 1, y = ye + 1;
+  }
+  return true;
+}
+
+void hub_acl_narrow(hub_acl *acl, char *const *scopes, size_t n) {
+  if (n == 0) return;
+  char kept[HUB_ACL_MAX_PERMS][64];
+  int k = 0;
+  for (int i = 0; i < acl->n_perms; i++)
+    for (size_t s = 0; s < n && k < HUB_ACL_MAX_PERMS; s++) {
+      char both[64];
+      if (!intersect(acl->perms[i], scopes[s], both, sizeof both)) continue;
+      bool dup = false;
+      for (int d = 0; d < k && !dup; d++) dup = strcmp(kept[d], both) == 0;
+      if (!dup) memcpy(kept[k++], both, sizeof both);
+    }
+  memcpy(acl->perms, kept, sizeof kept[0] * (size_t)k);
+  acl->n_perms = k;
+}
+
 /* ---- loading from PostgreSQL ---- */
 
 static const hub_pg_stmt admin_sql = {
@@ -242,12 +281,18 @@ hub_status hub_acl_load_in_tx(hub_pg *pg, hub_arena *a, const char *user_id, con
     PQclear(res);
     return HUB_STATUS_OK; /* not a member: empty role */
   }
-  snprintf(out->role, sizeof out->role, "%s", PQgetvalue(res, 0, 0));
+  char *role = hub_arena_strdup(a, PQgetvalue(res, 0, 0));
   char *extra = hub_arena_strdup(a, PQgetvalue(res, 0, 1));
   char *member_brands = hub_arena_strdup(a, PQgetvalue(res, 0, 2));
   PQclear(res);
+  return hub_acl_load_grant_in_tx(pg, a, tenant_id, role, extra, member_brands, out);
+}
 
-  st = hub_pg_exec(pg, a, &role_sql, (const char *[]){out->role}, &res);
+hub_status hub_acl_load_grant_in_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *role,
+                                    const char *extra, const char *member_brands, hub_acl *out) {
+  PGresult *res = NULL;
+  snprintf(out->role, sizeof out->role, "%s", role);
+  hub_status st = hub_pg_exec(pg, a, &role_sql, (const char *[]){out->role}, &res);
   if (!hub_ok(st)) return st;
   for (int i = 0; i < PQntuples(res) && out->n_perms < HUB_ACL_MAX_PERMS; i++)
     snprintf(out->perms[out->n_perms++], sizeof out->perms[0], "%s", PQgetvalue(res, i, 0));

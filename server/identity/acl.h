@@ -59,11 +59,22 @@ bool hub_acl_brand_has_module(const hub_acl_brand *b, const char *module);
  * modules and need no entitlement. */
 bool hub_acl_is_module(const char *domain);
 
+/* Narrows the granted patterns to what both they and one of `scopes` grant (an API key's
+ * scopes; n = 0 leaves the acl as it is): afterwards hub_acl_grants(acl, p) holds exactly
+ * when it held before and some scope matches p. */
+void hub_acl_narrow(hub_acl *acl, char *const *scopes, size_t n);
+
 /* Builds `user_id`'s snapshot in `tenant_id` (NULL or "": no tenant, only the platform flag)
  * inside a transaction of its own. A user who is not a member (or a deleted tenant) gets an
  * empty role, which refuses every tenant permission. */
 hub_status hub_acl_load(hub_pg *pg, hub_arena *a, const char *user_id, const char *tenant_id, int64_t timeout_ms,
                         hub_acl *out);
+/* The second half of a snapshot, for a grant already read (a membership's or a service
+ * account's): the role's defaults plus `extra` (a text[] literal), and the tenant's brands
+ * narrowed to `brands` (a text[] literal; empty: all). Inside a transaction with the tenant
+ * set. Leaves the account fields of *out alone. */
+hub_status hub_acl_load_grant_in_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *role,
+                                    const char *extra, const char *brands, hub_acl *out);
 /* The same statements, for callers already inside a transaction (set up with the user). */
 hub_status hub_acl_load_in_tx(hub_pg *pg, hub_arena *a, const char *user_id, const char *tenant_id, hub_acl *out);
 

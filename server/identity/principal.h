@@ -4,6 +4,7 @@
 #ifndef HUB_IDENTITY_PRINCIPAL_H
 #define HUB_IDENTITY_PRINCIPAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "identity/acl.h"
@@ -15,8 +16,13 @@ typedef struct hub_principal {
   char tenant_id[40]; /* "" when the session has no tenant */
   char brand[32];     /* the call's brand (x-brand, x-forwarded-host, else the session's) */
   char ip[64];        /* the caller's address, for audit */
-  int64_t token_exp;  /* access token expiry, unix seconds */
-  hub_acl acl;        /* access in tenant_id */
+  int64_t token_exp;  /* access token expiry, unix seconds (0 for an API key) */
+  hub_acl acl;        /* access in tenant_id (for an API key: narrowed to its scopes) */
+  /* A machine caller: user_id is then the service account's id, session_id is "", and the
+   * call acts only in the account's tenant. */
+  bool service_account;
+  char api_key_id[40];    /* the key the call presented */
+  char api_key_prefix[16]; /* its public prefix, for logs and audit */
 } hub_principal;
 
 /* The caller, or NULL on a public RPC. */

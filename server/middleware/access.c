@@ -1,5 +1,6 @@
 /* The chain (see access.h): public passes; otherwise authn, tenant, and for RPCs that
- * declare a permission, brand and permission. The principal lives in the call's arena. */
+ * declare a permission, brand and permission. Service accounts pass only RPCs that declare
+ * a permission. The principal lives in the call's arena. */
 #include "middleware/access.h"
 
 #include <string.h>
@@ -11,6 +12,9 @@ hub_status hub_access_check(hub_call *call, void *ud) {
   hub_principal *p = hub_arena_calloc(hub_call_arena(call), 1, sizeof *p);
   const char *session_acl = NULL;
   hub_status st = hub_authn(call, p, &session_acl);
+  if (hub_ok(st) && p->service_account && !m->access.permission)
+    st = hub_status_new(hub_call_arena(call), HUB_PERMISSION_DENIED,
+                        "%s is for people signing in; a service account cannot call it", m->name);
   if (hub_ok(st)) st = hub_resolve_tenant(call, p, session_acl);
   if (hub_ok(st)) st = hub_resolve_brand(call, p);
   if (hub_ok(st) && m->access.permission) st = hub_check_permission(call, p, m->access.permission);

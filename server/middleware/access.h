@@ -1,13 +1,15 @@
 /* The interceptor that runs before every handler and enforces the access the RPC declares in
  * the contract, in four steps (one file each):
- *   authn.c      bearer token (ES256, cached per worker) and its Redis session, still alive
+ *   authn.c      bearer token (ES256, cached per worker) and its Redis session, still alive;
+ *                or an API key of a service account (apikey.c, cached in Redis)
  *   tenant.c     the session's tenant, or x-tenant-id when the caller is a member there
  *   brand.c      x-brand, x-forwarded-host or the session's brand; entitled for the tenant,
  *                and the RPC's module enabled on it
  *   permission   the declared permission against the access snapshot (role defaults from
  *                the role_permissions table plus the member's own grants)
  * Public RPCs skip all four; {authenticated: true} RPCs stop after authn (and tenant, when
- * the session has one). On success the call carries a hub_principal (identity/principal.h). */
+ * the session has one), and are refused to service accounts: they are a person's own things
+ * (sessions, password, MFA, tenants they join). On success the call carries a hub_principal (identity/principal.h). */
 #ifndef HUB_MIDDLEWARE_ACCESS_H
 #define HUB_MIDDLEWARE_ACCESS_H
 
@@ -18,6 +20,8 @@ hub_status hub_access_check(hub_call *call, void *ud);
 
 /* The steps, for tests and for the chain in access.c. Each fills part of *p. */
 hub_status hub_authn(hub_call *call, hub_principal *p, const char **session_acl);
+/* The API-key branch of hub_authn (apikey.c). */
+hub_status hub_authn_api_key(hub_call *call, const char *key, hub_principal *p, const char **acl_text);
 hub_status hub_resolve_tenant(hub_call *call, hub_principal *p, const char *session_acl);
 hub_status hub_resolve_brand(hub_call *call, hub_principal *p);
 hub_status hub_check_permission(hub_call *call, const hub_principal *p, const char *permission);

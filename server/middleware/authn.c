@@ -2,13 +2,15 @@
  * per-worker cache, so a warm call does no signature check), then the session the token
  * names must still be alive in Redis: one round trip, which also slides the idle timeout and
  * returns the tenant, brand and access snapshot. A revoked session's token is refused at once
- * even though it has not expired. */
+ * even though it has not expired. API keys (a bearer value starting "hub_", or x-api-key)
+ * take the machine-caller branch in apikey.c. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
 #include "cache/session.h"
+#include "identity/apikey.h"
 #include "identity/identity.h"
 #include "middleware/access.h"
 #include "services/context.h"
@@ -23,6 +25,11 @@ hub_status hub_authn(hub_call *call, hub_principal *p, const char **session_acl)
   hub_arena *a = hub_call_arena(call);
   const hub_identity *id = hub_identity_get();
   const char *auth = hub_call_metadata(call, "authorization");
+  const char *api_key = hub_call_metadata(call, "x-api-key");
+  if (api_key && auth) return hub_status_new(a, HUB_UNAUTHENTICATED, "send an API key or a bearer token, not both");
+  if (api_key) return hub_authn_api_key(call, api_key, p, session_acl);
+  if (auth && strncasecmp(auth, "Bearer ", 7) == 0 && hub_apikey_claimed(auth + 7))
+    return hub_authn_api_key(call, auth + 7, p, session_acl);
   if (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || !auth[7])
     return hub_status_new(a, HUB_UNAUTHENTICATED, "this RPC needs a bearer token in the authorization header");
   int64_t now = now_ms();

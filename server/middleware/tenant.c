@@ -1,7 +1,8 @@
 /* Tenant resolution: the session's tenant and its access snapshot, kept in the session so a
  * warm call needs no query. An empty snapshot (cleared by a role, membership or entitlement
  * change) is rebuilt from PostgreSQL and stored back. x-tenant-id may name another tenant
- * the caller is a member of, for this call only (checked against PostgreSQL). */
+ * the caller is a member of, for this call only (checked against PostgreSQL). An API key's
+ * tenant is its service account's, and no other. */
 #include <string.h>
 
 #include "cache/session.h"
@@ -14,7 +15,10 @@ hub_status hub_resolve_tenant(hub_call *call, hub_principal *p, const char *sess
   hub_arena *a = hub_call_arena(call);
   hub_ctx *ctx = hub_ctx_of(call);
   const char *want = hub_call_metadata(call, "x-tenant-id");
-  if (want && *want && strcmp(want, p->tenant_id) != 0) {
+  if (p->service_account) { /* authn filled the key's access: it acts in its own tenant only */
+    if (want && *want && strcmp(want, p->tenant_id) != 0)
+      return hub_status_new(a, HUB_PERMISSION_DENIED, "x-tenant-id: an API key acts only in its service account's tenant");
+  } else if (want && *want && strcmp(want, p->tenant_id) != 0) {
     if (!hub_uuid_valid(want)) return hub_status_invalid(a, "x-tenant-id", "not a tenant id");
     hub_status st = hub_acl_load(ctx->pg, a, p->user_id, want, hub_call_remaining_ms(call), &p->acl);
     if (!hub_ok(st)) return st;

@@ -1,0 +1,332 @@
+/* API keys (see apikey.h): the key's shape, its cache in Redis (one script per operation, so
+ * each is atomic and one round trip), and the one place a key is loaded from PostgreSQL. */
+#include "identity/apikey.h"
+
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/random.h"
+#include "db/array.h"
+#include "identity/acl.h"
+
+#define KEY_START "hub_live_"
+#define KEY_START_LEN 9
+#define SECRET_LEN 43
+#define WINDOW_MS 60000
+#define ENTRY_TTL_MS 300000 /* an entry also ends with any invalidation */
+#define BAD_TTL_MS 60000
+#define GEN_TTL_MS 86400000
+
+bool hub_apikey_claimed(const char *token) { return token && strncmp(token, "hub_", 4) == 0; }
+
+static bool b64url_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+bool hub_apikey_parse(const char *key, char prefix[HUB_APIKEY_PREFIX_LEN + 1]) {
+  if (!key || strlen(key) != KEY_START_LEN + HUB_APIKEY_PREFIX_LEN + 1 + SECRET_LEN) return false;
+  if (strncmp(key, KEY_START, KEY_START_LEN) != 0) return false;
+  const char *p = key + KEY_START_LEN;
+  for (int i = 0; i < HUB_APIKEY_PREFIX_LEN; i++)
+    if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9'))) return false;
+  if (p[HUB_APIKEY_PREFIX_LEN] != '_') return false;
+  for (const char *s = p + HUB_APIKEY_PREFIX_LEN + 1; *s; s++)
+    if (!b64url_char(*s)) return false;
+  memcpy(prefix, p, HUB_APIKEY_PREFIX_LEN);
+  prefix[HUB_APIKEY_PREFIX_LEN] = '\0';
+  return true;
+}
+
+bool hub_apikey_generate(hub_arena *a, char **key, char prefix[HUB_APIKEY_PREFIX_LEN + 1]) {
+  static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  int n = 0;
+  while (n < HUB_APIKEY_PREFIX_LEN) {
+    unsigned char b[16];
+    if (RAND_bytes(b, sizeof b) != 1) return false;
+    for (size_t i = 0; i < sizeof b && n < HUB_APIKEY_PREFIX_LEN; i++)
+      if (b[i] < 252) prefix[n++] = alphabet[b[i] % 36]; /* 252 = 7 * 36: no bias */
+  }
+  prefix[n] = '\0';
+  char *secret = hub_random_token(a, 32);
+  if (!secret || strlen(secret) != SECRET_LEN) return false;
+  *key = hub_arena_sprintf(a, KEY_START "%s_%s", prefix, secret);
+  return true;
+}
+
+/* ---- Redis ---- */
+
+/* KEYS: entry, generation, rate, used. ARGV: now (ms), the presented key's SHA-256 hex.
+ * Returns {0} miss, {2} bad, {3} expired, {4, wait_ms} limited, or
+ * {1, hash, tenant, account, key, acl, exp, rl, brand, touch}. Wrong secrets are not
+ * counted, so knowing a prefix does not let anyone spend its owner's rate limit. The rate
+ * limit is a sliding-window counter (this minute's count plus last minute's, weighted by
+ * how much of it the window still covers): constant memory per key whatever its limit. */
+static const char check_lua[] =
+    "local v = redis.call('HMGET', KEYS[1], 'h', 'g', 't', 'tg', 'a', 'k', 'acl', 'exp', 'rl', 'b')\n"
+    "if not v[1] then return {0} end\n"
+    "if v[2] ~= (redis.call('GET', KEYS[2]) or '0') then return {0} end\n"
+    "if v[1] == '-' then return {2} end\n"
+    "if v[4] ~= (redis.call('GET', 'hub:akt:{' .. v[3] .. '}') or '0') then return {0} end\n"
+    "if v[1] ~= ARGV[2] then return {2} end\n"
+    "local now, w, max = tonumber(ARGV[1]), 60000, tonumber(v[9])\n"
+    "local exp = tonumber(v[8])\n"
+    "if exp > 0 and now >= exp then return {3} end\n"
+    "local cw = math.floor(now / w)\n"
+    "local cur = tonumber(redis.call('HGET', KEYS[3], tostring(cw)) or '0')\n"
+    "local prev = tonumber(redis.call('HGET', KEYS[3], tostring(cw - 1)) or '0')\n"
+    "local e = now - cw * w\n"
+    "if prev * (w - e) / w + cur >= max then\n"
+    "  local wait\n"
+    "  if cur >= max then wait = (w - e) + math.floor(w * (1 - max / math.max(cur, 1))) + 1\n"
+    "  else wait = math.floor((w - e) - w * (max - cur) / prev) + 1 end\n"
+    "  if wait < 1 then wait = 1 end\n"
+    "  return {4, wait}\n"
+    "end\n"
+    "redis.call('HINCRBY', KEYS[3], tostring(cw), 1)\n"
+    "redis.call('HDEL', KEYS[3], tostring(cw - 2))\n"
+    "redis.call('PEXPIRE', KEYS[3], 2 * w)\n"
+    "local used = redis.call('SET', KEYS[4], '1', 'NX', 'PX', w)\n"
+    "return {1, v[1], v[3], v[5], v[6], v[7], v[8], v[9], v[10], used and 1 or 0}\n";
+
+/* KEYS: entry, generation. ARGV: generation seen, ttl, then field/value pairs (the tenant's
+ * generation is read here, with the tenant named in ARGV[4] = the "t" pair's value). */
+static const char store_lua[] =
+    "if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[1] then return 0 end\n"
+    "redis.call('DEL', KEYS[1])\n"
+    "redis.call('HSET', KEYS[1], 'g', ARGV[1], unpack(ARGV, 3))\n"
+    "if ARGV[3] == 't' then\n"
+    "  redis.call('HSET', KEYS[1], 'tg', redis.call('GET', 'hub:akt:{' .. ARGV[4] .. '}') or '0')\n"
+    "end\n"
+    "redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+    "return 1\n";
+
+static const char invalidate_lua[] =
+    "redis.call('INCR', KEYS[2])\n"
+    "redis.call('PEXPIRE', KEYS[2], ARGV[1])\n"
+    "redis.call('DEL', KEYS[1])\n"
+    "return 1\n";
+
+static void keys_of(const char *prefix, char entry[48], char gen[48]) {
+  snprintf(entry, 48, "hub:ak:{%s}", prefix);
+  snprintf(gen, 48, "hub:akg:{%s}", prefix);
+}
+
+static bool prefix_ok(const char *p) {
+  if (!p || strlen(p) != HUB_APIKEY_PREFIX_LEN) return false;
+  for (const char *c = p; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9'))) return false;
+  return true;
+}
+
+static void copy_reply(char *dst, size_t cap, const redisReply *r) {
+  snprintf(dst, cap, "%s", r && r->type == REDIS_REPLY_STRING ? r->str : "");
+}
+
+hub_status hub_apikey_check_cached(hub_redis *r, hub_arena *a, const char *prefix, const char *hash_hex,
+                                   int64_t now_ms, hub_apikey_grant *g, hub_apikey_outcome *outcome,
+                                   int64_t *retry_ms, bool *touch) {
+  *outcome = HUB_APIKEY_MISS;
+  *retry_ms = 0;
+  *touch = false;
+  if (!prefix_ok(prefix)) return hub_status_new(a, HUB_INVALID_ARGUMENT, "not an API key prefix");
+  char entry[48], gen[48], rate[48], used[48], now[24];
+  keys_of(prefix, entry, gen);
+  snprintf(rate, sizeof rate, "hub:akrl:{%s}", prefix);
+  snprintf(used, sizeof used, "hub:aku:{%s}", prefix);
+  snprintf(now, sizeof now, "%lld", (long long)now_ms);
+  const char *argv[] = {"EVAL", check_lua, "4", entry, gen, rate, used, now, hash_hex};
+  redisReply *rep;
+  hub_status st = hub_redis_command(r, a, 9, argv, NULL, &rep);
+  if (!hub_ok(st)) return st;
+  if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 || rep->element[0]->type != REDIS_REPLY_INTEGER) {
+    freeReplyObject(rep);
+    return hub_status_new(a, HUB_INTERNAL, "API key cache: unexpected reply");
+  }
+  long long kind = rep->element[0]->integer;
+  if (kind == 1 && rep->elements == 11) {
+    memset(g, 0, sizeof *g);
+    redisReply **v = rep->element;
+    copy_reply(g->hash, sizeof g->hash, v[1]);
+    copy_reply(g->tenant_id, sizeof g->tenant_id, v[2]);
+    copy_reply(g->account_id, sizeof g->account_id, v[3]);
+    copy_reply(g->key_id, sizeof g->key_id, v[4]);
+    g->acl = hub_arena_strdup(a, v[5]->type == REDIS_REPLY_STRING ? v[5]->str : "");
+    g->expires_ms = v[6]->type == REDIS_REPLY_STRING ? atoll(v[6]->str) : 0;
+    g->rate_per_min = v[7]->type == REDIS_REPLY_STRING ? atoll(v[7]->str) : 0;
+    copy_reply(g->brand, sizeof g->brand, v[8]);
+    *touch = v[9]->type == REDIS_REPLY_INTEGER && v[9]->integer == 1;
+    *outcome = HUB_APIKEY_OK;
+  } else if (kind == 2) {
+    *outcome = HUB_APIKEY_BAD;
+  } else if (kind == 3) {
+    *outcome = HUB_APIKEY_EXPIRED;
+  } else if (kind == 4 && rep->elements == 2 && rep->element[1]->type == REDIS_REPLY_INTEGER) {
+    *outcome = HUB_APIKEY_LIMITED;
+    *retry_ms = rep->element[1]->integer > 0 ? rep->element[1]->integer : 1;
+  }
+  freeReplyObject(rep);
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_apikey_generation(hub_redis *r, hub_arena *a, const char *prefix, char gen_out[24]) {
+  if (!prefix_ok(prefix)) return hub_status_new(a, HUB_INVALID_ARGUMENT, "not an API key prefix");
+  char entry[48], gen[48];
+  keys_of(prefix, entry, gen);
+  redisReply *rep;
+  hub_status st = hub_redis_command(r, a, 2, (const char *[]){"GET", gen}, NULL, &rep);
+  if (!hub_ok(st)) return st;
+  snprintf(gen_out, 24, "%s", rep->type == REDIS_REPLY_STRING ? rep->str : "0");
+  freeReplyObject(rep);
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_apikey_cache_store(hub_redis *r, hub_arena *a, const char *prefix, const char *gen,
+                                  const hub_apikey_grant *g, bool *stored) {
+  *stored = false;
+  if (!prefix_ok(prefix)) return hub_status_new(a, HUB_INVALID_ARGUMENT, "not an API key prefix");
+  char entry[48], genkey[48], ttl[24], exp[24], rl[24];
+  keys_of(prefix, entry, genkey);
+  int64_t ttl_ms = g ? ENTRY_TTL_MS : BAD_TTL_MS;
+  snprintf(ttl, sizeof ttl, "%lld", (long long)ttl_ms);
+  redisReply *rep;
+  hub_status st;
+  if (g) {
+    snprintf(exp, sizeof exp, "%lld", (long long)g->expires_ms);
+    snprintf(rl, sizeof rl, "%lld", (long long)g->rate_per_min);
+    const char *argv[] = {"EVAL", store_lua, "2",  entry,         genkey, gen,          ttl,   "t",  g->tenant_id,
+                          "a",    g->account_id, "k", g->key_id,  "h",    g->hash,      "acl", g->acl, "exp",
+                          exp,    "rl",          rl,  "b",        g->brand};
+    st = hub_redis_command(r, a, (int)(sizeof argv / sizeof *argv), argv, NULL, &rep);
+  } else {
+    const char *argv[] = {"EVAL", store_lua, "2", entry, genkey, gen, ttl, "h", "-"};
+    st = hub_redis_command(r, a, 9, argv, NULL, &rep);
+  }
+  if (!hub_ok(st)) return st;
+  *stored = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
+  freeReplyObject(rep);
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_apikey_invalidate(hub_redis *r, hub_arena *a, const char *prefix) {
+  if (!prefix_ok(prefix)) return hub_status_new(a, HUB_INVALID_ARGUMENT, "not an API key prefix");
+  char entry[48], gen[48], ttl[24];
+  keys_of(prefix, entry, gen);
+  snprintf(ttl, sizeof ttl, "%d", GEN_TTL_MS);
+  const char *argv[] = {"EVAL", invalidate_lua, "2", entry, gen, ttl};
+  return hub_redis_command(r, a, 6, argv, NULL, NULL);
+}
+
+hub_status hub_apikey_invalidate_tenant(hub_redis *r, hub_arena *a, const char *tenant_id) {
+  if (!hub_uuid_valid(tenant_id)) return hub_status_invalid(a, "tenant_id", "not a tenant id");
+  char key[64], ttl[24];
+  snprintf(key, sizeof key, "hub:akt:{%s}", tenant_id);
+  snprintf(ttl, sizeof ttl, "%d", GEN_TTL_MS);
+  hub_status st = hub_redis_command(r, a, 2, (const char *[]){"INCR", key}, NULL, NULL);
+  if (hub_ok(st)) st = hub_redis_command(r, a, 3, (const char *[]){"PEXPIRE", key, ttl}, NULL, NULL);
+  return st;
+}
+
+/* ---- PostgreSQL ---- */
+
+static const hub_pg_stmt set_prefix_sql = {"apikey_set_prefix",
+                                           "SELECT set_config('hub.api_key_prefix', $1, true)", 1};
+static const hub_pg_stmt key_sql = {
+    "apikey_by_prefix",
+    "SELECT tenant_id, id, account_id, encode(secret_hash, 'hex'), scopes, rate_per_min, "
+    "coalesce((extract(epoch FROM expires_at) * 1000)::bigint, 0), revoked_at IS NOT NULL, "
+    "expires_at IS NOT NULL AND expires_at <= now() FROM api_keys WHERE prefix = $1",
+    1};
+/* The tenant comes from the key row itself: from here on the transaction acts in it. */
+static const hub_pg_stmt set_tenant_sql = {"apikey_set_tenant", "SELECT set_config('hub.tenant_id', $1, true)", 1};
+static const hub_pg_stmt account_sql = {
+    "apikey_account",
+    "SELECT sa.role, sa.permissions, sa.brands, sa.name, sa.disabled_at IS NOT NULL, t.home_brand "
+    "FROM service_accounts sa JOIN tenants t ON t.id = sa.tenant_id "
+    "WHERE sa.tenant_id = $1::uuid AND sa.id = $2::uuid AND t.deleted_at IS NULL",
+    2};
+static const hub_pg_stmt touch_sql = {
+    "apikey_touch", "UPDATE api_keys SET last_used_at = now() WHERE tenant_id = $1::uuid AND id = $2::uuid", 2};
+
+typedef struct load_ctx {
+  const char *prefix;
+  hub_apikey_grant *g;
+  bool usable;
+  const char *why;
+} load_ctx;
+
+static hub_status load_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  load_ctx *c = ud;
+  hub_apikey_grant *g = c->g;
+  c->usable = false;
+  c->why = "unknown API key";
+  hub_status st = hub_pg_exec(pg, a, &set_prefix_sql, (const char *[]){c->prefix}, NULL);
+  PGresult *res = NULL;
+  if (hub_ok(st)) st = hub_pg_exec(pg, a, &key_sql, (const char *[]){c->prefix}, &res);
+  if (!hub_ok(st)) return st;
+  if (PQntuples(res) != 1) {
+    PQclear(res);
+    return HUB_STATUS_OK;
+  }
+  memset(g, 0, sizeof *g);
+  snprintf(g->tenant_id, sizeof g->tenant_id, "%s", PQgetvalue(res, 0, 0));
+  snprintf(g->key_id, sizeof g->key_id, "%s", PQgetvalue(res, 0, 1));
+  snprintf(g->account_id, sizeof g->account_id, "%s", PQgetvalue(res, 0, 2));
+  snprintf(g->hash, sizeof g->hash, "%s", PQgetvalue(res, 0, 3));
+  char **scopes = NULL;
+  size_t n_scopes = hub_pg_array_parse(a, PQgetvalue(res, 0, 4), &scopes);
+  g->rate_per_min = atoll(PQgetvalue(res, 0, 5));
+  g->expires_ms = atoll(PQgetvalue(res, 0, 6));
+  bool revoked = PQgetvalue(res, 0, 7)[0] == 't', expired = PQgetvalue(res, 0, 8)[0] == 't';
+  PQclear(res);
+  if (revoked) return c->why = "the API key was revoked", HUB_STATUS_OK;
+  if (expired) return c->why = "the API key has expired", HUB_STATUS_OK;
+
+  st = hub_pg_exec(pg, a, &set_tenant_sql, (const char *[]){g->tenant_id}, NULL);
+  if (hub_ok(st)) st = hub_pg_exec(pg, a, &account_sql, (const char *[]){g->tenant_id, g->account_id}, &res);
+  if (!hub_ok(st)) return st;
+  if (PQntuples(res) != 1 || PQgetvalue(res, 0, 4)[0] == 't') {
+    c->why = PQntuples(res) == 1 ? "the service account is disabled" : "unknown API key";
+    PQclear(res);
+    return HUB_STATUS_OK;
+  }
+  char *role = hub_arena_strdup(a, PQgetvalue(res, 0, 0)), *extra = hub_arena_strdup(a, PQgetvalue(res, 0, 1));
+  char *brands = hub_arena_strdup(a, PQgetvalue(res, 0, 2)), *home = hub_arena_strdup(a, PQgetvalue(res, 0, 5));
+  hub_acl *acl = hub_arena_calloc(a, 1, sizeof *acl);
+  snprintf(acl->display_name, sizeof acl->display_name, "%s", PQgetvalue(res, 0, 3));
+  PQclear(res);
+  st = hub_acl_load_grant_in_tx(pg, a, g->tenant_id, role, extra, brands, acl);
+  if (!hub_ok(st)) return st;
+  hub_acl_narrow(acl, scopes, n_scopes);
+  /* The tenant's home brand when the account may use it, else its first brand. */
+  const char *brand = hub_acl_find_brand(acl, home) || acl->n_brands == 0 ? home : acl->brands[0].id;
+  snprintf(g->brand, sizeof g->brand, "%s", brand);
+  g->acl = hub_acl_format(acl, a);
+  c->usable = true;
+  c->why = NULL;
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_apikey_load(hub_pg *pg, hub_arena *a, const char *prefix, int64_t timeout_ms, hub_apikey_grant *g,
+                           bool *usable, const char **why) {
+  load_ctx c = {prefix, g, false, NULL};
+  hub_status st = hub_pg_tx(pg, a, NULL, timeout_ms, load_fn, &c);
+  *usable = hub_ok(st) && c.usable;
+  *why = c.why;
+  return st;
+}
+
+typedef struct touch_ctx {
+  const char *tenant_id, *key_id;
+} touch_ctx;
+
+static hub_status touch_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  touch_ctx *c = ud;
+  return hub_pg_exec(pg, a, &touch_sql, (const char *[]){c->tenant_id, c->key_id}, NULL);
+}
+
+hub_status hub_apikey_touch(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *key_id, int64_t timeout_ms) {
+  touch_ctx c = {tenant_id, key_id};
+  return hub_pg_tx(pg, a, tenant_id, timeout_ms, touch_fn, &c);
+}
