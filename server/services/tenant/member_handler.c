@@ -26,8 +26,8 @@ static void copy_member(Hub__Tenant__V1__Member *dst, const Hub__Tenant__V1__Mem
   dst->base = base;
 }
 
-/* Brands a member may be limited to: brand ids that exist, at most 16, no repeats. */
-static hub_status check_brands(hub_call *call, const char *field, char **brands, size_t n) {
+/* Brands a member (or service account) may be limited to: see validate.h. */
+hub_status tn_check_brands(hub_call *call, const char *field, char **brands, size_t n) {
   hub_arena *a = hub_call_arena(call);
   hub_status st = tn_check_list(a, field, brands, n, 16, tn_brand_id_ok);
   for (size_t i = 0; i < n && hub_ok(st); i++) {
@@ -44,7 +44,7 @@ hub_status hub_tenant_v1_tenant_invite_member(hub_call *call, const Hub__Tenant_
   const hub_principal *p = hub_principal_of(call);
   if (!hub_email_valid(request->email)) return hub_status_invalid(a, "email", "not an email address");
   hub_status st = tn_rule_role(a, p->acl.role, "role", request->role);
-  if (hub_ok(st)) st = check_brands(call, "brands", request->brands, request->n_brands);
+  if (hub_ok(st)) st = tn_check_brands(call, "brands", request->brands, request->n_brands);
   if (hub_ok(st)) st = tn_rule_grants(a, &p->acl, "permissions", request->permissions, request->n_permissions);
   if (!hub_ok(st)) return st;
 
@@ -132,7 +132,7 @@ hub_status hub_tenant_v1_tenant_update_member(hub_call *call, const Hub__Tenant_
     c.role = m->role;
   }
   if (c.bits & TN_MEMBER_BRANDS) {
-    if (!hub_ok(st = check_brands(call, "member.brands", m->brands, m->n_brands))) return st;
+    if (!hub_ok(st = tn_check_brands(call, "member.brands", m->brands, m->n_brands))) return st;
     c.brands = hub_pg_array_literal(a, m->brands, m->n_brands);
   }
   if (c.bits & TN_MEMBER_PERMISSIONS) {

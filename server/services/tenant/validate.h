@@ -51,4 +51,10 @@ hub_status tn_mask(hub_arena *a, const Google__Protobuf__FieldMask *mask, const 
  * violation names "<field>[i]". */
 hub_status tn_check_list(hub_arena *a, const char *field, char **items, size_t n, size_t max, bool (*ok)(const char *));
 
+/* Brands a member or a service account may be limited to: brand ids that exist (a lookup in
+ * the process-wide brand list), at most 16, no repeats; the violation names "<field>[i]".
+ * (In member_handler.c.) */
+struct hub_call;
+hub_status tn_check_brands(struct hub_call *call, const char *field, char **brands, size_t n);
+
 #endif
