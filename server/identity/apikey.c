@@ -145,7 +145,7 @@ hub_status hub_apikey_check_cached(hub_redis *r, hub_arena *a, const char *prefi
     return hub_status_new(a, HUB_INTERNAL, "API key cache: unexpected reply");
   }
   long long kind = rep->element[0]->integer;
-  if (kind == 1 && rep->elements == 11) {
+  if (kind == 1 && rep->elements == 10) {
     memset(g, 0, sizeof *g);
     redisReply **v = rep->element;
     copy_reply(g->hash, sizeof g->hash, v[1]);
