@@ -7,10 +7,13 @@
  *     of B's objects must answer NOT_FOUND; any other answer must not carry B's data; and B's
  *     rows must be byte-for-byte unchanged afterwards. A request field that looks like an id
  *     but has no fixture fails the test, so a new RPC cannot slip through unexamined.
- *   - x-tenant-id: A's token naming tenant B is refused on every tenant-scoped RPC.
+ *   - x-tenant-id: A's token, and A's API key, naming tenant B are refused on every
+ *     tenant-scoped RPC.
  *   - Roles: every role (owner, admin, member, viewer) against every RPC's declared
  *     permission, expected outcome computed from the role_permissions table itself; platform
- *     permissions against a platform administrator and a tenant owner.
+ *     permissions against a platform administrator and a tenant owner. Each role again as a
+ *     service account calling with an API key: the same expectations, platform permissions
+ *     refused, and every {authenticated} RPC (a person's own) refused too.
  *   - Every served RPC has a handler (none answers UNIMPLEMENTED).
  *   - Row-level security: as the server's role with no tenant set, every table that holds a
  *     tenant_id shows no rows, and every such table has RLS enabled and forced. */
@@ -25,6 +28,7 @@
 #include <cmocka.h>
 
 #include "google/protobuf/field_mask.pb-c.h"
+#include "hub/tenant/v1/tenant.hub-client.h"
 #include "hub/ticket/v1/ticket.hub-client.h"
 #include "hub/method.h"
 #include "identity/acl.h"
@@ -37,6 +41,10 @@ static const char *const roles[4] = {"owner", "admin", "member", "viewer"};
 static char b_invitation[40], b_name[64] = "Beta Tenant Matrix";
 /* Tenant B's helpdesk objects (made through the API as B's owner). */
 static char b_ticket[40], b_ticket2[40], b_comment[40], b_team[40], b_calendar[40], b_policy[40];
+/* Tenant B's service account and its key; one service account per role in tenant A, each
+ * with a key (all made through the API). */
+static char b_service_account[40], b_api_key[40];
+static char role_key[4][128];
 
 static const char *value_or(char *v, const char *fallback) { return v ? v : fallback; }
 
@@ -111,7 +119,7 @@ static bool make_helpdesk(const hub_test_user *owner, const char *tag, helpdesk 
 
 /* What an id field names. A side (tenant A or B) gives one object of each kind. */
 typedef enum kind { K_LITERAL, K_TICKET, K_TICKET2, K_COMMENT, K_TEAM, K_CALENDAR, K_POLICY, K_TENANT, K_MEMBER,
-                    K_INVITATION, K_COUNT } kind;
+                    K_INVITATION, K_SERVICE_ACCOUNT, K_API_KEY, K_COUNT } kind;
 
 typedef struct side {
   const char *ids[K_COUNT];
@@ -130,8 +138,38 @@ static bool make_b_helpdesk(void) {
   memcpy(b_policy, h.policy, 40);
   side_b = (side){{[K_TICKET] = b_ticket, [K_TICKET2] = b_ticket2, [K_COMMENT] = b_comment, [K_TEAM] = b_team,
                    [K_CALENDAR] = b_calendar, [K_POLICY] = b_policy, [K_TENANT] = b_owner.tenant_id,
-                   [K_MEMBER] = b_member.user_id, [K_INVITATION] = b_invitation}};
+                   [K_MEMBER] = b_member.user_id, [K_INVITATION] = b_invitation,
+                   [K_SERVICE_ACCOUNT] = b_service_account, [K_API_KEY] = b_api_key}};
   return true;
+}
+
+/* A service account with `role` in `owner`'s tenant and a key for it (rate limit high
+ * enough for the matrices); its id, key and key id into the buffers given (each may be NULL). */
+static bool make_service_account(const hub_test_user *owner, const char *name, const char *role, char *id_out,
+                                 char *key_out, char *key_id_out) {
+  hub_arena *a = hub_arena_new(0);
+  hub_call_options o = hub_world_opts(owner);
+  Hub__Tenant__V1__CreateServiceAccountRequest req = HUB__TENANT__V1__CREATE_SERVICE_ACCOUNT_REQUEST__INIT;
+  req.name = (char *)name;
+  req.role = (char *)role;
+  Hub__Tenant__V1__ServiceAccount *sa = NULL;
+  bool ok = must("CreateServiceAccount", hub_tenant_v1_tenant_create_service_account_call(w.ch, &o, a, &req, &sa));
+  Hub__Tenant__V1__CreateApiKeyRequest kreq = HUB__TENANT__V1__CREATE_API_KEY_REQUEST__INIT;
+  kreq.service_account_id = ok ? sa->id : "";
+  kreq.rate_limit_per_minute = 1000000;
+  Hub__Tenant__V1__CreateApiKeyResponse *k = NULL;
+  ok = ok && must("CreateApiKey", hub_tenant_v1_tenant_create_api_key_call(w.ch, &o, a, &kreq, &k));
+  if (ok && id_out) snprintf(id_out, 40, "%s", sa->id);
+  if (ok && key_out) snprintf(key_out, 128, "%s", k->secret);
+  if (ok && key_id_out) snprintf(key_id_out, 40, "%s", k->api_key->id);
+  hub_arena_free(a);
+  return ok;
+}
+
+/* Call options presenting an API key instead of a token. */
+static hub_call_options key_opts(const char *key) {
+  hub_call_options o = {.timeout_ms = 10000, .bearer_token = key, .no_retry = true};
+  return o;
 }
 
 static int setup(void **state) {
@@ -165,7 +203,13 @@ static int setup(void **state) {
       return -1;
     if (!hub_ok(hub_world_login(&w, email, role_user[i].password, a_owner.tenant_id, &role_user[i]))) return -1;
   }
+  if (!make_service_account(&b_owner, "B's robot", "admin", b_service_account, NULL, b_api_key)) return -1;
   if (!make_b_helpdesk()) return -1;
+  for (int i = 0; i < 4; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "robot-%s", roles[i]);
+    if (!make_service_account(&a_owner, name, roles[i], NULL, role_key[i], NULL)) return -1;
+  }
   /* Log in again: platform_admin's flag is read at sign-in. */
   return hub_ok(hub_world_login(&w, "platform@example.com", platform_admin.password, NULL, &platform_admin)) ? 0 : -1;
 }
@@ -195,6 +239,8 @@ static char *b_digest(void) {
       "  UNION ALL SELECT 'K' || row(x.*)::text FROM ticket_calendars x WHERE tenant_id = '%1$s'"
       "  UNION ALL SELECT 'P' || row(x.*)::text FROM ticket_sla_policies x WHERE tenant_id = '%1$s'"
       "  UNION ALL SELECT 'A' || row(x.*)::text FROM ticket_agent_status x WHERE tenant_id = '%1$s'"
+      "  UNION ALL SELECT 'S' || row(x.*)::text FROM service_accounts x WHERE tenant_id = '%1$s'"
+      "  UNION ALL SELECT 'k' || row(x.*)::text FROM api_keys x WHERE tenant_id = '%1$s'"
       "  UNION ALL SELECT 'u' || row(u.*)::text FROM users u WHERE id IN ('%2$s', '%3$s')) s",
       b_owner.tenant_id, b_owner.user_id, b_member.user_id);
 }
@@ -229,6 +275,9 @@ static const fixture fixtures[] = {
     {"hub.ticket.v1.SlaPolicy", "id", K_POLICY, NULL, true},
     {"hub.ticket.v1.TicketInfo", "id", K_TICKET, NULL, true},
     {"hub.tenant.v1.TenantInfo", "id", K_TENANT, NULL, true},
+    {"hub.tenant.v1.ServiceAccount", "id", K_SERVICE_ACCOUNT, NULL, true},
+    {NULL, "service_account_id", K_SERVICE_ACCOUNT, NULL, true},
+    {NULL, "key_id", K_API_KEY, NULL, true},
     {"hub.ticket.v1.MergeTicketsRequest", "target_id", K_TICKET2, NULL, true},
     {NULL, "id", K_TICKET, NULL, true},
     {NULL, "ticket_id", K_TICKET, NULL, true},
@@ -434,6 +483,7 @@ static void test_cross_tenant_matrix(void **state) {
       if (contains(buf, len, b_owner.tenant_id) || contains(buf, len, b_member.user_id) ||
           contains(buf, len, "b-member@example.com") || contains(buf, len, b_name) || contains(buf, len, b_ticket) ||
           contains(buf, len, b_team) || contains(buf, len, b_calendar) || contains(buf, len, b_policy) ||
+          contains(buf, len, b_service_account) || contains(buf, len, b_api_key) ||
           contains(buf, len, "printer is on fire"))
         fail_msg("%s answered with tenant B's data", m->path);
     }
@@ -463,6 +513,12 @@ static void test_foreign_tenant_header_matrix(void **state) {
     hub_status st = hub_unary_call(w.ch, m, &o, a, req, &resp);
     no_conversion(m, st);
     if (st.code != HUB_PERMISSION_DENIED) fail_msg("%s with x-tenant-id of B answered %s", m->path, hub_code_name(st.code));
+    o = key_opts(role_key[0]);
+    o.tenant_id = b_owner.tenant_id;
+    st = hub_unary_call(w.ch, m, &o, a, req, &resp);
+    no_conversion(m, st);
+    if (st.code != HUB_PERMISSION_DENIED)
+      fail_msg("%s with A's API key and x-tenant-id of B answered %s", m->path, hub_code_name(st.code));
     hub_arena_free(a);
   }
 }
@@ -506,6 +562,42 @@ static void test_role_matrix(void **state) {
     }
   }
   print_message("roles: %d role x RPC pairs, %d refused as the table says\n", checked, denied);
+  assert_true(denied > 0 && checked > denied);
+}
+
+/* The same roles as service accounts with API keys: permission RPCs as role_permissions
+ * says, platform RPCs refused (a service account is never a platform administrator), and
+ * every {authenticated} RPC refused (they are a person's own: sessions, password, MFA,
+ * tenants one creates or joins). */
+static void test_role_matrix_service_accounts(void **state) {
+  (void)state;
+  int checked = 0, denied = 0;
+  for (size_t k = 0; k < hub_all_methods_count; k++) {
+    const hub_method_def *m = hub_all_methods[k];
+    if (m->access.is_public || m->streaming != HUB_UNARY || strncmp(m->service, "hub.", 4) != 0) continue;
+    bool platform = m->access.permission && strncmp(m->access.permission, "platform.", 9) == 0;
+    for (int i = 0; i < 4; i++) {
+      bool expect = m->access.permission && !platform && role_grants(roles[i], m->access.permission);
+      hub_arena *a = hub_arena_new(0);
+      ProtobufCMessage *req = hub_arena_alloc(a, m->input->sizeof_message);
+      m->input->message_init(req);
+      hub_call_options o = key_opts(role_key[i]);
+      ProtobufCMessage *resp = NULL;
+      hub_status st = hub_unary_call(w.ch, m, &o, a, req, &resp);
+      no_conversion(m, st);
+      if (st.code == HUB_UNIMPLEMENTED) fail_msg("%s is not implemented", m->path);
+      if (st.code == HUB_UNAUTHENTICATED || st.code == HUB_RESOURCE_EXHAUSTED)
+        fail_msg("%s: the %s service account's key was not accepted: %s", m->path, roles[i], st.message);
+      if (expect && st.code == HUB_PERMISSION_DENIED)
+        fail_msg("%s: %s service account should pass (%s): %s", m->path, roles[i], m->access.permission, st.message);
+      if (!expect && st.code != HUB_PERMISSION_DENIED)
+        fail_msg("%s: %s service account should be refused but got %s", m->path, roles[i], hub_code_name(st.code));
+      denied += !expect;
+      checked++;
+      hub_arena_free(a);
+    }
+  }
+  print_message("service accounts: %d role x RPC pairs, %d refused\n", checked, denied);
   assert_true(denied > 0 && checked > denied);
 }
 
@@ -618,9 +710,13 @@ static void test_id_field_matrix(void **state) {
     char *inv = hub_world_query(&w, "SELECT id FROM invitations WHERE tenant_id = '%s'", a_owner.tenant_id);
     snprintf(a_invitation, sizeof a_invitation, "%s", value_or(inv, ""));
     free(inv);
+    static char a_service_account[40], a_api_key[40];
+    assert_true(make_service_account(&a_owner, hub_arena_sprintf(a, "%s robot", tag), "viewer", a_service_account, NULL,
+                                     a_api_key));
     side side_a = {{[K_TICKET] = h.ticket, [K_TICKET2] = h.ticket2, [K_COMMENT] = h.comment, [K_TEAM] = h.team,
                     [K_CALENDAR] = h.calendar, [K_POLICY] = h.policy, [K_TENANT] = a_owner.tenant_id,
-                    [K_MEMBER] = role_user[2].user_id, [K_INVITATION] = a_invitation}};
+                    [K_MEMBER] = role_user[2].user_id, [K_INVITATION] = a_invitation,
+                    [K_SERVICE_ACCOUNT] = a_service_account, [K_API_KEY] = a_api_key}};
     rpcs++;
     for (int f = 0; f < count.seen; f++) {
       for (int variant = 0; variant < 2; variant++) {
@@ -686,6 +782,7 @@ int main(void) {
       cmocka_unit_test(test_rls_without_tenant_sees_nothing),
       cmocka_unit_test(test_every_rpc_has_a_handler),
       cmocka_unit_test(test_role_matrix),
+      cmocka_unit_test(test_role_matrix_service_accounts),
       cmocka_unit_test(test_foreign_tenant_header_matrix),
       cmocka_unit_test(test_cross_tenant_matrix),
       cmocka_unit_test(test_id_field_matrix),
