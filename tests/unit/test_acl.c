@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "identity/acl.h"
+#include "identity/apikey.h"
 
 static hub_acl sample(void) {
   hub_acl acl;
@@ -106,12 +107,61 @@ static void test_grants_brands_and_modules(void **state) {
   assert_false(hub_acl_is_module("platform"));
 }
 
+/* An API key's scopes narrow the account's patterns to exactly the permissions both grant. */
+static void test_narrow_to_scopes(void **state) {
+  (void)state;
+  hub_acl acl = sample();
+  hub_acl_narrow(&acl, NULL, 0); /* no scopes: unchanged */
+  assert_int_equal(acl.n_perms, 3);
+  char *scopes[] = {"ticket.tickets.view", "*.members.invite", "crm.*.*", "hrms.*.*"};
+  hub_acl_narrow(&acl, scopes, 4);
+  assert_true(hub_acl_grants(&acl, "ticket.tickets.view"));
+  assert_false(hub_acl_grants(&acl, "ticket.tickets.update")); /* the account may, the key may not */
+  assert_true(hub_acl_grants(&acl, "tenant.members.invite"));
+  assert_false(hub_acl_grants(&acl, "tenant.members.remove"));
+  assert_true(hub_acl_grants(&acl, "crm.contacts.view"));
+  assert_false(hub_acl_grants(&acl, "crm.contacts.update")); /* the scope may, the account may not */
+  assert_false(hub_acl_grants(&acl, "hrms.staff.view"));     /* a scope outside the account adds nothing */
+  /* A scope matching nothing leaves nothing. */
+  acl = sample();
+  char *none[] = {"billing.invoices.view"};
+  hub_acl_narrow(&acl, none, 1);
+  assert_int_equal(acl.n_perms, 0);
+  assert_false(hub_acl_grants(&acl, "ticket.tickets.view"));
+}
+
+/* The key's shape is checked without any I/O; the prefix comes out. */
+static void test_api_key_shape(void **state) {
+  (void)state;
+  hub_arena *a = hub_arena_new(0);
+  char *key = NULL, prefix[HUB_APIKEY_PREFIX_LEN + 1], parsed[HUB_APIKEY_PREFIX_LEN + 1];
+  assert_true(hub_apikey_generate(a, &key, prefix));
+  assert_true(hub_apikey_claimed(key));
+  assert_true(hub_apikey_parse(key, parsed));
+  assert_string_equal(parsed, prefix);
+  char *other = NULL;
+  assert_true(hub_apikey_generate(a, &other, parsed));
+  assert_string_not_equal(key, other);
+  assert_false(hub_apikey_claimed("eyJhbGciOiJFUzI1NiJ9.e30.sig"));
+  const char *bad[] = {"", "hub_live_", "hub_live_abcdefgh", "hub_live_ABCDEFGH_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                       "hub_test_abcdefgh_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                       "hub_live_abcdefgh-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                       "hub_live_abcdefgh_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+                       "hub_live_abcdefgh_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) assert_false(hub_apikey_parse(bad[i], parsed));
+  assert_true(hub_apikey_parse("hub_live_abcdefgh_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA_-", parsed));
+  assert_string_equal(parsed, "abcdefgh");
+  hub_arena_free(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_refuses_what_it_did_not_write),
       cmocka_unit_test(test_patterns),
       cmocka_unit_test(test_grants_brands_and_modules),
+      cmocka_unit_test(test_narrow_to_scopes),
+      cmocka_unit_test(test_api_key_shape),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
