@@ -115,8 +115,9 @@ hub_status hub_tenant_v1_tenant_get_service_account(hub_call *call,
   const char *id = tn_uuid(a, request->service_account_id);
   if (!id) return hub_status_invalid(a, "service_account_id", "not a service account id");
   Hub__Tenant__V1__ServiceAccount *out;
-  hub_status st =
-      tn_sa_get(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), hub_principal_of(call)->tenant_id, id, &out);
+  hub_status st = hub_status_at_field(
+      a, tn_sa_get(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), hub_principal_of(call)->tenant_id, id, &out),
+      "service_account_id");
   if (hub_ok(st)) copy_account(response, out);
   return st;
 }
@@ -153,7 +154,8 @@ hub_status hub_tenant_v1_tenant_update_service_account(hub_call *call,
   c.disabled = s->disabled;
   Hub__Tenant__V1__ServiceAccount *out;
   tn_prefixes gone = {0};
-  st = tn_sa_update(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), &c, &out, &gone);
+  st = hub_status_at_field(a, tn_sa_update(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), &c, &out, &gone),
+                           "service_account.id");
   if (hub_ok(st)) st = retire(call, gone.items, gone.n);
   if (hub_ok(st)) copy_account(response, out);
   return st;
@@ -168,8 +170,9 @@ hub_status hub_tenant_v1_tenant_delete_service_account(hub_call *call,
   const char *id = tn_uuid(a, request->service_account_id);
   if (!id) return hub_status_invalid(a, "service_account_id", "not a service account id");
   tn_prefixes gone = {0};
-  hub_status st =
-      tn_sa_delete(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), p->tenant_id, p->user_id, p->ip, id, &gone);
+  hub_status st = hub_status_at_field(
+      a, tn_sa_delete(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), p->tenant_id, p->user_id, p->ip, id, &gone),
+      "service_account_id");
   return hub_ok(st) ? retire(call, gone.items, gone.n) : st;
 }
 
@@ -237,7 +240,7 @@ hub_status hub_tenant_v1_tenant_create_api_key(hub_call *call, const Hub__Tenant
     if (hub_ok(st)) st = tn_key_create(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), &in, &k);
     if (st.code != HUB_ALREADY_EXISTS) break;
   }
-  if (!hub_ok(st)) return st;
+  if (!hub_ok(st)) return hub_status_at_field(a, st, "service_account_id");
   answer_key(call, response, k, key);
   return HUB_STATUS_OK;
 }
@@ -247,8 +250,9 @@ hub_status hub_tenant_v1_tenant_list_api_keys(hub_call *call, const Hub__Tenant_
   hub_arena *a = hub_call_arena(call);
   const char *id = tn_uuid(a, request->service_account_id);
   if (!id) return hub_status_invalid(a, "service_account_id", "not a service account id");
-  return tn_key_list(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), hub_principal_of(call)->tenant_id, id,
-                     response);
+  return hub_status_at_field(
+      a, tn_key_list(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), hub_principal_of(call)->tenant_id, id, response),
+      "service_account_id");
 }
 
 hub_status hub_tenant_v1_tenant_rotate_api_key(hub_call *call, const Hub__Tenant__V1__RotateApiKeyRequest *request,
@@ -270,7 +274,7 @@ hub_status hub_tenant_v1_tenant_rotate_api_key(hub_call *call, const Hub__Tenant
       st = tn_key_rotate(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), key_id, old_until, &in, &k, &old_prefix);
     if (st.code != HUB_ALREADY_EXISTS) break;
   }
-  if (!hub_ok(st)) return st;
+  if (!hub_ok(st)) return hub_status_at_field(a, st, "key_id");
   /* The new secret cannot be shown again, so it is answered even if the old key's cached
    * grant could not be retired now (its entry then ends within five minutes). */
   hub_status rt = retire(call, &old_prefix, 1);
@@ -287,7 +291,8 @@ hub_status hub_tenant_v1_tenant_revoke_api_key(hub_call *call, const Hub__Tenant
   const char *key_id = tn_uuid(a, request->key_id);
   if (!key_id) return hub_status_invalid(a, "key_id", "not an API key id");
   char *prefix = NULL;
-  hub_status st =
-      tn_key_revoke(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), p->tenant_id, p->user_id, p->ip, key_id, &prefix);
+  hub_status st = hub_status_at_field(
+      a, tn_key_revoke(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), p->tenant_id, p->user_id, p->ip, key_id, &prefix),
+      "key_id");
   return hub_ok(st) ? retire(call, &prefix, 1) : st;
 }
