@@ -20,6 +20,8 @@ hub_status hub_access_check(hub_call *call, void *ud);
 
 /* The steps, for tests and for the chain in access.c. Each fills part of *p. */
 hub_status hub_authn(hub_call *call, hub_principal *p, const char **session_acl);
+/* Does the call present an API key (x-api-key, or a bearer value starting "hub_")? No I/O. */
+bool hub_authn_presents_api_key(hub_call *call);
 /* The API-key branch of hub_authn (apikey.c). */
 hub_status hub_authn_api_key(hub_call *call, const char *key, hub_principal *p, const char **acl_text);
 hub_status hub_resolve_tenant(hub_call *call, hub_principal *p, const char *session_acl);

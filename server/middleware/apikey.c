@@ -7,6 +7,7 @@
  * its tenant, the key's brand, and the account's access narrowed to the key's scopes. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "crypto/random.h"
@@ -33,6 +34,12 @@ static hub_status load_into_cache(hub_call *call, const char *prefix, bool *usab
   if (!hub_ok(st)) return st;
   bool stored = false;
   return hub_apikey_cache_store(ctx->redis, a, prefix, gen, *usable ? &g : NULL, &stored);
+}
+
+bool hub_authn_presents_api_key(hub_call *call) {
+  const char *auth = hub_call_metadata(call, "authorization");
+  return hub_call_metadata(call, "x-api-key") ||
+         (auth && strncasecmp(auth, "Bearer ", 7) == 0 && hub_apikey_claimed(auth + 7));
 }
 
 hub_status hub_authn_api_key(hub_call *call, const char *key, hub_principal *p, const char **acl_text) {

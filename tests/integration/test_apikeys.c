@@ -562,14 +562,23 @@ static void test_keys_cannot_act_as_people_or_elsewhere(void **state) {
       fail_msg("%s with an API key: %s %s", people_only[i], hub_code_name(st.code), st.message ? st.message : "");
     assert_non_null(strstr(st.message, "service account"));
   }
-  /* Login takes an email and password: a key is neither. */
+  /* Auth's public sign-in RPCs refuse a caller presenting a key (in either form), with a
+   * message saying why; read-only public RPCs stay open to it. */
+  static const char *const sign_in[] = {"hub.auth.v1.Auth/Login", "hub.auth.v1.Auth/Refresh",
+                                        "hub.auth.v1.Auth/SignUp", "hub.auth.v1.Auth/RequestPasswordReset"};
+  for (size_t i = 0; i < sizeof sign_in / sizeof *sign_in; i++) {
+    hub_status st = call_as_key(a, sign_in[i], k.key, NULL);
+    if (st.code != HUB_PERMISSION_DENIED || !strstr(st.message, "service account"))
+      fail_msg("%s with an API key: %s %s", sign_in[i], hub_code_name(st.code), st.message ? st.message : "");
+  }
   Hub__Auth__V1__LoginRequest lreq = HUB__AUTH__V1__LOGIN_REQUEST__INIT;
-  lreq.email = "robot@example.com";
-  lreq.password = k.key;
+  lreq.email = owner.email;
+  lreq.password = owner.password;
   Hub__Auth__V1__LoginResponse *lresp = NULL;
   key_opts ko;
-  with_key(&ko, k.key, true);
-  assert_int_equal(hub_auth_v1_auth_login_call(w.ch, &ko.o, a, &lreq, &lresp).code, HUB_UNAUTHENTICATED);
+  with_key(&ko, k.key, false);
+  assert_int_equal(hub_auth_v1_auth_login_call(w.ch, &ko.o, a, &lreq, &lresp).code, HUB_PERMISSION_DENIED);
+  assert_int_equal(call_as_key(a, "hub.auth.v1.Auth/GetJwks", k.key, NULL).code, HUB_OK);
   /* Its own tenant, named or not, works; another tenant is refused. */
   assert_int_equal(call_as_key(a, "hub.tenant.v1.Tenant/GetTenant", k.key, owner.tenant_id).code, HUB_OK);
   assert_int_equal(call_as_key(a, "hub.tenant.v1.Tenant/GetTenant", k.key, other_owner.tenant_id).code,
