@@ -57,18 +57,21 @@ bool hub_apikey_generate(hub_arena *a, char **key, char prefix[HUB_APIKEY_PREFIX
 
 /* ---- Redis ---- */
 
-/* KEYS: entry, generation, rate, used. ARGV: now (ms), the presented key's SHA-256 hex.
+/* KEYS: entry, generation, rate. ARGV: now (ms), the presented key's SHA-256 hex.
  * Returns {0} miss, {2} bad, {3} expired, {4, wait_ms} limited, or
  * {1, hash, tenant, account, key, acl, exp, rl, brand, touch}. Wrong secrets are not
  * counted, so knowing a prefix does not let anyone spend its owner's rate limit. The rate
  * limit is a sliding-window counter (this minute's count plus last minute's, weighted by
- * how much of it the window still covers): constant memory per key whatever its limit. */
+ * how much of it the window still covers): constant memory per key whatever its limit. The
+ * first call of each minute window is the one that records last_used_at (touch = 1). Four
+ * commands, one write: about what a session check costs. */
 static const char check_lua[] =
     "local v = redis.call('HMGET', KEYS[1], 'h', 'g', 't', 'tg', 'a', 'k', 'acl', 'exp', 'rl', 'b')\n"
     "if not v[1] then return {0} end\n"
-    "if v[2] ~= (redis.call('GET', KEYS[2]) or '0') then return {0} end\n"
+    "local gens = redis.call('MGET', KEYS[2], 'hub:akt:{' .. (v[3] or '') .. '}')\n"
+    "if v[2] ~= (gens[1] or '0') then return {0} end\n"
     "if v[1] == '-' then return {2} end\n"
-    "if v[4] ~= (redis.call('GET', 'hub:akt:{' .. v[3] .. '}') or '0') then return {0} end\n"
+    "if v[4] ~= (gens[2] or '0') then return {0} end\n"
     "if v[1] ~= ARGV[2] then return {2} end\n"
     "local now, w, max = tonumber(ARGV[1]), 60000, tonumber(v[9])\n"
     "local exp = tonumber(v[8])\n"
@@ -84,12 +87,13 @@ static const char check_lua[] =
     "  if wait < 1 then wait = 1 end\n"
     "  return {4, wait}\n"
     "end\n"
+    "local touch = 0\n"
     "if redis.call('HINCRBY', KEYS[3], tostring(cw), 1) == 1 then\n"
     "  redis.call('HDEL', KEYS[3], tostring(cw - 2))\n"
     "  redis.call('PEXPIRE', KEYS[3], 2 * w)\n"
+    "  touch = 1\n"
     "end\n"
-    "local used = redis.call('SET', KEYS[4], '1', 'NX', 'PX', w)\n"
-    "return {1, v[1], v[3], v[5], v[6], v[7], v[8], v[9], v[10], used and 1 or 0}\n";
+    "return {1, v[1], v[3], v[5], v[6], v[7], v[8], v[9], v[10], touch}\n";
 
 /* KEYS: entry, generation. ARGV: generation seen, ttl, then field/value pairs (the tenant's
  * generation is read here, with the tenant named in ARGV[4] = the "t" pair's value). */
@@ -132,14 +136,13 @@ hub_status hub_apikey_check_cached(hub_redis *r, hub_arena *a, const char *prefi
   *retry_ms = 0;
   *touch = false;
   if (!prefix_ok(prefix)) return hub_status_new(a, HUB_INVALID_ARGUMENT, "not an API key prefix");
-  char entry[48], gen[48], rate[48], used[48], now[24];
+  char entry[48], gen[48], rate[48], now[24];
   keys_of(prefix, entry, gen);
   snprintf(rate, sizeof rate, "hub:akrl:{%s}", prefix);
-  snprintf(used, sizeof used, "hub:aku:{%s}", prefix);
   snprintf(now, sizeof now, "%lld", (long long)now_ms);
-  const char *argv[] = {"EVAL", check_lua, "4", entry, gen, rate, used, now, hash_hex};
+  const char *argv[] = {"EVAL", check_lua, "3", entry, gen, rate, now, hash_hex};
   redisReply *rep;
-  hub_status st = hub_redis_command(r, a, 9, argv, NULL, &rep);
+  hub_status st = hub_redis_command(r, a, 8, argv, NULL, &rep);
   if (!hub_ok(st)) return st;
   if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 || rep->element[0]->type != REDIS_REPLY_INTEGER) {
     freeReplyObject(rep);

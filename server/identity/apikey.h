@@ -15,8 +15,8 @@
  *   hub:akg:{<prefix>}    the key's generation: revocation, rotation and account changes
  *                         increment it (and drop the entry) after they commit
  *   hub:akt:{<tenant>}    the tenant's generation: entitlement, membership and tenant changes
- *   hub:akrl:{<prefix>}   the rate limiter: calls per one-minute window (two windows kept)
- *   hub:aku:{<prefix>}    set for a minute after last_used_at was written
+ *   hub:akrl:{<prefix>}   the rate limiter: calls per one-minute window (two windows kept);
+ *                         the first call of a window also writes last_used_at
  *
  * A loader reads the key's generation before PostgreSQL and stores its entry only if the
  * generation is unchanged, so an entry loaded before a revocation committed can never land
@@ -58,8 +58,8 @@ typedef enum hub_apikey_outcome {
 } hub_apikey_outcome;
 
 /* One Redis round trip: the cached grant of `prefix`, compared with the presented key's
- * SHA-256, then the rate limit and the last-used marker. *touch is true when last_used_at
- * is due (at most once a minute per key, across every hubd). */
+ * SHA-256, then the rate limit. *touch is true when last_used_at is due: for the first call
+ * of each minute window, so at most once a minute per key across every hubd. */
 hub_status hub_apikey_check_cached(hub_redis *r, hub_arena *a, const char *prefix, const char *hash_hex,
                                    int64_t now_ms, hub_apikey_grant *g, hub_apikey_outcome *outcome,
                                    int64_t *retry_ms, bool *touch);

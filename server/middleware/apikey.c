@@ -1,8 +1,9 @@
 /* Authentication with an API key ("authorization: Bearer hub_live_..." or "x-api-key"): the
  * machine-caller branch of authn.c. The key's shape is checked first (a malformed key never
  * reaches Redis or PostgreSQL); then one Redis round trip answers a warm call: the cached
- * grant, compared with the key's SHA-256, the key's rate limit and the last-used marker. A
- * miss loads the key from PostgreSQL, caches it (identity/apikey.h) and checks again. The
+ * grant, compared with the key's SHA-256, and the key's rate limit (whose first call of a
+ * minute also says last_used_at is due). A miss loads the key from PostgreSQL, caches it
+ * (identity/apikey.h) and checks again. The
  * principal it builds is the one every later step reads: the service account as the user,
  * its tenant, the key's brand, and the account's access narrowed to the key's scopes. */
 #include <stdio.h>
