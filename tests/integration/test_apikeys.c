@@ -2,7 +2,7 @@
  * through the generated C client): the key is shown once and only its hash is stored, both
  * header forms, scopes narrowing the account's permissions, expiry, rotation with overlap,
  * revocation, disabling and deletion taking effect at once (on another connection too),
- * access changes reaching a cached key, the per-key rate limit with its retry hint,
+ * account and tenant changes reaching a cached key, the per-key rate limit with its retry hint,
  * last-used updates, the role hierarchy, input refusals, and the things a key must never do:
  * call the RPCs meant for people, act in another tenant, or get past a malformed key to the
  * database. */
@@ -638,6 +638,49 @@ static void test_hierarchy_and_validation(void **state) {
   free(mine);
 }
 
+/* Changes to the tenant itself (its entitlements, its existence) reach a key whose grant is
+ * cached, at once: they retire every cached grant of the tenant. Runs last: it ends tenant
+ * "Other Co". */
+static void test_tenant_changes_reach_cached_keys(void **state) {
+  (void)state;
+  hub_test_user platform;
+  hub_world_signup_login(&w, "sa-platform@example.com", NULL, NULL, &platform);
+  assert_int_equal(hub_world_sql(&w, "UPDATE users SET is_platform_admin = true WHERE id = '%s'", platform.user_id), 0);
+  assert_int_equal(hub_world_login(&w, platform.email, platform.password, NULL, &platform).code, HUB_OK);
+  char *sa = create_account(&other_owner, "other-robot", "admin", NULL);
+  made_key k;
+  must_key(&other_owner, sa, NULL, 0, 0, 0, &k);
+  hub_arena *a = hub_arena_new(0);
+  assert_int_equal(call_as_key(a, "hub.ticket.v1.Ticket/ListTickets", k.key, NULL).code, HUB_OK);
+  /* The ticket module goes: the cached key loses it on its next call. */
+  Hub__Tenant__V1__Entitlement ent = HUB__TENANT__V1__ENTITLEMENT__INIT;
+  ent.brand = "smb_hub";
+  char *modules[] = {"crm"};
+  ent.modules = modules;
+  ent.n_modules = 1;
+  Hub__Tenant__V1__Entitlement *ents[] = {&ent};
+  Hub__Tenant__V1__SetEntitlementsRequest sreq = HUB__TENANT__V1__SET_ENTITLEMENTS_REQUEST__INIT;
+  sreq.tenant_id = other_owner.tenant_id;
+  sreq.entitlements = ents;
+  sreq.n_entitlements = 1;
+  Hub__Tenant__V1__SetEntitlementsResponse *sresp = NULL;
+  hub_call_options o = hub_world_opts(&platform);
+  assert_int_equal(hub_tenant_v1_tenant_set_entitlements_call(w.ch, &o, a, &sreq, &sresp).code, HUB_OK);
+  assert_int_equal(call_as_key(a, "hub.ticket.v1.Ticket/ListTickets", k.key, NULL).code, HUB_PERMISSION_DENIED);
+  assert_int_equal(get_tenant(k.key), HUB_OK);
+  /* The tenant is deleted: its keys stop. */
+  char *slug = sql_value("SELECT slug FROM tenants WHERE id = '%s'", other_owner.tenant_id);
+  Hub__Tenant__V1__DeleteTenantRequest dreq = HUB__TENANT__V1__DELETE_TENANT_REQUEST__INIT;
+  dreq.confirm_slug = slug;
+  Hub__Tenant__V1__DeleteTenantResponse *dresp = NULL;
+  o = hub_world_opts(&other_owner);
+  assert_int_equal(hub_tenant_v1_tenant_delete_tenant_call(w.ch, &o, a, &dreq, &dresp).code, HUB_OK);
+  assert_int_equal(get_tenant(k.key), HUB_UNAUTHENTICATED);
+  free(slug);
+  hub_arena_free(a);
+  free(sa);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_key_is_shown_once_and_stored_hashed),
@@ -652,6 +695,7 @@ int main(void) {
       cmocka_unit_test(test_last_used),
       cmocka_unit_test(test_keys_cannot_act_as_people_or_elsewhere),
       cmocka_unit_test(test_hierarchy_and_validation),
+      cmocka_unit_test(test_tenant_changes_reach_cached_keys),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
