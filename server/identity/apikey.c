@@ -199,9 +199,9 @@ hub_status hub_apikey_cache_store(hub_redis *r, hub_arena *a, const char *prefix
   if (g) {
     snprintf(exp, sizeof exp, "%lld", (long long)g->expires_ms);
     snprintf(rl, sizeof rl, "%lld", (long long)g->rate_per_min);
-    const char *argv[] = {"EVAL", store_lua, "2",  entry,         genkey, gen,          ttl,   "t",  g->tenant_id,
-                          "a",    g->account_id, "k", g->key_id,  "h",    g->hash,      "acl", g->acl, "exp",
-                          exp,    "rl",          rl,  "b",        g->brand};
+    const char *argv[] = {"EVAL", store_lua, "2",    entry, genkey, gen,   ttl, /* then field/value pairs: */
+                          "t",    g->tenant_id, "a", g->account_id, "k", g->key_id, "h", g->hash,
+                          "acl",  g->acl,       "exp", exp,         "rl", rl,       "b", g->brand};
     st = hub_redis_command(r, a, (int)(sizeof argv / sizeof *argv), argv, NULL, &rep);
   } else {
     const char *argv[] = {"EVAL", store_lua, "2", entry, genkey, gen, ttl, "h", "-"};

@@ -1,6 +1,7 @@
 /* The chain (see access.h): public passes; otherwise authn, tenant, and for RPCs that
  * declare a permission, brand and permission. Service accounts pass only RPCs that declare
- * a permission, and are refused Auth's public sign-in RPCs. The principal lives in the call's arena. */
+ * a permission, and are refused Auth's public sign-in RPCs. The principal lives in the
+ * call's arena. */
 #include "middleware/access.h"
 
 #include <string.h>

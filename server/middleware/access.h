@@ -9,7 +9,8 @@
  *                the role_permissions table plus the member's own grants)
  * Public RPCs skip all four; {authenticated: true} RPCs stop after authn (and tenant, when
  * the session has one), and are refused to service accounts: they are a person's own things
- * (sessions, password, MFA, tenants they join). On success the call carries a hub_principal (identity/principal.h). */
+ * (sessions, password, MFA, tenants they join). On success the call carries a hub_principal
+ * (identity/principal.h). */
 #ifndef HUB_MIDDLEWARE_ACCESS_H
 #define HUB_MIDDLEWARE_ACCESS_H
 

@@ -3,9 +3,9 @@
  * reaches Redis or PostgreSQL); then one Redis round trip answers a warm call: the cached
  * grant, compared with the key's SHA-256, and the key's rate limit (whose first call of a
  * minute also says last_used_at is due). A miss loads the key from PostgreSQL, caches it
- * (identity/apikey.h) and checks again. The
- * principal it builds is the one every later step reads: the service account as the user,
- * its tenant, the key's brand, and the account's access narrowed to the key's scopes. */
+ * (identity/apikey.h) and checks again. The principal it builds is the one every later step
+ * reads: the service account as the user, its tenant, the key's brand, and the account's
+ * access narrowed to the key's scopes. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -94,7 +94,7 @@ hub_status hub_authn_api_key(hub_call *call, const char *key, hub_principal *p, 
   *acl_text = g.acl;
   hub_call_set_user(call, p->user_id);
   if (touch) {
-    /* At most once a minute per key (the marker is shared by every hubd); best effort. */
+    /* The first call of the key's minute window, whichever hubd serves it; best effort. */
     hub_status st = hub_apikey_touch(ctx->pg, a, g.tenant_id, g.key_id, hub_call_remaining_ms(call));
     if (!hub_ok(st)) hub_logf(HUB_LOG_WARN, "api key %s: could not record its use: %s", prefix, st.message);
   }

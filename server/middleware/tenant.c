@@ -17,7 +17,8 @@ hub_status hub_resolve_tenant(hub_call *call, hub_principal *p, const char *sess
   const char *want = hub_call_metadata(call, "x-tenant-id");
   if (p->service_account) { /* authn filled the key's access: it acts in its own tenant only */
     if (want && *want && strcmp(want, p->tenant_id) != 0)
-      return hub_status_new(a, HUB_PERMISSION_DENIED, "x-tenant-id: an API key acts only in its service account's tenant");
+      return hub_status_new(a, HUB_PERMISSION_DENIED,
+                            "x-tenant-id: an API key acts only in its service account's tenant");
   } else if (want && *want && strcmp(want, p->tenant_id) != 0) {
     if (!hub_uuid_valid(want)) return hub_status_invalid(a, "x-tenant-id", "not a tenant id");
     hub_status st = hub_acl_load(ctx->pg, a, p->user_id, want, hub_call_remaining_ms(call), &p->acl);

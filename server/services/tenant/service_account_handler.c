@@ -250,8 +250,9 @@ hub_status hub_tenant_v1_tenant_list_api_keys(hub_call *call, const Hub__Tenant_
   hub_arena *a = hub_call_arena(call);
   const char *id = tn_uuid(a, request->service_account_id);
   if (!id) return hub_status_invalid(a, "service_account_id", "not a service account id");
+  const char *tenant_id = hub_principal_of(call)->tenant_id;
   return hub_status_at_field(
-      a, tn_key_list(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), hub_principal_of(call)->tenant_id, id, response),
+      a, tn_key_list(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), tenant_id, id, response),
       "service_account_id");
 }
 
@@ -291,8 +292,8 @@ hub_status hub_tenant_v1_tenant_revoke_api_key(hub_call *call, const Hub__Tenant
   const char *key_id = tn_uuid(a, request->key_id);
   if (!key_id) return hub_status_invalid(a, "key_id", "not an API key id");
   char *prefix = NULL;
-  hub_status st = hub_status_at_field(
-      a, tn_key_revoke(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), p->tenant_id, p->user_id, p->ip, key_id, &prefix),
-      "key_id");
+  hub_status st = tn_key_revoke(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), p->tenant_id, p->user_id,
+                                p->ip, key_id, &prefix);
+  st = hub_status_at_field(a, st, "key_id");
   return hub_ok(st) ? retire(call, &prefix, 1) : st;
 }

@@ -60,7 +60,8 @@ static const hub_pg_stmt prefixes_sql = {
     "tenant_sa_key_prefixes", "SELECT prefix FROM api_keys WHERE tenant_id = $1::uuid AND account_id = $2::uuid", 2};
 static const hub_pg_stmt revoke_all_sql = {
     "tenant_sa_revoke_keys",
-    "UPDATE api_keys SET revoked_at = now() WHERE tenant_id = $1::uuid AND account_id = $2::uuid AND revoked_at IS NULL",
+    "UPDATE api_keys SET revoked_at = now() WHERE tenant_id = $1::uuid AND account_id = $2::uuid "
+    "AND revoked_at IS NULL",
     2};
 
 static const hub_pg_stmt live_keys_sql = {
@@ -219,7 +220,8 @@ hub_status tn_sa_create(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tn_s
                         Hub__Tenant__V1__ServiceAccount **out) {
   create_ctx c = {in, NULL};
   hub_status st = hub_pg_tx(pg, a, in->tenant_id, timeout_ms, create_fn, &c);
-  if (st.code == HUB_ALREADY_EXISTS) return hub_status_new(a, HUB_ALREADY_EXISTS, "a service account of that name exists");
+  if (st.code == HUB_ALREADY_EXISTS)
+    return hub_status_new(a, HUB_ALREADY_EXISTS, "a service account of that name exists");
   if (hub_ok(st)) *out = c.out;
   return st;
 }
@@ -298,10 +300,20 @@ static hub_status update_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if ((c->bits & TN_SA_ROLE) && tn_role_rank(c->role) > tn_role_rank(t.actor_role))
     return hub_status_new(a, HUB_PERMISSION_DENIED, "you cannot grant a role above your own");
 #define FLAG(bit) ((c->bits & (bit)) ? "true" : "false")
-  const char *p[] = {c->tenant_id,       c->id,           FLAG(TN_SA_NAME),        c->name,
-                     FLAG(TN_SA_DESCRIPTION), c->description, FLAG(TN_SA_ROLE),     c->role,
-                     FLAG(TN_SA_BRANDS),  c->brands,       FLAG(TN_SA_PERMISSIONS), c->permissions,
-                     FLAG(TN_SA_DISABLED), c->disabled ? "true" : "false"};
+  const char *p[] = {c->tenant_id,
+                     c->id,
+                     FLAG(TN_SA_NAME),
+                     c->name,
+                     FLAG(TN_SA_DESCRIPTION),
+                     c->description,
+                     FLAG(TN_SA_ROLE),
+                     c->role,
+                     FLAG(TN_SA_BRANDS),
+                     c->brands,
+                     FLAG(TN_SA_PERMISSIONS),
+                     c->permissions,
+                     FLAG(TN_SA_DISABLED),
+                     c->disabled ? "true" : "false"};
 #undef FLAG
   PGresult *res = NULL;
   st = hub_pg_exec(pg, a, &update_sql, p, &res);
@@ -323,15 +335,16 @@ static hub_status update_fn(hub_pg *pg, hub_arena *a, void *ud) {
       (c->bits & TN_SA_PERMISSIONS) ? "permissions " : "", (c->bits & TN_SA_DISABLED) ? "disabled " : "");
   return hub_audit_tenant(pg, a, c->tenant_id, c->actor_id, "service_account.updated", c->id, c->ip,
                           tn_json_object(a, "old_role", t.role, "new_role", u->out->role, "changed", changed,
-                                         "disabled", (c->bits & TN_SA_DISABLED) ? (c->disabled ? "true" : "false") : NULL,
-                                         NULL));
+                                         "disabled",
+                                         (c->bits & TN_SA_DISABLED) ? (c->disabled ? "true" : "false") : NULL, NULL));
 }
 
 hub_status tn_sa_update(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tn_sa_change *c,
                         Hub__Tenant__V1__ServiceAccount **out, tn_prefixes *retire) {
   update_ctx u = {c, NULL, retire};
   hub_status st = hub_pg_tx(pg, a, c->tenant_id, timeout_ms, update_fn, &u);
-  if (st.code == HUB_ALREADY_EXISTS) return hub_status_new(a, HUB_ALREADY_EXISTS, "a service account of that name exists");
+  if (st.code == HUB_ALREADY_EXISTS)
+    return hub_status_new(a, HUB_ALREADY_EXISTS, "a service account of that name exists");
   if (hub_ok(st)) *out = u.out;
   return st;
 }
@@ -384,7 +397,8 @@ static hub_status check_new_key(hub_pg *pg, hub_arena *a, const tn_key_new *in, 
   if (!hub_ok(st)) return st;
   for (size_t i = 0; i < n_scopes; i++)
     if (!covered(acl, scopes[i]))
-      return hub_status_invalid(a, hub_arena_sprintf(a, "scopes[%zu]", i), "not among the service account's permissions");
+      return hub_status_invalid(a, hub_arena_sprintf(a, "scopes[%zu]", i),
+                                "not among the service account's permissions");
   /* What the key can do must be something the actor can do: its scopes, or else everything
    * the account holds. */
   if (n_scopes == 0) {
@@ -511,7 +525,8 @@ static hub_status key_rotate_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (hub_ok(st)) st = check_new_key(pg, a, in, k.account_id, &t, scopes, n_scopes);
   if (hub_ok(st)) st = insert_key(pg, a, in, k.account_id, k.scopes, k.rate, c->key_id, &c->out);
   PGresult *res = NULL;
-  if (hub_ok(st)) st = hub_pg_exec(pg, a, &key_cut_sql, (const char *[]){in->tenant_id, c->key_id, c->old_expires}, &res);
+  if (hub_ok(st))
+    st = hub_pg_exec(pg, a, &key_cut_sql, (const char *[]){in->tenant_id, c->key_id, c->old_expires}, &res);
   if (!hub_ok(st)) return st;
   char *until = hub_arena_strdup(a, PQgetvalue(res, 0, 0));
   PQclear(res);
