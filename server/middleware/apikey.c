@@ -93,6 +93,7 @@ hub_status hub_authn_api_key(hub_call *call, const char *key, hub_principal *p, 
   snprintf(p->api_key_prefix, sizeof p->api_key_prefix, "%s", prefix);
   *acl_text = g.acl;
   hub_call_set_user(call, p->user_id);
+  hub_call_set_api_key(call, prefix);
   if (touch) {
     /* The first call of the key's minute window, whichever hubd serves it; best effort. */
     hub_status st = hub_apikey_touch(ctx->pg, a, g.tenant_id, g.key_id, hub_call_remaining_ms(call));

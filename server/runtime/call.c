@@ -183,6 +183,7 @@ void hub_call_add_trailer(hub_call *c, const char *key, const char *value, size_
 
 void hub_call_set_tenant(hub_call *c, const char *t) { c->tenant = hub_arena_strdup(c->arena, t); }
 void hub_call_set_user(hub_call *c, const char *u) { c->user = hub_arena_strdup(c->arena, u); }
+void hub_call_set_api_key(hub_call *c, const char *prefix) { c->api_key = hub_arena_strdup(c->arena, prefix); }
 void hub_call_set_principal(hub_call *c, const void *p) { c->principal = p; }
 const void *hub_call_principal(hub_call *c) { return c->principal; }
 
@@ -243,6 +244,7 @@ void hub_call_log(hub_call *c) {
   hub_log_str(&l, "peer", hub_call_peer(c));
   hub_log_str(&l, "tenant", c->tenant);
   hub_log_str(&l, "user", c->user);
+  if (c->api_key) hub_log_str(&l, "api_key", c->api_key);
   hub_log_str(&l, "code", c->cancelled && c->status.code == HUB_OK ? "CANCELLED" : hub_code_name(c->status.code));
   hub_log_int(&l, "latency_us", hub_now_us() - c->start_us);
   if (c->status.code != HUB_OK && c->status.message) hub_log_str(&l, "error", c->status.message);

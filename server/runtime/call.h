@@ -51,6 +51,8 @@ void hub_call_add_trailer(hub_call *call, const char *key, const char *value, si
 /* Fields for the call's log line (set by middleware; copied). */
 void hub_call_set_tenant(hub_call *call, const char *tenant);
 void hub_call_set_user(hub_call *call, const char *user);
+/* The public prefix of the API key a machine caller presented (never the key itself). */
+void hub_call_set_api_key(hub_call *call, const char *prefix);
 
 /* Who is calling, as the interceptor established it (the middleware's hub_principal; the
  * runtime does not look inside). NULL until set. The pointee must live as long as the call

@@ -41,6 +41,7 @@ struct hub_call {
   hub_arena *arena;
   md_list headers, trailers;
   const char *request_id, *peer, *tenant, *user;
+  const char *api_key; /* the public prefix of the API key that authenticated the call, or NULL */
   const void *principal; /* set by the interceptor (middleware), read by handlers */
   int64_t start_us;
   int64_t deadline_us; /* monotonic µs; INT64_MAX = none */

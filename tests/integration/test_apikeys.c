@@ -145,6 +145,22 @@ static hub_status call_as_key(hub_arena *a, const char *method, const char *key,
   return hub_unary_call(w.ch, m, &k.o, a, req, &resp);
 }
 
+/* Does hubd's log hold `needle`? Worker threads batch their lines, so wait up to a second. */
+static bool log_has(const char *needle) {
+  for (int i = 0; i < 20; i++) {
+    FILE *f = fopen(hub_proc_log_path(w.hubd), "r");
+    if (f) {
+      char line[4096];
+      bool found = false;
+      while (!found && fgets(line, sizeof line, f)) found = strstr(line, needle) != NULL;
+      fclose(f);
+      if (found) return true;
+    }
+    usleep(50000);
+  }
+  return false;
+}
+
 static char *sql_value(const char *fmt, const char *arg) {
   char q[512];
   snprintf(q, sizeof q, fmt, arg);
@@ -197,6 +213,11 @@ static void test_key_is_shown_once_and_stored_hashed(void **state) {
   leaks = hub_world_query(&w, "%s", q);
   assert_string_equal(leaks, "0");
   free(leaks);
+  /* Logs name the key by its prefix, never by the key. */
+  char logged[64];
+  snprintf(logged, sizeof logged, "\"api_key\":\"%s\"", k.prefix);
+  assert_true(log_has(logged));
+  assert_false(log_has(k.key + 18));
   /* The creation is audited, with the prefix. */
   snprintf(q, sizeof q, "SELECT count(*) FROM audit_events WHERE action = 'api_key.created' AND detail->>'prefix' = '%s'",
            k.prefix);
