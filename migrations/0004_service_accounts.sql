@@ -62,3 +62,33 @@ CREATE POLICY api_keys_by_prefix ON api_keys FOR SELECT
 -- Admins (and owners, through *.*.*) manage service accounts; viewers see them (*.*.view).
 INSERT INTO role_permissions (role, permission) VALUES
   ('admin', 'tenant.service_accounts.view'), ('admin', 'tenant.service_accounts.manage');
+
+-- Platform service accounts: machine callers acting as platform administrators, in no tenant.
+-- Global like users (no tenant_id, so no tenant policy); their keys have the shape of
+-- api_keys without scopes (they carry the platform permissions). Key prefixes share one
+-- namespace with api_keys: a lookup tries api_keys first.
+CREATE TABLE platform_service_accounts (
+  id          uuid        PRIMARY KEY DEFAULT hub_uuid_v7(),
+  name        text        NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+  description text        NOT NULL DEFAULT '' CHECK (length(description) <= 500),
+  created_by  uuid        NOT NULL,
+  version     bigint      NOT NULL DEFAULT 1,
+  created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX platform_service_accounts_name ON platform_service_accounts (lower(name));
+
+CREATE TABLE platform_api_keys (
+  id            uuid        PRIMARY KEY DEFAULT hub_uuid_v7(),
+  account_id    uuid        NOT NULL REFERENCES platform_service_accounts ON DELETE CASCADE,
+  prefix        text        NOT NULL UNIQUE CHECK (prefix ~ '^[a-z0-9]{8}$'),
+  secret_hash   bytea       NOT NULL CHECK (length(secret_hash) = 32),
+  name          text        NOT NULL DEFAULT '' CHECK (length(name) <= 100),
+  rate_per_min  integer     NOT NULL DEFAULT 600 CHECK (rate_per_min BETWEEN 1 AND 1000000),
+  expires_at    timestamptz,
+  revoked_at    timestamptz,
+  last_used_at  timestamptz,
+  rotated_from  uuid,
+  created_by    uuid        NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX platform_api_keys_account ON platform_api_keys (account_id, created_at);

@@ -250,6 +250,16 @@ static const hub_pg_stmt account_sql = {
     "FROM service_accounts sa JOIN tenants t ON t.id = sa.tenant_id "
     "WHERE sa.tenant_id = $1::uuid AND sa.id = $2::uuid AND t.deleted_at IS NULL",
     2};
+/* A platform service account's key (global tables), when no tenant's key has the prefix. */
+static const hub_pg_stmt platform_key_sql = {
+    "apikey_platform_by_prefix",
+    "SELECT k.id, k.account_id, encode(k.secret_hash, 'hex'), k.rate_per_min, "
+    "coalesce((extract(epoch FROM k.expires_at) * 1000)::bigint, 0), k.revoked_at IS NOT NULL, "
+    "k.expires_at IS NOT NULL AND k.expires_at <= now(), a.name "
+    "FROM platform_api_keys k JOIN platform_service_accounts a ON a.id = k.account_id WHERE k.prefix = $1",
+    1};
+static const hub_pg_stmt platform_touch_sql = {
+    "apikey_platform_touch", "UPDATE platform_api_keys SET last_used_at = now() WHERE id = $1::uuid", 1};
 static const hub_pg_stmt touch_sql = {
     "apikey_touch", "UPDATE api_keys SET last_used_at = now() WHERE tenant_id = $1::uuid AND id = $2::uuid", 2};
 
@@ -259,6 +269,36 @@ typedef struct load_ctx {
   bool usable;
   const char *why;
 } load_ctx;
+
+/* A platform key's grant: no tenant, the platform flag, no role (so no tenant permission). */
+static hub_status load_platform(hub_pg *pg, hub_arena *a, load_ctx *c) {
+  hub_apikey_grant *g = c->g;
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &platform_key_sql, (const char *[]){c->prefix}, &res);
+  if (!hub_ok(st)) return st;
+  if (PQntuples(res) != 1) {
+    PQclear(res);
+    return HUB_STATUS_OK;
+  }
+  memset(g, 0, sizeof *g);
+  snprintf(g->key_id, sizeof g->key_id, "%s", PQgetvalue(res, 0, 0));
+  snprintf(g->account_id, sizeof g->account_id, "%s", PQgetvalue(res, 0, 1));
+  snprintf(g->hash, sizeof g->hash, "%s", PQgetvalue(res, 0, 2));
+  g->rate_per_min = atoll(PQgetvalue(res, 0, 3));
+  g->expires_ms = atoll(PQgetvalue(res, 0, 4));
+  bool revoked = PQgetvalue(res, 0, 5)[0] == 't', expired = PQgetvalue(res, 0, 6)[0] == 't';
+  hub_acl *acl = hub_arena_calloc(a, 1, sizeof *acl);
+  snprintf(acl->display_name, sizeof acl->display_name, "%s", PQgetvalue(res, 0, 7));
+  PQclear(res);
+  if (revoked) return c->why = "the API key was revoked", HUB_STATUS_OK;
+  if (expired) return c->why = "the API key has expired", HUB_STATUS_OK;
+  acl->platform_admin = true;
+  snprintf(g->brand, sizeof g->brand, "smb_hub");
+  g->acl = hub_acl_format(acl, a);
+  c->usable = true;
+  c->why = NULL;
+  return HUB_STATUS_OK;
+}
 
 static hub_status load_fn(hub_pg *pg, hub_arena *a, void *ud) {
   load_ctx *c = ud;
@@ -271,7 +311,7 @@ static hub_status load_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (!hub_ok(st)) return st;
   if (PQntuples(res) != 1) {
     PQclear(res);
-    return HUB_STATUS_OK;
+    return load_platform(pg, a, c);
   }
   memset(g, 0, sizeof *g);
   snprintf(g->tenant_id, sizeof g->tenant_id, "%s", PQgetvalue(res, 0, 0));
@@ -327,10 +367,11 @@ typedef struct touch_ctx {
 
 static hub_status touch_fn(hub_pg *pg, hub_arena *a, void *ud) {
   touch_ctx *c = ud;
+  if (!c->tenant_id || !*c->tenant_id) return hub_pg_exec(pg, a, &platform_touch_sql, (const char *[]){c->key_id}, NULL);
   return hub_pg_exec(pg, a, &touch_sql, (const char *[]){c->tenant_id, c->key_id}, NULL);
 }
 
 hub_status hub_apikey_touch(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *key_id, int64_t timeout_ms) {
   touch_ctx c = {tenant_id, key_id};
-  return hub_pg_tx(pg, a, tenant_id, timeout_ms, touch_fn, &c);
+  return hub_pg_tx(pg, a, tenant_id && *tenant_id ? tenant_id : NULL, timeout_ms, touch_fn, &c);
 }

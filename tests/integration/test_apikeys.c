@@ -21,6 +21,8 @@
 #include "hub/tenant/v1/tenant.hub-client.h"
 #include "support/world.h"
 
+#define PASSWORD "purple-otter-galaxy-42" /* what hub_world_signup_login signs up with */
+
 static hub_world w;
 static hub_test_user owner, admin, other_owner;
 
@@ -33,7 +35,8 @@ static int setup(void **state) {
   if (hub_world_sql(&w, "INSERT INTO members (tenant_id, user_id, role) VALUES ('%s', '%s', 'admin')", owner.tenant_id,
                     admin.user_id))
     return -1;
-  return hub_ok(hub_world_login(&w, admin.email, admin.password, owner.tenant_id, &admin)) ? 0 : -1;
+  /* (Names are passed as literals: the helper copies them into the user it fills.) */
+  return hub_ok(hub_world_login(&w, "sa-admin@example.com", PASSWORD, owner.tenant_id, &admin)) ? 0 : -1;
 }
 
 static int teardown(void **state) {
@@ -638,7 +641,8 @@ static void test_hierarchy_and_validation(void **state) {
   hub_world_signup_login(&w, "sa-viewer@example.com", NULL, NULL, &viewer);
   hub_world_sql(&w, "INSERT INTO members (tenant_id, user_id, role) VALUES ('%s', '%s', 'viewer')", owner.tenant_id,
                 viewer.user_id);
-  assert_int_equal(hub_world_login(&w, viewer.email, viewer.password, owner.tenant_id, &viewer).code, HUB_OK);
+  assert_int_equal(hub_world_login(&w, "sa-viewer@example.com", PASSWORD, owner.tenant_id, &viewer).code,
+                   HUB_OK);
   assert_null(create_account(&viewer, "nope", "viewer", &code));
   assert_int_equal(code, HUB_PERMISSION_DENIED);
   hub_arena *a = hub_arena_new(0);
@@ -659,6 +663,87 @@ static void test_hierarchy_and_validation(void **state) {
   free(mine);
 }
 
+/* Platform service accounts: made by platform administrators only; their keys pass platform
+ * permissions and nothing of a tenant; rotation, revocation and deletion work as for tenant
+ * keys; every change is an account event of the acting administrator. */
+static void test_platform_service_accounts(void **state) {
+  (void)state;
+  hub_arena *a = hub_arena_new(0);
+  hub_test_user platform;
+  hub_world_signup_login(&w, "sa-platform-admin@example.com", NULL, NULL, &platform);
+  assert_int_equal(hub_world_sql(&w, "UPDATE users SET is_platform_admin = true WHERE id = '%s'", platform.user_id), 0);
+  assert_int_equal(hub_world_login(&w, "sa-platform-admin@example.com", PASSWORD, NULL, &platform).code,
+                   HUB_OK);
+  Hub__Tenant__V1__CreatePlatformServiceAccountRequest creq = HUB__TENANT__V1__CREATE_PLATFORM_SERVICE_ACCOUNT_REQUEST__INIT;
+  creq.name = "billing-backend";
+  Hub__Tenant__V1__ServiceAccount *sa = NULL;
+  hub_call_options o = hub_world_opts(&owner); /* a tenant owner is no platform administrator */
+  assert_int_equal(hub_tenant_v1_tenant_create_platform_service_account_call(w.ch, &o, a, &creq, &sa).code,
+                   HUB_PERMISSION_DENIED);
+  o = hub_world_opts(&platform);
+  assert_int_equal(hub_tenant_v1_tenant_create_platform_service_account_call(w.ch, &o, a, &creq, &sa).code, HUB_OK);
+  assert_int_equal(hub_tenant_v1_tenant_create_platform_service_account_call(w.ch, &o, a, &creq, &sa).code,
+                   HUB_ALREADY_EXISTS);
+  Hub__Tenant__V1__ListPlatformServiceAccountsRequest lreq = HUB__TENANT__V1__LIST_PLATFORM_SERVICE_ACCOUNTS_REQUEST__INIT;
+  Hub__Tenant__V1__ListServiceAccountsResponse *list = NULL;
+  assert_int_equal(hub_tenant_v1_tenant_list_platform_service_accounts_call(w.ch, &o, a, &lreq, &list).code, HUB_OK);
+  assert_int_equal(list->n_service_accounts, 1);
+  char *sa_id = list->service_accounts[0]->id;
+
+  Hub__Tenant__V1__CreatePlatformApiKeyRequest kreq = HUB__TENANT__V1__CREATE_PLATFORM_API_KEY_REQUEST__INIT;
+  kreq.service_account_id = sa_id;
+  Hub__Tenant__V1__CreateApiKeyResponse *k = NULL;
+  assert_int_equal(hub_tenant_v1_tenant_create_platform_api_key_call(w.ch, &o, a, &kreq, &k).code, HUB_OK);
+  char *key = k->secret;
+  char *hash = sql_value("SELECT encode(sha256(convert_to('%s', 'UTF8')), 'hex')", key);
+  char q[256];
+  snprintf(q, sizeof q, "SELECT encode(secret_hash, 'hex') FROM platform_api_keys WHERE id = '%s'", k->api_key->id);
+  char *stored = hub_world_query(&w, "%s", q);
+  assert_string_equal(stored, hash);
+  free(stored);
+  free(hash);
+  /* Platform RPCs pass; tenant RPCs have no tenant; no tenant can be named; people's RPCs stay closed. */
+  assert_int_equal(call_as_key(a, "hub.tenant.v1.Tenant/ListBrandConfigs", key, NULL).code, HUB_OK);
+  assert_int_equal(call_as_key(a, "hub.tenant.v1.Tenant/GetTenant", key, NULL).code, HUB_FAILED_PRECONDITION);
+  assert_int_equal(call_as_key(a, "hub.tenant.v1.Tenant/GetTenant", key, owner.tenant_id).code, HUB_PERMISSION_DENIED);
+  assert_int_equal(call_as_key(a, "hub.auth.v1.Auth/WhoAmI", key, NULL).code, HUB_PERMISSION_DENIED);
+
+  /* Rotation with overlap, then revocation of the new key and deletion of the account: at once. */
+  Hub__Tenant__V1__RotatePlatformApiKeyRequest rreq = HUB__TENANT__V1__ROTATE_PLATFORM_API_KEY_REQUEST__INIT;
+  rreq.key_id = k->api_key->id;
+  Google__Protobuf__Timestamp until = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+  until.seconds = time(NULL) + 600;
+  rreq.old_key_expires_at = &until;
+  Hub__Tenant__V1__CreateApiKeyResponse *k2 = NULL;
+  assert_int_equal(hub_tenant_v1_tenant_rotate_platform_api_key_call(w.ch, &o, a, &rreq, &k2).code, HUB_OK);
+  assert_string_equal(k2->api_key->rotated_from, k->api_key->id);
+  assert_int_equal(call_as_key(a, "hub.tenant.v1.Tenant/ListBrandConfigs", key, NULL).code, HUB_OK);
+  assert_int_equal(call_as_key(a, "hub.tenant.v1.Tenant/ListBrandConfigs", k2->secret, NULL).code, HUB_OK);
+  Hub__Tenant__V1__RevokePlatformApiKeyRequest vreq = HUB__TENANT__V1__REVOKE_PLATFORM_API_KEY_REQUEST__INIT;
+  vreq.key_id = k2->api_key->id;
+  Hub__Tenant__V1__RevokeApiKeyResponse *vresp = NULL;
+  assert_int_equal(hub_tenant_v1_tenant_revoke_platform_api_key_call(w.ch, &o, a, &vreq, &vresp).code, HUB_OK);
+  assert_int_equal(call_as_key(a, "hub.tenant.v1.Tenant/ListBrandConfigs", k2->secret, NULL).code, HUB_UNAUTHENTICATED);
+  Hub__Tenant__V1__ListPlatformApiKeysRequest klreq = HUB__TENANT__V1__LIST_PLATFORM_API_KEYS_REQUEST__INIT;
+  klreq.service_account_id = sa_id;
+  Hub__Tenant__V1__ListApiKeysResponse *keys = NULL;
+  assert_int_equal(hub_tenant_v1_tenant_list_platform_api_keys_call(w.ch, &o, a, &klreq, &keys).code, HUB_OK);
+  assert_int_equal(keys->n_api_keys, 1); /* the old one, in its overlap */
+  assert_string_equal(keys->api_keys[0]->prefix, k->api_key->prefix);
+  Hub__Tenant__V1__DeletePlatformServiceAccountRequest dreq = HUB__TENANT__V1__DELETE_PLATFORM_SERVICE_ACCOUNT_REQUEST__INIT;
+  dreq.service_account_id = sa_id;
+  Hub__Tenant__V1__DeleteServiceAccountResponse *dresp = NULL;
+  assert_int_equal(hub_tenant_v1_tenant_delete_platform_service_account_call(w.ch, &o, a, &dreq, &dresp).code, HUB_OK);
+  assert_int_equal(call_as_key(a, "hub.tenant.v1.Tenant/ListBrandConfigs", key, NULL).code, HUB_UNAUTHENTICATED);
+  assert_int_equal(hub_tenant_v1_tenant_delete_platform_service_account_call(w.ch, &o, a, &dreq, &dresp).code,
+                   HUB_NOT_FOUND);
+  char *n = sql_value("SELECT count(*) FROM account_events WHERE user_id = '%s' AND action LIKE 'platform_%%'",
+                      platform.user_id);
+  assert_string_equal(n, "5"); /* account created, key created, rotated, revoked, account deleted */
+  free(n);
+  hub_arena_free(a);
+}
+
 /* Changes to the tenant itself (its entitlements, its existence) reach a key whose grant is
  * cached, at once: they retire every cached grant of the tenant. Runs last: it ends tenant
  * "Other Co". */
@@ -667,7 +752,7 @@ static void test_tenant_changes_reach_cached_keys(void **state) {
   hub_test_user platform;
   hub_world_signup_login(&w, "sa-platform@example.com", NULL, NULL, &platform);
   assert_int_equal(hub_world_sql(&w, "UPDATE users SET is_platform_admin = true WHERE id = '%s'", platform.user_id), 0);
-  assert_int_equal(hub_world_login(&w, platform.email, platform.password, NULL, &platform).code, HUB_OK);
+  assert_int_equal(hub_world_login(&w, "sa-platform@example.com", PASSWORD, NULL, &platform).code, HUB_OK);
   char *sa = create_account(&other_owner, "other-robot", "admin", NULL);
   made_key k;
   must_key(&other_owner, sa, NULL, 0, 0, 0, &k);
@@ -716,6 +801,7 @@ int main(void) {
       cmocka_unit_test(test_last_used),
       cmocka_unit_test(test_keys_cannot_act_as_people_or_elsewhere),
       cmocka_unit_test(test_hierarchy_and_validation),
+      cmocka_unit_test(test_platform_service_accounts),
       cmocka_unit_test(test_tenant_changes_reach_cached_keys),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -297,3 +297,134 @@ hub_status hub_tenant_v1_tenant_revoke_api_key(hub_call *call, const Hub__Tenant
   st = hub_status_at_field(a, st, "key_id");
   return hub_ok(st) ? retire(call, &prefix, 1) : st;
 }
+
+/* ---- platform service accounts: the same shapes, no tenant, platform administrators ---- */
+
+hub_status hub_tenant_v1_tenant_create_platform_service_account(
+    hub_call *call, const Hub__Tenant__V1__CreatePlatformServiceAccountRequest *request,
+    Hub__Tenant__V1__ServiceAccount *response) {
+  hub_arena *a = hub_call_arena(call);
+  const hub_principal *p = hub_principal_of(call);
+  hub_status st = check_name(a, "name", request->name, 100, true);
+  if (hub_ok(st)) st = check_name(a, "description", request->description, 500, false);
+  if (!hub_ok(st)) return st;
+  Hub__Tenant__V1__ServiceAccount *out;
+  st = tn_psa_create(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), p->user_id, p->ip, request->name,
+                     request->description, &out);
+  if (hub_ok(st)) copy_account(response, out);
+  return st;
+}
+
+hub_status hub_tenant_v1_tenant_list_platform_service_accounts(
+    hub_call *call, const Hub__Tenant__V1__ListPlatformServiceAccountsRequest *request,
+    Hub__Tenant__V1__ListServiceAccountsResponse *response) {
+  hub_arena *a = hub_call_arena(call);
+  int limit;
+  hub_status st = hub_page_size(a, request->page_size, &limit);
+  if (!hub_ok(st)) return st;
+  char *after = NULL, *rest = NULL;
+  if (request->page_token[0] &&
+      (!hub_page_token_parse(a, request->page_token, &after, &rest) || !(after = (char *)tn_uuid(a, after))))
+    return hub_status_invalid(a, "page_token", "not a page token of this list");
+  bool more = false;
+  st = tn_psa_list(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), limit, after, response, &more);
+  if (!hub_ok(st)) return st;
+  response->page = hub_arena_alloc(a, sizeof *response->page);
+  hub__api__v1__page_info__init(response->page);
+  if (more && response->n_service_accounts)
+    response->page->next_page_token =
+        hub_page_token(a, response->service_accounts[response->n_service_accounts - 1]->id, "");
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_tenant_v1_tenant_delete_platform_service_account(
+    hub_call *call, const Hub__Tenant__V1__DeletePlatformServiceAccountRequest *request,
+    Hub__Tenant__V1__DeleteServiceAccountResponse *response) {
+  (void)response;
+  hub_arena *a = hub_call_arena(call);
+  const hub_principal *p = hub_principal_of(call);
+  const char *id = tn_uuid(a, request->service_account_id);
+  if (!id) return hub_status_invalid(a, "service_account_id", "not a service account id");
+  tn_prefixes gone = {0};
+  hub_status st = tn_psa_delete(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), p->user_id, p->ip, id, &gone);
+  st = hub_status_at_field(a, st, "service_account_id");
+  return hub_ok(st) ? retire(call, gone.items, gone.n) : st;
+}
+
+hub_status hub_tenant_v1_tenant_create_platform_api_key(hub_call *call,
+                                                        const Hub__Tenant__V1__CreatePlatformApiKeyRequest *request,
+                                                        Hub__Tenant__V1__CreateApiKeyResponse *response) {
+  hub_arena *a = hub_call_arena(call);
+  const hub_principal *p = hub_principal_of(call);
+  tn_key_new in = {.actor_id = p->user_id, .ip = p->ip, .actor_acl = &p->acl};
+  if (!(in.account_id = tn_uuid(a, request->service_account_id)))
+    return hub_status_invalid(a, "service_account_id", "not a service account id");
+  hub_status st = check_name(a, "name", request->name, 100, false);
+  if (hub_ok(st)) st = check_expiry(a, "expires_at", request->expires_at, 0, &in.expires_micros);
+  if (!hub_ok(st)) return st;
+  int32_t rate = request->rate_limit_per_minute ? request->rate_limit_per_minute : HUB_APIKEY_DEFAULT_RATE;
+  if (rate < 1 || rate > 1000000) return hub_status_invalid(a, "rate_limit_per_minute", "1 to 1000000, or 0 for 600");
+  in.rate_per_min = hub_arena_sprintf(a, "%d", rate);
+  in.name = request->name;
+  Hub__Tenant__V1__ApiKey *k = NULL;
+  char prefix[HUB_APIKEY_PREFIX_LEN + 1], *key = NULL;
+  for (int attempt = 0; attempt < 2; attempt++) {
+    st = mint(a, &in, prefix, &key);
+    if (hub_ok(st)) st = tn_pkey_create(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), &in, &k);
+    if (st.code != HUB_ALREADY_EXISTS) break;
+  }
+  if (!hub_ok(st)) return hub_status_at_field(a, st, "service_account_id");
+  answer_key(call, response, k, key);
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_tenant_v1_tenant_list_platform_api_keys(hub_call *call,
+                                                       const Hub__Tenant__V1__ListPlatformApiKeysRequest *request,
+                                                       Hub__Tenant__V1__ListApiKeysResponse *response) {
+  hub_arena *a = hub_call_arena(call);
+  const char *id = tn_uuid(a, request->service_account_id);
+  if (!id) return hub_status_invalid(a, "service_account_id", "not a service account id");
+  return hub_status_at_field(a, tn_pkey_list(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), id, response),
+                             "service_account_id");
+}
+
+hub_status hub_tenant_v1_tenant_rotate_platform_api_key(hub_call *call,
+                                                        const Hub__Tenant__V1__RotatePlatformApiKeyRequest *request,
+                                                        Hub__Tenant__V1__CreateApiKeyResponse *response) {
+  hub_arena *a = hub_call_arena(call);
+  const hub_principal *p = hub_principal_of(call);
+  tn_key_new in = {.actor_id = p->user_id, .ip = p->ip, .actor_acl = &p->acl, .name = ""};
+  const char *key_id = tn_uuid(a, request->key_id), *old_until = NULL;
+  if (!key_id) return hub_status_invalid(a, "key_id", "not an API key id");
+  hub_status st =
+      check_expiry(a, "old_key_expires_at", request->old_key_expires_at, MAX_ROTATION_OVERLAP_S, &old_until);
+  if (hub_ok(st)) st = check_expiry(a, "expires_at", request->expires_at, 0, &in.expires_micros);
+  if (!hub_ok(st)) return st;
+  Hub__Tenant__V1__ApiKey *k = NULL;
+  char prefix[HUB_APIKEY_PREFIX_LEN + 1], *key = NULL, *old_prefix = NULL;
+  for (int attempt = 0; attempt < 2; attempt++) {
+    st = mint(a, &in, prefix, &key);
+    if (hub_ok(st))
+      st = tn_pkey_rotate(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), key_id, old_until, &in, &k, &old_prefix);
+    if (st.code != HUB_ALREADY_EXISTS) break;
+  }
+  if (!hub_ok(st)) return hub_status_at_field(a, st, "key_id");
+  hub_status rt = retire(call, &old_prefix, 1);
+  if (!hub_ok(rt)) hub_logf(HUB_LOG_ERROR, "tenant: rotated API key %s keeps its old expiry in the cache", old_prefix);
+  answer_key(call, response, k, key);
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_tenant_v1_tenant_revoke_platform_api_key(hub_call *call,
+                                                        const Hub__Tenant__V1__RevokePlatformApiKeyRequest *request,
+                                                        Hub__Tenant__V1__RevokeApiKeyResponse *response) {
+  (void)response;
+  hub_arena *a = hub_call_arena(call);
+  const hub_principal *p = hub_principal_of(call);
+  const char *key_id = tn_uuid(a, request->key_id);
+  if (!key_id) return hub_status_invalid(a, "key_id", "not an API key id");
+  char *prefix = NULL;
+  hub_status st = tn_pkey_revoke(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), p->user_id, p->ip, key_id, &prefix);
+  st = hub_status_at_field(a, st, "key_id");
+  return hub_ok(st) ? retire(call, &prefix, 1) : st;
+}

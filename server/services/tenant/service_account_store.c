@@ -106,7 +106,7 @@ static Google__Protobuf__Timestamp *col_time(hub_arena *a, const PGresult *res, 
   return PQgetisnull(res, row, c) ? NULL : tn_timestamp(a, PQgetvalue(res, row, c));
 }
 
-static Hub__Tenant__V1__ServiceAccount *row_account(hub_arena *a, const PGresult *res, int row) {
+Hub__Tenant__V1__ServiceAccount *tn_row_service_account(hub_arena *a, const PGresult *res, int row) {
   Hub__Tenant__V1__ServiceAccount *s = hub_arena_alloc(a, sizeof *s);
   hub__tenant__v1__service_account__init(s);
   s->id = col(a, res, row, 0);
@@ -122,7 +122,7 @@ static Hub__Tenant__V1__ServiceAccount *row_account(hub_arena *a, const PGresult
   return s;
 }
 
-static Hub__Tenant__V1__ApiKey *row_key(hub_arena *a, const PGresult *res, int row) {
+Hub__Tenant__V1__ApiKey *tn_row_api_key(hub_arena *a, const PGresult *res, int row) {
   Hub__Tenant__V1__ApiKey *k = hub_arena_alloc(a, sizeof *k);
   hub__tenant__v1__api_key__init(k);
   k->id = col(a, res, row, 0);
@@ -209,7 +209,7 @@ static hub_status create_fn(hub_pg *pg, hub_arena *a, void *ud) {
   const char *p[] = {in->tenant_id, in->name, in->description, in->role, in->brands, in->permissions, in->actor_id};
   st = hub_pg_exec(pg, a, &insert_sql, p, &res);
   if (!hub_ok(st)) return st;
-  c->out = row_account(a, res, 0);
+  c->out = tn_row_service_account(a, res, 0);
   PQclear(res);
   return hub_audit_tenant(pg, a, in->tenant_id, in->actor_id, "service_account.created", c->out->id, in->ip,
                           tn_json_object(a, "name", in->name, "role", in->role, "brands", in->brands, "permissions",
@@ -236,7 +236,7 @@ static hub_status get_fn(hub_pg *pg, hub_arena *a, void *ud) {
   PGresult *res = NULL;
   hub_status st = hub_pg_exec(pg, a, &get_sql, (const char *[]){c->tenant_id, c->id}, &res);
   if (!hub_ok(st)) return st;
-  if (PQntuples(res) == 1) c->out = row_account(a, res, 0);
+  if (PQntuples(res) == 1) c->out = tn_row_service_account(a, res, 0);
   else st = hub_status_new(a, HUB_NOT_FOUND, "no such service account");
   PQclear(res);
   return st;
@@ -269,7 +269,7 @@ static hub_status list_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (c->more) n = c->limit;
   c->out->n_service_accounts = 0;
   c->out->service_accounts = hub_arena_calloc(a, (size_t)n + 1, sizeof *c->out->service_accounts);
-  for (int i = 0; i < n; i++) c->out->service_accounts[c->out->n_service_accounts++] = row_account(a, res, i);
+  for (int i = 0; i < n; i++) c->out->service_accounts[c->out->n_service_accounts++] = tn_row_service_account(a, res, i);
   PQclear(res);
   return HUB_STATUS_OK;
 }
@@ -318,7 +318,7 @@ static hub_status update_fn(hub_pg *pg, hub_arena *a, void *ud) {
   PGresult *res = NULL;
   st = hub_pg_exec(pg, a, &update_sql, p, &res);
   if (!hub_ok(st)) return st;
-  u->out = row_account(a, res, 0);
+  u->out = tn_row_service_account(a, res, 0);
   PQclear(res);
   bool disabling = (c->bits & TN_SA_DISABLED) && c->disabled;
   if (disabling) {
@@ -429,7 +429,7 @@ static hub_status insert_key(hub_pg *pg, hub_arena *a, const tn_key_new *in, con
   PGresult *res = NULL;
   hub_status st = hub_pg_exec(pg, a, &key_insert_sql, p, &res);
   if (!hub_ok(st)) return st;
-  *out = row_key(a, res, 0);
+  *out = tn_row_api_key(a, res, 0);
   PQclear(res);
   return HUB_STATUS_OK;
 }
@@ -475,7 +475,7 @@ static hub_status key_list_fn(hub_pg *pg, hub_arena *a, void *ud) {
   int n = PQntuples(res);
   c->out->n_api_keys = 0;
   c->out->api_keys = hub_arena_calloc(a, (size_t)n + 1, sizeof *c->out->api_keys);
-  for (int i = 0; i < n; i++) c->out->api_keys[c->out->n_api_keys++] = row_key(a, res, i);
+  for (int i = 0; i < n; i++) c->out->api_keys[c->out->n_api_keys++] = tn_row_api_key(a, res, i);
   PQclear(res);
   return HUB_STATUS_OK;
 }

@@ -94,4 +94,29 @@ hub_status tn_key_rotate(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const cha
 hub_status tn_key_revoke(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id, const char *actor_id,
                          const char *ip, const char *key_id, char **prefix);
 
+/* Rows as the statements here select them: an account (id, name, description, role, brands,
+ * permissions, disabled, created_by, created micros, version) and a key (id, account, name,
+ * prefix, scopes, expires, last used and created micros, rate, rotated_from). */
+Hub__Tenant__V1__ServiceAccount *tn_row_service_account(hub_arena *a, const PGresult *res, int row);
+Hub__Tenant__V1__ApiKey *tn_row_api_key(hub_arena *a, const PGresult *res, int row);
+
+/* ---- platform service accounts (platform_account_store.c): global, no tenant; changes are
+ * audited as account events of the acting platform administrator. ---- */
+hub_status tn_psa_create(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *actor_id, const char *ip,
+                         const char *name, const char *description, Hub__Tenant__V1__ServiceAccount **out);
+hub_status tn_psa_list(hub_pg *pg, hub_arena *a, int64_t timeout_ms, int limit, const char *after_id,
+                       Hub__Tenant__V1__ListServiceAccountsResponse *out, bool *more);
+hub_status tn_psa_delete(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *actor_id, const char *ip,
+                         const char *id, tn_prefixes *retire);
+/* in: account_id, name, expires_micros, rate_per_min, prefix, hash_hex, actor_id, ip. */
+hub_status tn_pkey_create(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tn_key_new *in,
+                          Hub__Tenant__V1__ApiKey **out);
+hub_status tn_pkey_list(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *account_id,
+                        Hub__Tenant__V1__ListApiKeysResponse *out);
+hub_status tn_pkey_rotate(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *key_id,
+                          const char *old_expires_micros, const tn_key_new *in, Hub__Tenant__V1__ApiKey **out,
+                          char **old_prefix);
+hub_status tn_pkey_revoke(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *actor_id, const char *ip,
+                          const char *key_id, char **prefix);
+
 #endif
