@@ -92,6 +92,10 @@ static const var vars[] = {
      "login attempts per account per 15 minutes (cleared by a successful login)"},
     {"HUB_REFRESH_GRACE_MS", "30000", K_MS, F(refresh_grace_ms), 0, 30000,
      "a retried refresh within this window gets the same pair back instead of revoking the session"},
+    {"HUB_ACCOUNT_DELETION_GRACE_MS", "1209600000", K_MS, F(account_deletion_grace_ms), 1000, INT64_MAX,
+     "how long after DeleteMyAccount the deletion can still be cancelled before the account is purged"},
+    {"HUB_ACCOUNT_PURGE_INTERVAL_MS", "60000", K_MS, F(account_purge_interval_ms), 0, 3600000,
+     "how often accounts whose deletion came due are purged (0: never, e.g. a replica)"},
 };
 #undef F
 #define NVARS (sizeof vars / sizeof vars[0])

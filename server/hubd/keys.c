@@ -84,6 +84,7 @@ bool hub_keys_setup(const hub_config *cfg) {
   id.refresh_grace_ms = cfg->refresh_grace_ms;
   id.login_per_ip = cfg->login_limit_per_ip;
   id.login_per_account = cfg->login_limit_per_account;
+  id.deletion_grace_ms = cfg->account_deletion_grace_ms;
   hub_identity_set(&id);
   return true;
 }

@@ -16,6 +16,7 @@
 #include "hub/log.h"
 #include "middleware/access.h"
 #include "runtime/server.h"
+#include "services/auth/purge.h"
 #include "services/context.h"
 #include "services/system/system.h"
 #include "services/ticket/ticket.h"
@@ -54,6 +55,7 @@ static void usage(FILE *out) {
           "  (none)     serve gRPC on HUB_LISTEN (migrating first unless HUB_MIGRATE_ON_START=false)\n"
           "  migrate    apply pending migrations and exit\n"
           "  seed-demo  create the demo tenant and its owner (idempotent) and print how to sign in\n"
+          "  purge-accounts  purge the accounts whose scheduled deletion came due, once, and exit\n"
           "  --help     this text\n"
           "  --version  print the version\n\n");
   hub_config_help(out);
@@ -66,6 +68,20 @@ static int run_migrations(void) {
   if (hub_ok(st)) hub_logf(HUB_LOG_INFO, "migrations: %d applied, schema up to date", applied);
   else hub_logf(HUB_LOG_ERROR, "migrations failed: %s", st.message);
   hub_arena_free(a);
+  return hub_ok(st) ? 0 : 1;
+}
+
+static int purge_accounts(void) {
+  hub_pg *pg = hub_pg_new(cfg->database_url, cfg->db_timeout_ms);
+  hub_redis *redis = hub_redis_new(cfg->redis_url, cfg->redis_timeout_ms);
+  hub_arena *a = hub_arena_new(0);
+  int purged = 0;
+  hub_status st = hub_account_purge_once(pg, redis, a, &purged);
+  if (hub_ok(st)) hub_logf(HUB_LOG_INFO, "account purge: %d accounts purged", purged);
+  else hub_logf(HUB_LOG_ERROR, "account purge failed: %s", st.message);
+  hub_arena_free(a);
+  hub_redis_free(redis);
+  hub_pg_free(pg);
   return hub_ok(st) ? 0 : 1;
 }
 
@@ -124,6 +140,9 @@ static int serve(void) {
   }
   if (cfg->sla_sweep_interval_ms > 0)
     hub_ticket_sweeper_start(cfg->database_url, cfg->db_timeout_ms, cfg->sla_sweep_interval_ms);
+  if (cfg->account_purge_interval_ms > 0)
+    hub_account_purger_start(cfg->database_url, cfg->redis_url, cfg->db_timeout_ms, cfg->redis_timeout_ms,
+                             cfg->account_purge_interval_ms);
   hub_log_line l;
   hub_log_begin(&l, HUB_LOG_INFO, "serving");
   hub_log_int(&l, "port", hub_server_port(srv));
@@ -137,6 +156,7 @@ static int serve(void) {
   hub_health_set_draining();
   hub_server_shutdown(srv, cfg->shutdown_grace_ms);
   hub_ticket_sweeper_stop();
+  hub_account_purger_stop();
   hub_server_free(srv);
   hub_health_stop();
   hub_pg_free(probe_db);
@@ -176,6 +196,8 @@ int main(int argc, char **argv) {
     rc = run_migrations();
   } else if (!strcmp(cmd, "seed-demo")) {
     rc = hub_seed_demo(cfg);
+  } else if (!strcmp(cmd, "purge-accounts")) {
+    rc = purge_accounts();
   } else {
     fprintf(stderr, "hubd: unknown command \"%s\" (see hubd --help)\n", cmd);
     rc = 2;

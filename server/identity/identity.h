@@ -19,6 +19,7 @@ typedef struct hub_identity {
   int64_t refresh_ttl_ms;
   int64_t refresh_grace_ms;
   int64_t login_per_ip, login_per_account; /* attempts per 15 minutes */
+  int64_t deletion_grace_ms;                /* DeleteMyAccount until the purge may run */
   unsigned char data_key[32]; /* AES-256-GCM key for TOTP secrets and refresh successors */
 } hub_identity;
 

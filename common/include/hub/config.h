@@ -49,6 +49,8 @@ typedef struct hub_config {
   int64_t refresh_grace_ms;
   int64_t login_limit_per_ip;      /* HUB_LOGIN_LIMIT_PER_IP per 15 minutes */
   int64_t login_limit_per_account; /* HUB_LOGIN_LIMIT_PER_ACCOUNT per 15 minutes */
+  int64_t account_deletion_grace_ms; /* HUB_ACCOUNT_DELETION_GRACE_MS: DeleteMyAccount until the purge */
+  int64_t account_purge_interval_ms; /* HUB_ACCOUNT_PURGE_INTERVAL_MS: 0 = no purge in this process */
 } hub_config;
 
 /* Looks a variable up; getenv-compatible. Tests pass their own. */

@@ -16,6 +16,7 @@
 #include "hub/auth/v1/auth.hub-server.h"
 #include "hub/log.h"
 #include "services/auth/auth.h"
+#include "services/auth/lifecycle.h"
 #include "services/auth/mfa.h"
 
 #define MFA_CHALLENGE_TTL_S 300
@@ -101,6 +102,11 @@ hub_status hub_auth_finish_login(hub_call *call, const char *user_id, const char
   hub_call_set_user(call, user_id);
   hub_auth_audit(call, user_id, "login.succeeded",
                  hub_arena_sprintf(hub_call_arena(call), "{\"session_id\":\"%s\"}", g.session_id));
+  /* Signing in during a deletion's grace period works, and says so. */
+  int64_t due_s = 0;
+  st = hub_auth_deletion_due(call, user_id, &due_s);
+  if (!hub_ok(st)) hub_logf(HUB_LOG_WARN, "login: could not read a scheduled deletion: %s", st.message);
+  else if (due_s) response->account_deletion_due_at = hub_auth_timestamp(hub_call_arena(call), due_s);
   return HUB_STATUS_OK;
 }
 

@@ -6,6 +6,7 @@
 
 #include "crypto/random.h"
 #include "identity/email.h"
+#include "services/api/fields.h"
 #include <string.h>
 
 static bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
@@ -82,19 +83,7 @@ bool tn_colour_ok(const char *s) {
   return true;
 }
 
-bool tn_https_url_ok(const char *s) {
-  if (!s || strncmp(s, "https://", 8) != 0 || strlen(s) > 2048) return false;
-  const char *host = s + 8;
-  size_t hn = strcspn(host, "/?#");
-  if (hn == 0) return false;
-  for (const char *p = s; *p; p++)
-    if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '"' || *p == '<' || *p == '>' || *p == '\\') return false;
-  for (size_t i = 0; i < hn; i++) {
-    char c = host[i];
-    if (!(is_lower(c) || is_digit(c) || c == '.' || c == '-' || c == ':' || (c >= 'A' && c <= 'Z'))) return false;
-  }
-  return true;
-}
+bool tn_https_url_ok(const char *s) { return hub_https_url_ok(s); }
 
 bool tn_module_ok(const char *s) {
   static const char *const modules[] = {"ticket", "crm", "hrms", "accounting", "billing"};
@@ -147,26 +136,7 @@ bool tn_flag_ok(const char *s) {
   return true;
 }
 
-bool tn_text_ok(const char *s, size_t max, bool multiline) {
-  if (!s) return true;
-  size_t n = strlen(s);
-  if (n > max) return false;
-  const unsigned char *p = (const unsigned char *)s;
-  while (*p) {
-    unsigned char c = *p;
-    if (c < 0x80) {
-      if ((c < 0x20 && !(multiline && (c == '\n' || c == '\r' || c == '\t'))) || c == 0x7f) return false;
-      p++;
-      continue;
-    }
-    int extra = (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : -1;
-    if (extra < 0 || c == 0xc0 || c == 0xc1 || c > 0xf4) return false;
-    for (int i = 1; i <= extra; i++)
-      if ((p[i] & 0xc0) != 0x80) return false;
-    p += extra + 1;
-  }
-  return true;
-}
+bool tn_text_ok(const char *s, size_t max, bool multiline) { return hub_text_ok(s, max, multiline); }
 
 hub_status tn_etag(hub_arena *a, const char *etag, int64_t *out) {
   *out = -1;
@@ -180,17 +150,7 @@ hub_status tn_etag(hub_arena *a, const char *etag, int64_t *out) {
 }
 
 hub_status tn_mask(hub_arena *a, const Google__Protobuf__FieldMask *mask, const char *const *allowed, unsigned *bits) {
-  *bits = 0;
-  if (!mask || mask->n_paths == 0) return hub_status_invalid(a, "update_mask", "name the fields to change");
-  for (size_t i = 0; i < mask->n_paths; i++) {
-    int found = -1;
-    for (int k = 0; allowed[k] && found < 0; k++)
-      if (strcmp(mask->paths[i], allowed[k]) == 0) found = k;
-    if (found < 0) return hub_status_invalid(a, "update_mask", "\"%s\" cannot be changed here", hub_status_quote(a, mask->paths[i]));
-    if (*bits & (1u << found)) return hub_status_invalid(a, "update_mask", "\"%s\" is named twice", allowed[found]);
-    *bits |= 1u << found;
-  }
-  return HUB_STATUS_OK;
+  return hub_update_mask(a, mask, allowed, bits);
 }
 
 hub_status tn_check_list(hub_arena *a, const char *field, char **items, size_t n, size_t max,

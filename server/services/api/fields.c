@@ -1,0 +1,57 @@
+/* See fields.h. */
+#include "services/api/fields.h"
+
+#include <string.h>
+
+bool hub_text_ok(const char *s, size_t max, bool multiline) {
+  if (!s) return true;
+  size_t n = strlen(s);
+  if (n > max) return false;
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
+    unsigned char c = *p;
+    if (c < 0x80) {
+      if ((c < 0x20 && !(multiline && (c == '\n' || c == '\r' || c == '\t'))) || c == 0x7f) return false;
+      p++;
+      continue;
+    }
+    int extra = (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : -1;
+    if (extra < 0 || c == 0xc0 || c == 0xc1 || c > 0xf4) return false;
+    for (int i = 1; i <= extra; i++)
+      if ((p[i] & 0xc0) != 0x80) return false;
+    p += extra + 1;
+  }
+  return true;
+}
+
+bool hub_https_url_ok(const char *s) {
+  if (!s || strncmp(s, "https://", 8) != 0 || strlen(s) > 2048) return false;
+  const char *host = s + 8;
+  size_t hn = strcspn(host, "/?#");
+  if (hn == 0) return false;
+  for (const char *p = s; *p; p++)
+    if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '"' || *p == '<' || *p == '>' || *p == '\\') return false;
+  for (size_t i = 0; i < hn; i++) {
+    char c = host[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+          c == ':'))
+      return false;
+  }
+  return true;
+}
+
+hub_status hub_update_mask(hub_arena *a, const Google__Protobuf__FieldMask *mask, const char *const *allowed,
+                           unsigned *bits) {
+  *bits = 0;
+  if (!mask || mask->n_paths == 0) return hub_status_invalid(a, "update_mask", "name the fields to change");
+  for (size_t i = 0; i < mask->n_paths; i++) {
+    int found = -1;
+    for (int k = 0; allowed[k] && k < 32 && found < 0; k++)
+      if (strcmp(mask->paths[i], allowed[k]) == 0) found = k;
+    if (found < 0)
+      return hub_status_invalid(a, "update_mask", "\"%s\" cannot be changed here", hub_status_quote(a, mask->paths[i]));
+    if (*bits & (1u << found)) return hub_status_invalid(a, "update_mask", "\"%s\" is named twice", allowed[found]);
+    *bits |= 1u << found;
+  }
+  return HUB_STATUS_OK;
+}

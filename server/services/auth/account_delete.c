@@ -1,0 +1,248 @@
+/* DeleteMyAccount and CancelAccountDeletion: deletion is scheduled, not immediate. The
+ * request proves the account (password, and a current code when a second factor is on), is
+ * refused while the caller is the last owner of a live tenant (counting only owners who are
+ * not leaving themselves, so two owners cannot schedule their way out of a tenant together),
+ * and ends every session and refresh token at once. The purge (account_purge.c) runs once the
+ * grace period has passed; until then CancelAccountDeletion undoes it, and signing in works
+ * and reports the date. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "crypto/password.h"
+#include "hub/auth/v1/auth.hub-server.h"
+#include "identity/audit.h"
+#include "services/auth/lifecycle.h"
+#include "services/auth/mfa.h"
+
+#define NAMES_SHOWN 5
+
+static const hub_pg_stmt owned_sql = {
+    "auth_delete_owned",
+    "SELECT t.id, t.name FROM members m JOIN tenants t ON t.id = m.tenant_id "
+    "WHERE m.user_id = $1::uuid AND m.role = 'owner' AND t.deleted_at IS NULL ORDER BY t.name, t.id",
+    1};
+/* Run in the tenant: is there an owner besides the caller who is not leaving too? */
+static const hub_pg_stmt other_owner_sql = {
+    "auth_delete_other_owner",
+    "SELECT 1 FROM members m JOIN users u ON u.id = m.user_id WHERE m.tenant_id = hub_current_tenant() "
+    "AND m.role = 'owner' AND m.user_id <> $1::uuid AND u.deletion_due_at IS NULL AND u.deleted_at IS NULL LIMIT 1",
+    1};
+static const hub_pg_stmt schedule_sql = {
+    "auth_delete_schedule",
+    "UPDATE users SET deletion_requested_at = now(), "
+    "deletion_due_at = now() + make_interval(secs => $2::bigint / 1000.0), updated_at = now() "
+    "WHERE id = $1::uuid AND deletion_due_at IS NULL AND deleted_at IS NULL "
+    "RETURNING extract(epoch FROM deletion_due_at)::bigint, "
+    "to_char(deletion_due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+    2};
+static const hub_pg_stmt revoke_refresh_sql = {
+    "auth_delete_revoke_refresh",
+    "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1::uuid AND revoked_at IS NULL", 1};
+static const hub_pg_stmt spend_change_sql = {
+    "auth_delete_spend_change",
+    "UPDATE account_tokens SET used_at = now() WHERE user_id = $1::uuid AND purpose = 'email_change' AND used_at IS NULL",
+    1};
+static const hub_pg_stmt cancel_sql = {
+    "auth_delete_cancel",
+    "UPDATE users SET deletion_requested_at = NULL, deletion_due_at = NULL, updated_at = now() "
+    "WHERE id = $1::uuid AND deletion_due_at > now() AND deleted_at IS NULL RETURNING 1",
+    1};
+static const hub_pg_stmt due_sql = {
+    "auth_delete_due",
+    "SELECT coalesce(extract(epoch FROM deletion_due_at)::bigint, 0) FROM users WHERE id = $1::uuid", 1};
+static const hub_pg_stmt mail_sql = {
+    "auth_delete_mail", "INSERT INTO account_outbox (user_id, topic, payload) VALUES ($1::uuid, $2, $3::jsonb)", 3};
+
+static char *dump(hub_arena *a, json_t *o) {
+  char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+  json_decref(o);
+  char *out = hub_arena_strdup(a, text ? text : "{}");
+  free(text);
+  return out;
+}
+
+/* ---- when a deletion falls due ---- */
+
+typedef struct due_ctx {
+  const char *user_id;
+  int64_t due_s;
+} due_ctx;
+
+static hub_status due_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  due_ctx *c = ud;
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &due_sql, (const char *[]){c->user_id}, &res);
+  if (!hub_ok(st)) return st;
+  c->due_s = PQntuples(res) == 1 ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+  PQclear(res);
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_auth_deletion_due(hub_call *call, const char *user_id, int64_t *due_s) {
+  due_ctx c = {user_id, 0};
+  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, hub_call_arena(call), NULL, hub_call_remaining_ms(call), due_fn, &c);
+  *due_s = c.due_s;
+  return st;
+}
+
+/* ---- the last-owner rule ---- */
+
+typedef struct owned_ctx {
+  const char *user_id;
+  PGresult *res;
+} owned_ctx;
+
+static hub_status owned_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  owned_ctx *c = ud;
+  return hub_pg_exec(pg, a, &owned_sql, (const char *[]){c->user_id}, &c->res);
+}
+
+typedef struct other_ctx {
+  const char *user_id;
+  bool found;
+} other_ctx;
+
+static hub_status other_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  other_ctx *c = ud;
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &other_owner_sql, (const char *[]){c->user_id}, &res);
+  c->found = hub_ok(st) && PQntuples(res) > 0;
+  PQclear(res);
+  return st;
+}
+
+/* FAILED_PRECONDITION naming (the first few of) the live tenants whose only staying owner is
+ * the caller. The memberships are read as the user (their own rows, every tenant); each
+ * tenant's owners in that tenant's own transaction, under its row-level security. */
+static hub_status check_not_last_owner(hub_call *call, const char *user_id) {
+  hub_arena *a = hub_call_arena(call);
+  hub_pg *pg = hub_ctx_of(call)->pg;
+  owned_ctx o = {user_id, NULL};
+  hub_status st = hub_pg_tx_user(pg, a, NULL, user_id, hub_call_remaining_ms(call), owned_fn, &o);
+  if (!hub_ok(st)) return st;
+  json_t *names = json_array();
+  int blocked = 0;
+  for (int i = 0; i < PQntuples(o.res) && hub_ok(st); i++) {
+    other_ctx c = {user_id, false};
+    st = hub_pg_tx(pg, a, PQgetvalue(o.res, i, 0), hub_call_remaining_ms(call), other_fn, &c);
+    if (hub_ok(st) && !c.found && blocked++ < NAMES_SHOWN) json_array_append_new(names, json_string(PQgetvalue(o.res, i, 1)));
+  }
+  PQclear(o.res);
+  if (hub_ok(st) && blocked) {
+    char *list = dump(a, names);
+    return hub_status_new(a, HUB_FAILED_PRECONDITION,
+                          "you are the last owner of %d tenant%s %s%s: make another member owner (or delete the "
+                          "tenant) first",
+                          blocked, blocked == 1 ? "" : "s", list, blocked > NAMES_SHOWN ? " and more" : "");
+  }
+  json_decref(names);
+  return st;
+}
+
+/* ---- DeleteMyAccount ---- */
+
+typedef struct schedule_ctx {
+  const char *user_id, *ip, *brand, *grace_ms;
+  int64_t due_s;
+  bool scheduled;
+} schedule_ctx;
+
+static hub_status schedule_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  schedule_ctx *c = ud;
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &schedule_sql, (const char *[]){c->user_id, c->grace_ms}, &res);
+  if (!hub_ok(st)) return st;
+  c->scheduled = PQntuples(res) == 1;
+  char *due_text = c->scheduled ? hub_arena_strdup(a, PQgetvalue(res, 0, 1)) : NULL;
+  if (c->scheduled) c->due_s = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+  PQclear(res);
+  if (!c->scheduled) return HUB_STATUS_OK;
+  st = hub_pg_exec(pg, a, &revoke_refresh_sql, (const char *[]){c->user_id}, NULL);
+  if (hub_ok(st)) st = hub_pg_exec(pg, a, &spend_change_sql, (const char *[]){c->user_id}, NULL);
+  if (hub_ok(st))
+    st = hub_pg_exec(pg, a, &mail_sql,
+                     (const char *[]){c->user_id, "account.deletion_scheduled",
+                                      dump(a, json_pack("{ssss}", "due_at", due_text, "brand", c->brand))},
+                     NULL);
+  if (hub_ok(st))
+    st = hub_audit_account(pg, a, c->user_id, "account.deletion_scheduled", c->ip,
+                           dump(a, json_pack("{ss}", "due_at", due_text)));
+  return st;
+}
+
+hub_status hub_auth_v1_auth_delete_my_account(hub_call *call, const Hub__Auth__V1__DeleteMyAccountRequest *request,
+                                              Hub__Auth__V1__DeleteMyAccountResponse *response) {
+  hub_arena *a = hub_call_arena(call);
+  const hub_principal *p = hub_principal_of(call);
+  if (!*request->password) return hub_status_invalid(a, "password", "required");
+  if (strlen(request->password) > HUB_PASSWORD_MAX_BYTES)
+    return hub_status_invalid(a, "password", "at most %d bytes", HUB_PASSWORD_MAX_BYTES);
+  if (*request->totp_code && strlen(request->totp_code) != 6) return hub_status_invalid(a, "totp_code", "six digits");
+  hub_auth_proof proof;
+  hub_status st = hub_auth_prove_password(call, p->user_id, request->password, "account_deletion", &proof);
+  if (!hub_ok(st)) return st;
+  if (proof.has_mfa) {
+    if (!*request->totp_code && !*request->recovery_code)
+      return hub_status_invalid(a, "totp_code", "a second factor is on: a current code is required");
+    st = hub_auth_check_second_factor(call, p->user_id, request->totp_code, request->recovery_code);
+    if (!hub_ok(st)) return st;
+  }
+  st = check_not_last_owner(call, p->user_id);
+  if (!hub_ok(st)) return st;
+  schedule_ctx c = {.user_id = p->user_id, .ip = p->ip, .brand = p->brand,
+                    .grace_ms = hub_arena_sprintf(a, "%lld", (long long)hub_identity_get()->deletion_grace_ms)};
+  st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), schedule_fn, &c);
+  if (!hub_ok(st)) return st;
+  if (!c.scheduled)
+    return hub_status_new(a, HUB_FAILED_PRECONDITION, "a deletion of this account is already scheduled");
+  int n = 0;
+  st = hub_auth_end_other_sessions(call, p->user_id, NULL, &n);
+  response->deletion_due_at = hub_auth_timestamp(a, c.due_s);
+  response->sessions_revoked = n;
+  return st;
+}
+
+/* ---- CancelAccountDeletion ---- */
+
+typedef struct cancel_ctx {
+  const char *user_id, *ip, *brand;
+  bool cancelled;
+  int64_t due_s;
+} cancel_ctx;
+
+static hub_status cancel_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  cancel_ctx *c = ud;
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &cancel_sql, (const char *[]){c->user_id}, &res);
+  if (!hub_ok(st)) return st;
+  c->cancelled = PQntuples(res) == 1;
+  PQclear(res);
+  if (!c->cancelled) {
+    due_ctx d = {c->user_id, 0};
+    st = due_fn(pg, a, &d);
+    c->due_s = d.due_s;
+    return st;
+  }
+  st = hub_pg_exec(pg, a, &mail_sql,
+                   (const char *[]){c->user_id, "account.deletion_cancelled", dump(a, json_pack("{ss}", "brand", c->brand))},
+                   NULL);
+  if (hub_ok(st)) st = hub_audit_account(pg, a, c->user_id, "account.deletion_cancelled", c->ip, NULL);
+  return st;
+}
+
+hub_status hub_auth_v1_auth_cancel_account_deletion(hub_call *call,
+                                                    const Hub__Auth__V1__CancelAccountDeletionRequest *request,
+                                                    Hub__Auth__V1__CancelAccountDeletionResponse *response) {
+  (void)request;
+  (void)response;
+  hub_arena *a = hub_call_arena(call);
+  const hub_principal *p = hub_principal_of(call);
+  cancel_ctx c = {.user_id = p->user_id, .ip = p->ip, .brand = p->brand};
+  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), cancel_fn, &c);
+  if (!hub_ok(st) || c.cancelled) return st;
+  if (c.due_s) return hub_status_new(a, HUB_FAILED_PRECONDITION, "the grace period is over: the account is being deleted");
+  return hub_status_new(a, HUB_FAILED_PRECONDITION, "no deletion of this account is scheduled");
+}

@@ -1,0 +1,267 @@
+/* The purge of deleted accounts (see purge.h). Its scope is the user's own: the due accounts
+ * are found in the global users table; each account's memberships are read as that user
+ * (hub.user_id, the *_mine policies show their own rows in every tenant) and removed one
+ * tenant at a time in that tenant's own transaction, under its row-level security — so the
+ * purge needs no cross-tenant policy of its own. Per account:
+ *   1. every membership goes (audited member.removed in the tenant, reason account_deleted),
+ *      with the tenant's owner rows locked as Tenant's RemoveMember does, so the last owner
+ *      of a live tenant is never removed: such an account is postponed by a day instead;
+ *   2. the users row becomes a tombstone: email deleted-<id>@deleted.invalid (the address is
+ *      free again), no name, password, second factor, profile or admin flag; its sign-in
+ *      providers, tokens, recovery codes and queued mail are deleted; its account events keep
+ *      their action and time but lose the client address; audited account.deleted;
+ *   3. its Redis sessions end (it may have signed in during the grace period). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cache/session.h"
+#include "hub/log.h"
+#include "identity/audit.h"
+#include "services/auth/purge.h"
+
+#define BATCH "100"
+
+static const hub_pg_stmt due_sql = {
+    "auth_purge_due",
+    "SELECT id FROM users WHERE deletion_due_at <= now() AND deleted_at IS NULL ORDER BY deletion_due_at LIMIT " BATCH,
+    0};
+static const hub_pg_stmt memberships_sql = {
+    "auth_purge_memberships",
+    "SELECT m.tenant_id, t.name, t.deleted_at IS NOT NULL FROM members m JOIN tenants t ON t.id = m.tenant_id "
+    "WHERE m.user_id = $1::uuid ORDER BY m.tenant_id",
+    1};
+static const hub_pg_stmt lock_sql = {
+    "auth_purge_lock",
+    "SELECT user_id, role FROM members WHERE tenant_id = hub_current_tenant() "
+    "AND (role = 'owner' OR user_id = $1::uuid) ORDER BY user_id FOR UPDATE",
+    1};
+static const hub_pg_stmt remove_sql = {
+    "auth_purge_remove", "DELETE FROM members WHERE tenant_id = hub_current_tenant() AND user_id = $1::uuid", 1};
+static const hub_pg_stmt postpone_sql = {
+    "auth_purge_postpone",
+    "UPDATE users SET deletion_due_at = now() + interval '1 day' WHERE id = $1::uuid AND deleted_at IS NULL "
+    "AND deletion_due_at <= now() RETURNING 1",
+    1};
+static const hub_pg_stmt mail_sql = {
+    "auth_purge_mail", "INSERT INTO account_outbox (user_id, topic, payload) VALUES ($1::uuid, $2, $3::jsonb)", 3};
+static const hub_pg_stmt tombstone_sql = {
+    "auth_purge_tombstone",
+    "UPDATE users SET email = 'deleted-' || id || '@deleted.invalid', email_norm = 'deleted-' || id || '@deleted.invalid', "
+    "display_name = '', password_hash = NULL, email_verified_at = NULL, is_platform_admin = false, "
+    "totp_sealed = NULL, totp_pending = NULL, locale = NULL, time_zone = NULL, avatar_url = NULL, "
+    "deleted_at = now(), updated_at = now() "
+    "WHERE id = $1::uuid AND deleted_at IS NULL AND deletion_due_at <= now() RETURNING 1",
+    1};
+static const hub_pg_stmt wipe_sql[] = {
+    {"auth_purge_wipe_recovery", "DELETE FROM recovery_codes WHERE user_id = $1::uuid", 1},
+    {"auth_purge_wipe_identities", "DELETE FROM external_identities WHERE user_id = $1::uuid", 1},
+    {"auth_purge_wipe_tokens", "DELETE FROM account_tokens WHERE user_id = $1::uuid", 1},
+    {"auth_purge_wipe_refresh", "DELETE FROM refresh_tokens WHERE user_id = $1::uuid", 1},
+    {"auth_purge_wipe_outbox", "DELETE FROM account_outbox WHERE user_id = $1::uuid", 1},
+    {"auth_purge_wipe_event_ips", "UPDATE account_events SET ip = '' WHERE user_id = $1::uuid", 1},
+};
+
+static char *dump(hub_arena *a, json_t *o) {
+  char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+  json_decref(o);
+  char *out = hub_arena_strdup(a, text ? text : "{}");
+  free(text);
+  return out;
+}
+
+typedef struct rows_ctx {
+  const hub_pg_stmt *stmt;
+  const char *const *params;
+  PGresult *res;
+} rows_ctx;
+
+static hub_status rows_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  rows_ctx *c = ud;
+  PQclear(c->res); /* a retried body starts over */
+  c->res = NULL;
+  return hub_pg_exec(pg, a, c->stmt, c->params, &c->res);
+}
+
+typedef struct leave_ctx {
+  const char *user_id, *tenant_id;
+  bool tenant_deleted, blocked;
+} leave_ctx;
+
+/* In the membership's tenant: remove it unless it is the last owner of a live tenant. */
+static hub_status leave_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  leave_ctx *c = ud;
+  PGresult *res = NULL;
+  c->blocked = false;
+  hub_status st = hub_pg_exec(pg, a, &lock_sql, (const char *[]){c->user_id}, &res);
+  if (!hub_ok(st)) return st;
+  int owners = 0;
+  char role[16] = "";
+  for (int i = 0; i < PQntuples(res); i++) {
+    if (strcmp(PQgetvalue(res, i, 1), "owner") == 0) owners++;
+    if (strcmp(PQgetvalue(res, i, 0), c->user_id) == 0) snprintf(role, sizeof role, "%s", PQgetvalue(res, i, 1));
+  }
+  PQclear(res);
+  if (!role[0]) return HUB_STATUS_OK; /* gone already */
+  if (strcmp(role, "owner") == 0 && owners <= 1 && !c->tenant_deleted) {
+    c->blocked = true;
+    return HUB_STATUS_OK;
+  }
+  st = hub_pg_exec(pg, a, &remove_sql, (const char *[]){c->user_id}, NULL);
+  if (hub_ok(st))
+    st = hub_audit_tenant(pg, a, c->tenant_id, NULL, "member.removed", c->user_id, "",
+                          dump(a, json_pack("{ssss}", "role", role, "reason", "account_deleted")));
+  return st;
+}
+
+typedef struct postpone_ctx {
+  const char *user_id, *names;
+} postpone_ctx;
+
+static hub_status postpone_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  postpone_ctx *c = ud;
+  PGresult *res = NULL;
+  hub_status st = hub_pg_exec(pg, a, &postpone_sql, (const char *[]){c->user_id}, &res);
+  if (!hub_ok(st)) return st;
+  bool moved = PQntuples(res) == 1;
+  PQclear(res);
+  if (!moved) return HUB_STATUS_OK;
+  st = hub_pg_exec(pg, a, &mail_sql, (const char *[]){c->user_id, "account.deletion_blocked", c->names}, NULL);
+  if (hub_ok(st)) st = hub_audit_account(pg, a, c->user_id, "account.deletion_blocked", NULL, c->names);
+  return st;
+}
+
+typedef struct tomb_ctx {
+  const char *user_id;
+  bool written;
+} tomb_ctx;
+
+static hub_status tomb_fn(hub_pg *pg, hub_arena *a, void *ud) {
+  tomb_ctx *c = ud;
+  PGresult *res = NULL;
+  const char *id[] = {c->user_id};
+  hub_status st = hub_pg_exec(pg, a, &tombstone_sql, id, &res);
+  if (!hub_ok(st)) return st;
+  c->written = PQntuples(res) == 1;
+  PQclear(res);
+  if (!c->written) return HUB_STATUS_OK; /* another purge was first, or the row changed */
+  for (size_t i = 0; i < sizeof wipe_sql / sizeof *wipe_sql && hub_ok(st); i++) st = hub_pg_exec(pg, a, &wipe_sql[i], id, NULL);
+  if (hub_ok(st)) st = hub_audit_account(pg, a, c->user_id, "account.deleted", NULL, NULL);
+  return st;
+}
+
+/* One account; *done when its tombstone was written here. */
+static hub_status purge_one(hub_pg *pg, hub_redis *redis, hub_arena *a, const char *user_id, bool *done) {
+  *done = false;
+  rows_ctx m = {&memberships_sql, (const char *[]){user_id}, NULL};
+  hub_status st = hub_pg_tx_user(pg, a, NULL, user_id, 30000, rows_fn, &m);
+  if (!hub_ok(st)) return st;
+  json_t *blocked = json_array();
+  for (int i = 0; i < PQntuples(m.res) && hub_ok(st); i++) {
+    leave_ctx c = {user_id, PQgetvalue(m.res, i, 0), PQgetvalue(m.res, i, 2)[0] == 't', false};
+    st = hub_pg_tx(pg, a, PQgetvalue(m.res, i, 0), 30000, leave_fn, &c);
+    if (hub_ok(st) && c.blocked) json_array_append_new(blocked, json_string(PQgetvalue(m.res, i, 1)));
+    if (hub_ok(st) && !c.blocked)
+      hub_session_clear_acl(redis, a, user_id, PQgetvalue(m.res, i, 0)); /* best effort: the sessions end below */
+  }
+  PQclear(m.res);
+  if (!hub_ok(st)) {
+    json_decref(blocked);
+    return st;
+  }
+  if (json_array_size(blocked) > 0) {
+    postpone_ctx p = {user_id, dump(a, json_pack("{so}", "tenants", blocked))};
+    hub_logf(HUB_LOG_INFO, "account purge: an account is the last owner of a tenant; postponed by a day");
+    return hub_pg_tx(pg, a, NULL, 30000, postpone_fn, &p);
+  }
+  json_decref(blocked);
+  tomb_ctx t = {user_id, false};
+  st = hub_pg_tx(pg, a, NULL, 30000, tomb_fn, &t);
+  if (!hub_ok(st) || !t.written) return st;
+  *done = true;
+  int n = 0;
+  hub_status rs = hub_session_revoke_all(redis, a, user_id, NULL, &n);
+  if (!hub_ok(rs)) hub_logf(HUB_LOG_WARN, "account purge: could not end the sessions of a purged account: %s", rs.message);
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_account_purge_once(hub_pg *pg, hub_redis *redis, hub_arena *a, int *purged) {
+  *purged = 0;
+  rows_ctx d = {&due_sql, NULL, NULL};
+  hub_status st = hub_pg_tx(pg, a, NULL, 30000, rows_fn, &d);
+  if (!hub_ok(st)) return st;
+  for (int i = 0; i < PQntuples(d.res); i++) {
+    bool done = false;
+    hub_status ps = purge_one(pg, redis, a, PQgetvalue(d.res, i, 0), &done);
+    if (!hub_ok(ps)) hub_logf(HUB_LOG_WARN, "account purge: an account could not be purged: %s", ps.message);
+    *purged += done;
+  }
+  PQclear(d.res);
+  return HUB_STATUS_OK;
+}
+
+/* ---- the periodic thread (the SLA sweeper's shape) ---- */
+
+static struct {
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool running, stop;
+  char *db_url, *redis_url;
+  int64_t db_timeout_ms, redis_timeout_ms, interval_ms;
+} pu = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void *loop(void *arg) {
+  (void)arg;
+  hub_pg *pg = hub_pg_new(pu.db_url, pu.db_timeout_ms);
+  hub_redis *redis = hub_redis_new(pu.redis_url, pu.redis_timeout_ms);
+  pthread_mutex_lock(&pu.mu);
+  while (!pu.stop) {
+    pthread_mutex_unlock(&pu.mu);
+    hub_arena *a = hub_arena_new(0);
+    int purged = 0;
+    hub_status st = hub_account_purge_once(pg, redis, a, &purged);
+    if (!hub_ok(st)) hub_logf(HUB_LOG_WARN, "account purge: %s", st.message);
+    else if (purged) hub_logf(HUB_LOG_INFO, "account purge: %d accounts purged", purged);
+    hub_arena_free(a);
+    pthread_mutex_lock(&pu.mu);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += pu.interval_ms / 1000;
+    until.tv_nsec += (pu.interval_ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) until.tv_sec++, until.tv_nsec -= 1000000000;
+    if (!pu.stop) pthread_cond_timedwait(&pu.cv, &pu.mu, &until);
+  }
+  pthread_mutex_unlock(&pu.mu);
+  hub_redis_free(redis);
+  hub_pg_free(pg);
+  return NULL;
+}
+
+void hub_account_purger_start(const char *database_url, const char *redis_url, int64_t db_timeout_ms,
+                              int64_t redis_timeout_ms, int64_t interval_ms) {
+  pu.db_url = strdup(database_url);
+  pu.redis_url = strdup(redis_url);
+  pu.db_timeout_ms = db_timeout_ms;
+  pu.redis_timeout_ms = redis_timeout_ms;
+  pu.interval_ms = interval_ms;
+  pu.stop = false;
+  pu.running = pthread_create(&pu.thread, NULL, loop, NULL) == 0;
+}
+
+void hub_account_purger_stop(void) {
+  if (!pu.running) return;
+  pthread_mutex_lock(&pu.mu);
+  pu.stop = true;
+  pthread_cond_signal(&pu.cv);
+  pthread_mutex_unlock(&pu.mu);
+  pthread_join(pu.thread, NULL);
+  pu.running = false;
+  free(pu.db_url);
+  free(pu.redis_url);
+  pu.db_url = pu.redis_url = NULL;
+}

@@ -1,0 +1,50 @@
+/* The account lifecycle of the Auth service: the profile (profile.c, with the BCP 47 and time
+ * zone rules in profile_rules.c), a change of email (email_change.c), the export
+ * (account_export.c), deletion (account_delete.c) and the purge that follows it
+ * (account_purge.c, see purge.h). What those files share is declared here. */
+#ifndef HUB_SERVICES_AUTH_LIFECYCLE_H
+#define HUB_SERVICES_AUTH_LIFECYCLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "services/auth/auth.h"
+
+/* A BCP 47 language tag (RFC 5646 syntax: language[-script][-region]*(-variant)*(-ext)[-x-...],
+ * at most 64 bytes) in its canonical case ("de-ch" -> "de-CH", "zh-hant-tw" -> "zh-Hant-TW"),
+ * in the arena; NULL when the tag is not well-formed. Grandfathered tags are not accepted. */
+char *hub_auth_locale_canonical(hub_arena *a, const char *tag);
+/* An IANA zone name the server's tz database holds ("Europe/Zurich", "UTC"). */
+bool hub_auth_time_zone_ok(const char *name);
+
+/* What proving the password found: the account's normalised email and whether it has a
+ * second factor. */
+typedef struct hub_auth_proof {
+  char *email_norm;
+  bool has_mfa;
+} hub_auth_proof;
+
+/* Checks the caller's password (for RPCs that must not run on a stolen session alone):
+ * `password` must already be checked non-empty and at most HUB_PASSWORD_MAX_BYTES. Counts
+ * against the per-account login limit; FAILED_PRECONDITION for an account without a password
+ * (SSO only); UNAUTHENTICATED (audited as password.check_failed with `purpose`) when wrong. */
+hub_status hub_auth_prove_password(hub_call *call, const char *user_id, const char *password, const char *purpose,
+                                   hub_auth_proof *out);
+
+/* Unix seconds as a protobuf Timestamp in the arena. */
+Google__Protobuf__Timestamp *hub_auth_timestamp(hub_arena *a, int64_t seconds);
+
+/* When the user's scheduled deletion falls due (Unix seconds), or 0 when none is scheduled. */
+hub_status hub_auth_deletion_due(hub_call *call, const char *user_id, int64_t *due_s);
+
+/* The columns of a profile, in the order hub_auth_profile_row reads them, for SELECT and
+ * RETURNING lists over the users table. */
+#define HUB_AUTH_PROFILE_COLS                                                                                    \
+  "id, email, email_verified_at IS NOT NULL, display_name, coalesce(locale, ''), coalesce(time_zone, ''), "     \
+  "coalesce(avatar_url, ''), extract(epoch FROM created_at)::bigint, "                                          \
+  "coalesce(extract(epoch FROM deletion_due_at)::bigint, 0)"
+/* Row `row` of a result selecting HUB_AUTH_PROFILE_COLS, into `out` (strings in the arena). */
+void hub_auth_profile_row(hub_arena *a, const PGresult *res, int row, Hub__Auth__V1__Profile *out);
+
+#endif
