@@ -171,7 +171,7 @@ static hub_status sessions(hub_call *call, const char *user_id, json_t **out) {
   if (!hub_ok(st)) return st;
   *out = json_array();
   for (size_t i = 0; i < n; i++)
-    json_array_append_new(*out, json_pack("{ssssssssssoso}", "id", s[i].id, "tenant_id", s[i].tenant_id, "brand",
+    json_array_append_new(*out, json_pack("{sssssssssssoso}", "id", s[i].id, "tenant_id", s[i].tenant_id, "brand",
                                           s[i].brand, "ip", s[i].ip, "user_agent", s[i].user_agent, "created_at",
                                           iso(s[i].created_ms), "last_seen_at", iso(s[i].last_seen_ms)));
   return HUB_STATUS_OK;

@@ -11,9 +11,11 @@
 
 #include "services/auth/auth.h"
 
-/* A BCP 47 language tag (RFC 5646 syntax: language[-script][-region]*(-variant)*(-ext)[-x-...],
- * at most 64 bytes) in its canonical case ("de-ch" -> "de-CH", "zh-hant-tw" -> "zh-Hant-TW"),
- * in the arena; NULL when the tag is not well-formed. Grandfathered tags are not accepted. */
+/* A BCP 47 language tag (RFC 5646 syntax: language[-extlang][-script][-region]*(-variant)
+ * *(-extension)[-x-private], at most 64 bytes, with a 2-3 letter language: the registry holds
+ * no longer ones) in its canonical case ("de-ch" -> "de-CH", "zh-hant-tw" -> "zh-Hant-TW"), in
+ * the arena; NULL when the tag is not well-formed. Grandfathered and private-only tags are
+ * refused. */
 char *hub_auth_locale_canonical(hub_arena *a, const char *tag);
 /* An IANA zone name the server's tz database holds ("Europe/Zurich", "UTC"). */
 bool hub_auth_time_zone_ok(const char *name);

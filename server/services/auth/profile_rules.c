@@ -38,9 +38,9 @@ char *hub_auth_locale_canonical(hub_arena *a, const char *tag) {
     if (!*p) break;
   }
   size_t i = 0;
-  if (!letters(sub[0], sn[0], 2, 3) && !letters(sub[0], sn[0], 5, 8)) return NULL;
+  if (!letters(sub[0], sn[0], 2, 3)) return NULL; /* the registry assigns no 4-8 letter language */
   i++;
-  for (int ext = 0; ext < 3 && sn[0] <= 3 && i < n && letters(sub[i], sn[i], 3, 3); ext++) i++; /* extlang */
+  for (int ext = 0; ext < 3 && i < n && letters(sub[i], sn[i], 3, 3); ext++) i++; /* extlang */
   if (i < n && letters(sub[i], sn[i], 4, 4)) { /* script */
     sub[i][0] = (char)toupper((unsigned char)sub[i][0]);
     i++;
