@@ -1,5 +1,5 @@
 /* The account lifecycle of the Auth service: the profile (profile.c, with the BCP 47 and time
- * zone rules in profile_rules.c), a change of email (email_change.c), the export
+ * zone rules in profile_rules.h), a change of email (email_change.c), the export
  * (account_export.c), deletion (account_delete.c) and the purge that follows it
  * (account_purge.c, see purge.h). What those files share is declared here. */
 #ifndef HUB_SERVICES_AUTH_LIFECYCLE_H
@@ -10,15 +10,7 @@
 #include <stdint.h>
 
 #include "services/auth/auth.h"
-
-/* A BCP 47 language tag (RFC 5646 syntax: language[-extlang][-script][-region]*(-variant)
- * *(-extension)[-x-private], at most 64 bytes, with a 2-3 letter language: the registry holds
- * no longer ones) in its canonical case ("de-ch" -> "de-CH", "zh-hant-tw" -> "zh-Hant-TW"), in
- * the arena; NULL when the tag is not well-formed. Grandfathered and private-only tags are
- * refused. */
-char *hub_auth_locale_canonical(hub_arena *a, const char *tag);
-/* An IANA zone name the server's tz database holds ("Europe/Zurich", "UTC"). */
-bool hub_auth_time_zone_ok(const char *name);
+#include "services/auth/profile_rules.h"
 
 /* What proving the password found: the account's normalised email and whether it has a
  * second factor. */

@@ -1,11 +1,11 @@
-/* The profile's value rules (see lifecycle.h): pure functions, no I/O but the tz database. A
- * BCP 47 tag is checked for well-formedness by RFC 5646's grammar, not against the IANA
- * subtag registry: clients send what their platform produced, and a tag the registry lacks
- * today may be registered tomorrow; the shape is what keeps junk and injection out. */
+/* The profile's value rules (see profile_rules.h). A BCP 47 tag is checked for
+ * well-formedness by RFC 5646's grammar, not against the IANA subtag registry: clients send
+ * what their platform produced, and a tag the registry lacks today may be registered
+ * tomorrow; the shape is what keeps junk and injection out. */
 #include <ctype.h>
 #include <string.h>
 
-#include "services/auth/lifecycle.h"
+#include "services/auth/profile_rules.h"
 #include "services/ticket/api.h"
 
 #define LOCALE_MAX 64
