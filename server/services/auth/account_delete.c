@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "crypto/password.h"
 #include "hub/auth/v1/auth.hub-server.h"
 #include "identity/audit.h"
@@ -55,14 +53,6 @@ static const hub_pg_stmt due_sql = {
     "SELECT coalesce(extract(epoch FROM deletion_due_at)::bigint, 0) FROM users WHERE id = $1::uuid", 1};
 static const hub_pg_stmt mail_sql = {
     "auth_delete_mail", "INSERT INTO account_outbox (user_id, topic, payload) VALUES ($1::uuid, $2, $3::jsonb)", 3};
-
-static char *dump(hub_arena *a, json_t *o) {
-  char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-  json_decref(o);
-  char *out = hub_arena_strdup(a, text ? text : "{}");
-  free(text);
-  return out;
-}
 
 /* ---- when a deletion falls due ---- */
 
@@ -132,7 +122,7 @@ static hub_status check_not_last_owner(hub_call *call, const char *user_id) {
   }
   PQclear(o.res);
   if (hub_ok(st) && blocked) {
-    char *list = dump(a, names);
+    char *list = hub_auth_json(a, names);
     return hub_status_new(a, HUB_FAILED_PRECONDITION,
                           "you are the last owner of %d tenant%s %s%s: make another member owner (or delete the "
                           "tenant) first",
@@ -165,11 +155,11 @@ static hub_status schedule_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (hub_ok(st))
     st = hub_pg_exec(pg, a, &mail_sql,
                      (const char *[]){c->user_id, "account.deletion_scheduled",
-                                      dump(a, json_pack("{ssss}", "due_at", due_text, "brand", c->brand))},
+                                      hub_auth_json(a, json_pack("{ssss}", "due_at", due_text, "brand", c->brand))},
                      NULL);
   if (hub_ok(st))
     st = hub_audit_account(pg, a, c->user_id, "account.deletion_scheduled", c->ip,
-                           dump(a, json_pack("{ss}", "due_at", due_text)));
+                           hub_auth_json(a, json_pack("{ss}", "due_at", due_text)));
   return st;
 }
 
@@ -227,7 +217,7 @@ static hub_status cancel_fn(hub_pg *pg, hub_arena *a, void *ud) {
     return st;
   }
   st = hub_pg_exec(pg, a, &mail_sql,
-                   (const char *[]){c->user_id, "account.deletion_cancelled", dump(a, json_pack("{ss}", "brand", c->brand))},
+                   (const char *[]){c->user_id, "account.deletion_cancelled", hub_auth_json(a, json_pack("{ss}", "brand", c->brand))},
                    NULL);
   if (hub_ok(st)) st = hub_audit_account(pg, a, c->user_id, "account.deletion_cancelled", c->ip, NULL);
   return st;

@@ -17,11 +17,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "cache/session.h"
 #include "hub/log.h"
 #include "identity/audit.h"
+#include "services/auth/lifecycle.h"
 #include "services/auth/purge.h"
 
 #define BATCH "100"
@@ -66,14 +65,6 @@ static const hub_pg_stmt wipe_sql[] = {
     {"auth_purge_wipe_event_ips", "UPDATE account_events SET ip = '' WHERE user_id = $1::uuid", 1},
 };
 
-static char *dump(hub_arena *a, json_t *o) {
-  char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-  json_decref(o);
-  char *out = hub_arena_strdup(a, text ? text : "{}");
-  free(text);
-  return out;
-}
-
 typedef struct rows_ctx {
   const hub_pg_stmt *stmt;
   const char *const *params;
@@ -114,7 +105,7 @@ static hub_status leave_fn(hub_pg *pg, hub_arena *a, void *ud) {
   st = hub_pg_exec(pg, a, &remove_sql, (const char *[]){c->user_id}, NULL);
   if (hub_ok(st))
     st = hub_audit_tenant(pg, a, c->tenant_id, NULL, "member.removed", c->user_id, "",
-                          dump(a, json_pack("{ssss}", "role", role, "reason", "account_deleted")));
+                          hub_auth_json(a, json_pack("{ssss}", "role", role, "reason", "account_deleted")));
   return st;
 }
 
@@ -174,7 +165,7 @@ static hub_status purge_one(hub_pg *pg, hub_redis *redis, hub_arena *a, const ch
     return st;
   }
   if (json_array_size(blocked) > 0) {
-    postpone_ctx p = {user_id, dump(a, json_pack("{so}", "tenants", blocked))};
+    postpone_ctx p = {user_id, hub_auth_json(a, json_pack("{so}", "tenants", blocked))};
     hub_logf(HUB_LOG_INFO, "account purge: an account is the last owner of a tenant; postponed by a day");
     return hub_pg_tx(pg, a, NULL, 30000, postpone_fn, &p);
   }

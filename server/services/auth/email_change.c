@@ -10,12 +10,9 @@
  *     verified, spends every other token mailed to the old address (a reset link sitting in
  *     the old mailbox must not outlive the change), and queues a notice to the OLD address
  *     saying how to report a change its owner did not make; then every other session ends. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <jansson.h>
 
 #include "crypto/password.h"
 #include "crypto/random.h"
@@ -58,23 +55,6 @@ static const hub_pg_stmt spend_all_sql = {
 static const hub_pg_stmt support_sql = {
     "auth_email_change_support", "SELECT coalesce(email->>'support_address', '') FROM brands WHERE id = $1", 1};
 
-/* A JSON object text from key/value string pairs (NULL-terminated), in the arena. */
-static char *json_text(hub_arena *a, ...) {
-  json_t *o = json_object();
-  va_list ap;
-  va_start(ap, a);
-  for (const char *k = va_arg(ap, const char *); k; k = va_arg(ap, const char *)) {
-    const char *v = va_arg(ap, const char *);
-    json_object_set_new(o, k, json_string(v ? v : ""));
-  }
-  va_end(ap);
-  char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-  json_decref(o);
-  char *out = hub_arena_strdup(a, text ? text : "{}");
-  free(text);
-  return out;
-}
-
 /* "jo***@example.com": enough for the old address's owner to recognise their own change. */
 static char *masked(hub_arena *a, const char *email) {
   const char *at = strchr(email, '@');
@@ -99,7 +79,7 @@ static hub_status request_fn(hub_pg *pg, hub_arena *a, void *ud) {
   st = hub_pg_exec(pg, a, &supersede_sql, (const char *[]){c->user_id}, NULL);
   if (hub_ok(st) && holder) { /* taken: its owner hears of it, the caller learns nothing */
     st = hub_pg_exec(pg, a, &mail_sql,
-                     (const char *[]){holder, "account.email_change_attempted", json_text(a, "brand", c->brand, NULL)},
+                     (const char *[]){holder, "account.email_change_attempted", hub_auth_json(a, json_pack("{ss}", "brand", c->brand))},
                      NULL);
     if (hub_ok(st)) st = hub_audit_account(pg, a, holder, "email_change.address_claimed", NULL, NULL);
   } else if (hub_ok(st)) {
@@ -107,7 +87,7 @@ static hub_status request_fn(hub_pg *pg, hub_arena *a, void *ud) {
     if (hub_ok(st))
       st = hub_pg_exec(pg, a, &mail_sql,
                        (const char *[]){c->user_id, "account.email_change",
-                                        json_text(a, "to", c->new_email, "token", c->token, "brand", c->brand, NULL)},
+                                        hub_auth_json(a, json_pack("{ssssss}", "to", c->new_email, "token", c->token, "brand", c->brand))},
                        NULL);
   }
   if (hub_ok(st)) st = hub_audit_account(pg, a, c->user_id, "email_change.requested", c->ip, NULL);
@@ -179,8 +159,9 @@ static hub_status confirm_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (!hub_ok(st)) return st;
   char *support = PQntuples(res) == 1 ? hub_arena_strdup(a, PQgetvalue(res, 0, 0)) : "";
   PQclear(res);
-  const char *notice = json_text(a, "to", old, "new_email_hint", masked(a, c->new_email), "report_to", support,
-                                 "account_id", c->user_id, "brand", c->brand, NULL);
+  const char *notice =
+      hub_auth_json(a, json_pack("{ssssssssss}", "to", old, "new_email_hint", masked(a, c->new_email), "report_to",
+                                 support, "account_id", c->user_id, "brand", c->brand));
   st = hub_pg_exec(pg, a, &mail_sql, (const char *[]){c->user_id, "account.email_changed", notice}, NULL);
   if (hub_ok(st)) st = hub_audit_account(pg, a, c->user_id, "email.changed", c->ip, NULL);
   return st;

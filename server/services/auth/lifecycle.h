@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "services/auth/auth.h"
 #include "services/auth/profile_rules.h"
 
@@ -25,6 +27,11 @@ typedef struct hub_auth_proof {
  * (SSO only); UNAUTHENTICATED (audited as password.check_failed with `purpose`) when wrong. */
 hub_status hub_auth_prove_password(hub_call *call, const char *user_id, const char *password, const char *purpose,
                                    hub_auth_proof *out);
+
+/* The compact text of `o` (keys sorted) in the arena, "{}" when o is NULL; takes o's reference.
+ * Outbox payloads and audit details are built with json_pack and written with this, so values
+ * are always escaped. */
+char *hub_auth_json(hub_arena *a, json_t *o);
 
 /* Unix seconds as a protobuf Timestamp in the arena. */
 Google__Protobuf__Timestamp *hub_auth_timestamp(hub_arena *a, int64_t seconds);

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "crypto/password.h"
 #include "hub/auth/v1/auth.hub-server.h"
 #include "identity/audit.h"
@@ -30,6 +28,14 @@ static const hub_pg_stmt update_sql = {
     9};
 static const hub_pg_stmt proof_sql = {
     "auth_profile_proof", "SELECT password_hash, email_norm, totp_sealed IS NOT NULL FROM users WHERE id = $1::uuid", 1};
+
+char *hub_auth_json(hub_arena *a, json_t *o) {
+  char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+  json_decref(o);
+  char *out = hub_arena_strdup(a, text ? text : "{}");
+  free(text);
+  return out;
+}
 
 Google__Protobuf__Timestamp *hub_auth_timestamp(hub_arena *a, int64_t seconds) {
   Google__Protobuf__Timestamp *ts = hub_arena_alloc(a, sizeof *ts);
@@ -89,11 +95,7 @@ hub_status hub_auth_prove_password(hub_call *call, const char *user_id, const ch
   st = hub_password_verify(a, c.phc, password, hub_call_remaining_ms(call), &rehash);
   if (st.code == HUB_RESOURCE_EXHAUSTED || st.code == HUB_INTERNAL) return st;
   if (!hub_ok(st)) {
-    json_t *d = json_pack("{ss}", "purpose", purpose);
-    char *text = json_dumps(d, JSON_COMPACT);
-    hub_auth_audit(call, user_id, "password.check_failed", text);
-    free(text);
-    json_decref(d);
+    hub_auth_audit(call, user_id, "password.check_failed", hub_auth_json(a, json_pack("{ss}", "purpose", purpose)));
     return hub_status_new(a, HUB_UNAUTHENTICATED, "wrong password");
   }
   out->email_norm = c.email_norm;
@@ -163,17 +165,13 @@ hub_status hub_auth_v1_auth_update_profile(hub_call *call, const Hub__Auth__V1__
   json_t *fields = json_array();
   for (int i = 0; paths[i]; i++)
     if (bits & (1u << i)) json_array_append_new(fields, json_string(paths[i]));
-  json_t *detail = json_pack("{so}", "fields", fields);
-  char *text = json_dumps(detail, JSON_COMPACT);
-  json_decref(detail);
   const char *params[] = {p->user_id,
                           bits & F_DISPLAY_NAME ? "true" : "false", in->display_name,
                           bits & F_LOCALE ? "true" : "false", locale,
                           bits & F_TIME_ZONE ? "true" : "false", in->time_zone,
                           bits & F_AVATAR_URL ? "true" : "false", in->avatar_url};
-  profile_ctx c = {.user_id = p->user_id, .ip = p->ip, .params = params, .audit_detail = hub_arena_strdup(a, text),
-                   .out = response};
-  free(text);
+  profile_ctx c = {.user_id = p->user_id, .ip = p->ip, .params = params,
+                   .audit_detail = hub_auth_json(a, json_pack("{so}", "fields", fields)), .out = response};
   st = run(call, &c);
   /* WhoAmI shows the display name from the session's snapshot: rebuild it. */
   if (hub_ok(st) && (bits & F_DISPLAY_NAME)) hub_session_clear_acl(hub_ctx_of(call)->redis, a, p->user_id, NULL);
