@@ -15,7 +15,7 @@
 #include "services/auth/lifecycle.h"
 #include "services/auth/mfa.h"
 
-#define NAMES_SHOWN 5
+#define NAMES_SHOWN 3 /* the message stays within HUB_STATUS_MESSAGE_MAX */
 
 static const hub_pg_stmt owned_sql = {
     "auth_delete_owned",
@@ -113,23 +113,20 @@ static hub_status check_not_last_owner(hub_call *call, const char *user_id) {
   owned_ctx o = {user_id, NULL};
   hub_status st = hub_pg_tx_user(pg, a, NULL, user_id, hub_call_remaining_ms(call), owned_fn, &o);
   if (!hub_ok(st)) return st;
-  json_t *names = json_array();
+  char *names = "";
   int blocked = 0;
   for (int i = 0; i < PQntuples(o.res) && hub_ok(st); i++) {
     other_ctx c = {user_id, false};
     st = hub_pg_tx(pg, a, PQgetvalue(o.res, i, 0), hub_call_remaining_ms(call), other_fn, &c);
-    if (hub_ok(st) && !c.found && blocked++ < NAMES_SHOWN) json_array_append_new(names, json_string(PQgetvalue(o.res, i, 1)));
+    if (hub_ok(st) && !c.found && blocked++ < NAMES_SHOWN)
+      names = hub_arena_sprintf(a, "%s%s\"%s\"", names, blocked > 1 ? ", " : "",
+                                hub_status_quote(a, PQgetvalue(o.res, i, 1)));
   }
   PQclear(o.res);
-  if (hub_ok(st) && blocked) {
-    char *list = hub_auth_json(a, names);
-    return hub_status_new(a, HUB_FAILED_PRECONDITION,
-                          "you are the last owner of %d tenant%s %s%s: make another member owner (or delete the "
-                          "tenant) first",
-                          blocked, blocked == 1 ? "" : "s", list, blocked > NAMES_SHOWN ? " and more" : "");
-  }
-  json_decref(names);
-  return st;
+  if (!hub_ok(st) || !blocked) return st;
+  return hub_status_new(a, HUB_FAILED_PRECONDITION,
+                        "you are the last owner of %s%s: make another member owner (or delete the tenant) first", names,
+                        blocked > NAMES_SHOWN ? hub_arena_sprintf(a, " and %d more", blocked - NAMES_SHOWN) : "");
 }
 
 /* ---- DeleteMyAccount ---- */
