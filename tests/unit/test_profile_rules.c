@@ -1,6 +1,7 @@
 /* The profile's value rules (server/services/auth/profile_rules.c) and the shared field rules
  * they sit beside (server/services/api/fields.c): BCP 47 well-formedness and canonical case,
- * IANA zone names against the system's tz database (and path tricks refused), https URLs. */
+ * IANA zone names against the system's tz database (and path tricks refused), https URLs,
+ * one-line UTF-8 text. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -68,11 +69,25 @@ static void test_https_urls(void **state) {
   assert_true(hub_https_url_ok(long_url));
 }
 
+static void test_text(void **state) {
+  (void)state;
+  assert_true(hub_text_ok("Pat Müller 日本", 200, false));
+  assert_true(hub_text_ok(NULL, 10, false));
+  assert_true(hub_text_ok("two\nlines", 20, true));
+  assert_false(hub_text_ok("two\nlines", 20, false));
+  assert_false(hub_text_ok("del\x7f", 20, true));
+  assert_false(hub_text_ok("\xc0\xaf overlong", 20, false));
+  assert_false(hub_text_ok("\xed\xa0\x80 surrogate", 20, false));
+  assert_false(hub_text_ok("cut \xe6\x97", 20, false));
+  assert_false(hub_text_ok("elevenbytes", 10, false));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_locales),
       cmocka_unit_test(test_time_zones),
       cmocka_unit_test(test_https_urls),
+      cmocka_unit_test(test_text),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

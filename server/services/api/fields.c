@@ -3,23 +3,22 @@
 
 #include <string.h>
 
+#include "hub/utf8.h"
+
 bool hub_text_ok(const char *s, size_t max, bool multiline) {
   if (!s) return true;
   size_t n = strlen(s);
   if (n > max) return false;
   const unsigned char *p = (const unsigned char *)s;
-  while (*p) {
-    unsigned char c = *p;
-    if (c < 0x80) {
-      if ((c < 0x20 && !(multiline && (c == '\n' || c == '\r' || c == '\t'))) || c == 0x7f) return false;
-      p++;
+  for (size_t i = 0; i < n;) {
+    if (p[i] >= 0x80) { /* one well-formed character, or refused */
+      size_t k = hub_utf8_char_len(p + i, n - i);
+      if (!k) return false;
+      i += k;
       continue;
     }
-    int extra = (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : -1;
-    if (extra < 0 || c == 0xc0 || c == 0xc1 || c > 0xf4) return false;
-    for (int i = 1; i <= extra; i++)
-      if ((p[i] & 0xc0) != 0x80) return false;
-    p += extra + 1;
+    if ((p[i] < 0x20 && !(multiline && (p[i] == '\n' || p[i] == '\r' || p[i] == '\t'))) || p[i] == 0x7f) return false;
+    i++;
   }
   return true;
 }
