@@ -782,10 +782,11 @@ static void test_purge_postponed_for_a_last_owner(void **state) {
   (void)state;
   hub_test_user u, co;
   hub_world_signup_login(&w, "dora@example.com", "Dora Tenant", NULL, &u);
-  hub_world_signup_login(&w, "emil@example.com", NULL, NULL, &co);
+  hub_world_signup_login(&w, "emil@example.com", "Emil Tenant", NULL, &co);
   hub_arena *a = hub_arena_new(0);
-  assert_int_equal(hub_world_sql(&w, "INSERT INTO members (tenant_id, user_id, role) VALUES ('%s', '%s', 'owner')",
-                                 u.tenant_id, co.user_id),
+  assert_int_equal(hub_world_sql(&w, "INSERT INTO members (tenant_id, user_id, role) VALUES ('%s', '%s', 'owner'), "
+                                      "('%s', '%s', 'viewer')",
+                                 u.tenant_id, co.user_id, co.tenant_id, u.user_id),
                    0);
   hub_test_user co2;
   assert_int_equal(hub_world_login(&w, "emil@example.com", PASSWORD, NULL, &co2).code, HUB_OK);
@@ -806,6 +807,9 @@ static void test_purge_postponed_for_a_last_owner(void **state) {
                                     "u.deleted_at IS NULL", u.user_id));
   expect_query("[\"Dora Tenant\"]", hub_arena_sprintf(a, "SELECT payload->>'tenants' FROM account_outbox WHERE user_id = "
                                                          "'%s' AND topic = 'account.deletion_blocked'", u.user_id));
+  /* An account that cannot go keeps every membership meanwhile, not only the blocking one. */
+  expect_query("viewer", hub_arena_sprintf(a, "SELECT role FROM members WHERE tenant_id = '%s' AND user_id = '%s'",
+                                           co.tenant_id, u.user_id));
   /* Emil's membership was not touched either. */
   expect_query("admin", hub_arena_sprintf(a, "SELECT role FROM members WHERE tenant_id = '%s' AND user_id = '%s'",
                                           u.tenant_id, co.user_id));

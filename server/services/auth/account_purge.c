@@ -5,7 +5,8 @@
  * purge needs no cross-tenant policy of its own. Per account:
  *   1. every membership goes (audited member.removed in the tenant, reason account_deleted),
  *      with the tenant's owner rows locked as Tenant's RemoveMember does, so the last owner
- *      of a live tenant is never removed: such an account is postponed by a day instead;
+ *      of a live tenant is never removed: such an account is postponed by a day instead (a
+ *      first pass checks every tenant, so it keeps its memberships meanwhile);
  *   2. the users row becomes a tombstone: email deleted-<id>@deleted.invalid (the address is
  *      free again), no name, password, second factor, profile or admin flag; its sign-in
  *      providers, tokens, recovery codes and queued mail are deleted; its account events keep
@@ -80,10 +81,11 @@ static hub_status rows_fn(hub_pg *pg, hub_arena *a, void *ud) {
 
 typedef struct leave_ctx {
   const char *user_id, *tenant_id;
-  bool tenant_deleted, blocked;
+  bool tenant_deleted, check_only, blocked;
 } leave_ctx;
 
-/* In the membership's tenant: remove it unless it is the last owner of a live tenant. */
+/* In the membership's tenant: remove it unless it is the last owner of a live tenant (with
+ * check_only, only say whether it is). */
 static hub_status leave_fn(hub_pg *pg, hub_arena *a, void *ud) {
   leave_ctx *c = ud;
   PGresult *res = NULL;
@@ -102,6 +104,7 @@ static hub_status leave_fn(hub_pg *pg, hub_arena *a, void *ud) {
     c->blocked = true;
     return HUB_STATUS_OK;
   }
+  if (c->check_only) return HUB_STATUS_OK;
   st = hub_pg_exec(pg, a, &remove_sql, (const char *[]){c->user_id}, NULL);
   if (hub_ok(st))
     st = hub_audit_tenant(pg, a, c->tenant_id, NULL, "member.removed", c->user_id, "",
@@ -145,6 +148,22 @@ static hub_status tomb_fn(hub_pg *pg, hub_arena *a, void *ud) {
   return st;
 }
 
+/* Every membership of the account, in its own tenant's transaction; the names of the tenants
+ * where it is the last owner collect in `blocked`. A first pass only checks, so an account
+ * that cannot go keeps all its memberships (bar a race with a demotion in between). */
+static hub_status leave_all(hub_pg *pg, hub_redis *redis, hub_arena *a, const char *user_id, const PGresult *m,
+                            bool check_only, json_t *blocked) {
+  hub_status st = HUB_STATUS_OK;
+  for (int i = 0; i < PQntuples(m) && hub_ok(st); i++) {
+    leave_ctx c = {user_id, PQgetvalue(m, i, 0), PQgetvalue(m, i, 2)[0] == 't', check_only, false};
+    st = hub_pg_tx(pg, a, c.tenant_id, 30000, leave_fn, &c);
+    if (hub_ok(st) && c.blocked) json_array_append_new(blocked, json_string(PQgetvalue(m, i, 1)));
+    if (hub_ok(st) && !c.blocked && !check_only)
+      hub_session_clear_acl(redis, a, user_id, c.tenant_id); /* best effort: the sessions end below */
+  }
+  return st;
+}
+
 /* One account; *done when its tombstone was written here. */
 static hub_status purge_one(hub_pg *pg, hub_redis *redis, hub_arena *a, const char *user_id, bool *done) {
   *done = false;
@@ -152,13 +171,8 @@ static hub_status purge_one(hub_pg *pg, hub_redis *redis, hub_arena *a, const ch
   hub_status st = hub_pg_tx_user(pg, a, NULL, user_id, 30000, rows_fn, &m);
   if (!hub_ok(st)) return st;
   json_t *blocked = json_array();
-  for (int i = 0; i < PQntuples(m.res) && hub_ok(st); i++) {
-    leave_ctx c = {user_id, PQgetvalue(m.res, i, 0), PQgetvalue(m.res, i, 2)[0] == 't', false};
-    st = hub_pg_tx(pg, a, PQgetvalue(m.res, i, 0), 30000, leave_fn, &c);
-    if (hub_ok(st) && c.blocked) json_array_append_new(blocked, json_string(PQgetvalue(m.res, i, 1)));
-    if (hub_ok(st) && !c.blocked)
-      hub_session_clear_acl(redis, a, user_id, PQgetvalue(m.res, i, 0)); /* best effort: the sessions end below */
-  }
+  st = leave_all(pg, redis, a, user_id, m.res, true, blocked);
+  if (hub_ok(st) && json_array_size(blocked) == 0) st = leave_all(pg, redis, a, user_id, m.res, false, blocked);
   PQclear(m.res);
   if (!hub_ok(st)) {
     json_decref(blocked);

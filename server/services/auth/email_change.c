@@ -42,12 +42,13 @@ static const hub_pg_stmt lock_token_sql = {
 static const hub_pg_stmt old_email_sql = {
     "auth_email_change_old", "SELECT email FROM users WHERE id = $1::uuid AND deleted_at IS NULL FOR UPDATE", 1};
 static const hub_pg_stmt taken_sql = {"auth_email_change_taken",
-                                      "SELECT 1 FROM users WHERE email_norm = lower($1) AND id <> $2::uuid", 2};
+                                      "SELECT 1 FROM users WHERE email_norm = $1 AND id <> $2::uuid", 2};
+/* email_norm is normalised here exactly as SignUp does it (hub_auth_normalize_email), never by
+ * PostgreSQL's lower(), so one address cannot end up with two normal forms. */
 static const hub_pg_stmt swap_sql = {
     "auth_email_change_swap",
-    "UPDATE users SET email = $2, email_norm = lower($2), email_verified_at = now(), updated_at = now() "
-    "WHERE id = $1::uuid",
-    2};
+    "UPDATE users SET email = $2, email_norm = $3, email_verified_at = now(), updated_at = now() WHERE id = $1::uuid",
+    3};
 /* Every token still open was mailed to the old address, this one included. */
 static const hub_pg_stmt spend_all_sql = {
     "auth_email_change_spend",
@@ -143,7 +144,10 @@ static hub_status confirm_fn(hub_pg *pg, hub_arena *a, void *ud) {
   char *old = PQntuples(res) == 1 ? hub_arena_strdup(a, PQgetvalue(res, 0, 0)) : NULL;
   PQclear(res);
   if (!old) return hub_status_new(a, HUB_UNAUTHENTICATED, "the account no longer exists");
-  st = hub_pg_exec(pg, a, &taken_sql, (const char *[]){c->new_email, c->user_id}, &res);
+  char *norm;
+  st = hub_auth_normalize_email(a, "token", c->new_email, &norm);
+  if (!hub_ok(st)) return st;
+  st = hub_pg_exec(pg, a, &taken_sql, (const char *[]){norm, c->user_id}, &res);
   if (!hub_ok(st)) return st;
   bool taken = PQntuples(res) > 0;
   PQclear(res);
@@ -152,7 +156,7 @@ static hub_status confirm_fn(hub_pg *pg, hub_arena *a, void *ud) {
     return HUB_STATUS_OK;
   }
   /* A sign-up racing us to the address fails one side on users' unique index: ALREADY_EXISTS. */
-  st = hub_pg_exec(pg, a, &swap_sql, (const char *[]){c->user_id, c->new_email}, NULL);
+  st = hub_pg_exec(pg, a, &swap_sql, (const char *[]){c->user_id, c->new_email, norm}, NULL);
   if (hub_ok(st)) st = hub_pg_exec(pg, a, &spend_all_sql, (const char *[]){c->user_id}, NULL);
   if (!hub_ok(st)) return st;
   st = hub_pg_exec(pg, a, &support_sql, (const char *[]){c->brand}, &res);
