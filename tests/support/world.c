@@ -68,8 +68,12 @@ hub_status hub_world_login(hub_world *w, const char *email, const char *password
   Hub__Auth__V1__LoginResponse *resp = NULL;
   hub_call_options o = {.timeout_ms = 10000};
   hub_status st = hub_auth_v1_auth_login_call(w->ch, &o, a, &req, &resp);
-  if (hub_ok(st) && (!resp->tokens || resp->mfa_required)) st = (hub_status){HUB_FAILED_PRECONDITION, "mfa", NULL};
+  if (hub_ok(st) && (!resp->tokens || resp->mfa_required)) st = hub_status_fixed(HUB_FAILED_PRECONDITION, "mfa");
   if (hub_ok(st)) {
+    /* Callers may pass u->email or u->password themselves: copy through the arena, since
+     * snprintf onto its own source is undefined. */
+    email = hub_arena_strdup(a, email);
+    password = hub_arena_strdup(a, password);
     snprintf(u->email, sizeof u->email, "%s", email);
     snprintf(u->password, sizeof u->password, "%s", password);
     snprintf(u->access, sizeof u->access, "%s", resp->tokens->access_token);
