@@ -267,7 +267,7 @@ static hub_status lock_key(hub_pg *pg, hub_arena *a, const char *key_id, locked_
 static hub_status key_rotate_fn(hub_pg *pg, hub_arena *a, void *ud) {
   key_ctx *c = ud;
   const tn_key_new *in = c->in;
-  locked_key k;
+  locked_key k = {0};
   hub_status st = lock_key(pg, a, c->key_id, &k);
   if (!hub_ok(st)) return st;
   if (k.revoked || k.expired)
@@ -302,7 +302,7 @@ typedef struct revoke_ctx {
 
 static hub_status key_revoke_fn(hub_pg *pg, hub_arena *a, void *ud) {
   revoke_ctx *c = ud;
-  locked_key k;
+  locked_key k = {0};
   hub_status st = lock_key(pg, a, c->key_id, &k);
   if (hub_ok(st)) st = hub_pg_exec(pg, a, &key_revoke_sql, (const char *[]){c->key_id}, NULL);
   if (!hub_ok(st)) return st;

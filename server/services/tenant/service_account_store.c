@@ -512,7 +512,7 @@ static hub_status lock_key(hub_pg *pg, hub_arena *a, const char *tenant_id, cons
 static hub_status key_rotate_fn(hub_pg *pg, hub_arena *a, void *ud) {
   key_ctx *c = ud;
   const tn_key_new *in = c->in;
-  locked_key k;
+  locked_key k = {0};
   hub_status st = lock_key(pg, a, in->tenant_id, c->key_id, &k);
   if (!hub_ok(st)) return st;
   if (k.revoked || k.expired)
@@ -555,7 +555,7 @@ typedef struct revoke_ctx {
 
 static hub_status key_revoke_fn(hub_pg *pg, hub_arena *a, void *ud) {
   revoke_ctx *c = ud;
-  locked_key k;
+  locked_key k = {0};
   hub_status st = lock_key(pg, a, c->tenant_id, c->key_id, &k);
   locked_account t;
   if (hub_ok(st)) st = lock_account(pg, a, c->tenant_id, k.account_id, c->actor_id, &t);
