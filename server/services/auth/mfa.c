@@ -153,7 +153,7 @@ static hub_status write_fn(hub_pg *pg, hub_arena *a, void *ud) {
   return st;
 }
 
-static hub_status write(hub_call *call, write_ctx *w) {
+static hub_status write_mfa_state(hub_call *call, write_ctx *w) { /* one transaction: factor, codes, audit */
   return hub_pg_tx(hub_ctx_of(call)->pg, hub_call_arena(call), NULL, hub_call_remaining_ms(call), write_fn, w);
 }
 
@@ -175,7 +175,7 @@ hub_status hub_auth_v1_auth_enroll_totp(hub_call *call, const Hub__Auth__V1__Enr
                      &sealed, &sealed_len);
   if (!hub_ok(st)) return st;
   write_ctx w = {&set_pending_sql, p->user_id, hub_hex_encode(a, sealed, sealed_len), NULL, false, NULL};
-  st = write(call, &w);
+  st = write_mfa_state(call, &w);
   if (!hub_ok(st)) return st;
   response->secret = hub_base32_encode(a, secret, sizeof secret);
   response->otpauth_uri = hub_totp_uri(a, "SMB Hub", s.email, secret, sizeof secret);
@@ -199,7 +199,7 @@ hub_status hub_auth_v1_auth_confirm_totp(hub_call *call, const Hub__Auth__V1__Co
   char **codes = hub_arena_calloc(a, 10, sizeof *codes), **hashes = hub_arena_calloc(a, 10, sizeof *hashes);
   hub_recovery_codes(a, codes, hashes);
   write_ctx w = {&confirm_sql, p->user_id, NULL, hashes, false, "mfa.enabled"};
-  st = write(call, &w);
+  st = write_mfa_state(call, &w);
   if (!hub_ok(st)) return st;
   hub_session_clear_acl(hub_ctx_of(call)->redis, a, p->user_id, NULL); /* WhoAmI shows mfa_enabled */
   response->n_recovery_codes = 10;
@@ -222,7 +222,7 @@ hub_status hub_auth_v1_auth_disable_totp(hub_call *call, const Hub__Auth__V1__Di
   st = check_totp(call, p->user_id, s.sealed_hex, request->code);
   if (!hub_ok(st)) return st;
   write_ctx w = {&disable_sql, p->user_id, NULL, NULL, true, "mfa.disabled"};
-  st = write(call, &w);
+  st = write_mfa_state(call, &w);
   if (hub_ok(st)) hub_session_clear_acl(hub_ctx_of(call)->redis, a, p->user_id, NULL);
   return st;
 }
