@@ -1,5 +1,6 @@
 /* What every service handler gets from its worker: the thread's own PostgreSQL and Redis
- * connections (see server/hubd/worker.c, which makes them). */
+ * connections (made by worker_init in server/hubd/main.c, through the runtime's per-thread
+ * worker context). */
 #ifndef HUB_SERVICES_CONTEXT_H
 #define HUB_SERVICES_CONTEXT_H
 
