@@ -9,6 +9,7 @@
 
 #include <openssl/sha.h>
 
+#include "hub/blocking.h"
 #include "hub/log.h"
 
 #define BACKOFF_FIRST_MS 100
@@ -93,7 +94,9 @@ static struct timeval tv(int64_t ms) { return (struct timeval){(time_t)(ms / 100
 
 /* Runs a setup command on a fresh connection; false (connection dropped) on failure. */
 static bool setup_command(hub_redis *r, const char *what, int argc, const char **argv) {
+  hub_blocking_begin();
   redisReply *rep = redisCommandArgv(r->ctx, argc, argv, NULL);
+  hub_blocking_end();
   bool ok = rep && rep->type != REDIS_REPLY_ERROR;
   if (!ok) hub_logf(HUB_LOG_WARN, "redis: %s failed at %s:%d", what, r->host, r->port);
   if (rep) freeReplyObject(rep);
@@ -105,7 +108,9 @@ static bool ensure_connected(hub_redis *r) {
   int64_t now = now_us();
   if (now < r->next_attempt_us) return false;
   drop(r);
+  hub_blocking_begin();
   r->ctx = redisConnectWithTimeout(r->host, r->port, tv(r->timeout_ms));
+  hub_blocking_end();
   bool ok = r->ctx && !r->ctx->err;
   if (ok) {
     redisSetTimeout(r->ctx, tv(r->timeout_ms));
@@ -173,7 +178,9 @@ static hub_status command(hub_redis *r, hub_arena *a, int argc, const char **arg
   if (reply) *reply = NULL;
   *noscript = false;
   if (!ensure_connected(r)) return hub_status_fixed(HUB_UNAVAILABLE, "the cache is unavailable; retry later");
+  hub_blocking_begin();
   redisReply *rep = redisCommandArgv(r->ctx, argc, argv, argvlen);
+  hub_blocking_end();
   if (!rep) { /* I/O error or timeout: the connection's state is unknown, so drop it */
     hub_logf(HUB_LOG_WARN, "redis: %s at %s:%d", r->ctx->errstr, r->host, r->port);
     drop(r);

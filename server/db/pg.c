@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hub/blocking.h"
 #include "hub/log.h"
 
 #define BACKOFF_FIRST_MS 100
@@ -81,7 +82,9 @@ static bool ensure_connected(hub_pg *pg) {
   const char *keys[] = {"dbname", "connect_timeout", "application_name", "keepalives", "keepalives_idle",
                         "keepalives_interval", "keepalives_count", NULL};
   const char *vals[] = {pg->conninfo, timeout, "hubd", "1", "30", "10", "3", NULL};
+  hub_blocking_begin();
   pg->conn = PQconnectdbParams(keys, vals, 1);
+  hub_blocking_end();
   if (pg->conn && PQstatus(pg->conn) == CONNECTION_OK) {
     PQsetNoticeProcessor(pg->conn, on_notice, NULL);
     pg->backoff_ms = 0;
@@ -167,7 +170,9 @@ static bool is_prepared(const hub_pg *pg, const hub_pg_stmt *stmt) {
 }
 
 static hub_status prepare(hub_pg *pg, const hub_pg_stmt *stmt) {
+  hub_blocking_begin();
   PGresult *res = PQprepare(pg->conn, stmt->name, stmt->sql, stmt->n_params, NULL);
+  hub_blocking_end();
   hub_status st = HUB_STATUS_OK;
   if (PQresultStatus(res) != PGRES_COMMAND_OK) st = failure(pg, res, stmt->name);
   PQclear(res);
@@ -202,8 +207,10 @@ hub_status hub_pg_exec(hub_pg *pg, hub_arena *a, const hub_pg_stmt *stmt, const 
     hub_status st = prepare(pg, stmt);
     if (!hub_ok(st)) return st;
   }
+  hub_blocking_begin();
   PGresult *res = stmt->name ? PQexecPrepared(pg->conn, stmt->name, stmt->n_params, params, NULL, NULL, 0)
                              : PQexecParams(pg->conn, stmt->sql, stmt->n_params, NULL, params, NULL, NULL, 0);
+  hub_blocking_end();
   ExecStatusType rs = PQresultStatus(res);
   if (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK) {
     if (out) *out = res;
@@ -218,7 +225,9 @@ hub_status hub_pg_exec(hub_pg *pg, hub_arena *a, const hub_pg_stmt *stmt, const 
 /* Runs a command outside the statement registry (BEGIN/COMMIT/ROLLBACK). A COMMIT of a
  * transaction that had failed answers "ROLLBACK" with no error: callers check the tag. */
 static hub_status command(hub_pg *pg, const char *sql, const char **tag) {
+  hub_blocking_begin();
   PGresult *res = PQexec(pg->conn, sql);
+  hub_blocking_end();
   hub_status st = PQresultStatus(res) == PGRES_COMMAND_OK ? HUB_STATUS_OK : failure(pg, res, sql);
   if (tag) *tag = hub_ok(st) && !strcmp(PQcmdStatus(res), sql) ? sql : "";
   PQclear(res);
@@ -227,7 +236,9 @@ static hub_status command(hub_pg *pg, const char *sql, const char **tag) {
 
 bool hub_pg_ping(hub_pg *pg) {
   if (pg->in_tx || !ensure_connected(pg)) return false;
+  hub_blocking_begin();
   PGresult *res = PQexec(pg->conn, "SELECT 1");
+  hub_blocking_end();
   bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
   if (!ok) failure(pg, res, "ping");
   PQclear(res);
@@ -246,7 +257,9 @@ static void backoff_sleep(hub_pg *pg, int attempt) {
   int64_t base = (int64_t)5000 << attempt;
   int64_t us = base / 2 + rand_r(&pg->seed) % base;
   struct timespec ts = {0, (long)us * 1000};
+  hub_blocking_begin();
   nanosleep(&ts, NULL);
+  hub_blocking_end();
 }
 
 /* One attempt: BEGIN, settings, fn, COMMIT. Leaves pg->lost / pg->retryable describing a

@@ -1,6 +1,7 @@
 /* hubd: the SMB Hub server. `hubd` serves; `hubd migrate` applies migrations and exits;
  * `hubd --help` lists every setting. Configuration comes from the environment only
  * (common/config.c); an invalid setting is one clear line and exit code 2. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,7 @@ static int serve(void) {
   hub_server_options_defaults(&o);
   o.listen = cfg->listen;
   if (cfg->workers > 0) o.workers = cfg->workers;
+  o.running_workers = cfg->running_workers;
   o.max_recv_bytes = cfg->max_recv_bytes;
   o.max_send_bytes = cfg->max_send_bytes;
   o.max_header_bytes = cfg->max_header_bytes;
@@ -125,6 +127,9 @@ static int serve(void) {
   o.max_connection_idle_ms = cfg->max_connection_idle_ms;
   o.max_connection_age_ms = cfg->max_connection_age_ms;
   o.default_deadline_ms = cfg->default_deadline_ms;
+  o.handshake_timeout_ms = cfg->handshake_timeout_ms;
+  o.memory_quota_bytes = cfg->memory_quota_bytes;
+  o.trim_idle_ms = cfg->malloc_trim_idle_ms;
   o.tls_cert_file = cfg->tls_cert;
   o.tls_key_file = cfg->tls_key;
   o.worker_init = worker_init;
@@ -148,6 +153,7 @@ static int serve(void) {
   hub_log_int(&l, "port", hub_server_port(srv));
   hub_log_str(&l, "listen", cfg->listen);
   hub_log_int(&l, "workers", o.workers);
+  hub_log_int(&l, "running_workers", o.running_workers);
   hub_log_str(&l, "tls", *cfg->tls_cert ? "on" : "off");
   hub_log_str(&l, "version", HUB_VERSION);
   hub_log_end(&l, HUB_LOG_INFO);
@@ -186,6 +192,9 @@ int main(int argc, char **argv) {
     return 2;
   }
   cfg = &config;
+  /* Before any thread exists: every thread that allocates would otherwise get an arena of
+   * its own, and memory freed into one is never reused by the others. */
+  if (config.malloc_arenas > 0) mallopt(M_ARENA_MAX, config.malloc_arenas);
   hub_log_level level = HUB_LOG_INFO;
   hub_log_parse_level(config.log_level, &level);
   hub_log_set_level(level);

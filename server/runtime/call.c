@@ -27,6 +27,9 @@ hub_call *hub_call_new(hub_server *srv, const registered *reg) {
   grpc_metadata_array_init(&c->md);
   grpc_call_details_init(&c->details);
   c->arena = hub_arena_new(8192);
+  c->headers.v = c->headers.inline_v;
+  c->trailers.v = c->trailers.inline_v;
+  c->headers.cap = c->trailers.cap = MD_INLINE;
   c->status_slice = grpc_empty_slice();
   return c;
 }
@@ -37,10 +40,13 @@ void hub_call_free(hub_call *c) {
   if (c->payload) grpc_byte_buffer_destroy(c->payload);
   grpc_metadata_array_destroy(&c->md);
   grpc_call_details_destroy(&c->details);
-  for (size_t i = 0; i < c->headers.n; i++) grpc_slice_unref(c->headers.v[i].value), grpc_slice_unref(c->headers.v[i].key);
-  for (size_t i = 0; i < c->trailers.n; i++) grpc_slice_unref(c->trailers.v[i].value), grpc_slice_unref(c->trailers.v[i].key);
-  free(c->headers.v);
-  free(c->trailers.v);
+  md_list *lists[] = {&c->headers, &c->trailers};
+  for (size_t k = 0; k < 2; k++) {
+    md_list *l = lists[k];
+    for (size_t i = 0; i < l->n; i++) grpc_slice_unref(l->v[i].value), grpc_slice_unref(l->v[i].key);
+    if (l->v != l->inline_v) free(l->v);
+  }
+  gpr_free(c->peer);
   grpc_slice_unref(c->status_slice);
   hub_arena_free(c->arena);
   free(c);
@@ -80,7 +86,7 @@ void hub_call_prepare(hub_call *c) {
   hub_call_peer(c); /* the core forgets the peer once the call ends; the log line needs it */
   const char *rid = hub_call_metadata(c, "x-request-id");
   c->request_id = rid && request_id_ok(rid) ? rid : make_request_id(c->arena);
-  md_add(c, &c->headers, "x-request-id", c->request_id, strlen(c->request_id));
+  md_add_static(&c->headers, "x-request-id", c->request_id, strlen(c->request_id));
   gpr_timespec now = gpr_now(GPR_CLOCK_MONOTONIC);
   gpr_timespec dl = gpr_convert_clock_type(c->deadline, GPR_CLOCK_MONOTONIC);
   if (gpr_time_cmp(dl, gpr_inf_future(GPR_CLOCK_MONOTONIC)) == 0) {
@@ -106,12 +112,8 @@ hub_server *hub_call_server(hub_call *c) { return c->srv; }
 void *hub_call_worker_ctx(hub_call *c) { return hub_worker_ctx_get(c->srv); }
 
 const char *hub_call_peer(hub_call *c) {
-  if (!c->peer) {
-    char *p = grpc_call_get_peer(c->call);
-    c->peer = hub_arena_strdup(c->arena, p ? p : "unknown");
-    gpr_free(p);
-  }
-  return c->peer;
+  if (!c->peer) c->peer = grpc_call_get_peer(c->call);
+  return c->peer ? c->peer : "unknown";
 }
 
 const char *hub_call_peer_address(hub_call *c) {
@@ -159,17 +161,30 @@ int64_t hub_call_remaining_ms(hub_call *c) {
   return left > 0 ? left / 1000 : 0;
 }
 
-void md_add(hub_call *c, md_list *l, const char *key, const char *value, size_t len) {
-  (void)c;
+static grpc_metadata *md_next(md_list *l) {
   if (l->n == l->cap) {
-    l->cap = l->cap ? l->cap * 2 : 4;
-    l->v = realloc(l->v, l->cap * sizeof *l->v);
-    if (!l->v) abort();
+    size_t cap = l->cap * 2;
+    grpc_metadata *v = l->v == l->inline_v ? malloc(cap * sizeof *v) : realloc(l->v, cap * sizeof *v);
+    if (!v) abort();
+    if (l->v == l->inline_v) memcpy(v, l->inline_v, l->n * sizeof *v);
+    l->v = v;
+    l->cap = cap;
   }
   grpc_metadata *m = &l->v[l->n++];
   memset(m, 0, sizeof *m);
-  /* Keys are nearly always literals of ours; interned copies would be no cheaper. */
+  return m;
+}
+
+void md_add(hub_call *c, md_list *l, const char *key, const char *value, size_t len) {
+  (void)c;
+  grpc_metadata *m = md_next(l);
   m->key = grpc_slice_from_copied_string(key);
+  m->value = grpc_slice_from_copied_buffer(value, len);
+}
+
+void md_add_static(md_list *l, const char *key, const char *value, size_t len) {
+  grpc_metadata *m = md_next(l);
+  m->key = grpc_slice_from_static_string(key);
   m->value = grpc_slice_from_copied_buffer(value, len);
 }
 
@@ -209,7 +224,7 @@ void hub_fill_status_op(hub_call *c, grpc_op *op) {
     if (!st.message) st.message = hub_code_name(st.code);
     size_t len;
     uint8_t *details = hub_status_details_pack(c->arena, st, &len);
-    md_add(c, &c->trailers, HUB_STATUS_DETAILS_KEY, (const char *)details, len);
+    md_add_static(&c->trailers, HUB_STATUS_DETAILS_KEY, (const char *)details, len);
     grpc_slice_unref(c->status_slice);
     c->status_slice = grpc_slice_from_copied_string(st.message);
   }
@@ -230,14 +245,15 @@ void hub_call_log(hub_call *c) {
   if (!hub_log_enabled(level)) return;
   hub_log_line l;
   hub_log_begin(&l, level, "rpc");
-  char path[256];
+  char buf[256];
+  const char *path = buf;
   if (c->reg) {
-    snprintf(path, sizeof path, "%s", c->reg->def->path);
+    path = c->reg->def->path;
   } else {
     size_t n = GRPC_SLICE_LENGTH(c->details.method);
-    if (n >= sizeof path) n = sizeof path - 1;
-    memcpy(path, GRPC_SLICE_START_PTR(c->details.method), n);
-    path[n] = '\0';
+    if (n >= sizeof buf) n = sizeof buf - 1;
+    memcpy(buf, GRPC_SLICE_START_PTR(c->details.method), n);
+    buf[n] = '\0';
   }
   hub_log_str(&l, "method", path);
   hub_log_str(&l, "request_id", c->request_id);

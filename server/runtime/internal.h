@@ -23,9 +23,13 @@ typedef struct registered {
   void *handle; /* from grpc_server_register_method */
 } registered;
 
+/* Response metadata. The first few entries live inside the list (no allocation for the
+ * x-request-id header every call carries); more spill to the heap. */
+#define MD_INLINE 4
 typedef struct md_list {
-  grpc_metadata *v;
+  grpc_metadata *v; /* inline, or heap once more than MD_INLINE */
   size_t n, cap;
+  grpc_metadata inline_v[MD_INLINE];
 } md_list;
 
 struct hub_call {
@@ -40,7 +44,8 @@ struct hub_call {
   grpc_completion_queue *pluck_cq; /* streaming calls only: the queue the call is bound to */
   hub_arena *arena;
   md_list headers, trailers;
-  const char *request_id, *peer, *tenant, *user;
+  const char *request_id, *tenant, *user;
+  char *peer; /* from grpc_call_get_peer (gpr_free'd with the call) */
   const char *api_key; /* the public prefix of the API key that authenticated the call, or NULL */
   const void *principal; /* set by the interceptor (middleware), read by handlers */
   int64_t start_us;
@@ -77,7 +82,18 @@ struct hub_server {
   bool shutdown_done;
   int shutdown_tag;     /* tag kind holder for TAG_SHUTDOWN */
   grpc_channel_args args;
-  grpc_arg arg_storage[16];
+  grpc_arg arg_storage[24];
+  grpc_resource_quota *quota; /* NULL when unbounded */
+  /* Worker gate (server.c): at most max_running workers run at once; one that blocks lends
+   * its place to a parked one. running and parked change under gate_mu only. */
+  pthread_mutex_t gate_mu;
+  pthread_cond_t gate_cv;
+  int max_running;
+  atomic_int running;
+  int parked;
+  bool gate_open; /* shutting down: nobody parks any more */
+  pthread_mutex_t trim_mu;    /* one malloc_trim at a time */
+  atomic_int_least64_t last_trim_us;
 };
 
 int64_t hub_now_us(void); /* monotonic */
@@ -90,7 +106,10 @@ void hub_call_free(hub_call *c);
 /* Shuts a pluck queue down, drains and destroys it (the core requires all three). */
 void hub_pluck_queue_destroy(grpc_completion_queue *cq);
 void hub_call_prepare(hub_call *c); /* request id, deadline, start time */
+/* Appends key: value (both copied). md_add_static takes a key that outlives the call (a
+ * literal) without copying it. */
 void md_add(hub_call *c, md_list *l, const char *key, const char *value, size_t len);
+void md_add_static(md_list *l, const char *key, const char *value, size_t len);
 void hub_call_log(hub_call *c);
 /* Decodes a byte buffer into a message of `d` in `arena` and checks that its strings are
  * UTF-8; NULL with *st (allocated in `status_arena`) set on failure. */

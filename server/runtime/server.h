@@ -19,12 +19,23 @@ typedef hub_status (*hub_interceptor_fn)(hub_call *call, void *ud);
 typedef struct hub_server_options {
   const char *listen;         /* host:port */
   int workers;                /* >0 */
+  /* Workers that may run at once (0: the CPU cores). The other workers wait until one blocks
+   * (PostgreSQL, Redis, password hashing: see hub/blocking.h), so CPU-bound calls never have
+   * more threads than cores contending for the shared queue, while waiting calls still
+   * overlap. */
+  int running_workers;
   int64_t max_recv_bytes, max_send_bytes, max_header_bytes;
   int max_concurrent_streams, max_streaming_calls;
   int64_t keepalive_time_ms, keepalive_timeout_ms, min_ping_interval_ms;
   int max_ping_strikes;
   int64_t max_connection_idle_ms, max_connection_age_ms;
   int64_t default_deadline_ms;
+  /* Memory: the C core's resource quota (bytes; 0 = the library's unbounded default), the
+   * HTTP/2 handshake deadline, and how long a worker must sit idle before it hands freed heap
+   * back to the kernel (malloc_trim; 0 = never). */
+  int64_t memory_quota_bytes;
+  int64_t handshake_timeout_ms;
+  int64_t trim_idle_ms;
   const char *tls_cert_file, *tls_key_file; /* both NULL/empty for plaintext */
   /* Per-thread context: made once per worker (and per streaming thread), freed at exit. */
   void *(*worker_init)(void *ud);

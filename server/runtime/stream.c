@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hub/blocking.h"
 #include "hub/log.h"
 #include "codec.h"
 #include "internal.h"
@@ -67,7 +68,9 @@ bool hub_call_sleep_ms(hub_call *c, int64_t ms) {
     int64_t left = until - hub_now_us();
     if (left > 0) {
       struct timespec ts = {left / 1000000, (long)(left % 1000000) * 1000};
+      hub_blocking_begin();
       nanosleep(&ts, NULL);
+      hub_blocking_end();
     }
   }
   return !hub_call_cancelled(c);

@@ -20,6 +20,7 @@ typedef struct hub_config {
   char *log_level;            /* HUB_LOG_LEVEL */
   bool migrate_on_start;      /* HUB_MIGRATE_ON_START */
   int workers;                /* HUB_WORKERS: 0 = 2 x cores */
+  int running_workers;        /* HUB_RUNNING_WORKERS: workers running at once; 0 = cores */
   int64_t max_recv_bytes;     /* HUB_MAX_RECV_BYTES */
   int64_t max_send_bytes;     /* HUB_MAX_SEND_BYTES */
   int64_t max_header_bytes;   /* HUB_MAX_HEADER_BYTES */
@@ -31,6 +32,10 @@ typedef struct hub_config {
   int max_ping_strikes;         /* HUB_MAX_PING_STRIKES: then GOAWAY */
   int64_t max_connection_idle_ms;
   int64_t max_connection_age_ms;
+  int64_t handshake_timeout_ms; /* HUB_HANDSHAKE_TIMEOUT_MS: a connection must finish its HTTP/2 preface within */
+  int64_t memory_quota_bytes; /* HUB_MEMORY_QUOTA_BYTES: the C core's resource quota; 0 = unbounded */
+  int malloc_arenas;          /* HUB_MALLOC_ARENAS: glibc M_ARENA_MAX; 0 = glibc's default */
+  int64_t malloc_trim_idle_ms;/* HUB_MALLOC_TRIM_IDLE_MS: idle time before freed heap goes back; 0 = never */
   int64_t shutdown_grace_ms;  /* HUB_SHUTDOWN_GRACE_MS */
   int64_t default_deadline_ms;/* HUB_DEFAULT_DEADLINE_MS: applied to calls that carry none */
   int64_t db_timeout_ms;      /* HUB_DB_TIMEOUT_MS: connect timeout and statement cap */
