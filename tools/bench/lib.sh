@@ -57,10 +57,57 @@ measure() {
     local p99=$(sed -n 's/.*"p99_us":\([0-9]*\).*/\1/p' <<<"$json")
     local ratio=—
     if [[ $name == bare ]]; then bare_cpu[$c]=$cpu; ratio=1.00
-    elif [[ $method == */UnaryCall && -n ${bare_cpu[$c]:-} ]]; then
+    elif [[ ($method == */UnaryCall || $method == */Check) && -n ${bare_cpu[$c]:-} ]]; then
       ratio=$(awk -v a="$cpu" -v b="${bare_cpu[$c]}" 'BEGIN{printf "%.2f", a/b}')
     fi
     rows+=("| $name | ${method#*/} | $c | $rps | $p50 | $p99 | $cpu | $ratio |")
+  done
+}
+
+# h2load (nghttp2-client): an outside HTTP/2 load generator that knows nothing of gRPC but the
+# framing. h2load_run PATH FILE C prints "cpu_us_per_call rps p50 p99" for one run: 1
+# connection, C streams in flight, the gRPC-framed request body in FILE; latency percentiles
+# come from its per-request log over the measured window only.
+h2load_run() {
+  local log=$(mktemp) out=$(mktemp)
+  "${pin_load[@]}" h2load -D "$secs" --warm-up-time="$warm" -c 1 -m "$3" -H 'content-type: application/grpc' \
+    -H 'te: trailers' -d "$2" --log-file="$log" "http://127.0.0.1:$port$1" >"$out" 2>&1 &
+  local lg=$!
+  sleep "$warm"
+  local t0=$(cpu_ticks "$server_pid")
+  sleep "$secs"
+  local t1=$(cpu_ticks "$server_pid")
+  wait "$lg" || failed=1
+  local done=$(sed -n 's/^requests: .* \([0-9]*\) done.*/\1/p' "$out")
+  local rps=$(sed -n 's/^finished in .*, \([0-9.]*\) req\/s.*/\1/p' "$out")
+  local failed_n=$(sed -n 's/^requests: .* \([0-9]*\) failed.*/\1/p' "$out")
+  [[ ${failed_n:-1} == 0 ]] || failed=1
+  # The log has every request, warm-up included: keep those that started in the last $secs s.
+  local end=$(sort -n "$log" | tail -1 | cut -f1)
+  local pct=$(awk -v e="${end:-0}" -v s="$secs" '$1 >= e - s * 1e6 {print $3}' "$log" | sort -n |
+    awk '{v[NR]=$1} END{ if (NR == 0) print "0 0"; else printf "%d %d", v[int(NR * 0.5) + 1], v[int(NR * 0.99) + 1] }')
+  rm -f "$log" "$out"
+  awk -v d=$((t1 - t0)) -v hz="$tick" -v n="${done:-0}" 'BEGIN{ if (n>0) printf "%.1f ", d/hz*1e6/n; else printf "999999 " }'
+  printf '%.0f %s\n' "${rps:-0}" "$pct"
+}
+
+# measure_h2load NAME PATH FILE: like measure, with h2load as the load generator.
+declare -A bare_h2_cpu
+measure_h2load() {
+  local name=$1 path=$2 file=$3
+  command -v h2load >/dev/null || { echo "bench: h2load missing (nghttp2-client); skipped" >&2; failed=1; return; }
+  for c in $levels; do
+    local runs=()
+    for _ in $(seq "$repeat"); do runs+=("$(h2load_run "$path" "$file" "$c")"); done
+    local median=$(printf '%s\n' "${runs[@]}" | sort -n | sed -n "$(( (repeat + 1) / 2 ))p")
+    read -r cpu rps p50 p99 <<<"$median"
+    for r in "${runs[@]}"; do raw+=("$name h2load ${path#/} c=$c: cpu_us_per_call rps p50_us p99_us = $r"); done
+    local ratio=—
+    if [[ $name == bare ]]; then bare_h2_cpu[$c]=$cpu; ratio=1.00
+    elif [[ ($path == */UnaryCall || $path == */Check) && -n ${bare_h2_cpu[$c]:-} ]]; then
+      ratio=$(awk -v a="$cpu" -v b="${bare_h2_cpu[$c]}" 'BEGIN{printf "%.2f", a/b}')
+    fi
+    rows+=("| $name (h2load) | ${path##*/} | $c | $rps | $p50 | $p99 | $cpu | $ratio |")
   done
 }
 
