@@ -153,7 +153,7 @@ static int serve(void) {
   hub_log_int(&l, "port", hub_server_port(srv));
   hub_log_str(&l, "listen", cfg->listen);
   hub_log_int(&l, "workers", o.workers);
-  hub_log_int(&l, "running_workers", o.running_workers);
+  hub_log_int(&l, "running_workers", hub_server_running_workers(srv));
   hub_log_str(&l, "tls", *cfg->tls_cert ? "on" : "off");
   hub_log_str(&l, "version", HUB_VERSION);
   hub_log_end(&l, HUB_LOG_INFO);

@@ -171,6 +171,7 @@ void hub_server_add_service(hub_server *s, const hub_service_def *svc) {
 }
 
 int hub_server_port(const hub_server *s) { return s->port; }
+int hub_server_running_workers(const hub_server *s) { return s->max_running; }
 size_t hub_server_service_count(const hub_server *s) { return s->n_services; }
 const char *hub_server_service_name(const hub_server *s, size_t i) {
   return i < s->n_services ? s->services[i]->name : NULL;

@@ -56,6 +56,9 @@ hub_server *hub_server_new(const hub_server_options *opts);
 /* Registers every method of `svc`; must precede hub_server_start. */
 void hub_server_add_service(hub_server *srv, const hub_service_def *svc);
 
+/* Workers that may run at once (running_workers, or the cores when that was 0). */
+int hub_server_running_workers(const hub_server *srv);
+
 /* The port actually bound (useful with HUB_LISTEN=127.0.0.1:0). */
 int hub_server_port(const hub_server *srv);
 
