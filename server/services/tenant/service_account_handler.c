@@ -256,23 +256,28 @@ hub_status hub_tenant_v1_tenant_list_api_keys(hub_call *call, const Hub__Tenant_
       "service_account_id");
 }
 
-hub_status hub_tenant_v1_tenant_rotate_api_key(hub_call *call, const Hub__Tenant__V1__RotateApiKeyRequest *request,
-                                               Hub__Tenant__V1__CreateApiKeyResponse *response) {
+/* The store's rotation: tenant keys (tn_key_rotate) or platform keys (tn_pkey_rotate). */
+typedef hub_status (*rotate_store_fn)(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *key_id,
+                                      const char *old_expires_micros, const tn_key_new *in,
+                                      Hub__Tenant__V1__ApiKey **out, char **old_prefix);
+
+/* RotateApiKey and RotatePlatformApiKey: one body, the store decides the scope. */
+static hub_status rotate_key(hub_call *call, tn_key_new in, const char *requested_key_id,
+                             const Google__Protobuf__Timestamp *old_key_expires_at,
+                             const Google__Protobuf__Timestamp *expires_at, rotate_store_fn rotate,
+                             Hub__Tenant__V1__CreateApiKeyResponse *response) {
   hub_arena *a = hub_call_arena(call);
-  const hub_principal *p = hub_principal_of(call);
-  tn_key_new in = {.tenant_id = p->tenant_id, .actor_id = p->user_id, .ip = p->ip, .actor_acl = &p->acl, .name = ""};
-  const char *key_id = tn_uuid(a, request->key_id), *old_until = NULL;
+  const char *key_id = tn_uuid(a, requested_key_id), *old_until = NULL;
   if (!key_id) return hub_status_invalid(a, "key_id", "not an API key id");
-  hub_status st =
-      check_expiry(a, "old_key_expires_at", request->old_key_expires_at, MAX_ROTATION_OVERLAP_S, &old_until);
-  if (hub_ok(st)) st = check_expiry(a, "expires_at", request->expires_at, 0, &in.expires_micros);
+  hub_status st = check_expiry(a, "old_key_expires_at", old_key_expires_at, MAX_ROTATION_OVERLAP_S, &old_until);
+  if (hub_ok(st)) st = check_expiry(a, "expires_at", expires_at, 0, &in.expires_micros);
   if (!hub_ok(st)) return st;
   Hub__Tenant__V1__ApiKey *k = NULL;
   char prefix[HUB_APIKEY_PREFIX_LEN + 1], *key = NULL, *old_prefix = NULL;
   for (int attempt = 0; attempt < 2; attempt++) {
     st = mint(a, &in, prefix, &key);
     if (hub_ok(st))
-      st = tn_key_rotate(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), key_id, old_until, &in, &k, &old_prefix);
+      st = rotate(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), key_id, old_until, &in, &k, &old_prefix);
     if (st.code != HUB_ALREADY_EXISTS) break;
   }
   if (!hub_ok(st)) return hub_status_at_field(a, st, "key_id");
@@ -282,6 +287,14 @@ hub_status hub_tenant_v1_tenant_rotate_api_key(hub_call *call, const Hub__Tenant
   if (!hub_ok(rt)) hub_logf(HUB_LOG_ERROR, "tenant: rotated API key %s keeps its old expiry in the cache", old_prefix);
   answer_key(call, response, k, key);
   return HUB_STATUS_OK;
+}
+
+hub_status hub_tenant_v1_tenant_rotate_api_key(hub_call *call, const Hub__Tenant__V1__RotateApiKeyRequest *request,
+                                               Hub__Tenant__V1__CreateApiKeyResponse *response) {
+  const hub_principal *p = hub_principal_of(call);
+  tn_key_new in = {.tenant_id = p->tenant_id, .actor_id = p->user_id, .ip = p->ip, .actor_acl = &p->acl, .name = ""};
+  return rotate_key(call, in, request->key_id, request->old_key_expires_at, request->expires_at, tn_key_rotate,
+                    response);
 }
 
 hub_status hub_tenant_v1_tenant_revoke_api_key(hub_call *call, const Hub__Tenant__V1__RevokeApiKeyRequest *request,
@@ -391,28 +404,10 @@ hub_status hub_tenant_v1_tenant_list_platform_api_keys(hub_call *call,
 hub_status hub_tenant_v1_tenant_rotate_platform_api_key(hub_call *call,
                                                         const Hub__Tenant__V1__RotatePlatformApiKeyRequest *request,
                                                         Hub__Tenant__V1__CreateApiKeyResponse *response) {
-  hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
   tn_key_new in = {.actor_id = p->user_id, .ip = p->ip, .actor_acl = &p->acl, .name = ""};
-  const char *key_id = tn_uuid(a, request->key_id), *old_until = NULL;
-  if (!key_id) return hub_status_invalid(a, "key_id", "not an API key id");
-  hub_status st =
-      check_expiry(a, "old_key_expires_at", request->old_key_expires_at, MAX_ROTATION_OVERLAP_S, &old_until);
-  if (hub_ok(st)) st = check_expiry(a, "expires_at", request->expires_at, 0, &in.expires_micros);
-  if (!hub_ok(st)) return st;
-  Hub__Tenant__V1__ApiKey *k = NULL;
-  char prefix[HUB_APIKEY_PREFIX_LEN + 1], *key = NULL, *old_prefix = NULL;
-  for (int attempt = 0; attempt < 2; attempt++) {
-    st = mint(a, &in, prefix, &key);
-    if (hub_ok(st))
-      st = tn_pkey_rotate(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), key_id, old_until, &in, &k, &old_prefix);
-    if (st.code != HUB_ALREADY_EXISTS) break;
-  }
-  if (!hub_ok(st)) return hub_status_at_field(a, st, "key_id");
-  hub_status rt = retire(call, &old_prefix, 1);
-  if (!hub_ok(rt)) hub_logf(HUB_LOG_ERROR, "tenant: rotated API key %s keeps its old expiry in the cache", old_prefix);
-  answer_key(call, response, k, key);
-  return HUB_STATUS_OK;
+  return rotate_key(call, in, request->key_id, request->old_key_expires_at, request->expires_at,
+                    tn_pkey_rotate, response);
 }
 
 hub_status hub_tenant_v1_tenant_revoke_platform_api_key(hub_call *call,
