@@ -4,6 +4,7 @@
 #include "password.h"
 
 #include "hub/blocking.h"
+#include "hub/cpu.h"
 
 #include <argon2.h>
 #include <errno.h>
@@ -33,10 +34,7 @@ static int configured_slots;
 
 static void init_slots(void) {
   int n = configured_slots;
-  if (n <= 0) {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    n = cores > 0 ? (int)cores : 2;
-  }
+  if (n <= 0) n = hub_cpu_count();
   sem_init(&slots, 0, (unsigned)n);
 }
 

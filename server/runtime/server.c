@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "hub/blocking.h"
+#include "hub/cpu.h"
 #include "hub/fs.h"
 #include "hub/log.h"
 #include "codec.h"
@@ -25,8 +26,7 @@
 void hub_server_options_defaults(hub_server_options *o) {
   memset(o, 0, sizeof *o);
   o->listen = "127.0.0.1:50051";
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  o->workers = (int)(cores > 0 ? cores * 2 : 4);
+  o->workers = 2 * hub_cpu_count();
   o->max_recv_bytes = o->max_send_bytes = 4 << 20;
   o->max_header_bytes = 16384;
   o->max_concurrent_streams = 100;
@@ -97,8 +97,7 @@ hub_server *hub_server_new(const hub_server_options *opts) {
   pthread_mutex_init(&s->trim_mu, NULL);
   pthread_mutex_init(&s->gate_mu, NULL);
   pthread_cond_init(&s->gate_cv, NULL);
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  s->max_running = s->opts.running_workers > 0 ? s->opts.running_workers : (int)(cores > 0 ? cores : 1);
+  s->max_running = s->opts.running_workers > 0 ? s->opts.running_workers : hub_cpu_count();
   if (s->max_running > s->opts.workers) s->max_running = s->opts.workers;
   pthread_cond_init(&s->cv, NULL);
   s->shutdown_tag = TAG_SHUTDOWN;
