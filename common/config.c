@@ -32,9 +32,9 @@ static const var vars[] = {
     {"HUB_MIGRATIONS_DIR", "", K_STR, F(migrations_dir), 0, 0,
      "read migrations from this directory instead of those built into hubd"},
     {"HUB_WORKERS", "0", K_INT, F(workers), 0, 1024,
-     "worker threads, i.e. unary calls that can wait on PostgreSQL or Redis at once (0: 2 x CPU cores)"},
+     "worker threads, i.e. unary calls that can wait on PostgreSQL or Redis at once (0: 2 x the CPUs hubd may run on, i.e. its affinity mask)"},
     {"HUB_RUNNING_WORKERS", "0", K_INT, F(running_workers), 0, 1024,
-     "workers that run at once (0: CPU cores); the others stand by until one waits on PostgreSQL, Redis or a "
+     "workers that run at once (0: the CPUs hubd may run on); the others stand by until one waits on PostgreSQL, Redis or a "
      "password hash"},
     {"HUB_TLS_CERT", "", K_STR, F(tls_cert), 0, 0, "PEM certificate chain; with HUB_TLS_KEY enables TLS"},
     {"HUB_TLS_KEY", "", K_STR, F(tls_key), 0, 0, "PEM private key for HUB_TLS_CERT"},

@@ -112,26 +112,7 @@ static int serve(void) {
 
   hub_server_options o;
   hub_server_options_defaults(&o);
-  o.listen = cfg->listen;
-  if (cfg->workers > 0) o.workers = cfg->workers;
-  o.running_workers = cfg->running_workers;
-  o.max_recv_bytes = cfg->max_recv_bytes;
-  o.max_send_bytes = cfg->max_send_bytes;
-  o.max_header_bytes = cfg->max_header_bytes;
-  o.max_concurrent_streams = cfg->max_concurrent_streams;
-  o.max_streaming_calls = cfg->max_streaming_calls;
-  o.keepalive_time_ms = cfg->keepalive_time_ms;
-  o.keepalive_timeout_ms = cfg->keepalive_timeout_ms;
-  o.min_ping_interval_ms = cfg->min_ping_interval_ms;
-  o.max_ping_strikes = cfg->max_ping_strikes;
-  o.max_connection_idle_ms = cfg->max_connection_idle_ms;
-  o.max_connection_age_ms = cfg->max_connection_age_ms;
-  o.default_deadline_ms = cfg->default_deadline_ms;
-  o.handshake_timeout_ms = cfg->handshake_timeout_ms;
-  o.memory_quota_bytes = cfg->memory_quota_bytes;
-  o.trim_idle_ms = cfg->malloc_trim_idle_ms;
-  o.tls_cert_file = cfg->tls_cert;
-  o.tls_key_file = cfg->tls_key;
+  hub_server_options_from_config(&o, cfg);
   o.worker_init = worker_init;
   o.worker_fini = worker_fini;
   o.interceptor = hub_access_check;

@@ -17,29 +17,52 @@
 #include <unistd.h>
 
 #include "hub/blocking.h"
+#include "hub/config.h"
 #include "hub/cpu.h"
 #include "hub/fs.h"
 #include "hub/log.h"
 #include "codec.h"
 #include "internal.h"
 
+void hub_server_options_from_config(hub_server_options *o, const hub_config *cfg) {
+  o->listen = cfg->listen;
+  o->workers = cfg->workers > 0 ? (int)cfg->workers : 2 * hub_cpu_count();
+  o->running_workers = (int)cfg->running_workers;
+  o->max_recv_bytes = cfg->max_recv_bytes;
+  o->max_send_bytes = cfg->max_send_bytes;
+  o->max_header_bytes = cfg->max_header_bytes;
+  o->max_concurrent_streams = (int)cfg->max_concurrent_streams;
+  o->max_streaming_calls = (int)cfg->max_streaming_calls;
+  o->keepalive_time_ms = cfg->keepalive_time_ms;
+  o->keepalive_timeout_ms = cfg->keepalive_timeout_ms;
+  o->min_ping_interval_ms = cfg->min_ping_interval_ms;
+  o->max_ping_strikes = (int)cfg->max_ping_strikes;
+  o->max_connection_idle_ms = cfg->max_connection_idle_ms;
+  o->max_connection_age_ms = cfg->max_connection_age_ms;
+  o->default_deadline_ms = cfg->default_deadline_ms;
+  o->handshake_timeout_ms = cfg->handshake_timeout_ms;
+  o->memory_quota_bytes = cfg->memory_quota_bytes;
+  o->trim_idle_ms = cfg->malloc_trim_idle_ms;
+  o->tls_cert_file = cfg->tls_cert;
+  o->tls_key_file = cfg->tls_key;
+}
+
+static const char *no_env(const char *name, void *ud) {
+  (void)name, (void)ud;
+  return NULL;
+}
+
+static hub_config default_config;
+static void load_default_config(void) {
+  char err[256];
+  if (!hub_config_load(&default_config, no_env, NULL, err, sizeof err)) abort(); /* the table's own defaults */
+}
+
 void hub_server_options_defaults(hub_server_options *o) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, load_default_config);
   memset(o, 0, sizeof *o);
-  o->listen = "127.0.0.1:50051";
-  o->workers = 2 * hub_cpu_count();
-  o->max_recv_bytes = o->max_send_bytes = 4 << 20;
-  o->max_header_bytes = 16384;
-  o->max_concurrent_streams = 100;
-  o->max_streaming_calls = 256;
-  o->keepalive_time_ms = 120000;
-  o->keepalive_timeout_ms = 20000;
-  o->min_ping_interval_ms = 60000;
-  o->max_ping_strikes = 2;
-  o->max_connection_idle_ms = 1800000;
-  o->default_deadline_ms = 30000;
-  o->memory_quota_bytes = 64 << 20;
-  o->handshake_timeout_ms = 10000;
-  o->trim_idle_ms = 1000;
+  hub_server_options_from_config(o, &default_config);
   o->log_calls = true;
 }
 

@@ -46,7 +46,14 @@ typedef struct hub_server_options {
   bool log_calls; /* one JSON line per call */
 } hub_server_options;
 
-/* Defaults matching hub_config's. */
+/* The options a hub_config gives (listen address, limits, timeouts, TLS; workers 0 there means
+ * 2 per CPU). Callbacks and log_calls are left as they were. The defaults live in one place, the
+ * config table (common/config.c); nothing here repeats them. */
+struct hub_config;
+void hub_server_options_from_config(hub_server_options *opts, const struct hub_config *cfg);
+
+/* The options of a config with every variable at its default (for tools and tests that serve
+ * without the environment): hub_server_options_from_config over that, log_calls on. */
 void hub_server_options_defaults(hub_server_options *opts);
 
 /* Creates and binds the server (nothing is served until hub_server_start). NULL on failure
