@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "services/auth/profile_rules.h"
-#include "services/ticket/api.h"
+#include "hub/calendar.h"
 
 #define LOCALE_MAX 64
 

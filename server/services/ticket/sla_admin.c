@@ -77,19 +77,16 @@ hub_status hub_ticket_v1_ticket_upsert_business_calendar(hub_call *call,
   if (*in->id && !hub_uuid_valid(in->id)) return hub_status_invalid(a, "calendar.id", "not a calendar id");
   size_t n = strlen(in->name);
   if (n == 0 || n > 100) return hub_status_invalid(a, "calendar.name", "1 to 100 characters");
-  hub_sla_calendar cal = {0};
+  hub_calendar cal = {0};
   if (!(cal.tz = hub_tz_get(in->time_zone))) return hub_status_invalid(a, "calendar.time_zone", "not an IANA time zone");
   char err[160];
-  if (!hub_sla_parse_week(&cal, in->week, err, sizeof err)) return hub_status_invalid(a, "calendar.week", "%s", err);
-  if (in->n_holidays > HUB_SLA_MAX_HOLIDAYS) return hub_status_invalid(a, "calendar.holidays", "at most 128 dates");
+  if (!hub_calendar_parse_week(&cal, in->week, err, sizeof err)) return hub_status_invalid(a, "calendar.week", "%s", err);
+  if (in->n_holidays > HUB_CALENDAR_MAX_HOLIDAYS) return hub_status_invalid(a, "calendar.holidays", "at most 128 dates");
   char *holidays = hub_arena_alloc(a, 3 + in->n_holidays * 11);
   strcpy(holidays, "{");
   for (size_t i = 0; i < in->n_holidays; i++) {
-    int y, m, d;
-    char tail;
-    if (strlen(in->holidays[i]) != 10 || sscanf(in->holidays[i], "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 ||
-        m > 12 || d < 1 || d > 31)
-      return hub_status_invalid(a, "calendar.holidays", "dates are YYYY-MM-DD");
+    int64_t day;
+    if (!hub_date_parse(in->holidays[i], &day)) return hub_status_invalid(a, "calendar.holidays", "dates are YYYY-MM-DD");
     if (i) strcat(holidays, ",");
     strcat(holidays, in->holidays[i]);
   }

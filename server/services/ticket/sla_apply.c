@@ -129,24 +129,19 @@ static size_t parse_pauses(hub_arena *a, const char *text, hub_sla_pause **out) 
   return k;
 }
 
-static bool load_calendar(hub_arena *a, const char *tz, const char *week, const char *holidays, hub_sla_calendar *cal) {
+static bool load_calendar(hub_arena *a, const char *tz, const char *week, const char *holidays, hub_calendar *cal) {
   if (!*tz || !*week) {
-    hub_sla_calendar_24x7(cal);
+    hub_calendar_24x7(cal);
     return true;
   }
   memset(cal, 0, sizeof *cal);
   char err[128];
   cal->tz = hub_tz_get(tz);
-  if (!cal->tz || !hub_sla_parse_week(cal, week, err, sizeof err)) return false;
+  if (!cal->tz || !hub_calendar_parse_week(cal, week, err, sizeof err)) return false;
   char *copy = hub_arena_strdup(a, holidays), *save = NULL;
-  for (char *h = strtok_r(copy, ",", &save); h && cal->n_holidays < HUB_SLA_MAX_HOLIDAYS; h = strtok_r(NULL, ",", &save)) {
-    int y, m, d;
-    if (sscanf(h, "%d-%d-%d", &y, &m, &d) == 3) {
-      cal->holidays[cal->n_holidays].y = y;
-      cal->holidays[cal->n_holidays].m = m;
-      cal->holidays[cal->n_holidays].d = d;
-      cal->n_holidays++;
-    }
+  for (char *h = strtok_r(copy, ",", &save); h; h = strtok_r(NULL, ",", &save)) {
+    int64_t day;
+    if (hub_date_parse(h, &day) && !hub_calendar_add_holiday(cal, day)) break;
   }
   return true;
 }
@@ -176,8 +171,8 @@ hub_status hub_ticket_sla_refresh(hub_pg *pg, hub_arena *a, const char *tenant, 
   char *zero = "0";
   if (!has_policy)
     return hub_pg_exec(pg, a, &store_sql, (const char *[]){ticket_id, zero, zero, zero, "false", "false", "false"}, NULL);
-  hub_sla_calendar *cal = hub_arena_alloc(a, sizeof *cal);
-  if (!load_calendar(a, tz, week, holidays, cal)) hub_sla_calendar_24x7(cal); /* a broken calendar must not stop tickets */
+  hub_calendar *cal = hub_arena_alloc(a, sizeof *cal);
+  if (!load_calendar(a, tz, week, holidays, cal)) hub_calendar_24x7(cal); /* a broken calendar must not stop tickets */
   hub_sla_pause *pauses;
   size_t n_pauses = parse_pauses(a, pause_text, &pauses);
   bool closed = status == HUB__TICKET__V1__STATUS__STATUS_CLOSED;

@@ -1,49 +1,10 @@
-/* Time zones for the SLA arithmetic: a reader for the TZif files under /usr/share/zoneinfo
- * (RFC 8536: version 1, and the 64-bit data of versions 2 and later), with the footer's POSIX
- * TZ rule for instants after the last transition. Zones are loaded once, cached behind a
- * mutex and never freed; a loaded zone is immutable, so lookups need no lock. */
-#include <errno.h>
-#include <limits.h>
-#include <pthread.h>
-#include <stdio.h>
+/* Time zones, pure: offsets from a zone's transition table and the POSIX TZ rule of its footer
+ * (for instants after the last transition), local wall time to UTC across gaps and overlaps,
+ * and the TZif parser (RFC 8536) working on bytes. Reading the files is tz_load.c's job. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "services/ticket/sla.h"
-
-#define TZ_DIR "/usr/share/zoneinfo/"
-#define TZ_MAX_FILE (1 << 20)
-#define TZ_MAX_NAME 255
-
-/* ---- civil dates (proleptic Gregorian, days since 1970-01-01) ---- */
-
-int64_t hub_days_from_civil(int year, int m, int d) {
-  const int64_t y = (int64_t)year - (m <= 2);
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-void hub_civil_from_days(int64_t z, int *y, int *m, int *d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int dd = (int)(doy - (153 * mp + 2) / 5 + 1);
-  const int mm = (int)(mp < 10 ? mp + 3 : mp - 9);
-  *y = (int)(yoe + era * 400 + (mm <= 2));
-  *m = mm;
-  *d = dd;
-}
-
-static int weekday_from_days(int64_t z) { /* 1970-01-01 was a Thursday */
-  const int64_t w = (z + 4) % 7;
-  return (int)(w < 0 ? w + 7 : w);
-}
+#include "calendar/zone.h"
 
 static int64_t floor_div(int64_t a, int64_t b) {
   int64_t q = a / b;
@@ -55,28 +16,6 @@ static int64_t floor_div(int64_t a, int64_t b) {
 
 enum { RULE_JULIAN1 = 1, RULE_JULIAN0, RULE_MWD }; /* Jn (no Feb 29), n (0-based), Mm.w.d */
 
-typedef struct tz_rule {
-  int kind, a, b, c; /* Jn: a=n; n: a=n; Mm.w.d: a=m b=w c=d */
-  int32_t time;      /* seconds after local midnight (may be negative or beyond 24h) */
-} tz_rule;
-
-typedef struct posix_tz {
-  int32_t std_off, dst_off; /* seconds east of UTC */
-  bool has_dst;
-  tz_rule start, end;
-} posix_tz;
-
-struct hub_tz {
-  char name[TZ_MAX_NAME + 1];
-  size_t n_trans;
-  int64_t *trans;   /* ascending transition instants */
-  int32_t *off_at;  /* offset in effect from trans[i] on */
-  int32_t initial;  /* offset before the first transition (time type 0) */
-  bool has_footer;  /* footer rule governs instants at/after the last transition (or all, if none) */
-  posix_tz footer;
-  struct hub_tz *next;
-};
-
 static int64_t rule_day(const tz_rule *r, int y) { /* days since epoch of the rule's day in year y */
   const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   const int64_t jan1 = hub_days_from_civil(y, 1, 1);
@@ -86,7 +25,7 @@ static int64_t rule_day(const tz_rule *r, int y) { /* days since epoch of the ru
   default: {
     const int64_t first = hub_days_from_civil(y, r->a, 1);
     const int64_t next = r->a == 12 ? hub_days_from_civil(y + 1, 1, 1) : hub_days_from_civil(y, r->a + 1, 1);
-    int64_t day = first + (r->c - weekday_from_days(first) + 7) % 7 + 7 * (r->b - 1);
+    int64_t day = first + (r->c - hub_weekday(first) + 7) % 7 + 7 * (r->b - 1);
     while (day >= next) day -= 7;
     return day;
   }
@@ -275,10 +214,10 @@ static size_t block_size(const tzif_counts *c, size_t tsize) {
   return c->time * tsize + c->time + c->type * 6 + c->chars + c->leap * (tsize + 4) + c->isstd + c->isut;
 }
 
-static hub_tz *parse_tzif(const unsigned char *buf, size_t len) {
+hub_tz *hub_tz_parse(const unsigned char *buf, size_t len) {
   tzif_counts c;
   char version;
-  if (!read_header(buf, len, &c, &version)) return NULL;
+  if (!buf || !read_header(buf, len, &c, &version)) return NULL;
   size_t tsize = 4;
   const unsigned char *p = buf + 44;
   size_t need = 44 + block_size(&c, 4);
@@ -337,51 +276,13 @@ fail:
   return NULL;
 }
 
-static bool valid_name(const char *name) {
-  const size_t n = strlen(name);
-  if (n == 0 || n > TZ_MAX_NAME || name[0] == '/' || name[0] == '-' || strstr(name, "..") || strstr(name, "//"))
-    return false;
-  for (const char *p = name; *p; p++) {
-    const char ch = *p;
-    if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '+' ||
-          ch == '-' || ch == '/'))
-      return false;
-  }
-  return name[n - 1] != '/';
+void hub_tz_free(hub_tz *tz) {
+  if (!tz) return;
+  free(tz->trans);
+  free(tz->off_at);
+  free(tz);
 }
 
-static hub_tz *load_file(const char *name) {
-  char path[sizeof TZ_DIR + TZ_MAX_NAME];
-  snprintf(path, sizeof path, "%s%s", TZ_DIR, name);
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  unsigned char *buf = malloc(TZ_MAX_FILE);
-  hub_tz *tz = NULL;
-  if (buf) {
-    const size_t len = fread(buf, 1, TZ_MAX_FILE, f);
-    if (!ferror(f) && len < TZ_MAX_FILE) tz = parse_tzif(buf, len);
-    free(buf);
-  }
-  fclose(f);
-  return tz;
-}
+const char *hub_tz_name(const hub_tz *tz) { return tz ? tz->name : ""; }
 
-static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
-static hub_tz *cache_head;
-static hub_tz utc_zone = {.name = "UTC"};
-
-const hub_tz *hub_tz_get(const char *name) {
-  if (!name) return NULL;
-  if (strcmp(name, "UTC") == 0) return &utc_zone; /* built in: works without tzdata */
-  if (!valid_name(name)) return NULL;
-  pthread_mutex_lock(&cache_mu);
-  hub_tz *tz = cache_head;
-  while (tz && strcmp(tz->name, name) != 0) tz = tz->next;
-  if (!tz && (tz = load_file(name))) {
-    snprintf(tz->name, sizeof tz->name, "%s", name);
-    tz->next = cache_head;
-    cache_head = tz;
-  }
-  pthread_mutex_unlock(&cache_mu);
-  return tz;
-}
+int64_t hub_tz_local_day(const hub_tz *tz, int64_t t) { return floor_div(t + hub_tz_offset(tz, t), 86400); }
