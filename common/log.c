@@ -1,5 +1,6 @@
 /* JSON-lines logger (see hub/log.h). Lines are assembled in a stack buffer and written
  * with a single write(2), so concurrent workers never interleave within a line. */
+#include "hub/clock.h"
 #include "hub/log.h"
 
 #include "hub/utf8.h"
@@ -130,8 +131,8 @@ void hub_log_begin(hub_log_line *l, hub_log_level level, const char *msg) {
   static __thread char cached[64];
   l->len = 0;
   l->truncated = false;
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
+  const int64_t now_ns = hub_clock_wall_ns();
+  const struct timespec ts = {.tv_sec = (time_t)(now_ns / 1000000000), .tv_nsec = (long)(now_ns % 1000000000)};
   if (ts.tv_sec != cached_sec) {
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);

@@ -1,6 +1,7 @@
 /* See password.h. The concurrency cap is a counting semaphore with a timed wait: a burst of
  * logins queues briefly and then gets RESOURCE_EXHAUSTED, instead of every worker burning
  * 19 MiB and tens of milliseconds at once. */
+#include "hub/clock.h"
 #include "password.h"
 
 #include "hub/blocking.h"
@@ -46,11 +47,7 @@ void hub_password_configure(const hub_password_params *params, int max_concurren
 
 static bool take_slot(int64_t wait_ms) {
   pthread_once(&slots_once, init_slots);
-  struct timespec until;
-  clock_gettime(CLOCK_REALTIME, &until);
-  until.tv_sec += wait_ms / 1000;
-  until.tv_nsec += (long)(wait_ms % 1000) * 1000000;
-  if (until.tv_nsec >= 1000000000) until.tv_sec++, until.tv_nsec -= 1000000000;
+  const struct timespec until = hub_clock_wall_after(wait_ms);
   while (sem_timedwait(&slots, &until) != 0)
     if (errno != EINTR) return false;
   return true;

@@ -1,4 +1,5 @@
 /* See random.h. */
+#include "hub/clock.h"
 #include "crypto/random.h"
 
 #include "crypto/encoding.h"
@@ -28,9 +29,7 @@ char *hub_sha256_hex(hub_arena *a, const char *text) {
 bool hub_uuid_v7(char out[37]) {
   unsigned char b[16];
   if (RAND_bytes(b, sizeof b) != 1) return false;
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  unsigned long long ms = (unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)ts.tv_nsec / 1000000ULL;
+  const unsigned long long ms = (unsigned long long)hub_clock_wall_ms();
   for (int i = 0; i < 6; i++) b[i] = (unsigned char)(ms >> (8 * (5 - i)));
   b[6] = (unsigned char)(0x70 | (b[6] & 0x0f));
   b[8] = (unsigned char)(0x80 | (b[8] & 0x3f));

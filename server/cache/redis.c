@@ -1,5 +1,6 @@
 /* Redis connection with timeouts and reconnect (see redis.h). hiredis 0.14 (Debian 12):
  * redisConnectWithTimeout + redisSetTimeout. */
+#include "hub/clock.h"
 #include "redis.h"
 
 #include <stdio.h>
@@ -25,12 +26,6 @@ struct hub_redis {
   int64_t next_attempt_us;
   int64_t backoff_ms;
 };
-
-static int64_t now_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* redis://[:password@]host:port[/db] */
 static bool parse_url(hub_redis *r, const char *url) {
@@ -105,7 +100,7 @@ static bool setup_command(hub_redis *r, const char *what, int argc, const char *
 
 static bool ensure_connected(hub_redis *r) {
   if (r->ctx && !r->ctx->err) return true;
-  int64_t now = now_us();
+  int64_t now = hub_clock_mono_us();
   if (now < r->next_attempt_us) return false;
   drop(r);
   hub_blocking_begin();

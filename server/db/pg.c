@@ -1,6 +1,7 @@
 /* PostgreSQL connection, prepared statements, transactions and SQLSTATE mapping
  * (see pg.h). Everything runs on the calling worker's own connection, with libpq's plain
  * blocking calls: a worker has nothing else to do while its query runs. */
+#include "hub/clock.h"
 #include "pg.h"
 
 #include <assert.h>
@@ -33,19 +34,13 @@ struct hub_pg {
   bool retryable; /* a serialization failure or deadlock */
 };
 
-static int64_t now_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 hub_pg *hub_pg_new(const char *conninfo, int64_t connect_timeout_ms) {
   hub_pg *pg = calloc(1, sizeof *pg);
   if (!pg) abort();
   pg->conninfo = strdup(conninfo ? conninfo : "");
   if (!pg->conninfo) abort();
   pg->timeout_ms = connect_timeout_ms > 0 ? connect_timeout_ms : 5000;
-  pg->seed = (unsigned)now_us() ^ (unsigned)(uintptr_t)pg;
+  pg->seed = (unsigned)hub_clock_mono_us() ^ (unsigned)(uintptr_t)pg;
   return pg;
 }
 
@@ -73,7 +68,7 @@ static void on_notice(void *ud, const char *message) {
  * every request of every worker. */
 static bool ensure_connected(hub_pg *pg) {
   if (pg->conn && PQstatus(pg->conn) == CONNECTION_OK) return true;
-  int64_t now = now_us();
+  int64_t now = hub_clock_mono_us();
   if (now < pg->next_attempt_us) return false;
   drop_connection(pg);
   char timeout[32];
@@ -198,7 +193,7 @@ hub_status hub_pg_exec(hub_pg *pg, hub_arena *a, const hub_pg_stmt *stmt, const 
       pg->lost = true;
       return hub_status_fixed(HUB_UNAVAILABLE, "the database connection was lost; retry");
     }
-    if (now_us() >= pg->tx_deadline_us)
+    if (hub_clock_mono_us() >= pg->tx_deadline_us)
       return hub_status_fixed(HUB_DEADLINE_EXCEEDED, "the deadline passed during the transaction");
   } else if (!ensure_connected(pg)) {
     return hub_status_fixed(HUB_UNAVAILABLE, "the database is unavailable; retry later");
@@ -310,11 +305,11 @@ hub_status hub_pg_tx_user(hub_pg *pg, hub_arena *a, const char *tenant_id, const
                           hub_pg_tx_fn fn, void *ud) {
   assert(!pg->in_tx && "hub_pg_tx does not nest");
   if (timeout_ms <= 0) return hub_status_fixed(HUB_DEADLINE_EXCEEDED, "the deadline passed before the query");
-  int64_t deadline = now_us() + timeout_ms * 1000;
+  int64_t deadline = hub_clock_mono_us() + timeout_ms * 1000;
   hub_status st = HUB_STATUS_OK;
   bool reconnected = false;
   for (int attempt = 0; attempt < TX_ATTEMPTS;) {
-    int64_t left_ms = (deadline - now_us()) / 1000;
+    int64_t left_ms = (deadline - hub_clock_mono_us()) / 1000;
     if (left_ms <= 0) return hub_status_fixed(HUB_DEADLINE_EXCEEDED, "the deadline passed before the query");
     if (!ensure_connected(pg)) return hub_status_fixed(HUB_UNAVAILABLE, "the database is unavailable; retry later");
     pg->lost = pg->retryable = false;

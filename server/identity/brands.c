@@ -1,5 +1,6 @@
 /* The brand-domain cache (see brands.h). One copy per process behind a rwlock: readers
  * never block each other; a reload swaps the table under the write lock. */
+#include "hub/clock.h"
 #include "identity/brands.h"
 
 #include <ctype.h>
@@ -9,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#define REFRESH_S 30
+#define REFRESH_MS 30000
 #define MAX_ENTRIES 512
 
 typedef struct entry {
@@ -22,7 +23,7 @@ static entry table[MAX_ENTRIES];
 static int n_entries;
 static char brand_ids[64][32];
 static int n_brands;
-static time_t loaded_at; /* 0: never, or invalidated */
+static int64_t loaded_at; /* monotonic ms; 0: never, or invalidated */
 
 static const hub_pg_stmt domains_sql = {
     "brands_domains", "SELECT b.id, lower(d) FROM brands b LEFT JOIN LATERAL unnest(b.domains) d ON true ORDER BY 1", 0};
@@ -43,7 +44,7 @@ static hub_status reload(hub_pg *pg, hub_arena *a) {
       n_entries++;
     }
   }
-  loaded_at = time(NULL);
+  loaded_at = hub_clock_mono_ms();
   pthread_rwlock_unlock(&lock);
   PQclear(res);
   return HUB_STATUS_OK;
@@ -51,7 +52,7 @@ static hub_status reload(hub_pg *pg, hub_arena *a) {
 
 static hub_status fresh(hub_pg *pg, hub_arena *a) {
   pthread_rwlock_rdlock(&lock);
-  bool stale = loaded_at == 0 || time(NULL) - loaded_at >= REFRESH_S;
+  bool stale = loaded_at == 0 || hub_clock_mono_ms() - loaded_at >= REFRESH_MS;
   pthread_rwlock_unlock(&lock);
   return stale ? reload(pg, a) : HUB_STATUS_OK;
 }

@@ -11,17 +11,12 @@
 #include <strings.h>
 #include <time.h>
 
+#include "hub/clock.h"
 #include "crypto/random.h"
 #include "hub/log.h"
 #include "identity/apikey.h"
 #include "middleware/access.h"
 #include "services/context.h"
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Loads the key into the cache (unless an invalidation races it) and says whether it is usable. */
 static hub_status load_into_cache(hub_call *call, const char *prefix, bool *usable, const char **why) {
@@ -56,7 +51,7 @@ hub_status hub_authn_api_key(hub_call *call, const char *key, hub_principal *p, 
   /* Two loads at most: a store refused because an invalidation raced it means the loaded
    * state may be stale, so the next round reads it again. */
   for (int round = 0; round < 3 && outcome == HUB_APIKEY_MISS; round++) {
-    hub_status st = hub_apikey_check_cached(ctx->redis, a, prefix, hash, now_ms(), &g, &outcome, &retry, &touch);
+    hub_status st = hub_apikey_check_cached(ctx->redis, a, prefix, hash, hub_clock_wall_ms(), &g, &outcome, &retry, &touch);
     if (!hub_ok(st)) return st;
     if (outcome != HUB_APIKEY_MISS || round == 2) break;
     bool usable = false;

@@ -9,17 +9,12 @@
 #include <strings.h>
 #include <time.h>
 
+#include "hub/clock.h"
 #include "cache/session.h"
 #include "identity/apikey.h"
 #include "identity/identity.h"
 #include "middleware/access.h"
 #include "services/context.h"
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 hub_status hub_authn(hub_call *call, hub_principal *p, const char **session_acl) {
   hub_arena *a = hub_call_arena(call);
@@ -32,7 +27,7 @@ hub_status hub_authn(hub_call *call, hub_principal *p, const char **session_acl)
     return hub_authn_api_key(call, auth + 7, p, session_acl);
   if (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || !auth[7])
     return hub_status_new(a, HUB_UNAUTHENTICATED, "this RPC needs a bearer token in the authorization header");
-  int64_t now = now_ms();
+  int64_t now = hub_clock_wall_ms();
   hub_token_claims c;
   hub_status st = hub_token_verify_cached(id->keys, a, auth + 7, id->issuer, id->audience, now / 1000, &c);
   if (!hub_ok(st)) return st;

@@ -7,16 +7,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "hub/clock.h"
 #include "codec.h"
 #include "hub/log.h"
 #include "hub/status_details.h"
 #include "internal.h"
-
-int64_t hub_now_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 hub_call *hub_call_new(hub_server *srv, const registered *reg) {
   hub_call *c = calloc(1, sizeof *c);
@@ -57,9 +52,8 @@ void hub_call_free(hub_call *c) {
 static const char *make_request_id(hub_arena *a) {
   static __thread uint64_t state;
   if (!state) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    state = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)&state;
+    const uint64_t ns = (uint64_t)hub_clock_wall_ns();
+    state = ((ns % 1000000000) << 20) ^ (ns / 1000000000) ^ (uint64_t)(uintptr_t)&state;
   }
   state += 0x9E3779B97F4A7C15ull; /* splitmix64 */
   uint64_t z = state;
@@ -82,7 +76,7 @@ static bool request_id_ok(const char *id) {
 }
 
 void hub_call_prepare(hub_call *c) {
-  c->start_us = hub_now_us();
+  c->start_us = hub_clock_mono_us();
   hub_call_peer(c); /* the core forgets the peer once the call ends; the log line needs it */
   const char *rid = hub_call_metadata(c, "x-request-id");
   c->request_id = rid && request_id_ok(rid) ? rid : make_request_id(c->arena);
@@ -157,7 +151,7 @@ const char *hub_call_metadata(hub_call *c, const char *key) { return hub_call_me
 
 int64_t hub_call_remaining_ms(hub_call *c) {
   if (c->deadline_us == INT64_MAX) return INT64_MAX;
-  int64_t left = c->deadline_us - hub_now_us();
+  int64_t left = c->deadline_us - hub_clock_mono_us();
   return left > 0 ? left / 1000 : 0;
 }
 
@@ -262,7 +256,7 @@ void hub_call_log(hub_call *c) {
   hub_log_str(&l, "user", c->user);
   if (c->api_key) hub_log_str(&l, "api_key", c->api_key);
   hub_log_str(&l, "code", c->cancelled && c->status.code == HUB_OK ? "CANCELLED" : hub_code_name(c->status.code));
-  hub_log_int(&l, "latency_us", hub_now_us() - c->start_us);
+  hub_log_int(&l, "latency_us", hub_clock_mono_us() - c->start_us);
   if (c->status.code != HUB_OK && c->status.message) hub_log_str(&l, "error", c->status.message);
   hub_log_end(&l, level);
 }

@@ -96,7 +96,6 @@ struct hub_server {
   atomic_int_least64_t last_trim_us;
 };
 
-int64_t hub_now_us(void); /* monotonic */
 void *hub_worker_ctx_get(hub_server *srv);   /* this thread's context, made on first use */
 void hub_worker_ctx_release(hub_server *srv); /* frees this thread's context */
 

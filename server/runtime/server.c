@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hub/clock.h"
 #include "hub/blocking.h"
 #include "hub/config.h"
 #include "hub/cpu.h"
@@ -255,7 +256,7 @@ static void finish_unary(hub_call *c, ProtobufCMessage *response) {
 static void run_unary(hub_call *c) {
   const hub_method_def *d = c->reg->def;
   ProtobufCMessage *req = NULL, *resp = NULL;
-  if (c->deadline_us != INT64_MAX && hub_now_us() >= c->deadline_us) {
+  if (c->deadline_us != INT64_MAX && hub_clock_mono_us() >= c->deadline_us) {
     c->status = hub_status_fixed(HUB_DEADLINE_EXCEEDED, "deadline exceeded before the call started");
   } else if (!c->payload) {
     c->status = hub_status_fixed(HUB_INVALID_ARGUMENT, "request: missing message");
@@ -302,7 +303,7 @@ static void handle_new_call(hub_call *c, bool ok) {
  * worker has seen no event for trim_idle_ms, at most once per trim_idle_ms server-wide, and
  * one at a time. */
 static void trim_heap(hub_server *s) {
-  int64_t now = hub_now_us();
+  int64_t now = hub_clock_mono_us();
   if (now - atomic_load(&s->last_trim_us) < s->opts.trim_idle_ms * 1000) return;
   if (pthread_mutex_trylock(&s->trim_mu) != 0) return;
   atomic_store(&s->last_trim_us, now);
@@ -447,14 +448,10 @@ void hub_server_wait_for_signal(void) {
 static bool wait_until(hub_server *s, bool (*done)(hub_server *), int64_t deadline_us) {
   pthread_mutex_lock(&s->mu);
   while (!done(s)) {
-    int64_t left = deadline_us - hub_now_us();
+    int64_t left = deadline_us - hub_clock_mono_us();
     if (left <= 0) break;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
     int64_t step = left < 50000 ? left : 50000; /* the cv uses the realtime clock: wake often */
-    ts.tv_nsec += (long)(step % 1000000) * 1000;
-    ts.tv_sec += step / 1000000 + ts.tv_nsec / 1000000000;
-    ts.tv_nsec %= 1000000000;
+    struct timespec ts = hub_clock_wall_after((step + 999) / 1000);
     pthread_cond_timedwait(&s->cv, &s->mu, &ts);
   }
   bool ok = done(s);
@@ -468,13 +465,13 @@ static bool streams_gone(hub_server *s) { return atomic_load(&s->streaming) == 0
 void hub_server_shutdown(hub_server *s, int64_t grace_ms) {
   atomic_store(&s->shutting_down, true);
   grpc_server_shutdown_and_notify(s->server, s->cq, &s->shutdown_tag);
-  int64_t deadline = hub_now_us() + grace_ms * 1000;
+  int64_t deadline = hub_clock_mono_us() + grace_ms * 1000;
   if (!wait_until(s, shutdown_seen, deadline)) {
     hub_logf(HUB_LOG_WARN, "grace period over; cancelling the remaining calls");
     grpc_server_cancel_all_calls(s->server);
     wait_until(s, shutdown_seen, INT64_MAX);
   }
-  wait_until(s, streams_gone, hub_now_us() + 5000000);
+  wait_until(s, streams_gone, hub_clock_mono_us() + 5000000);
   gate_open(s);
   grpc_completion_queue_shutdown(s->cq);
   for (int i = 0; i < s->n_threads; i++) pthread_join(s->threads[i], NULL);

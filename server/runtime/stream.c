@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hub/clock.h"
 #include "hub/blocking.h"
 #include "hub/log.h"
 #include "codec.h"
@@ -15,7 +16,7 @@
 
 static gpr_timespec until_us(int64_t mono_us) {
   if (mono_us == INT64_MAX) return gpr_inf_future(GPR_CLOCK_MONOTONIC);
-  int64_t left = mono_us - hub_now_us();
+  int64_t left = mono_us - hub_clock_mono_us();
   if (left < 0) left = 0;
   return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_micros(left, GPR_TIMESPAN));
 }
@@ -24,14 +25,14 @@ static gpr_timespec until_us(int64_t mono_us) {
 static hub_status run_batch(hub_call *c, grpc_op *ops, size_t n) {
   int tag;
   /* The core may notice the deadline before we do: a failed batch past it is a deadline. */
-  bool expired = c->deadline_us != INT64_MAX && hub_now_us() >= c->deadline_us;
+  bool expired = c->deadline_us != INT64_MAX && hub_clock_mono_us() >= c->deadline_us;
   if (grpc_call_start_batch(c->call, ops, n, &tag, NULL) != GRPC_CALL_OK)
     return hub_status_fixed(HUB_INTERNAL, "cannot start a batch");
   for (;;) {
     grpc_event ev = grpc_completion_queue_pluck(c->pluck_cq, &tag, until_us(c->deadline_us), NULL);
     if (ev.type == GRPC_OP_COMPLETE) {
       if (ev.success) return HUB_STATUS_OK;
-      expired = expired || (c->deadline_us != INT64_MAX && hub_now_us() >= c->deadline_us);
+      expired = expired || (c->deadline_us != INT64_MAX && hub_clock_mono_us() >= c->deadline_us);
       if (expired) return hub_status_fixed(HUB_DEADLINE_EXCEEDED, "deadline exceeded");
       return hub_status_fixed(HUB_CANCELLED, "the call was cancelled");
     }
@@ -54,18 +55,18 @@ static bool poll_closed(hub_call *c, gpr_timespec until) {
 }
 
 bool hub_call_cancelled(hub_call *c) {
-  if (c->deadline_us != INT64_MAX && hub_now_us() >= c->deadline_us) return true;
+  if (c->deadline_us != INT64_MAX && hub_clock_mono_us() >= c->deadline_us) return true;
   if (!c->pluck_cq) return false; /* unary: the handler runs before anything can be observed */
   return poll_closed(c, gpr_inf_past(GPR_CLOCK_MONOTONIC));
 }
 
 bool hub_call_sleep_ms(hub_call *c, int64_t ms) {
-  int64_t until = hub_now_us() + ms * 1000;
+  int64_t until = hub_clock_mono_us() + ms * 1000;
   if (c->deadline_us < until) until = c->deadline_us;
   if (c->pluck_cq) {
     if (poll_closed(c, until_us(until))) return false;
   } else {
-    int64_t left = until - hub_now_us();
+    int64_t left = until - hub_clock_mono_us();
     if (left > 0) {
       struct timespec ts = {left / 1000000, (long)(left % 1000000) * 1000};
       hub_blocking_begin();

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hub/clock.h"
 #include "cache/session.h"
 #include "hub/log.h"
 #include "identity/audit.h"
@@ -234,11 +235,7 @@ static void *loop(void *arg) {
     else if (purged) hub_logf(HUB_LOG_INFO, "account purge: %d accounts purged", purged);
     hub_arena_free(a);
     pthread_mutex_lock(&pu.mu);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += pu.interval_ms / 1000;
-    until.tv_nsec += (pu.interval_ms % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) until.tv_sec++, until.tv_nsec -= 1000000000;
+    struct timespec until = hub_clock_wall_after(pu.interval_ms);
     if (!pu.stop) pthread_cond_timedwait(&pu.cv, &pu.mu, &until);
   }
   pthread_mutex_unlock(&pu.mu);

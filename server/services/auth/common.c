@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hub/clock.h"
 #include "hub/log.h"
 #include "identity/audit.h"
 #include "identity/email.h"
@@ -22,11 +23,7 @@ const hub_rate_limit hub_auth_limit_reset_ip = {"reset.ip", 20, 60 * 60 * 1000};
 const hub_rate_limit hub_auth_limit_reset_account = {"reset.account", 3, 60 * 60 * 1000};
 const hub_rate_limit hub_auth_limit_signup_ip = {"signup.ip", 30, 60 * 60 * 1000};
 
-int64_t hub_auth_now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+int64_t hub_auth_now_ms(void) { return hub_clock_wall_ms(); }
 
 const char *hub_auth_peer_ip(hub_call *call) {
   const hub_principal *p = hub_principal_of(call);

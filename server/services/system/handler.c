@@ -2,6 +2,7 @@
  * the schema version comes from the store. */
 #include <time.h>
 
+#include "hub/clock.h"
 #include "hub/system/v1/system.hub-server.h"
 #include "services/context.h"
 #include "services/system/store.h"
@@ -10,13 +11,13 @@
 static struct {
   const char *version;
   const char *instance_id;
-  time_t started;
+  int64_t started_ms; /* monotonic */
 } info;
 
 void hub_system_init(const char *version, const char *instance_id) {
   info.version = version;
   info.instance_id = instance_id;
-  info.started = time(NULL);
+  info.started_ms = hub_clock_mono_ms();
 }
 
 hub_status hub_system_v1_system_get_info(hub_call *call, const Hub__System__V1__GetInfoRequest *request,
@@ -26,17 +27,16 @@ hub_status hub_system_v1_system_get_info(hub_call *call, const Hub__System__V1__
   int64_t schema = 0;
   hub_status st = hub_system_schema_version(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), &schema);
   if (!hub_ok(st)) return st;
-  struct timespec now;
-  clock_gettime(CLOCK_REALTIME, &now);
+  const int64_t now_ns = hub_clock_wall_ns();
   Google__Protobuf__Timestamp *ts = hub_arena_alloc(a, sizeof *ts);
   google__protobuf__timestamp__init(ts);
-  ts->seconds = now.tv_sec;
-  ts->nanos = (int32_t)now.tv_nsec;
+  ts->seconds = now_ns / 1000000000;
+  ts->nanos = (int32_t)(now_ns % 1000000000);
   response->version = (char *)info.version;
   response->instance_id = (char *)info.instance_id;
   response->schema_version = schema;
   response->server_time = ts;
   response->request_id = (char *)hub_call_request_id(call);
-  response->uptime_seconds = (int64_t)(time(NULL) - info.started);
+  response->uptime_seconds = (hub_clock_mono_ms() - info.started_ms) / 1000;
   return HUB_STATUS_OK;
 }

@@ -1,4 +1,5 @@
 /* See feature_cache.h. */
+#include "hub/clock.h"
 #include "services/tenant/feature_cache.h"
 
 #include <stdio.h>
@@ -19,12 +20,6 @@ static const char invalidate_lua[] =
     "redis.call('EXPIRE', KEYS[1], ARGV[1])\n"
     "return g\n";
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void key_of(char *key, size_t cap, const char *tenant_id) {
   snprintf(key, cap, "hub:features:{%s}", tenant_id);
 }
@@ -33,7 +28,7 @@ static void key_of(char *key, size_t cap, const char *tenant_id) {
 static bool parse(hub_arena *a, const char *v, tn_flag **flags, size_t *n) {
   char *end = NULL;
   long long at = strtoll(v, &end, 10);
-  if (!end || *end != '|' || now_ms() - at > TN_FEATURES_TTL_S * 1000LL || now_ms() < at - 60000) return false;
+  if (!end || *end != '|' || hub_clock_wall_ms() - at > TN_FEATURES_TTL_S * 1000LL || hub_clock_wall_ms() < at - 60000) return false;
   const char *p = end + 1;
   size_t cap = *p ? 1 : 0;
   for (const char *q = p; *q; q++) cap += *q == ',';
@@ -78,7 +73,7 @@ void tn_feature_cache_put(hub_redis *r, hub_arena *a, const char *tenant_id, con
   size_t cap = 32;
   for (size_t i = 0; i < n; i++) cap += strlen(flags[i].name) + 3;
   char *v = hub_arena_alloc(a, cap);
-  size_t len = (size_t)snprintf(v, cap, "%lld|", (long long)now_ms());
+  size_t len = (size_t)snprintf(v, cap, "%lld|", (long long)hub_clock_wall_ms());
   for (size_t i = 0; i < n; i++)
     len += (size_t)snprintf(v + len, cap - len, "%s%s=%c", i ? "," : "", flags[i].name, flags[i].enabled ? '1' : '0');
   const char *argv[] = {"EVAL", put_lua, "1", key, gen, brand, v, ttl};

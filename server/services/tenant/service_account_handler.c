@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hub/clock.h"
 #include "crypto/random.h"
 #include "hub/log.h"
 #include "hub/tenant/v1/tenant.hub-server.h"
@@ -28,7 +29,6 @@ static void copy_account(Hub__Tenant__V1__ServiceAccount *dst, const Hub__Tenant
   dst->base = base;
 }
 
-static int64_t now_s(void) { return (int64_t)time(NULL); }
 
 static const char *micros_of(hub_arena *a, const Google__Protobuf__Timestamp *ts) {
   return hub_arena_sprintf(a, "%lld", (long long)ts->seconds * 1000000 + ts->nanos / 1000);
@@ -183,8 +183,8 @@ static hub_status check_expiry(hub_arena *a, const char *field, const Google__Pr
                                int64_t max_ahead_s, const char **micros) {
   *micros = NULL;
   if (!ts) return HUB_STATUS_OK;
-  if (ts->seconds <= now_s()) return hub_status_invalid(a, field, "must be in the future");
-  if (max_ahead_s && ts->seconds > now_s() + max_ahead_s)
+  if (ts->seconds <= hub_clock_wall_s()) return hub_status_invalid(a, field, "must be in the future");
+  if (max_ahead_s && ts->seconds > hub_clock_wall_s() + max_ahead_s)
     return hub_status_invalid(a, field, "at most %lld days ahead", (long long)(max_ahead_s / 86400));
   if (ts->seconds > 253402300799LL) return hub_status_invalid(a, field, "too far ahead");
   *micros = micros_of(a, ts);

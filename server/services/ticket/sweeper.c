@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hub/clock.h"
 #include "hub/log.h"
 #include "services/ticket/ticket.h"
 
@@ -93,11 +94,7 @@ static void *loop(void *arg) {
     else if (fired) hub_logf(HUB_LOG_INFO, "sla sweeper: %d timers fired", fired);
     hub_arena_free(a);
     pthread_mutex_lock(&sw.mu);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += sw.interval_ms / 1000;
-    until.tv_nsec += (sw.interval_ms % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) until.tv_sec++, until.tv_nsec -= 1000000000;
+    struct timespec until = hub_clock_wall_after(sw.interval_ms);
     if (!sw.stop) pthread_cond_timedwait(&sw.cv, &sw.mu, &until);
   }
   pthread_mutex_unlock(&sw.mu);
