@@ -17,10 +17,10 @@
 #include "hub/log.h"
 #include "middleware/access.h"
 #include "runtime/server.h"
-#include "services/auth/purge.h"
+#include "services/auth/api.h"
 #include "services/context.h"
-#include "services/system/system.h"
-#include "services/ticket/ticket.h"
+#include "services/system/api.h"
+#include "services/ticket/api.h"
 
 #ifndef HUB_VERSION
 #define HUB_VERSION "dev"

@@ -1,16 +1,18 @@
 /* The interceptor that runs before every handler and enforces the access the RPC declares in
- * the contract, in four steps (one file each):
- *   authn.c      bearer token (ES256, cached per worker) and its Redis session, still alive;
- *                or an API key of a service account (apikey.c, cached in Redis)
- *   tenant.c     the session's tenant, or x-tenant-id when the caller is a member there
- *   brand.c      x-brand, x-forwarded-host or the session's brand; entitled for the tenant,
- *                and the RPC's module enabled on it
- *   permission   the declared permission against the access snapshot (role defaults from
- *                the role_permissions table plus the member's own grants)
- * Public RPCs skip all four; {authenticated: true} RPCs stop after authn (and tenant, when
- * the session has one), and are refused to service accounts: they are a person's own things
- * (sessions, password, MFA, tenants they join). On success the call carries a hub_principal
- * (identity/principal.h). */
+ * the contract (access.c chains the steps, one file each):
+ *   authn.c       bearer token (ES256, through the verified-token cache) and its Redis session,
+ *                 still alive; or an API key of a service account (apikey.c, cached in Redis)
+ *   tenant.c      the session's tenant and access snapshot, or x-tenant-id when the caller is a
+ *                 member there
+ *   brand.c       the brand the call acts for: x-brand, x-forwarded-host or the session's
+ *   permission.c  the declared permission: a membership of the tenant, the brand entitled there
+ *                 and on the member's list, the RPC's module enabled on it, and a granted
+ *                 pattern (role defaults from role_permissions plus the member's own grants)
+ * Public RPCs skip every step (Auth's public RPCs that change something refuse a caller that
+ * presents an API key). Every other RPC runs authn, tenant and brand; only those that declare a
+ * permission run the permission step, and the others ({authenticated: true}: a person's own
+ * things, such as sessions, password, MFA, tenants they join) are refused to service accounts.
+ * On success the call carries a hub_principal (identity/principal.h). */
 #ifndef HUB_MIDDLEWARE_ACCESS_H
 #define HUB_MIDDLEWARE_ACCESS_H
 

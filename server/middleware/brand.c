@@ -1,6 +1,7 @@
-/* Brand context: the brand a call acts for is x-brand, else the brand serving the
- * x-forwarded-host a BFF or proxy passes on, else the session's. It must be a brand the
- * caller may use in the tenant (entitled, and on the member's brand list). */
+/* Brand context: the brand a call acts for is x-brand (which must exist), else the brand
+ * serving the x-forwarded-host a BFF or proxy passes on, else the session's. Whether the caller
+ * may use it in the tenant (entitled, and on the member's brand list) is the permission step's
+ * check (permission.c). */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* The profile's value rules (server/services/auth/profile_rules.c) and the shared field rules
- * they sit beside (server/services/api/fields.c): BCP 47 well-formedness and canonical case,
+ * they sit beside (server/aip/fields.c): BCP 47 well-formedness and canonical case,
  * IANA zone names against the system's tz database (and path tricks refused), https URLs,
  * one-line UTF-8 text. */
 #include <setjmp.h>
@@ -9,11 +9,11 @@
 
 #include <cmocka.h>
 
-#include "services/api/fields.h"
+#include "aip/fields.h"
 #include "services/auth/profile_rules.h"
 
 static void locale_is(hub_arena *a, const char *in, const char *want) {
-  char *got = hub_auth_locale_canonical(a, in);
+  char *got = auth_locale_canonical(a, in);
   const char *shown = in ? in : "(null)";
   if (!want && got) fail_msg("\"%s\" accepted as \"%s\"", shown, got);
   if (want && (!got || strcmp(got, want) != 0)) fail_msg("\"%s\" gave \"%s\", want \"%s\"", shown, got ? got : "NULL", want);
@@ -42,14 +42,14 @@ static void test_locales(void **state) {
 
 static void test_time_zones(void **state) {
   (void)state;
-  assert_true(hub_auth_time_zone_ok("UTC"));
-  assert_true(hub_auth_time_zone_ok("Europe/Zurich"));
-  assert_true(hub_auth_time_zone_ok("America/Argentina/Buenos_Aires"));
+  assert_true(auth_time_zone_ok("UTC"));
+  assert_true(auth_time_zone_ok("Europe/Zurich"));
+  assert_true(auth_time_zone_ok("America/Argentina/Buenos_Aires"));
   const char *bad[] = {"", "Mars/Olympus_Mons", "../../etc/passwd", "/etc/localtime", "Europe/../../etc/passwd",
                        "Europe//Zurich", "Europe/", "Europe/Zurich ", "europe zurich", NULL};
   for (size_t i = 0; bad[i]; i++)
-    if (hub_auth_time_zone_ok(bad[i])) fail_msg("time zone \"%s\" accepted", bad[i]);
-  assert_false(hub_auth_time_zone_ok(NULL));
+    if (auth_time_zone_ok(bad[i])) fail_msg("time zone \"%s\" accepted", bad[i]);
+  assert_false(auth_time_zone_ok(NULL));
 }
 
 static void test_https_urls(void **state) {

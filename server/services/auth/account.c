@@ -37,9 +37,9 @@ hub_status hub_auth_v1_auth_logout(hub_call *call, const Hub__Auth__V1__LogoutRe
   (void)request;
   (void)response;
   const hub_principal *p = hub_principal_of(call);
-  hub_status st = hub_auth_end_session(call, p->user_id, p->session_id);
+  hub_status st = auth_end_session(call, p->user_id, p->session_id);
   if (st.code == HUB_NOT_FOUND) st = HUB_STATUS_OK; /* already over: logging out twice is fine */
-  if (hub_ok(st)) hub_auth_audit(call, p->user_id, "logout", NULL);
+  if (hub_ok(st)) auth_audit(call, p->user_id, "logout", NULL);
   return st;
 }
 
@@ -57,8 +57,8 @@ hub_status hub_auth_v1_auth_switch_tenant(hub_call *call, const Hub__Auth__V1__S
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
   if (!hub_uuid_valid(request->tenant_id)) return hub_status_invalid(a, "tenant_id", "not a tenant id");
-  hub_auth_grant g = {0};
-  hub_status st = hub_auth_choose_context(call, p->user_id, request->tenant_id, request->brand, &g);
+  auth_grant g = {0};
+  hub_status st = auth_choose_context(call, p->user_id, request->tenant_id, request->brand, &g);
   if (!hub_ok(st)) return st;
   st = hub_session_set_context(hub_ctx_of(call)->redis, a, p->user_id, p->session_id, g.tenant_id, g.brand,
                                hub_acl_format(&g.acl, a));
@@ -70,11 +70,11 @@ hub_status hub_auth_v1_auth_switch_tenant(hub_call *call, const Hub__Auth__V1__S
   st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), retire_fn, &r);
   if (!hub_ok(st)) return st;
   Hub__Auth__V1__TokenPair *pair;
-  st = hub_auth_mint_pair(call, p->user_id, p->session_id, g.tenant_id, g.brand, &pair);
+  st = auth_mint_pair(call, p->user_id, p->session_id, g.tenant_id, g.brand, &pair);
   if (!hub_ok(st)) return st;
   *response = *pair;
-  hub_auth_audit(call, p->user_id, "session.switched_tenant",
-                 hub_arena_sprintf(a, "{\"tenant_id\":\"%s\",\"brand\":\"%s\"}", g.tenant_id, g.brand));
+  auth_audit(call, p->user_id, "session.switched_tenant",
+             hub_arena_sprintf(a, "{\"tenant_id\":\"%s\",\"brand\":\"%s\"}", g.tenant_id, g.brand));
   return HUB_STATUS_OK;
 }
 
@@ -95,7 +95,7 @@ hub_status hub_auth_v1_auth_list_sessions(hub_call *call, const Hub__Auth__V1__L
   const hub_principal *p = hub_principal_of(call);
   hub_session *s;
   size_t n;
-  hub_status st = hub_session_list(hub_ctx_of(call)->redis, a, p->user_id, hub_auth_now_ms(), &s, &n);
+  hub_status st = hub_session_list(hub_ctx_of(call)->redis, a, p->user_id, auth_now_ms(), &s, &n);
   if (!hub_ok(st)) return st;
   response->sessions = hub_arena_calloc(a, n ? n : 1, sizeof *response->sessions);
   for (size_t i = 0; i < n; i++) {
@@ -127,9 +127,9 @@ hub_status hub_auth_v1_auth_revoke_session(hub_call *call, const Hub__Auth__V1__
   const char *sid = request->session_id;
   size_t n = strlen(sid);
   if (n != 32 || strspn(sid, "0123456789abcdef") != n) return hub_status_invalid(a, "session_id", "not a session id");
-  hub_status st = hub_auth_end_session(call, p->user_id, sid);
+  hub_status st = auth_end_session(call, p->user_id, sid);
   if (st.code == HUB_NOT_FOUND) return hub_status_fixed(HUB_NOT_FOUND, "session_id: no such session");
-  if (hub_ok(st)) hub_auth_audit(call, p->user_id, "session.revoked", hub_arena_sprintf(a, "{\"session_id\":\"%s\"}", sid));
+  if (hub_ok(st)) auth_audit(call, p->user_id, "session.revoked", hub_arena_sprintf(a, "{\"session_id\":\"%s\"}", sid));
   return st;
 }
 
@@ -138,10 +138,10 @@ hub_status hub_auth_v1_auth_revoke_all_sessions(hub_call *call, const Hub__Auth_
   (void)request;
   const hub_principal *p = hub_principal_of(call);
   int n = 0;
-  hub_status st = hub_auth_end_other_sessions(call, p->user_id, p->session_id, &n);
+  hub_status st = auth_end_other_sessions(call, p->user_id, p->session_id, &n);
   response->sessions_revoked = n;
   if (hub_ok(st))
-    hub_auth_audit(call, p->user_id, "session.revoked_all",
-                   hub_arena_sprintf(hub_call_arena(call), "{\"count\":%d}", n));
+    auth_audit(call, p->user_id, "session.revoked_all",
+               hub_arena_sprintf(hub_call_arena(call), "{\"count\":%d}", n));
   return st;
 }

@@ -71,7 +71,7 @@ static hub_status due_fn(hub_pg *pg, hub_arena *a, void *ud) {
   return HUB_STATUS_OK;
 }
 
-hub_status hub_auth_deletion_due(hub_call *call, const char *user_id, int64_t *due_s) {
+hub_status auth_deletion_due(hub_call *call, const char *user_id, int64_t *due_s) {
   due_ctx c = {user_id, 0};
   hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, hub_call_arena(call), NULL, hub_call_remaining_ms(call), due_fn, &c);
   *due_s = c.due_s;
@@ -152,11 +152,11 @@ static hub_status schedule_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (hub_ok(st))
     st = hub_pg_exec(pg, a, &mail_sql,
                      (const char *[]){c->user_id, "account.deletion_scheduled",
-                                      hub_auth_json(a, json_pack("{ssss}", "due_at", due_text, "brand", c->brand))},
+                                      auth_json(a, json_pack("{ssss}", "due_at", due_text, "brand", c->brand))},
                      NULL);
   if (hub_ok(st))
     st = hub_audit_account(pg, a, c->user_id, "account.deletion_scheduled", c->ip,
-                           hub_auth_json(a, json_pack("{ss}", "due_at", due_text)));
+                           auth_json(a, json_pack("{ss}", "due_at", due_text)));
   return st;
 }
 
@@ -168,13 +168,13 @@ hub_status hub_auth_v1_auth_delete_my_account(hub_call *call, const Hub__Auth__V
   if (strlen(request->password) > HUB_PASSWORD_MAX_BYTES)
     return hub_status_invalid(a, "password", "at most %d bytes", HUB_PASSWORD_MAX_BYTES);
   if (*request->totp_code && strlen(request->totp_code) != 6) return hub_status_invalid(a, "totp_code", "six digits");
-  hub_auth_proof proof;
-  hub_status st = hub_auth_prove_password(call, p->user_id, request->password, "account_deletion", &proof);
+  auth_proof proof;
+  hub_status st = auth_prove_password(call, p->user_id, request->password, "account_deletion", &proof);
   if (!hub_ok(st)) return st;
   if (proof.has_mfa) {
     if (!*request->totp_code && !*request->recovery_code)
       return hub_status_invalid(a, "totp_code", "a second factor is on: a current code is required");
-    st = hub_auth_check_second_factor(call, p->user_id, request->totp_code, request->recovery_code);
+    st = auth_check_second_factor(call, p->user_id, request->totp_code, request->recovery_code);
     if (!hub_ok(st)) return st;
   }
   st = check_not_last_owner(call, p->user_id);
@@ -186,8 +186,8 @@ hub_status hub_auth_v1_auth_delete_my_account(hub_call *call, const Hub__Auth__V
   if (!c.scheduled)
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "a deletion of this account is already scheduled");
   int n = 0;
-  st = hub_auth_end_other_sessions(call, p->user_id, NULL, &n);
-  response->deletion_due_at = hub_auth_timestamp(a, c.due_s);
+  st = auth_end_other_sessions(call, p->user_id, NULL, &n);
+  response->deletion_due_at = auth_timestamp(a, c.due_s);
   response->sessions_revoked = n;
   return st;
 }
@@ -213,9 +213,10 @@ static hub_status cancel_fn(hub_pg *pg, hub_arena *a, void *ud) {
     c->due_s = d.due_s;
     return st;
   }
-  st = hub_pg_exec(pg, a, &mail_sql,
-                   (const char *[]){c->user_id, "account.deletion_cancelled", hub_auth_json(a, json_pack("{ss}", "brand", c->brand))},
-                   NULL);
+  st = hub_pg_exec(
+      pg, a, &mail_sql,
+      (const char *[]){c->user_id, "account.deletion_cancelled", auth_json(a, json_pack("{ss}", "brand", c->brand))},
+      NULL);
   if (hub_ok(st)) st = hub_audit_account(pg, a, c->user_id, "account.deletion_cancelled", c->ip, NULL);
   return st;
 }

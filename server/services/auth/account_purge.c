@@ -1,4 +1,4 @@
-/* The purge of deleted accounts (see purge.h). Its scope is the user's own: the due accounts
+/* The purge of deleted accounts (see api.h). Its scope is the user's own: the due accounts
  * are found in the global users table; each account's memberships are read as that user
  * (hub.user_id, the *_mine policies show their own rows in every tenant) and removed one
  * tenant at a time in that tenant's own transaction, under its row-level security — so the
@@ -23,7 +23,7 @@
 #include "hub/log.h"
 #include "identity/audit.h"
 #include "services/auth/lifecycle.h"
-#include "services/auth/purge.h"
+#include "services/auth/api.h"
 
 #define BATCH "100"
 
@@ -109,7 +109,7 @@ static hub_status leave_fn(hub_pg *pg, hub_arena *a, void *ud) {
   st = hub_pg_exec(pg, a, &remove_sql, (const char *[]){c->user_id}, NULL);
   if (hub_ok(st))
     st = hub_audit_tenant(pg, a, c->tenant_id, NULL, "member.removed", c->user_id, "",
-                          hub_auth_json(a, json_pack("{ssss}", "role", role, "reason", "account_deleted")));
+                          auth_json(a, json_pack("{ssss}", "role", role, "reason", "account_deleted")));
   return st;
 }
 
@@ -180,7 +180,7 @@ static hub_status purge_one(hub_pg *pg, hub_redis *redis, hub_arena *a, const ch
     return st;
   }
   if (json_array_size(blocked) > 0) {
-    postpone_ctx p = {user_id, hub_auth_json(a, json_pack("{so}", "tenants", blocked))};
+    postpone_ctx p = {user_id, auth_json(a, json_pack("{so}", "tenants", blocked))};
     hub_logf(HUB_LOG_INFO, "account purge: an account is the last owner of a tenant; postponed by a day");
     return hub_pg_tx(pg, a, NULL, 30000, postpone_fn, &p);
   }

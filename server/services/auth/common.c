@@ -12,28 +12,28 @@
 #include "services/auth/auth.h"
 
 /* Per IP generous (offices share addresses), per account tight; all recover by themselves. */
-hub_rate_limit hub_auth_limit_login_ip(void) {
+hub_rate_limit auth_limit_login_ip(void) {
   return (hub_rate_limit){"login.ip", hub_identity_get()->login_per_ip, 15 * 60 * 1000};
 }
-hub_rate_limit hub_auth_limit_login_account(void) {
+hub_rate_limit auth_limit_login_account(void) {
   return (hub_rate_limit){"login.account", hub_identity_get()->login_per_account, 15 * 60 * 1000};
 }
-const hub_rate_limit hub_auth_limit_totp = {"totp.account", 5, 5 * 60 * 1000};
-const hub_rate_limit hub_auth_limit_reset_ip = {"reset.ip", 20, 60 * 60 * 1000};
-const hub_rate_limit hub_auth_limit_reset_account = {"reset.account", 3, 60 * 60 * 1000};
-const hub_rate_limit hub_auth_limit_signup_ip = {"signup.ip", 30, 60 * 60 * 1000};
+const hub_rate_limit auth_limit_totp = {"totp.account", 5, 5 * 60 * 1000};
+const hub_rate_limit auth_limit_reset_ip = {"reset.ip", 20, 60 * 60 * 1000};
+const hub_rate_limit auth_limit_reset_account = {"reset.account", 3, 60 * 60 * 1000};
+const hub_rate_limit auth_limit_signup_ip = {"signup.ip", 30, 60 * 60 * 1000};
 
-int64_t hub_auth_now_ms(void) { return hub_clock_wall_ms(); }
+int64_t auth_now_ms(void) { return hub_clock_wall_ms(); }
 
-const char *hub_auth_peer_ip(hub_call *call) {
+const char *auth_peer_ip(hub_call *call) {
   const hub_principal *p = hub_principal_of(call);
   return p ? p->ip : hub_call_peer_address(call);
 }
 
-hub_status hub_auth_limit(hub_call *call, const hub_rate_limit *limit, const char *subject) {
+hub_status auth_limit(hub_call *call, const hub_rate_limit *limit, const char *subject) {
   hub_arena *a = hub_call_arena(call);
   int64_t retry = 0;
-  hub_status st = hub_rate_limit_hit(hub_ctx_of(call)->redis, a, limit, subject, hub_auth_now_ms(), &retry);
+  hub_status st = hub_rate_limit_hit(hub_ctx_of(call)->redis, a, limit, subject, auth_now_ms(), &retry);
   if (st.code == HUB_RESOURCE_EXHAUSTED) {
     char v[24];
     int n = snprintf(v, sizeof v, "%lld", (long long)retry);
@@ -42,7 +42,7 @@ hub_status hub_auth_limit(hub_call *call, const hub_rate_limit *limit, const cha
   return st;
 }
 
-hub_status hub_auth_normalize_email(hub_arena *a, const char *field, const char *email, char **norm) {
+hub_status auth_normalize_email(hub_arena *a, const char *field, const char *email, char **norm) {
   size_t n = email ? strlen(email) : 0;
   if (n == 0) return hub_status_invalid(a, field, "an email address is required");
   if (n > 254) return hub_status_invalid(a, field, "an email address is at most 254 characters");
@@ -53,7 +53,7 @@ hub_status hub_auth_normalize_email(hub_arena *a, const char *field, const char 
   return HUB_STATUS_OK;
 }
 
-int hub_auth_split(char *s, char sep, char **fields, int max) {
+int auth_split(char *s, char sep, char **fields, int max) {
   int n = 0;
   while (n < max) {
     fields[n++] = s;
@@ -74,8 +74,8 @@ static hub_status audit_fn(hub_pg *pg, hub_arena *a, void *ud) {
   return hub_audit_account(pg, a, c->user_id, c->action, c->ip, c->detail);
 }
 
-void hub_auth_audit(hub_call *call, const char *user_id, const char *action, const char *detail_json) {
-  audit_ctx c = {user_id, action, hub_auth_peer_ip(call), detail_json};
+void auth_audit(hub_call *call, const char *user_id, const char *action, const char *detail_json) {
+  audit_ctx c = {user_id, action, auth_peer_ip(call), detail_json};
   hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, hub_call_arena(call), NULL, hub_call_remaining_ms(call), audit_fn, &c);
   if (!hub_ok(st)) hub_logf(HUB_LOG_WARN, "audit: could not record %s: %s", action, st.message);
 }

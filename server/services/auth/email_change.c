@@ -43,7 +43,7 @@ static const hub_pg_stmt old_email_sql = {
     "auth_email_change_old", "SELECT email FROM users WHERE id = $1::uuid AND deleted_at IS NULL FOR UPDATE", 1};
 static const hub_pg_stmt taken_sql = {"auth_email_change_taken",
                                       "SELECT 1 FROM users WHERE email_norm = $1 AND id <> $2::uuid", 2};
-/* email_norm is normalised here exactly as SignUp does it (hub_auth_normalize_email), never by
+/* email_norm is normalised here exactly as SignUp does it (auth_normalize_email), never by
  * PostgreSQL's lower(), so one address cannot end up with two normal forms. */
 static const hub_pg_stmt swap_sql = {
     "auth_email_change_swap",
@@ -79,16 +79,18 @@ static hub_status request_fn(hub_pg *pg, hub_arena *a, void *ud) {
   PQclear(res);
   st = hub_pg_exec(pg, a, &supersede_sql, (const char *[]){c->user_id}, NULL);
   if (hub_ok(st) && holder) { /* taken: its owner hears of it, the caller learns nothing */
-    st = hub_pg_exec(pg, a, &mail_sql,
-                     (const char *[]){holder, "account.email_change_attempted", hub_auth_json(a, json_pack("{ss}", "brand", c->brand))},
-                     NULL);
+    st = hub_pg_exec(
+        pg, a, &mail_sql,
+        (const char *[]){holder, "account.email_change_attempted", auth_json(a, json_pack("{ss}", "brand", c->brand))},
+        NULL);
     if (hub_ok(st)) st = hub_audit_account(pg, a, holder, "email_change.address_claimed", NULL, NULL);
   } else if (hub_ok(st)) {
     st = hub_pg_exec(pg, a, &token_sql, (const char *[]){hub_sha256_hex(a, c->token), c->user_id, c->new_email}, NULL);
     if (hub_ok(st))
       st = hub_pg_exec(pg, a, &mail_sql,
                        (const char *[]){c->user_id, "account.email_change",
-                                        hub_auth_json(a, json_pack("{ssssss}", "to", c->new_email, "token", c->token, "brand", c->brand))},
+                                        auth_json(a, json_pack("{ssssss}", "to", c->new_email, "token", c->token,
+                                                               "brand", c->brand))},
                        NULL);
   }
   if (hub_ok(st)) st = hub_audit_account(pg, a, c->user_id, "email_change.requested", c->ip, NULL);
@@ -104,10 +106,10 @@ hub_status hub_auth_v1_auth_request_email_change(hub_call *call, const Hub__Auth
   if (strlen(request->current_password) > HUB_PASSWORD_MAX_BYTES)
     return hub_status_invalid(a, "current_password", "at most %d bytes", HUB_PASSWORD_MAX_BYTES);
   char *norm;
-  hub_status st = hub_auth_normalize_email(a, "new_email", request->new_email, &norm);
+  hub_status st = auth_normalize_email(a, "new_email", request->new_email, &norm);
   if (!hub_ok(st)) return st;
-  hub_auth_proof proof;
-  st = hub_auth_prove_password(call, p->user_id, request->current_password, "email_change", &proof);
+  auth_proof proof;
+  st = auth_prove_password(call, p->user_id, request->current_password, "email_change", &proof);
   if (!hub_ok(st)) return st;
   if (strcmp(norm, proof.email_norm) == 0) return hub_status_invalid(a, "new_email", "this is already your address");
   request_ctx c = {p->user_id, request->new_email, norm, hub_random_token(a, 32), p->brand, p->ip};
@@ -145,7 +147,7 @@ static hub_status confirm_fn(hub_pg *pg, hub_arena *a, void *ud) {
   PQclear(res);
   if (!old) return hub_status_new(a, HUB_UNAUTHENTICATED, "the account no longer exists");
   char *norm;
-  st = hub_auth_normalize_email(a, "token", c->new_email, &norm);
+  st = auth_normalize_email(a, "token", c->new_email, &norm);
   if (!hub_ok(st)) return st;
   st = hub_pg_exec(pg, a, &taken_sql, (const char *[]){norm, c->user_id}, &res);
   if (!hub_ok(st)) return st;
@@ -164,8 +166,8 @@ static hub_status confirm_fn(hub_pg *pg, hub_arena *a, void *ud) {
   char *support = PQntuples(res) == 1 ? hub_arena_strdup(a, PQgetvalue(res, 0, 0)) : "";
   PQclear(res);
   const char *notice =
-      hub_auth_json(a, json_pack("{ssssssssss}", "to", old, "new_email_hint", masked(a, c->new_email), "report_to",
-                                 support, "account_id", c->user_id, "brand", c->brand));
+      auth_json(a, json_pack("{ssssssssss}", "to", old, "new_email_hint", masked(a, c->new_email), "report_to",
+                             support, "account_id", c->user_id, "brand", c->brand));
   st = hub_pg_exec(pg, a, &mail_sql, (const char *[]){c->user_id, "account.email_changed", notice}, NULL);
   if (hub_ok(st)) st = hub_audit_account(pg, a, c->user_id, "email.changed", c->ip, NULL);
   return st;
@@ -190,7 +192,7 @@ hub_status hub_auth_v1_auth_confirm_email_change(hub_call *call, const Hub__Auth
   case C_DONE: break;
   }
   int n = 0;
-  st = hub_auth_end_other_sessions(call, p->user_id, p->session_id, &n);
+  st = auth_end_other_sessions(call, p->user_id, p->session_id, &n);
   hub_session_clear_acl(hub_ctx_of(call)->redis, a, p->user_id, NULL); /* WhoAmI shows the address */
   response->email = c.new_email;
   response->sessions_revoked = n;

@@ -62,8 +62,8 @@ static hub_status wrong_credentials(hub_arena *a) {
 }
 
 /* Challenge value in Redis: "user\ttenant\tbrand", under the SHA-256 of the challenge. */
-hub_status hub_auth_mfa_challenge(hub_call *call, const char *user_id, const char *tenant, const char *brand,
-                                  char **challenge) {
+hub_status auth_mfa_challenge(hub_call *call, const char *user_id, const char *tenant, const char *brand,
+                              char **challenge) {
   hub_arena *a = hub_call_arena(call);
   *challenge = hub_random_token(a, 32);
   if (!*challenge) return hub_status_new(a, HUB_INTERNAL, "no randomness");
@@ -85,28 +85,28 @@ static hub_status take_challenge(hub_call *call, const char *challenge, char **u
   freeReplyObject(rep);
   if (!val) return hub_status_new(a, HUB_UNAUTHENTICATED, "the second-factor challenge is unknown or expired; log in again");
   char *fields[3];
-  if (hub_auth_split(val, '\t', fields, 3) != 3) return hub_status_new(a, HUB_INTERNAL, "challenge unreadable");
+  if (auth_split(val, '\t', fields, 3) != 3) return hub_status_new(a, HUB_INTERNAL, "challenge unreadable");
   *user = fields[0];
   *tenant = fields[1];
   *brand = fields[2];
   return HUB_STATUS_OK;
 }
 
-hub_status hub_auth_finish_login(hub_call *call, const char *user_id, const char *tenant, const char *brand,
+hub_status auth_finish_login(hub_call *call, const char *user_id, const char *tenant, const char *brand,
                                Hub__Auth__V1__LoginResponse *response) {
-  hub_auth_grant g = {0};
-  hub_status st = hub_auth_choose_context(call, user_id, tenant, brand, &g);
+  auth_grant g = {0};
+  hub_status st = auth_choose_context(call, user_id, tenant, brand, &g);
   if (!hub_ok(st)) return st;
-  st = hub_auth_start_session(call, &g, &response->tokens);
+  st = auth_start_session(call, &g, &response->tokens);
   if (!hub_ok(st)) return st;
   hub_call_set_user(call, user_id);
-  hub_auth_audit(call, user_id, "login.succeeded",
-                 hub_arena_sprintf(hub_call_arena(call), "{\"session_id\":\"%s\"}", g.session_id));
+  auth_audit(call, user_id, "login.succeeded",
+             hub_arena_sprintf(hub_call_arena(call), "{\"session_id\":\"%s\"}", g.session_id));
   /* Signing in during a deletion's grace period works, and says so. */
   int64_t due_s = 0;
-  st = hub_auth_deletion_due(call, user_id, &due_s);
+  st = auth_deletion_due(call, user_id, &due_s);
   if (!hub_ok(st)) hub_logf(HUB_LOG_WARN, "login: could not read a scheduled deletion: %s", st.message);
-  else if (due_s) response->account_deletion_due_at = hub_auth_timestamp(hub_call_arena(call), due_s);
+  else if (due_s) response->account_deletion_due_at = auth_timestamp(hub_call_arena(call), due_s);
   return HUB_STATUS_OK;
 }
 
@@ -114,7 +114,7 @@ hub_status hub_auth_v1_auth_login(hub_call *call, const Hub__Auth__V1__LoginRequ
                                   Hub__Auth__V1__LoginResponse *response) {
   hub_arena *a = hub_call_arena(call);
   char *email;
-  hub_status st = hub_auth_normalize_email(a, "email", request->email, &email);
+  hub_status st = auth_normalize_email(a, "email", request->email, &email);
   if (!hub_ok(st)) return st;
   if (!request->password || !*request->password) return hub_status_invalid(a, "password", "a password is required");
   if (strlen(request->password) > HUB_PASSWORD_MAX_BYTES)
@@ -122,9 +122,9 @@ hub_status hub_auth_v1_auth_login(hub_call *call, const Hub__Auth__V1__LoginRequ
   if (*request->tenant_id && !hub_uuid_valid(request->tenant_id))
     return hub_status_invalid(a, "tenant_id", "not a tenant id");
 
-  hub_rate_limit by_ip = hub_auth_limit_login_ip(), by_account = hub_auth_limit_login_account();
-  st = hub_auth_limit(call, &by_ip, hub_auth_peer_ip(call));
-  if (hub_ok(st)) st = hub_auth_limit(call, &by_account, email);
+  hub_rate_limit by_ip = auth_limit_login_ip(), by_account = auth_limit_login_account();
+  st = auth_limit(call, &by_ip, auth_peer_ip(call));
+  if (hub_ok(st)) st = auth_limit(call, &by_account, email);
   if (!hub_ok(st)) return st;
 
   user_row u = {.email_norm = email};
@@ -134,14 +134,14 @@ hub_status hub_auth_v1_auth_login(hub_call *call, const Hub__Auth__V1__LoginRequ
   if (!u.found || !u.phc) {
     st = hub_password_dummy_verify(a, request->password, wait);
     if (st.code == HUB_RESOURCE_EXHAUSTED) return st;
-    hub_auth_audit(call, u.found ? u.id : NULL, "login.failed", NULL);
+    auth_audit(call, u.found ? u.id : NULL, "login.failed", NULL);
     return wrong_credentials(a);
   }
   bool needs_rehash = false;
   st = hub_password_verify(a, u.phc, request->password, wait, &needs_rehash);
   if (st.code == HUB_RESOURCE_EXHAUSTED || st.code == HUB_INTERNAL) return st;
   if (!hub_ok(st)) {
-    hub_auth_audit(call, u.id, "login.failed", NULL);
+    auth_audit(call, u.id, "login.failed", NULL);
     return wrong_credentials(a);
   }
   if (needs_rehash) {
@@ -154,16 +154,16 @@ hub_status hub_auth_v1_auth_login(hub_call *call, const Hub__Auth__V1__LoginRequ
   }
   if (u.has_mfa) {
     if (!*request->totp_code && !*request->recovery_code) {
-      st = hub_auth_mfa_challenge(call, u.id, request->tenant_id, request->brand, &response->mfa_challenge);
+      st = auth_mfa_challenge(call, u.id, request->tenant_id, request->brand, &response->mfa_challenge);
       if (!hub_ok(st)) return st;
       response->mfa_required = true;
       return HUB_STATUS_OK;
     }
-    st = hub_auth_check_second_factor(call, u.id, request->totp_code, request->recovery_code);
+    st = auth_check_second_factor(call, u.id, request->totp_code, request->recovery_code);
     if (!hub_ok(st)) return st;
   }
   hub_rate_limit_reset(hub_ctx_of(call)->redis, a, &by_account, email);
-  return hub_auth_finish_login(call, u.id, request->tenant_id, request->brand, response);
+  return auth_finish_login(call, u.id, request->tenant_id, request->brand, response);
 }
 
 hub_status hub_auth_v1_auth_verify_mfa(hub_call *call, const Hub__Auth__V1__VerifyMfaRequest *request,
@@ -176,7 +176,7 @@ hub_status hub_auth_v1_auth_verify_mfa(hub_call *call, const Hub__Auth__V1__Veri
   char *user = NULL, *tenant = NULL, *brand = NULL;
   hub_status st = take_challenge(call, request->mfa_challenge, &user, &tenant, &brand);
   if (!hub_ok(st)) return st;
-  st = hub_auth_check_second_factor(call, user, request->totp_code, request->recovery_code);
+  st = auth_check_second_factor(call, user, request->totp_code, request->recovery_code);
   if (!hub_ok(st)) {
     /* A wrong code puts the challenge back (the TOTP limit bounds the guesses). */
     if (st.code == HUB_UNAUTHENTICATED) {
@@ -186,5 +186,5 @@ hub_status hub_auth_v1_auth_verify_mfa(hub_call *call, const Hub__Auth__V1__Veri
     }
     return st;
   }
-  return hub_auth_finish_login(call, user, tenant, brand, response);
+  return auth_finish_login(call, user, tenant, brand, response);
 }

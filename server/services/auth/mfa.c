@@ -79,7 +79,7 @@ static hub_status check_totp(hub_call *call, const char *user_id, const char *se
   hub_status st = open_secret(a, user_id, sealed_hex, &secret, &len);
   if (!hub_ok(st)) return st;
   int64_t step = 0;
-  if (!hub_totp_verify(secret, len, code, hub_auth_now_ms() / 1000, &step))
+  if (!hub_totp_verify(secret, len, code, auth_now_ms() / 1000, &step))
     return hub_status_new(a, HUB_UNAUTHENTICATED, "wrong code");
   char *key = hub_arena_sprintf(a, "hub:totp:{%s}:%lld", user_id, (long long)step);
   redisReply *rep;
@@ -88,7 +88,7 @@ static hub_status check_totp(hub_call *call, const char *user_id, const char *se
   bool fresh = rep->type == REDIS_REPLY_STATUS;
   freeReplyObject(rep);
   if (!fresh) return hub_status_new(a, HUB_UNAUTHENTICATED, "that code was already used; wait for the next");
-  hub_rate_limit_reset(hub_ctx_of(call)->redis, a, &hub_auth_limit_totp, user_id);
+  hub_rate_limit_reset(hub_ctx_of(call)->redis, a, &auth_limit_totp, user_id);
   return HUB_STATUS_OK;
 }
 
@@ -108,10 +108,10 @@ static hub_status spend_fn(hub_pg *pg, hub_arena *a, void *ud) {
   return st;
 }
 
-hub_status hub_auth_check_second_factor(hub_call *call, const char *user_id, const char *totp_code,
-                                        const char *recovery_code) {
+hub_status auth_check_second_factor(hub_call *call, const char *user_id, const char *totp_code,
+                                    const char *recovery_code) {
   hub_arena *a = hub_call_arena(call);
-  hub_status st = hub_auth_limit(call, &hub_auth_limit_totp, user_id);
+  hub_status st = auth_limit(call, &auth_limit_totp, user_id);
   if (!hub_ok(st)) return st;
   if (recovery_code && *recovery_code) {
     if (strlen(recovery_code) > 64) return hub_status_invalid(a, "recovery_code", "too long");
@@ -119,7 +119,7 @@ hub_status hub_auth_check_second_factor(hub_call *call, const char *user_id, con
     st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), spend_fn, &s);
     if (!hub_ok(st)) return st;
     if (!s.spent) return hub_status_new(a, HUB_UNAUTHENTICATED, "wrong code");
-    hub_rate_limit_reset(hub_ctx_of(call)->redis, a, &hub_auth_limit_totp, user_id);
+    hub_rate_limit_reset(hub_ctx_of(call)->redis, a, &auth_limit_totp, user_id);
     return HUB_STATUS_OK;
   }
   if (!totp_code || strlen(totp_code) != 6) return hub_status_invalid(a, "totp_code", "six digits");
@@ -188,7 +188,7 @@ hub_status hub_auth_v1_auth_confirm_totp(hub_call *call, const Hub__Auth__V1__Co
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
   if (strlen(request->code) != 6) return hub_status_invalid(a, "code", "six digits");
-  hub_status st = hub_auth_limit(call, &hub_auth_limit_totp, p->user_id);
+  hub_status st = auth_limit(call, &auth_limit_totp, p->user_id);
   if (!hub_ok(st)) return st;
   secrets s;
   st = load_secrets(call, p->user_id, &s);
@@ -213,7 +213,7 @@ hub_status hub_auth_v1_auth_disable_totp(hub_call *call, const Hub__Auth__V1__Di
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
   if (strlen(request->code) != 6) return hub_status_invalid(a, "code", "six digits");
-  hub_status st = hub_auth_limit(call, &hub_auth_limit_totp, p->user_id);
+  hub_status st = auth_limit(call, &auth_limit_totp, p->user_id);
   if (!hub_ok(st)) return st;
   secrets s;
   st = load_secrets(call, p->user_id, &s);

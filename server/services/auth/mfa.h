@@ -6,7 +6,7 @@
 
 /* Checks a TOTP code (current step ±1, each step usable once) or a recovery code (spent on
  * use) for the user, under the per-account TOTP rate limit. UNAUTHENTICATED when wrong. */
-hub_status hub_auth_check_second_factor(hub_call *call, const char *user_id, const char *totp_code,
-                                        const char *recovery_code);
+hub_status auth_check_second_factor(hub_call *call, const char *user_id, const char *totp_code,
+                                    const char *recovery_code);
 
 #endif

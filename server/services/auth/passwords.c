@@ -72,8 +72,8 @@ hub_status hub_auth_v1_auth_change_password(hub_call *call, const Hub__Auth__V1_
     if (st.violations) st.violations->field = "new_password";
     return st;
   }
-  hub_rate_limit by_account = hub_auth_limit_login_account();
-  st = hub_auth_limit(call, &by_account, c.email_norm);
+  hub_rate_limit by_account = auth_limit_login_account();
+  st = auth_limit(call, &by_account, c.email_norm);
   if (!hub_ok(st)) return st;
   if (!c.current_phc) return hub_status_new(a, HUB_FAILED_PRECONDITION, "this account signs in without a password");
   bool rehash;
@@ -90,7 +90,7 @@ hub_status hub_auth_v1_auth_change_password(hub_call *call, const Hub__Auth__V1_
   st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), set_hash_fn, &c);
   if (!hub_ok(st)) return st;
   int n = 0;
-  st = hub_auth_end_other_sessions(call, p->user_id, p->session_id, &n);
+  st = auth_end_other_sessions(call, p->user_id, p->session_id, &n);
   response->sessions_revoked = n;
   return st;
 }
@@ -119,12 +119,12 @@ hub_status hub_auth_v1_auth_request_password_reset(hub_call *call,
   (void)response;
   hub_arena *a = hub_call_arena(call);
   char *email;
-  hub_status st = hub_auth_normalize_email(a, "email", request->email, &email);
+  hub_status st = auth_normalize_email(a, "email", request->email, &email);
   if (!hub_ok(st)) return st;
-  st = hub_auth_limit(call, &hub_auth_limit_reset_ip, hub_auth_peer_ip(call));
-  if (hub_ok(st)) st = hub_auth_limit(call, &hub_auth_limit_reset_account, email);
+  st = auth_limit(call, &auth_limit_reset_ip, auth_peer_ip(call));
+  if (hub_ok(st)) st = auth_limit(call, &auth_limit_reset_account, email);
   if (!hub_ok(st)) return st;
-  pw_ctx c = {.email = email, .ip = hub_auth_peer_ip(call), .token = hub_random_token(a, 32)};
+  pw_ctx c = {.email = email, .ip = auth_peer_ip(call), .token = hub_random_token(a, 32)};
   if (!c.token) return hub_status_new(a, HUB_INTERNAL, "no randomness");
   c.hash = hub_sha256_hex(a, c.token);
   return hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), request_reset_fn, &c);
@@ -168,11 +168,11 @@ hub_status hub_auth_v1_auth_reset_password(hub_call *call, const Hub__Auth__V1__
   if (!hub_ok(st)) return st;
   /* .token carries the new password into reset_fn for the email-aware policy check. */
   pw_ctx c = {.hash = hub_sha256_hex(a, request->token), .phc = phc, .token = request->new_password,
-              .ip = hub_auth_peer_ip(call)};
+              .ip = auth_peer_ip(call)};
   st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), reset_fn, &c);
   if (st.code == HUB_INVALID_ARGUMENT && st.violations) st.violations->field = "new_password";
   if (!hub_ok(st)) return st;
   if (!c.found_user[0]) return hub_status_invalid(a, "token", "the link is invalid, used or expired");
   int n = 0;
-  return hub_auth_end_other_sessions(call, c.found_user, NULL, &n);
+  return auth_end_other_sessions(call, c.found_user, NULL, &n);
 }

@@ -23,7 +23,7 @@ static bool variant(const char *s, size_t n) {
   return alnums(s, n, 5, 8) || (n == 4 && isdigit((unsigned char)s[0]) && all(s, n, isalnum));
 }
 
-char *hub_auth_locale_canonical(hub_arena *a, const char *tag) {
+char *auth_locale_canonical(hub_arena *a, const char *tag) {
   size_t len = tag ? strlen(tag) : 0;
   if (len < 2 || len > LOCALE_MAX || tag[len - 1] == '-') return NULL;
   char *out = hub_arena_strdup(a, tag);
@@ -63,7 +63,7 @@ char *hub_auth_locale_canonical(hub_arena *a, const char *tag) {
   return i == n ? out : NULL;
 }
 
-bool hub_auth_time_zone_ok(const char *name) {
+bool auth_time_zone_ok(const char *name) {
   if (!name || strlen(name) > 64) return false;
   return hub_tz_get(name) != NULL;
 }

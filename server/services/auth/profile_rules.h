@@ -12,8 +12,8 @@
  * no longer ones) in its canonical case ("de-ch" -> "de-CH", "zh-hant-tw" -> "zh-Hant-TW"), in
  * the arena; NULL when the tag is not well-formed. Grandfathered and private-only tags are
  * refused. */
-char *hub_auth_locale_canonical(hub_arena *a, const char *tag);
+char *auth_locale_canonical(hub_arena *a, const char *tag);
 /* An IANA zone name the server's tz database holds ("Europe/Zurich", "UTC"), at most 64 bytes. */
-bool hub_auth_time_zone_ok(const char *name);
+bool auth_time_zone_ok(const char *name);
 
 #endif

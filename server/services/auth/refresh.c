@@ -59,7 +59,7 @@ static hub_status rotate(hub_pg *pg, hub_arena *a, refresh_ctx *c) {
   const hub_identity *id = hub_identity_get();
   hub_session s;
   hub_status st = hub_session_touch(hub_ctx_of(c->call)->redis, a, &id->session, c->user_id, c->session_id,
-                                    hub_auth_now_ms(), &s);
+                                    auth_now_ms(), &s);
   if (st.code == HUB_NOT_FOUND) {
     c->outcome = R_INVALID; /* the session ended (logout, revocation, timeout) */
     return HUB_STATUS_OK;
@@ -67,7 +67,7 @@ static hub_status rotate(hub_pg *pg, hub_arena *a, refresh_ctx *c) {
   if (!hub_ok(st)) return st;
   c->refresh = hub_random_token(a, 32);
   if (!c->refresh) return hub_status_new(a, HUB_INTERNAL, "no randomness");
-  st = hub_auth_sign_access(c->call, c->user_id, c->session_id, s.tenant_id, s.brand, &c->access, &c->exp_s);
+  st = auth_sign_access(c->call, c->user_id, c->session_id, s.tenant_id, s.brand, &c->access, &c->exp_s);
   if (!hub_ok(st)) return st;
   c->tenant = hub_arena_strdup(a, s.tenant_id);
   c->brand = hub_arena_strdup(a, s.brand);
@@ -96,7 +96,7 @@ static hub_status replay_in_grace(hub_arena *a, refresh_ctx *c, const char *seal
   if (!hub_ok(st)) return st;
   char *fields[5];
   char *text = hub_arena_strndup(a, (const char *)plain, plain_len);
-  if (hub_auth_split(text, '\t', fields, 5) != 5) return hub_status_new(a, HUB_INTERNAL, "refresh successor unreadable");
+  if (auth_split(text, '\t', fields, 5) != 5) return hub_status_new(a, HUB_INTERNAL, "refresh successor unreadable");
   c->refresh = fields[0];
   c->access = fields[1];
   c->exp_s = atoll(fields[2]);
@@ -150,7 +150,8 @@ hub_status hub_auth_v1_auth_refresh(hub_call *call, const Hub__Auth__V1__Refresh
   if (!hub_ok(st)) return st;
   if (c.outcome == R_REUSE) {
     hub_session_revoke(hub_ctx_of(call)->redis, a, c.user_id, c.session_id);
-    hub_auth_audit(call, c.user_id, "refresh.reuse_detected", hub_arena_sprintf(a, "{\"session_id\":\"%s\"}", c.session_id));
+    auth_audit(call, c.user_id, "refresh.reuse_detected",
+               hub_arena_sprintf(a, "{\"session_id\":\"%s\"}", c.session_id));
     return hub_status_new(a, HUB_UNAUTHENTICATED, "the refresh token was already used; the session has been ended");
   }
   if (c.outcome == R_INVALID) return hub_status_new(a, HUB_UNAUTHENTICATED, "the refresh token is not valid");

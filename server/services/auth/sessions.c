@@ -30,13 +30,13 @@ static const hub_pg_stmt revoke_others_sql = {
 
 typedef struct choose_ctx {
   const char *user_id, *want_tenant, *want_brand;
-  hub_auth_grant *g;
+  auth_grant *g;
   bool not_member;
 } choose_ctx;
 
 static hub_status choose_fn(hub_pg *pg, hub_arena *a, void *ud) {
   choose_ctx *c = ud;
-  hub_auth_grant *g = c->g;
+  auth_grant *g = c->g;
   PGresult *res = NULL;
   g->tenant_id[0] = '\0';
   c->not_member = false;
@@ -67,8 +67,8 @@ static hub_status choose_fn(hub_pg *pg, hub_arena *a, void *ud) {
   return HUB_STATUS_OK;
 }
 
-hub_status hub_auth_choose_context(hub_call *call, const char *user_id, const char *want_tenant, const char *want_brand,
-                                   hub_auth_grant *g) {
+hub_status auth_choose_context(hub_call *call, const char *user_id, const char *want_tenant, const char *want_brand,
+                               auth_grant *g) {
   hub_arena *a = hub_call_arena(call);
   if (want_tenant && *want_tenant && !hub_uuid_valid(want_tenant))
     return hub_status_invalid(a, "tenant_id", "not a tenant id");
@@ -96,8 +96,8 @@ hub_status hub_auth_choose_context(hub_call *call, const char *user_id, const ch
   return HUB_STATUS_OK;
 }
 
-hub_status hub_auth_sign_access(hub_call *call, const char *user_id, const char *session_id, const char *tenant_id,
-                                const char *brand, char **token, int64_t *exp_s) {
+hub_status auth_sign_access(hub_call *call, const char *user_id, const char *session_id, const char *tenant_id,
+                            const char *brand, char **token, int64_t *exp_s) {
   const hub_identity *id = hub_identity_get();
   hub_token_claims c = {0};
   snprintf(c.sub, sizeof c.sub, "%s", user_id);
@@ -106,7 +106,7 @@ hub_status hub_auth_sign_access(hub_call *call, const char *user_id, const char 
   snprintf(c.brand, sizeof c.brand, "%s", brand ? brand : "");
   snprintf(c.iss, sizeof c.iss, "%s", id->issuer);
   snprintf(c.aud, sizeof c.aud, "%s", id->audience);
-  c.iat = hub_auth_now_ms() / 1000;
+  c.iat = auth_now_ms() / 1000;
   c.exp = c.iat + id->access_ttl_s;
   *exp_s = c.exp;
   return hub_token_sign(id->keys, hub_call_arena(call), &c, token);
@@ -139,8 +139,8 @@ static Hub__Auth__V1__TokenPair *pair_message(hub_arena *a, const char *access, 
   return p;
 }
 
-hub_status hub_auth_mint_pair(hub_call *call, const char *user_id, const char *session_id, const char *tenant_id,
-                              const char *brand, Hub__Auth__V1__TokenPair **out) {
+hub_status auth_mint_pair(hub_call *call, const char *user_id, const char *session_id, const char *tenant_id,
+                          const char *brand, Hub__Auth__V1__TokenPair **out) {
   hub_arena *a = hub_call_arena(call);
   char *refresh = hub_random_token(a, 32);
   if (!refresh) return hub_status_new(a, HUB_INTERNAL, "no randomness");
@@ -149,27 +149,27 @@ hub_status hub_auth_mint_pair(hub_call *call, const char *user_id, const char *s
   if (!hub_ok(st)) return st;
   char *access;
   int64_t exp_s;
-  st = hub_auth_sign_access(call, user_id, session_id, tenant_id, brand, &access, &exp_s);
+  st = auth_sign_access(call, user_id, session_id, tenant_id, brand, &access, &exp_s);
   if (!hub_ok(st)) return st;
   *out = pair_message(a, access, exp_s, refresh, session_id, tenant_id, brand);
   return HUB_STATUS_OK;
 }
 
-hub_status hub_auth_start_session(hub_call *call, hub_auth_grant *g, Hub__Auth__V1__TokenPair **out) {
+hub_status auth_start_session(hub_call *call, auth_grant *g, Hub__Auth__V1__TokenPair **out) {
   hub_arena *a = hub_call_arena(call);
   const hub_identity *id = hub_identity_get();
   hub_session s = {0};
   snprintf(s.user_id, sizeof s.user_id, "%s", g->user_id);
   snprintf(s.tenant_id, sizeof s.tenant_id, "%s", g->tenant_id);
   snprintf(s.brand, sizeof s.brand, "%s", g->brand);
-  snprintf(s.ip, sizeof s.ip, "%s", hub_auth_peer_ip(call));
+  snprintf(s.ip, sizeof s.ip, "%s", auth_peer_ip(call));
   const char *ua = hub_call_metadata(call, "user-agent");
   snprintf(s.user_agent, sizeof s.user_agent, "%s", ua ? ua : "");
   s.acl = hub_acl_format(&g->acl, a);
-  hub_status st = hub_session_create(hub_ctx_of(call)->redis, a, &id->session, &s, hub_auth_now_ms());
+  hub_status st = hub_session_create(hub_ctx_of(call)->redis, a, &id->session, &s, auth_now_ms());
   if (!hub_ok(st)) return st;
   g->session_id = hub_arena_strdup(a, s.id);
-  st = hub_auth_mint_pair(call, g->user_id, s.id, g->tenant_id, g->brand, out);
+  st = auth_mint_pair(call, g->user_id, s.id, g->tenant_id, g->brand, out);
   if (!hub_ok(st)) hub_session_revoke(hub_ctx_of(call)->redis, a, g->user_id, s.id);
   return st;
 }
@@ -184,7 +184,7 @@ static hub_status revoke_fn(hub_pg *pg, hub_arena *a, void *ud) {
   return hub_pg_exec(pg, a, r->stmt, r->params, NULL);
 }
 
-hub_status hub_auth_end_session(hub_call *call, const char *user_id, const char *session_id) {
+hub_status auth_end_session(hub_call *call, const char *user_id, const char *session_id) {
   hub_arena *a = hub_call_arena(call);
   hub_status st = hub_session_revoke(hub_ctx_of(call)->redis, a, user_id, session_id);
   if (!hub_ok(st) && st.code != HUB_NOT_FOUND) return st;
@@ -195,7 +195,7 @@ hub_status hub_auth_end_session(hub_call *call, const char *user_id, const char 
   return was_live ? HUB_STATUS_OK : st;
 }
 
-hub_status hub_auth_end_other_sessions(hub_call *call, const char *user_id, const char *keep_sid, int *n) {
+hub_status auth_end_other_sessions(hub_call *call, const char *user_id, const char *keep_sid, int *n) {
   hub_arena *a = hub_call_arena(call);
   hub_status st = hub_session_revoke_all(hub_ctx_of(call)->redis, a, user_id, keep_sid, n);
   if (!hub_ok(st)) return st;

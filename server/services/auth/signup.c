@@ -13,7 +13,7 @@
 #include "identity/audit.h"
 #include "identity/brands.h"
 #include "services/auth/auth.h"
-#include "services/tenant/tenant_store.h"
+#include "services/tenant/api.h"
 
 #define VERIFY_TTL "48 hours"
 
@@ -93,8 +93,8 @@ static hub_status signup_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (hub_ok(st)) st = hub_pg_exec(pg, a, &mail_sql, (const char *[]){user_id, "account.verify_email", payload}, NULL);
   if (hub_ok(st)) st = hub_audit_account(pg, a, user_id, "signup", c->ip, NULL);
   if (hub_ok(st) && c->tenant_name && *c->tenant_name) { /* the Tenant service's own creation */
-    tn_new_tenant t = {c->tenant_id, c->tenant_name, c->slug, c->brand, user_id, c->ip};
-    st = tn_tenant_create_in_tx(pg, a, &t, NULL);
+    hub_tenant_new t = {c->tenant_id, c->tenant_name, c->slug, c->brand, user_id, c->ip};
+    st = hub_tenant_create_in_tx(pg, a, &t, NULL);
   }
   return st;
 }
@@ -103,9 +103,9 @@ hub_status hub_auth_v1_auth_sign_up(hub_call *call, const Hub__Auth__V1__SignUpR
                                     Hub__Auth__V1__SignUpResponse *response) {
   hub_arena *a = hub_call_arena(call);
   signup_ctx c = {.email = request->email, .name = request->display_name, .tenant_name = request->tenant_name,
-                  .brand = *request->brand ? request->brand : "smb_hub", .ip = hub_auth_peer_ip(call)};
+                  .brand = *request->brand ? request->brand : "smb_hub", .ip = auth_peer_ip(call)};
   char *norm;
-  hub_status st = hub_auth_normalize_email(a, "email", request->email, &norm);
+  hub_status st = auth_normalize_email(a, "email", request->email, &norm);
   if (!hub_ok(st)) return st;
   c.norm = norm;
   if (strlen(request->display_name) > 200) return hub_status_invalid(a, "display_name", "at most 200 characters");
@@ -116,7 +116,7 @@ hub_status hub_auth_v1_auth_sign_up(hub_call *call, const Hub__Auth__V1__SignUpR
   st = hub_brands_exists(hub_ctx_of(call)->pg, a, c.brand, &exists);
   if (!hub_ok(st)) return st;
   if (!exists) return hub_status_invalid(a, "brand", "no such brand");
-  st = hub_auth_limit(call, &hub_auth_limit_signup_ip, c.ip);
+  st = auth_limit(call, &auth_limit_signup_ip, c.ip);
   if (!hub_ok(st)) return st;
   char *phc;
   st = hub_password_hash(a, request->password, hub_call_remaining_ms(call), &phc);

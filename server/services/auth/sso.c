@@ -96,18 +96,18 @@ hub_status hub_auth_v1_auth_login_with_id_token(hub_call *call, const Hub__Auth_
     return hub_status_invalid(a, "tenant_id", "not a tenant id");
   if (strlen(request->password) > HUB_PASSWORD_MAX_BYTES)
     return hub_status_invalid(a, "password", "at most %d bytes", HUB_PASSWORD_MAX_BYTES);
-  hub_rate_limit by_ip = hub_auth_limit_login_ip();
-  hub_status st = hub_auth_limit(call, &by_ip, hub_auth_peer_ip(call));
+  hub_rate_limit by_ip = auth_limit_login_ip();
+  hub_status st = auth_limit(call, &by_ip, auth_peer_ip(call));
   if (!hub_ok(st)) return st;
   hub_oidc_claims c;
   st = hub_oidc_verify(hub_identity_get()->oidc, a, request->provider, request->id_token, request->nonce,
-                       hub_auth_now_ms() / 1000, &c);
+                       auth_now_ms() / 1000, &c);
   if (!hub_ok(st)) return st;
   char *email_norm = NULL;
-  if (!*c.email || !hub_ok(hub_auth_normalize_email(a, "email", c.email, &email_norm)))
+  if (!*c.email || !hub_ok(auth_normalize_email(a, "email", c.email, &email_norm)))
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "the provider did not share a usable email address");
 
-  sso_ctx s = {.c = &c, .email_norm = email_norm, .ip = hub_auth_peer_ip(call)};
+  sso_ctx s = {.c = &c, .email_norm = email_norm, .ip = auth_peer_ip(call)};
   st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), resolve_fn, &s);
   if (!hub_ok(st)) return st;
 
@@ -115,36 +115,36 @@ hub_status hub_auth_v1_auth_login_with_id_token(hub_call *call, const Hub__Auth_
     if (!*request->password || !s.phc)
       return hub_status_new(a, HUB_FAILED_PRECONDITION,
                             "an account with this email exists: sign in with its password to link this provider");
-    hub_rate_limit by_account = hub_auth_limit_login_account();
-    st = hub_auth_limit(call, &by_account, email_norm);
+    hub_rate_limit by_account = auth_limit_login_account();
+    st = auth_limit(call, &by_account, email_norm);
     if (!hub_ok(st)) return st;
     bool rehash;
     st = hub_password_verify(a, s.phc, request->password, hub_call_remaining_ms(call), &rehash);
     if (st.code == HUB_RESOURCE_EXHAUSTED) return st;
     if (!hub_ok(st)) {
-      hub_auth_audit(call, s.user_id, "sso.link_failed", NULL);
+      auth_audit(call, s.user_id, "sso.link_failed", NULL);
       return hub_status_new(a, HUB_UNAUTHENTICATED, "wrong password");
     }
     if (s.has_mfa) {
       if (!*request->totp_code)
         return hub_status_new(a, HUB_FAILED_PRECONDITION, "this account has a second factor: send totp_code to link");
-      st = hub_auth_check_second_factor(call, s.user_id, request->totp_code, NULL);
+      st = auth_check_second_factor(call, s.user_id, request->totp_code, NULL);
       if (!hub_ok(st)) return st;
     }
     st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), link_fn, &s);
     if (!hub_ok(st)) return st;
-    return hub_auth_finish_login(call, s.user_id, request->tenant_id, request->brand, response);
+    return auth_finish_login(call, s.user_id, request->tenant_id, request->brand, response);
   }
   if (s.outcome == SSO_KNOWN && s.has_mfa) {
     if (*request->totp_code) {
-      st = hub_auth_check_second_factor(call, s.user_id, request->totp_code, NULL);
+      st = auth_check_second_factor(call, s.user_id, request->totp_code, NULL);
       if (!hub_ok(st)) return st;
     } else {
-      st = hub_auth_mfa_challenge(call, s.user_id, request->tenant_id, request->brand, &response->mfa_challenge);
+      st = auth_mfa_challenge(call, s.user_id, request->tenant_id, request->brand, &response->mfa_challenge);
       if (!hub_ok(st)) return st;
       response->mfa_required = true;
       return HUB_STATUS_OK;
     }
   }
-  return hub_auth_finish_login(call, s.user_id, request->tenant_id, request->brand, response);
+  return auth_finish_login(call, s.user_id, request->tenant_id, request->brand, response);
 }

@@ -6,7 +6,7 @@
 #include "hub/system/v1/system.hub-server.h"
 #include "services/context.h"
 #include "services/system/store.h"
-#include "services/system/system.h"
+#include "services/system/api.h"
 
 static struct {
   const char *version;
@@ -25,7 +25,7 @@ hub_status hub_system_v1_system_get_info(hub_call *call, const Hub__System__V1__
   (void)request;
   hub_arena *a = hub_call_arena(call);
   int64_t schema = 0;
-  hub_status st = hub_system_schema_version(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), &schema);
+  hub_status st = system_schema_version(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), &schema);
   if (!hub_ok(st)) return st;
   const int64_t now_ns = hub_clock_wall_ns();
   Google__Protobuf__Timestamp *ts = hub_arena_alloc(a, sizeof *ts);

@@ -19,7 +19,7 @@ static hub_status read_version(hub_pg *pg, hub_arena *a, void *ud) {
   return st;
 }
 
-hub_status hub_system_schema_version(hub_pg *pg, hub_arena *a, int64_t timeout_ms, int64_t *version) {
+hub_status system_schema_version(hub_pg *pg, hub_arena *a, int64_t timeout_ms, int64_t *version) {
   read_ctx rc = {0};
   hub_status st = hub_pg_tx(pg, a, NULL, timeout_ms, read_version, &rc);
   *version = rc.version;

@@ -7,6 +7,6 @@
 #include "db/pg.h"
 
 /* The highest applied migration (0 when none). */
-hub_status hub_system_schema_version(hub_pg *pg, hub_arena *a, int64_t timeout_ms, int64_t *version);
+hub_status system_schema_version(hub_pg *pg, hub_arena *a, int64_t timeout_ms, int64_t *version);
 
 #endif

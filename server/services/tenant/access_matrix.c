@@ -16,13 +16,14 @@ static int cmp_pair(const void *x, const void *y) {
   return c ? c : strcmp(p->perm, q->perm);
 }
 
-static bool has_module(const tn_access_brand *b, const char *m) {
+static bool has_module(const tenant_access_brand *b, const char *m) {
   for (size_t i = 0; i < b->n_modules; i++)
     if (strcmp(b->modules[i], m) == 0) return true;
   return false;
 }
 
-static Hub__Tenant__V1__BrandAccess *brand_access(hub_arena *a, const tn_access_tenant *t, const tn_access_brand *b) {
+static Hub__Tenant__V1__BrandAccess *brand_access(hub_arena *a, const tenant_access_tenant *t,
+                                                  const tenant_access_brand *b) {
   /* Every (service, permission) the patterns yield on this brand. */
   size_t cap = t->n_perms * (b->n_modules + 1) + 1, n = 0;
   pair *pairs = hub_arena_calloc(a, cap, sizeof *pairs);
@@ -35,7 +36,7 @@ static Hub__Tenant__V1__BrandAccess *brand_access(hub_arena *a, const tn_access_
         const char *service = k < b->n_modules ? b->modules[k] : "tenant";
         pairs[n++] = (pair){service, hub_arena_sprintf(a, "%s%s", service, dot)};
       }
-    } else if (strcmp(domain, "platform") != 0 && (!tn_module_ok(domain) || has_module(b, domain))) {
+    } else if (strcmp(domain, "platform") != 0 && (!tenant_module_ok(domain) || has_module(b, domain))) {
       pairs[n++] = (pair){domain, perm};
     }
   }
@@ -60,7 +61,7 @@ static Hub__Tenant__V1__BrandAccess *brand_access(hub_arena *a, const tn_access_
   return out;
 }
 
-void tn_access_brands(hub_arena *a, const tn_access_tenant *t, Hub__Tenant__V1__TenantAccess *out) {
+void tenant_access_brands(hub_arena *a, const tenant_access_tenant *t, Hub__Tenant__V1__TenantAccess *out) {
   out->n_brands = 0;
   out->brands = hub_arena_calloc(a, t->n_brands + 1, sizeof *out->brands);
   for (size_t i = 0; i < t->n_brands; i++) out->brands[out->n_brands++] = brand_access(a, t, &t->brands[i]);

@@ -10,6 +10,6 @@
 #include "services/tenant/access_store.h"
 
 /* One tenant's BrandAccess list; services and permissions sorted and distinct. */
-void tn_access_brands(hub_arena *a, const tn_access_tenant *t, Hub__Tenant__V1__TenantAccess *out);
+void tenant_access_brands(hub_arena *a, const tenant_access_tenant *t, Hub__Tenant__V1__TenantAccess *out);
 
 #endif

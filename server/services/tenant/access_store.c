@@ -26,11 +26,11 @@ static const hub_pg_stmt brands_sql = {
 
 typedef struct load_ctx {
   const char *user_id;
-  tn_access *out;
+  tenant_access *out;
 } load_ctx;
 
 /* Appends the role's patterns (rows of roles_sql) and the extras literal to t->perms. */
-static void set_perms(hub_arena *a, tn_access_tenant *t, const PGresult *roles, const char *extra_lit) {
+static void set_perms(hub_arena *a, tenant_access_tenant *t, const PGresult *roles, const char *extra_lit) {
   char **extra = NULL;
   size_t n_extra = hub_pg_array_parse(a, extra_lit, &extra);
   int n_roles = PQntuples(roles);
@@ -44,7 +44,7 @@ static void set_perms(hub_arena *a, tn_access_tenant *t, const PGresult *roles, 
 
 static hub_status load_fn(hub_pg *pg, hub_arena *a, void *ud) {
   load_ctx *c = ud;
-  tn_access *out = c->out;
+  tenant_access *out = c->out;
   memset(out, 0, sizeof *out);
   PGresult *res = NULL, *roles = NULL, *brands = NULL;
   hub_status st = hub_pg_exec(pg, a, &admin_sql, (const char *[]){c->user_id}, &res);
@@ -62,7 +62,7 @@ static hub_status load_fn(hub_pg *pg, hub_arena *a, void *ud) {
   int n = PQntuples(res), nb = PQntuples(brands), b = 0;
   out->tenants = hub_arena_calloc(a, (size_t)n + 1, sizeof *out->tenants);
   for (int i = 0; i < n; i++) {
-    tn_access_tenant *t = &out->tenants[out->n_tenants++];
+    tenant_access_tenant *t = &out->tenants[out->n_tenants++];
     t->tenant_id = hub_arena_strdup(a, PQgetvalue(res, i, 0));
     t->name = hub_arena_strdup(a, PQgetvalue(res, i, 1));
     t->role = hub_arena_strdup(a, PQgetvalue(res, i, 2));
@@ -71,7 +71,7 @@ static hub_status load_fn(hub_pg *pg, hub_arena *a, void *ud) {
     while (b < nb && strcmp(PQgetvalue(brands, b, 0), t->tenant_id) == 0) b++;
     t->brands = hub_arena_calloc(a, (size_t)(b - from) + 1, sizeof *t->brands);
     for (int k = from; k < b; k++) {
-      tn_access_brand *br = &t->brands[t->n_brands++];
+      tenant_access_brand *br = &t->brands[t->n_brands++];
       br->brand = hub_arena_strdup(a, PQgetvalue(brands, k, 1));
       br->n_modules = hub_pg_array_parse(a, PQgetvalue(brands, k, 2), &br->modules);
     }
@@ -82,7 +82,7 @@ static hub_status load_fn(hub_pg *pg, hub_arena *a, void *ud) {
   return HUB_STATUS_OK;
 }
 
-hub_status tn_access_load(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *user_id, tn_access *out) {
+hub_status tenant_access_load(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *user_id, tenant_access *out) {
   load_ctx c = {user_id, out};
   return hub_pg_tx_user(pg, a, NULL, user_id, timeout_ms, load_fn, &c);
 }

@@ -11,26 +11,26 @@
 
 #include "db/pg.h"
 
-typedef struct tn_access_brand {
+typedef struct tenant_access_brand {
   char *brand;
   char **modules; /* entitled and offered by the brand */
   size_t n_modules;
-} tn_access_brand;
+} tenant_access_brand;
 
-typedef struct tn_access_tenant {
+typedef struct tenant_access_tenant {
   char *tenant_id, *name, *role;
   char **perms; /* the role's patterns, then the member's extra grants */
   size_t n_perms;
-  tn_access_brand *brands; /* entitled, narrowed to the member's brand list */
+  tenant_access_brand *brands; /* entitled, narrowed to the member's brand list */
   size_t n_brands;
-} tn_access_tenant;
+} tenant_access_tenant;
 
-typedef struct tn_access {
+typedef struct tenant_access {
   bool platform_admin;
-  tn_access_tenant *tenants; /* live tenants, by name */
+  tenant_access_tenant *tenants; /* live tenants, by name */
   size_t n_tenants;
-} tn_access;
+} tenant_access;
 
-hub_status tn_access_load(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *user_id, tn_access *out);
+hub_status tenant_access_load(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *user_id, tenant_access *out);
 
 #endif

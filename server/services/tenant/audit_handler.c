@@ -28,8 +28,8 @@ hub_status hub_tenant_v1_tenant_list_audit_events(hub_call *call, const Hub__Ten
       (!hub_page_token_parse(a, request->page_token, &before, &rest) || !decimal(before) || rest[0]))
     return hub_status_invalid(a, "page_token", "not a page token of this list");
   char *next = NULL;
-  st = tn_audit_list(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), hub_principal_of(call)->tenant_id, limit,
-                     before, response, &next);
+  st = tenant_audit_list(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), hub_principal_of(call)->tenant_id, limit,
+                         before, response, &next);
   if (!hub_ok(st)) return st;
   response->page = hub_arena_alloc(a, sizeof *response->page);
   hub__api__v1__page_info__init(response->page);

@@ -10,7 +10,7 @@
 
 static const hub_pg_stmt list_sql = {
     "tenant_audit_list",
-    "SELECT id, coalesce(actor_id::text, ''), action, target, ip, " TN_MICROS("created_at") ", detail::text "
+    "SELECT id, coalesce(actor_id::text, ''), action, target, ip, " TENANT_MICROS("created_at") ", detail::text "
     "FROM audit_events WHERE tenant_id = $1::uuid AND ($2::bigint IS NULL OR id < $2::bigint) "
     "ORDER BY id DESC LIMIT $3::int",
     3};
@@ -42,7 +42,7 @@ static hub_status list_fn(hub_pg *pg, hub_arena *a, void *ud) {
     e->action = hub_arena_strdup(a, PQgetvalue(res, i, 2));
     e->target = hub_arena_strdup(a, PQgetvalue(res, i, 3));
     e->ip = hub_arena_strdup(a, PQgetvalue(res, i, 4));
-    e->created_at = tn_timestamp(a, PQgetvalue(res, i, 5));
+    e->created_at = tenant_timestamp(a, PQgetvalue(res, i, 5));
     e->detail_json = hub_arena_strdup(a, PQgetvalue(res, i, 6));
     c->out->events[c->out->n_events++] = e;
   }
@@ -51,8 +51,8 @@ static hub_status list_fn(hub_pg *pg, hub_arena *a, void *ud) {
   return HUB_STATUS_OK;
 }
 
-hub_status tn_audit_list(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id, int limit,
-                         const char *before, Hub__Tenant__V1__ListAuditEventsResponse *out, char **next_before) {
+hub_status tenant_audit_list(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id, int limit,
+                             const char *before, Hub__Tenant__V1__ListAuditEventsResponse *out, char **next_before) {
   list_ctx c = {tenant_id, before, limit, out, NULL};
   hub_status st = hub_pg_tx(pg, a, tenant_id, timeout_ms, list_fn, &c);
   *next_before = hub_ok(st) ? c.next : NULL;

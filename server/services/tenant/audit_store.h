@@ -9,7 +9,7 @@
 
 /* One page, newest first: events with id below `before` (NULL: from the newest). When more
  * follow, *next_before is the last event's id, else NULL. */
-hub_status tn_audit_list(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id, int limit,
-                         const char *before, Hub__Tenant__V1__ListAuditEventsResponse *out, char **next_before);
+hub_status tenant_audit_list(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id, int limit,
+                             const char *before, Hub__Tenant__V1__ListAuditEventsResponse *out, char **next_before);
 
 #endif

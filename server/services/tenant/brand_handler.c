@@ -22,13 +22,13 @@ hub_status hub_tenant_v1_tenant_resolve_brand(hub_call *call, const Hub__Tenant_
   hub_arena *a = hub_call_arena(call);
   hub_pg *pg = hub_ctx_of(call)->pg;
   if (!request->host[0]) return hub_status_invalid(a, "host", "a host name is required");
-  if (strlen(request->host) > 253 || !tn_text_ok(request->host, 253, false))
+  if (strlen(request->host) > 253 || !tenant_text_ok(request->host, 253, false))
     return hub_status_invalid(a, "host", "not a host name");
   char id[32];
   hub_status st = hub_brands_resolve(pg, a, request->host, id);
   if (!hub_ok(st)) return st;
   Hub__Tenant__V1__Brand *b;
-  st = tn_brand_get(pg, a, hub_call_remaining_ms(call), id, &b);
+  st = tenant_brand_get(pg, a, hub_call_remaining_ms(call), id, &b);
   if (hub_ok(st)) copy_brand(response, b);
   return st;
 }
@@ -36,9 +36,9 @@ hub_status hub_tenant_v1_tenant_resolve_brand(hub_call *call, const Hub__Tenant_
 hub_status hub_tenant_v1_tenant_get_brand_config(hub_call *call, const Hub__Tenant__V1__GetBrandConfigRequest *request,
                                                  Hub__Tenant__V1__Brand *response) {
   hub_arena *a = hub_call_arena(call);
-  if (!tn_brand_id_ok(request->brand_id)) return hub_status_invalid(a, "brand_id", "not a brand id");
+  if (!tenant_brand_id_ok(request->brand_id)) return hub_status_invalid(a, "brand_id", "not a brand id");
   Hub__Tenant__V1__Brand *b;
-  hub_status st = tn_brand_get(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), request->brand_id, &b);
+  hub_status st = tenant_brand_get(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), request->brand_id, &b);
   if (hub_ok(st)) copy_brand(response, b);
   return st;
 }
@@ -46,17 +46,17 @@ hub_status hub_tenant_v1_tenant_get_brand_config(hub_call *call, const Hub__Tena
 hub_status hub_tenant_v1_tenant_list_brand_configs(hub_call *call, const Hub__Tenant__V1__ListBrandConfigsRequest *request,
                                                    Hub__Tenant__V1__ListBrandConfigsResponse *response) {
   (void)request;
-  return tn_brand_list(hub_ctx_of(call)->pg, hub_call_arena(call), hub_call_remaining_ms(call), response);
+  return tenant_brand_list(hub_ctx_of(call)->pg, hub_call_arena(call), hub_call_remaining_ms(call), response);
 }
 
-static bool keyword_ok(const char *s) { return s[0] && tn_text_ok(s, 64, false); }
+static bool keyword_ok(const char *s) { return s[0] && tenant_text_ok(s, 64, false); }
 
 /* Optional values: empty is allowed (it unsets the key). */
 static hub_status check_url(hub_arena *a, const char *field, const char *v) {
-  return !v[0] || tn_https_url_ok(v) ? HUB_STATUS_OK : hub_status_invalid(a, field, "must be an https URL");
+  return !v[0] || tenant_https_url_ok(v) ? HUB_STATUS_OK : hub_status_invalid(a, field, "must be an https URL");
 }
 static hub_status check_colour(hub_arena *a, const char *field, const char *v) {
-  return !v[0] || tn_colour_ok(v) ? HUB_STATUS_OK : hub_status_invalid(a, field, "must be #RRGGBB");
+  return !v[0] || tenant_colour_ok(v) ? HUB_STATUS_OK : hub_status_invalid(a, field, "must be #RRGGBB");
 }
 
 static hub_status check_theme(hub_arena *a, const Hub__Tenant__V1__Theme *t) {
@@ -65,7 +65,7 @@ static hub_status check_theme(hub_arena *a, const Hub__Tenant__V1__Theme *t) {
   if (hub_ok(st)) st = check_colour(a, "brand.theme.secondary_color", t->secondary_color);
   if (hub_ok(st)) st = check_url(a, "brand.theme.logo_url", t->logo_url);
   if (hub_ok(st)) st = check_url(a, "brand.theme.favicon_url", t->favicon_url);
-  if (hub_ok(st) && (!tn_text_ok(t->custom_css, 65536, true) || strchr(t->custom_css, '<')))
+  if (hub_ok(st) && (!tenant_text_ok(t->custom_css, 65536, true) || strchr(t->custom_css, '<')))
     return hub_status_invalid(a, "brand.theme.custom_css", "at most 64 KiB of CSS, without \"<\"");
   return st;
 }
@@ -73,7 +73,7 @@ static hub_status check_theme(hub_arena *a, const Hub__Tenant__V1__Theme *t) {
 static hub_status check_email(hub_arena *a, const Hub__Tenant__V1__EmailTemplate *e) {
   if (!e) return HUB_STATUS_OK;
   hub_status st = check_url(a, "brand.email.header_logo_url", e->header_logo_url);
-  if (hub_ok(st) && !tn_text_ok(e->footer_text, 2000, true))
+  if (hub_ok(st) && !tenant_text_ok(e->footer_text, 2000, true))
     return hub_status_invalid(a, "brand.email.footer_text", "at most 2000 bytes of text");
   if (hub_ok(st) && e->support_address[0] && !hub_email_valid(e->support_address))
     return hub_status_invalid(a, "brand.email.support_address", "not an email address");
@@ -82,14 +82,15 @@ static hub_status check_email(hub_arena *a, const Hub__Tenant__V1__EmailTemplate
 
 static hub_status check_seo(hub_arena *a, const Hub__Tenant__V1__Seo *s) {
   if (!s) return HUB_STATUS_OK;
-  if (!tn_text_ok(s->title, 200, false)) return hub_status_invalid(a, "brand.seo.title", "at most 200 bytes, one line");
-  if (!tn_text_ok(s->description, 500, false))
+  if (!tenant_text_ok(s->title, 200, false))
+    return hub_status_invalid(a, "brand.seo.title", "at most 200 bytes, one line");
+  if (!tenant_text_ok(s->description, 500, false))
     return hub_status_invalid(a, "brand.seo.description", "at most 500 bytes, one line");
-  return tn_check_list(a, "brand.seo.keywords", s->keywords, s->n_keywords, 50, keyword_ok);
+  return tenant_check_list(a, "brand.seo.keywords", s->keywords, s->n_keywords, 50, keyword_ok);
 }
 
 static hub_status check_white_label(hub_arena *a, const Hub__Tenant__V1__WhiteLabel *w) {
-  if (w && !tn_text_ok(w->sender_name, 100, false))
+  if (w && !tenant_text_ok(w->sender_name, 100, false))
     return hub_status_invalid(a, "brand.white_label.sender_name", "at most 100 bytes, one line");
   return HUB_STATUS_OK;
 }
@@ -100,46 +101,46 @@ hub_status hub_tenant_v1_tenant_update_brand_config(hub_call *call, const Hub__T
   hub_arena *a = hub_call_arena(call);
   const Hub__Tenant__V1__Brand *b = request->brand;
   if (!b) return hub_status_invalid(a, "brand", "required");
-  if (!tn_brand_id_ok(b->id)) return hub_status_invalid(a, "brand.id", "not a brand id");
-  tn_brand_update u = {.id = b->id};
-  hub_status st = tn_mask(a, request->update_mask, paths, &u.bits);
-  if (hub_ok(st)) st = tn_etag(a, request->etag, &u.etag);
+  if (!tenant_brand_id_ok(b->id)) return hub_status_invalid(a, "brand.id", "not a brand id");
+  tenant_brand_update u = {.id = b->id};
+  hub_status st = tenant_mask(a, request->update_mask, paths, &u.bits);
+  if (hub_ok(st)) st = tenant_etag(a, request->etag, &u.etag);
   if (!hub_ok(st)) return st;
 
-  if (u.bits & TN_BRAND_NAME) {
-    if (!b->name[0] || !tn_text_ok(b->name, 100, false))
+  if (u.bits & TENANT_BRAND_NAME) {
+    if (!b->name[0] || !tenant_text_ok(b->name, 100, false))
       return hub_status_invalid(a, "brand.name", "1 to 100 bytes, one line");
     u.name = b->name;
   }
-  if (u.bits & TN_BRAND_DOMAINS) {
-    st = tn_check_list(a, "brand.domains", b->domains, b->n_domains, 32, tn_host_ok);
+  if (u.bits & TENANT_BRAND_DOMAINS) {
+    st = tenant_check_list(a, "brand.domains", b->domains, b->n_domains, 32, tenant_host_ok);
     if (!hub_ok(st)) return st;
     u.domains = hub_pg_array_literal(a, b->domains, b->n_domains);
   }
-  if (u.bits & TN_BRAND_THEME) {
+  if (u.bits & TENANT_BRAND_THEME) {
     if (!hub_ok(st = check_theme(a, b->theme))) return st;
-    u.theme = tn_theme_json(a, b->theme);
+    u.theme = tenant_theme_json(a, b->theme);
   }
-  if (u.bits & TN_BRAND_EMAIL) {
+  if (u.bits & TENANT_BRAND_EMAIL) {
     if (!hub_ok(st = check_email(a, b->email))) return st;
-    u.email = tn_email_json(a, b->email);
+    u.email = tenant_email_json(a, b->email);
   }
-  if (u.bits & TN_BRAND_SEO) {
+  if (u.bits & TENANT_BRAND_SEO) {
     if (!hub_ok(st = check_seo(a, b->seo))) return st;
-    u.seo = tn_seo_json(a, b->seo);
+    u.seo = tenant_seo_json(a, b->seo);
   }
-  if (u.bits & TN_BRAND_MODULES) {
-    st = tn_check_list(a, "brand.modules", b->modules, b->n_modules, 5, tn_module_ok);
+  if (u.bits & TENANT_BRAND_MODULES) {
+    st = tenant_check_list(a, "brand.modules", b->modules, b->n_modules, 5, tenant_module_ok);
     if (!hub_ok(st)) return st;
     u.modules = hub_pg_array_literal(a, b->modules, b->n_modules);
   }
-  if (u.bits & TN_BRAND_WHITE_LABEL) {
+  if (u.bits & TENANT_BRAND_WHITE_LABEL) {
     if (!hub_ok(st = check_white_label(a, b->white_label))) return st;
-    u.white_label = tn_white_label_json(a, b->white_label);
+    u.white_label = tenant_white_label_json(a, b->white_label);
   }
 
   Hub__Tenant__V1__Brand *out;
-  st = tn_brand_update_apply(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), &u, &out);
+  st = tenant_brand_update_apply(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), &u, &out);
   if (!hub_ok(st)) return st;
   hub_brands_invalidate(); /* this process resolves hosts with the new domains at once */
   copy_brand(response, out);

@@ -16,7 +16,7 @@ static char *dump(hub_arena *a, json_t *o) {
   return out;
 }
 
-char *tn_theme_json(hub_arena *a, const Hub__Tenant__V1__Theme *m) {
+char *tenant_theme_json(hub_arena *a, const Hub__Tenant__V1__Theme *m) {
   json_t *o = json_object();
   if (m) {
     put(o, "primary_color", m->primary_color);
@@ -28,7 +28,7 @@ char *tn_theme_json(hub_arena *a, const Hub__Tenant__V1__Theme *m) {
   return dump(a, o);
 }
 
-char *tn_email_json(hub_arena *a, const Hub__Tenant__V1__EmailTemplate *m) {
+char *tenant_email_json(hub_arena *a, const Hub__Tenant__V1__EmailTemplate *m) {
   json_t *o = json_object();
   if (m) {
     put(o, "header_logo_url", m->header_logo_url);
@@ -38,7 +38,7 @@ char *tn_email_json(hub_arena *a, const Hub__Tenant__V1__EmailTemplate *m) {
   return dump(a, o);
 }
 
-char *tn_seo_json(hub_arena *a, const Hub__Tenant__V1__Seo *m) {
+char *tenant_seo_json(hub_arena *a, const Hub__Tenant__V1__Seo *m) {
   json_t *o = json_object();
   if (m) {
     put(o, "title", m->title);
@@ -52,7 +52,7 @@ char *tn_seo_json(hub_arena *a, const Hub__Tenant__V1__Seo *m) {
   return dump(a, o);
 }
 
-char *tn_white_label_json(hub_arena *a, const Hub__Tenant__V1__WhiteLabel *m) {
+char *tenant_white_label_json(hub_arena *a, const Hub__Tenant__V1__WhiteLabel *m) {
   json_t *o = json_object();
   if (m) {
     json_object_set_new(o, "hide_powered_by", json_boolean(m->hide_powered_by));
@@ -75,7 +75,7 @@ static char *get(hub_arena *a, json_t *o, const char *k) {
   return hub_arena_strdup(a, v ? v : "");
 }
 
-Hub__Tenant__V1__Theme *tn_theme_from_json(hub_arena *a, const char *json) {
+Hub__Tenant__V1__Theme *tenant_theme_from_json(hub_arena *a, const char *json) {
   Hub__Tenant__V1__Theme *m = hub_arena_alloc(a, sizeof *m);
   hub__tenant__v1__theme__init(m);
   json_t *o = load(json);
@@ -88,7 +88,7 @@ Hub__Tenant__V1__Theme *tn_theme_from_json(hub_arena *a, const char *json) {
   return m;
 }
 
-Hub__Tenant__V1__EmailTemplate *tn_email_from_json(hub_arena *a, const char *json) {
+Hub__Tenant__V1__EmailTemplate *tenant_email_from_json(hub_arena *a, const char *json) {
   Hub__Tenant__V1__EmailTemplate *m = hub_arena_alloc(a, sizeof *m);
   hub__tenant__v1__email_template__init(m);
   json_t *o = load(json);
@@ -99,7 +99,7 @@ Hub__Tenant__V1__EmailTemplate *tn_email_from_json(hub_arena *a, const char *jso
   return m;
 }
 
-Hub__Tenant__V1__Seo *tn_seo_from_json(hub_arena *a, const char *json) {
+Hub__Tenant__V1__Seo *tenant_seo_from_json(hub_arena *a, const char *json) {
   Hub__Tenant__V1__Seo *m = hub_arena_alloc(a, sizeof *m);
   hub__tenant__v1__seo__init(m);
   json_t *o = load(json);
@@ -117,7 +117,7 @@ Hub__Tenant__V1__Seo *tn_seo_from_json(hub_arena *a, const char *json) {
   return m;
 }
 
-Hub__Tenant__V1__WhiteLabel *tn_white_label_from_json(hub_arena *a, const char *json) {
+Hub__Tenant__V1__WhiteLabel *tenant_white_label_from_json(hub_arena *a, const char *json) {
   Hub__Tenant__V1__WhiteLabel *m = hub_arena_alloc(a, sizeof *m);
   hub__tenant__v1__white_label__init(m);
   json_t *o = load(json);

@@ -7,15 +7,15 @@
 #include "hub/tenant/v1/tenant.pb-c.h"
 
 /* Compact JSON of the message; empty strings are left out. A NULL message gives "{}". */
-char *tn_theme_json(hub_arena *a, const Hub__Tenant__V1__Theme *m);
-char *tn_email_json(hub_arena *a, const Hub__Tenant__V1__EmailTemplate *m);
-char *tn_seo_json(hub_arena *a, const Hub__Tenant__V1__Seo *m);
-char *tn_white_label_json(hub_arena *a, const Hub__Tenant__V1__WhiteLabel *m);
+char *tenant_theme_json(hub_arena *a, const Hub__Tenant__V1__Theme *m);
+char *tenant_email_json(hub_arena *a, const Hub__Tenant__V1__EmailTemplate *m);
+char *tenant_seo_json(hub_arena *a, const Hub__Tenant__V1__Seo *m);
+char *tenant_white_label_json(hub_arena *a, const Hub__Tenant__V1__WhiteLabel *m);
 
 /* Messages from stored JSON; unknown keys and values of the wrong type are ignored. */
-Hub__Tenant__V1__Theme *tn_theme_from_json(hub_arena *a, const char *json);
-Hub__Tenant__V1__EmailTemplate *tn_email_from_json(hub_arena *a, const char *json);
-Hub__Tenant__V1__Seo *tn_seo_from_json(hub_arena *a, const char *json);
-Hub__Tenant__V1__WhiteLabel *tn_white_label_from_json(hub_arena *a, const char *json);
+Hub__Tenant__V1__Theme *tenant_theme_from_json(hub_arena *a, const char *json);
+Hub__Tenant__V1__EmailTemplate *tenant_email_from_json(hub_arena *a, const char *json);
+Hub__Tenant__V1__Seo *tenant_seo_from_json(hub_arena *a, const char *json);
+Hub__Tenant__V1__WhiteLabel *tenant_white_label_from_json(hub_arena *a, const char *json);
 
 #endif

@@ -34,11 +34,11 @@ static Hub__Tenant__V1__Brand *row_brand(hub_arena *a, const PGresult *res, int 
   b->id = hub_arena_strdup(a, PQgetvalue(res, i, 0));
   b->name = hub_arena_strdup(a, PQgetvalue(res, i, 1));
   b->n_domains = hub_pg_array_parse(a, PQgetvalue(res, i, 2), &b->domains);
-  b->theme = tn_theme_from_json(a, PQgetvalue(res, i, 3));
-  b->email = tn_email_from_json(a, PQgetvalue(res, i, 4));
-  b->seo = tn_seo_from_json(a, PQgetvalue(res, i, 5));
+  b->theme = tenant_theme_from_json(a, PQgetvalue(res, i, 3));
+  b->email = tenant_email_from_json(a, PQgetvalue(res, i, 4));
+  b->seo = tenant_seo_from_json(a, PQgetvalue(res, i, 5));
   b->n_modules = hub_pg_array_parse(a, PQgetvalue(res, i, 6), &b->modules);
-  b->white_label = tn_white_label_from_json(a, PQgetvalue(res, i, 7));
+  b->white_label = tenant_white_label_from_json(a, PQgetvalue(res, i, 7));
   b->etag = hub_arena_strdup(a, PQgetvalue(res, i, 8));
   return b;
 }
@@ -58,7 +58,8 @@ static hub_status get_fn(hub_pg *pg, hub_arena *a, void *ud) {
   return HUB_STATUS_OK;
 }
 
-hub_status tn_brand_get(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *id, Hub__Tenant__V1__Brand **out) {
+hub_status tenant_brand_get(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *id,
+                            Hub__Tenant__V1__Brand **out) {
   get_ctx c = {id, NULL};
   hub_status st = hub_pg_tx(pg, a, NULL, timeout_ms, get_fn, &c);
   if (!hub_ok(st)) return st;
@@ -80,12 +81,13 @@ static hub_status list_fn(hub_pg *pg, hub_arena *a, void *ud) {
   return HUB_STATUS_OK;
 }
 
-hub_status tn_brand_list(hub_pg *pg, hub_arena *a, int64_t timeout_ms, Hub__Tenant__V1__ListBrandConfigsResponse *out) {
+hub_status tenant_brand_list(hub_pg *pg, hub_arena *a, int64_t timeout_ms,
+                             Hub__Tenant__V1__ListBrandConfigsResponse *out) {
   return hub_pg_tx(pg, a, NULL, timeout_ms, list_fn, out);
 }
 
 typedef struct update_ctx {
-  const tn_brand_update *u;
+  const tenant_brand_update *u;
   Hub__Tenant__V1__Brand *out;
 } update_ctx;
 
@@ -93,7 +95,7 @@ static const char *flag(unsigned bits, unsigned bit) { return (bits & bit) ? "tr
 
 static hub_status update_fn(hub_pg *pg, hub_arena *a, void *ud) {
   update_ctx *c = ud;
-  const tn_brand_update *u = c->u;
+  const tenant_brand_update *u = c->u;
   c->out = NULL;
   PGresult *res = NULL;
   hub_status st = hub_pg_exec(pg, a, &lock_sql, (const char *[]){u->id}, &res);
@@ -106,7 +108,7 @@ static hub_status update_fn(hub_pg *pg, hub_arena *a, void *ud) {
   PQclear(res);
   if (u->etag >= 0 && u->etag != version)
     return hub_status_new(a, HUB_ABORTED, "the brand changed since it was read; read it again");
-  if (u->bits & TN_BRAND_DOMAINS) {
+  if (u->bits & TENANT_BRAND_DOMAINS) {
     st = hub_pg_exec(pg, a, &domain_taken_sql, (const char *[]){u->id, u->domains}, &res);
     if (!hub_ok(st)) return st;
     if (PQntuples(res) > 0) {
@@ -119,13 +121,13 @@ static hub_status update_fn(hub_pg *pg, hub_arena *a, void *ud) {
   }
   unsigned b = u->bits;
   const char *p[] = {u->id,
-                     flag(b, TN_BRAND_NAME),        u->name,
-                     flag(b, TN_BRAND_DOMAINS),     u->domains,
-                     flag(b, TN_BRAND_THEME),       u->theme,
-                     flag(b, TN_BRAND_EMAIL),       u->email,
-                     flag(b, TN_BRAND_SEO),         u->seo,
-                     flag(b, TN_BRAND_MODULES),     u->modules,
-                     flag(b, TN_BRAND_WHITE_LABEL), u->white_label};
+                     flag(b, TENANT_BRAND_NAME),        u->name,
+                     flag(b, TENANT_BRAND_DOMAINS),     u->domains,
+                     flag(b, TENANT_BRAND_THEME),       u->theme,
+                     flag(b, TENANT_BRAND_EMAIL),       u->email,
+                     flag(b, TENANT_BRAND_SEO),         u->seo,
+                     flag(b, TENANT_BRAND_MODULES),     u->modules,
+                     flag(b, TENANT_BRAND_WHITE_LABEL), u->white_label};
   st = hub_pg_exec(pg, a, &update_sql, p, &res);
   if (!hub_ok(st)) return st;
   c->out = row_brand(a, res, 0);
@@ -133,8 +135,8 @@ static hub_status update_fn(hub_pg *pg, hub_arena *a, void *ud) {
   return HUB_STATUS_OK;
 }
 
-hub_status tn_brand_update_apply(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tn_brand_update *u,
-                                 Hub__Tenant__V1__Brand **out) {
+hub_status tenant_brand_update_apply(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tenant_brand_update *u,
+                                     Hub__Tenant__V1__Brand **out) {
   update_ctx c = {u, NULL};
   hub_status st = hub_pg_tx(pg, a, NULL, timeout_ms, update_fn, &c);
   if (!hub_ok(st)) return st;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-Google__Protobuf__Timestamp *tn_timestamp(hub_arena *a, const char *micros) {
+Google__Protobuf__Timestamp *tenant_timestamp(hub_arena *a, const char *micros) {
   Google__Protobuf__Timestamp *ts = hub_arena_alloc(a, sizeof *ts);
   google__protobuf__timestamp__init(ts);
   long long us = micros ? strtoll(micros, NULL, 10) : 0;

@@ -25,14 +25,15 @@ static void key_of(char *key, size_t cap, const char *tenant_id) {
 }
 
 /* Parses "<ms>|a=1,b=0"; false when malformed or older than the TTL. */
-static bool parse(hub_arena *a, const char *v, tn_flag **flags, size_t *n) {
+static bool parse(hub_arena *a, const char *v, tenant_flag **flags, size_t *n) {
   char *end = NULL;
   long long at = strtoll(v, &end, 10);
-  if (!end || *end != '|' || hub_clock_wall_ms() - at > TN_FEATURES_TTL_S * 1000LL || hub_clock_wall_ms() < at - 60000) return false;
+  int64_t now = hub_clock_wall_ms();
+  if (!end || *end != '|' || now - at > TENANT_FEATURES_TTL_S * 1000LL || now < at - 60000) return false;
   const char *p = end + 1;
   size_t cap = *p ? 1 : 0;
   for (const char *q = p; *q; q++) cap += *q == ',';
-  tn_flag *out = hub_arena_calloc(a, cap + 1, sizeof *out);
+  tenant_flag *out = hub_arena_calloc(a, cap + 1, sizeof *out);
   size_t k = 0;
   while (*p) {
     const char *comma = strchr(p, ',');
@@ -48,8 +49,8 @@ static bool parse(hub_arena *a, const char *v, tn_flag **flags, size_t *n) {
   return true;
 }
 
-bool tn_feature_cache_get(hub_redis *r, hub_arena *a, const char *tenant_id, const char *brand, tn_flag **flags,
-                          size_t *n, char **gen) {
+bool tenant_feature_cache_get(hub_redis *r, hub_arena *a, const char *tenant_id, const char *brand, tenant_flag **flags,
+                              size_t *n, char **gen) {
   char key[96];
   key_of(key, sizeof key, tenant_id);
   *gen = "";
@@ -65,11 +66,11 @@ bool tn_feature_cache_get(hub_redis *r, hub_arena *a, const char *tenant_id, con
   return hit;
 }
 
-void tn_feature_cache_put(hub_redis *r, hub_arena *a, const char *tenant_id, const char *brand, const char *gen,
-                          const tn_flag *flags, size_t n) {
+void tenant_feature_cache_put(hub_redis *r, hub_arena *a, const char *tenant_id, const char *brand, const char *gen,
+                              const tenant_flag *flags, size_t n) {
   char key[96], ttl[16];
   key_of(key, sizeof key, tenant_id);
-  snprintf(ttl, sizeof ttl, "%d", TN_FEATURES_TTL_S);
+  snprintf(ttl, sizeof ttl, "%d", TENANT_FEATURES_TTL_S);
   size_t cap = 32;
   for (size_t i = 0; i < n; i++) cap += strlen(flags[i].name) + 3;
   char *v = hub_arena_alloc(a, cap);
@@ -80,10 +81,10 @@ void tn_feature_cache_put(hub_redis *r, hub_arena *a, const char *tenant_id, con
   hub_redis_command(r, a, 8, argv, NULL, NULL); /* best effort: a miss recomputes */
 }
 
-hub_status tn_feature_cache_invalidate(hub_redis *r, hub_arena *a, const char *tenant_id) {
+hub_status tenant_feature_cache_invalidate(hub_redis *r, hub_arena *a, const char *tenant_id) {
   char key[96], ttl[16];
   key_of(key, sizeof key, tenant_id);
-  snprintf(ttl, sizeof ttl, "%d", TN_FEATURES_TTL_S);
+  snprintf(ttl, sizeof ttl, "%d", TENANT_FEATURES_TTL_S);
   const char *argv[] = {"EVAL", invalidate_lua, "1", key, ttl};
   return hub_redis_command(r, a, 5, argv, NULL, NULL);
 }

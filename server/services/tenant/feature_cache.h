@@ -1,5 +1,5 @@
 /* The effective feature flags in Redis: hash hub:features:{<tenant>}, one field per brand
- * ("<computed unix ms>|flag=1,flag=0"), valid for TN_FEATURES_TTL_S. A change of the tenant's
+ * ("<computed unix ms>|flag=1,flag=0"), valid for TENANT_FEATURES_TTL_S. A change of the tenant's
  * overrides or tier invalidates the tenant's hash at once; a change of a brand's overrides
  * shows within the TTL.
  *
@@ -15,16 +15,16 @@
 #include "cache/redis.h"
 #include "services/tenant/feature_store.h"
 
-#define TN_FEATURES_TTL_S 300
+#define TENANT_FEATURES_TTL_S 300
 
 /* A hit fills flags/n and returns true. Either way *gen (arena) is the generation to pass
- * to tn_feature_cache_put. Redis errors count as a miss. */
-bool tn_feature_cache_get(hub_redis *r, hub_arena *a, const char *tenant_id, const char *brand, tn_flag **flags,
-                          size_t *n, char **gen);
-/* Stores a map computed after tn_feature_cache_get returned `gen` (best effort). */
-void tn_feature_cache_put(hub_redis *r, hub_arena *a, const char *tenant_id, const char *brand, const char *gen,
-                          const tn_flag *flags, size_t n);
+ * to tenant_feature_cache_put. Redis errors count as a miss. */
+bool tenant_feature_cache_get(hub_redis *r, hub_arena *a, const char *tenant_id, const char *brand, tenant_flag **flags,
+                              size_t *n, char **gen);
+/* Stores a map computed after tenant_feature_cache_get returned `gen` (best effort). */
+void tenant_feature_cache_put(hub_redis *r, hub_arena *a, const char *tenant_id, const char *brand, const char *gen,
+                              const tenant_flag *flags, size_t n);
 /* Forgets every brand's map of the tenant; call after the change has committed. */
-hub_status tn_feature_cache_invalidate(hub_redis *r, hub_arena *a, const char *tenant_id);
+hub_status tenant_feature_cache_invalidate(hub_redis *r, hub_arena *a, const char *tenant_id);
 
 #endif

@@ -15,7 +15,7 @@
 static hub_status pick_brand(hub_call *call, const char *requested, const char **out) {
   hub_arena *a = hub_call_arena(call);
   const char *brand = requested && *requested ? requested : hub_principal_of(call)->brand;
-  if (!tn_brand_id_ok(brand)) return hub_status_invalid(a, "brand", "not a brand id");
+  if (!tenant_brand_id_ok(brand)) return hub_status_invalid(a, "brand", "not a brand id");
   bool exists = false;
   hub_status st = hub_brands_exists(hub_ctx_of(call)->pg, a, brand, &exists);
   if (!hub_ok(st)) return st;
@@ -28,13 +28,13 @@ static hub_status effective(hub_call *call, const char *tenant_id, const char *b
                             Hub__Tenant__V1__GetFeaturesResponse *response) {
   hub_arena *a = hub_call_arena(call);
   hub_ctx *ctx = hub_ctx_of(call);
-  tn_flag *flags = NULL;
+  tenant_flag *flags = NULL;
   size_t n = 0;
   char *gen = "";
-  if (!tn_feature_cache_get(ctx->redis, a, tenant_id, brand, &flags, &n, &gen)) {
-    hub_status st = tn_features_effective(ctx->pg, a, hub_call_remaining_ms(call), tenant_id, brand, &flags, &n);
+  if (!tenant_feature_cache_get(ctx->redis, a, tenant_id, brand, &flags, &n, &gen)) {
+    hub_status st = tenant_features_effective(ctx->pg, a, hub_call_remaining_ms(call), tenant_id, brand, &flags, &n);
     if (!hub_ok(st)) return st;
-    tn_feature_cache_put(ctx->redis, a, tenant_id, brand, gen, flags, n);
+    tenant_feature_cache_put(ctx->redis, a, tenant_id, brand, gen, flags, n);
   }
   response->n_features = 0;
   response->features = n ? hub_arena_calloc(a, n, sizeof *response->features) : NULL;
@@ -61,15 +61,15 @@ hub_status hub_tenant_v1_tenant_set_feature_flag(hub_call *call, const Hub__Tena
   hub_arena *a = hub_call_arena(call);
   hub_ctx *ctx = hub_ctx_of(call);
   const hub_principal *p = hub_principal_of(call);
-  if (!tn_flag_ok(request->flag))
+  if (!tenant_flag_ok(request->flag))
     return hub_status_invalid(a, "flag", "2 to 64 characters: a-z first, then a-z, 0-9, \"_\" or \".\"");
   const char *brand = NULL;
   hub_status st = pick_brand(call, request->brand, &brand);
   if (!hub_ok(st)) return st;
-  st = tn_features_set(ctx->pg, a, hub_call_remaining_ms(call), p->tenant_id, p->user_id, p->ip, request->flag,
-                       request->enabled, request->clear);
+  st = tenant_features_set(ctx->pg, a, hub_call_remaining_ms(call), p->tenant_id, p->user_id, p->ip, request->flag,
+                           request->enabled, request->clear);
   if (!hub_ok(st)) return st;
-  st = tn_feature_cache_invalidate(ctx->redis, a, p->tenant_id);
+  st = tenant_feature_cache_invalidate(ctx->redis, a, p->tenant_id);
   if (!hub_ok(st)) {
     hub_log_line l;
     hub_log_begin(&l, HUB_LOG_ERROR, "tenant: could not invalidate cached feature flags");

@@ -27,7 +27,7 @@ static const hub_pg_stmt clear_sql = {
 
 typedef struct eff_ctx {
   const char *tenant_id, *brand;
-  tn_flag *flags;
+  tenant_flag *flags;
   size_t n;
 } eff_ctx;
 
@@ -46,8 +46,8 @@ static hub_status eff_fn(hub_pg *pg, hub_arena *a, void *ud) {
   return HUB_STATUS_OK;
 }
 
-hub_status tn_features_effective(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id,
-                                 const char *brand, tn_flag **flags, size_t *n) {
+hub_status tenant_features_effective(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id,
+                                     const char *brand, tenant_flag **flags, size_t *n) {
   eff_ctx c = {tenant_id, brand, NULL, 0};
   hub_status st = hub_pg_tx(pg, a, tenant_id, timeout_ms, eff_fn, &c);
   *flags = c.flags;
@@ -68,11 +68,11 @@ static hub_status set_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (!hub_ok(st)) return st;
   const char *value = c->clear ? "cleared" : c->enabled ? "true" : "false";
   return hub_audit_tenant(pg, a, c->tenant_id, c->actor_id, "feature.set", c->flag, c->ip,
-                          tn_json_object(a, "flag", c->flag, "value", value, NULL));
+                          tenant_json_object(a, "flag", c->flag, "value", value, NULL));
 }
 
-hub_status tn_features_set(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id, const char *actor_id,
-                           const char *ip, const char *flag, bool enabled, bool clear) {
+hub_status tenant_features_set(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id,
+                               const char *actor_id, const char *ip, const char *flag, bool enabled, bool clear) {
   set_ctx c = {tenant_id, actor_id, ip, flag, enabled, clear};
   return hub_pg_tx(pg, a, tenant_id, timeout_ms, set_fn, &c);
 }

@@ -9,17 +9,17 @@
 
 #include "db/pg.h"
 
-typedef struct tn_flag {
+typedef struct tenant_flag {
   char *name;
   bool enabled;
-} tn_flag;
+} tenant_flag;
 
 /* Every flag any layer names, sorted by name. */
-hub_status tn_features_effective(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id,
-                                 const char *brand, tn_flag **flags, size_t *n);
+hub_status tenant_features_effective(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id,
+                                     const char *brand, tenant_flag **flags, size_t *n);
 
 /* Sets (or, with clear, removes) the tenant's override; audits feature.set. */
-hub_status tn_features_set(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id, const char *actor_id,
-                           const char *ip, const char *flag, bool enabled, bool clear);
+hub_status tenant_features_set(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id,
+                               const char *actor_id, const char *ip, const char *flag, bool enabled, bool clear);
 
 #endif

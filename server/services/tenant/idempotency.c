@@ -11,11 +11,11 @@ static const char reserve_lua[] =
     "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])\n"
     "return ARGV[1]\n";
 
-hub_status tn_idempotency_reserve(hub_redis *r, hub_arena *a, const char *user_id, const char *op,
-                                  const char *request_id, const char *fresh_id, char *out) {
+hub_status tenant_idempotency_reserve(hub_redis *r, hub_arena *a, const char *user_id, const char *op,
+                                      const char *request_id, const char *fresh_id, char *out) {
   char key[160], ttl[16];
   snprintf(key, sizeof key, "hub:idem:{%s}:%s:%s", user_id, op, request_id);
-  snprintf(ttl, sizeof ttl, "%d", TN_IDEMPOTENCY_TTL_S);
+  snprintf(ttl, sizeof ttl, "%d", TENANT_IDEMPOTENCY_TTL_S);
   const char *argv[] = {"EVAL", reserve_lua, "1", key, fresh_id, ttl};
   redisReply *reply = NULL;
   hub_status st = hub_redis_command(r, a, 6, argv, NULL, &reply);

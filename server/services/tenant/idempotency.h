@@ -7,11 +7,11 @@
 
 #include "cache/redis.h"
 
-#define TN_IDEMPOTENCY_TTL_S 86400
+#define TENANT_IDEMPOTENCY_TTL_S 86400
 
 /* Reserves `fresh_id` for (user, op, request_id) unless an earlier attempt reserved one;
  * `out` (37 bytes) receives the id to use. UNAVAILABLE when Redis is down. */
-hub_status tn_idempotency_reserve(hub_redis *r, hub_arena *a, const char *user_id, const char *op,
-                                  const char *request_id, const char *fresh_id, char *out);
+hub_status tenant_idempotency_reserve(hub_redis *r, hub_arena *a, const char *user_id, const char *op,
+                                      const char *request_id, const char *fresh_id, char *out);
 
 #endif

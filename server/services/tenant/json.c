@@ -5,7 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
-char *tn_json_object(hub_arena *a, ...) {
+char *tenant_json_object(hub_arena *a, ...) {
   json_t *o = json_object();
   va_list ap;
   va_start(ap, a);

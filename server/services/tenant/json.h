@@ -6,7 +6,7 @@
 #include "hub/arena.h"
 
 /* A compact object from NULL-terminated (key, value) string pairs; a NULL value is skipped.
- * E.g. tn_json_object(a, "role", "admin", "email", e, NULL). */
-char *tn_json_object(hub_arena *a, ...);
+ * E.g. tenant_json_object(a, "role", "admin", "email", e, NULL). */
+char *tenant_json_object(hub_arena *a, ...);
 
 #endif

@@ -7,13 +7,13 @@
 
 #define MAX_EXTRA_PERMISSIONS 32
 
-hub_status tn_rule_member_change(hub_arena *a, const char *actor_role, const char *target_role, const char *new_role,
-                                 bool removing, int owners) {
-  int actor = tn_role_rank(actor_role), target = tn_role_rank(target_role);
+hub_status tenant_rule_member_change(hub_arena *a, const char *actor_role, const char *target_role,
+                                     const char *new_role, bool removing, int owners) {
+  int actor = tenant_role_rank(actor_role), target = tenant_role_rank(target_role);
   if (target > actor)
     return hub_status_new(a, HUB_PERMISSION_DENIED, removing ? "you cannot remove a member whose role is above yours"
                                                              : "you cannot change a member whose role is above yours");
-  if (new_role && tn_role_rank(new_role) > actor)
+  if (new_role && tenant_role_rank(new_role) > actor)
     return hub_status_new(a, HUB_PERMISSION_DENIED, "you cannot grant a role above your own");
   bool loses_owner = strcmp(target_role, "owner") == 0 && (removing || (new_role && strcmp(new_role, "owner") != 0));
   if (loses_owner && owners <= 1)
@@ -22,8 +22,8 @@ hub_status tn_rule_member_change(hub_arena *a, const char *actor_role, const cha
   return HUB_STATUS_OK;
 }
 
-hub_status tn_rule_grants(hub_arena *a, const hub_acl *granter, const char *field, char **perms, size_t n) {
-  hub_status st = tn_check_list(a, field, perms, n, MAX_EXTRA_PERMISSIONS, tn_permission_ok);
+hub_status tenant_rule_grants(hub_arena *a, const hub_acl *granter, const char *field, char **perms, size_t n) {
+  hub_status st = tenant_check_list(a, field, perms, n, MAX_EXTRA_PERMISSIONS, tenant_permission_ok);
   if (!hub_ok(st)) return st;
   for (size_t i = 0; i < n; i++) {
     if (strncmp(perms[i], "platform.", 9) == 0)
@@ -36,9 +36,9 @@ hub_status tn_rule_grants(hub_arena *a, const hub_acl *granter, const char *fiel
   return HUB_STATUS_OK;
 }
 
-hub_status tn_rule_role(hub_arena *a, const char *granter_role, const char *field, const char *role) {
-  if (!tn_role_rank(role)) return hub_status_invalid(a, field, "owner, admin, member or viewer");
-  if (tn_role_rank(role) > tn_role_rank(granter_role))
+hub_status tenant_rule_role(hub_arena *a, const char *granter_role, const char *field, const char *role) {
+  if (!tenant_role_rank(role)) return hub_status_invalid(a, field, "owner, admin, member or viewer");
+  if (tenant_role_rank(role) > tenant_role_rank(granter_role))
     return hub_status_new(a, HUB_PERMISSION_DENIED, "you cannot grant a role above your own");
   return HUB_STATUS_OK;
 }

@@ -31,7 +31,8 @@ static const hub_pg_stmt invite_sql = {
     "tenant_member_invite",
     "INSERT INTO invitations (tenant_id, email_norm, role, brands, permissions, token_hash, invited_by, expires_at) "
     "VALUES ($1::uuid, $2, $3, $4::text[], $5::text[], decode($6, 'hex'), $7::uuid, now() + interval '7 days') "
-    "RETURNING id, " TN_MICROS("expires_at") ", to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+    "RETURNING id, " TENANT_MICROS("expires_at") ", "
+    "to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
     7};
 static const hub_pg_stmt outbox_sql = {
     "tenant_member_invite_mail",
@@ -62,12 +63,12 @@ static const hub_pg_stmt add_member_sql = {
     5};
 static const hub_pg_stmt get_member_sql = {
     "tenant_member_get",
-    "SELECT " TN_MEMBER_COLS " FROM members m JOIN users u ON u.id = m.user_id "
+    "SELECT " TENANT_MEMBER_COLS " FROM members m JOIN users u ON u.id = m.user_id "
     "WHERE m.tenant_id = $1::uuid AND m.user_id = $2::uuid",
     2};
 static const hub_pg_stmt list_sql = {
     "tenant_member_list",
-    "SELECT " TN_MEMBER_COLS ", u.email_norm FROM members m JOIN users u ON u.id = m.user_id "
+    "SELECT " TENANT_MEMBER_COLS ", u.email_norm FROM members m JOIN users u ON u.id = m.user_id "
     "WHERE m.tenant_id = $1::uuid AND ($2::text IS NULL OR (u.email_norm, m.user_id) > ($2::text, $3::uuid)) "
     "ORDER BY u.email_norm, m.user_id LIMIT $4::int",
     4};
@@ -93,7 +94,7 @@ static hub_status read_member(hub_pg *pg, hub_arena *a, const char *tenant_id, c
   PGresult *res = NULL;
   hub_status st = hub_pg_exec(pg, a, &get_member_sql, (const char *[]){tenant_id, user_id}, &res);
   if (!hub_ok(st)) return st;
-  if (PQntuples(res) == 1) *out = tn_row_member(a, res, 0, 0);
+  if (PQntuples(res) == 1) *out = tenant_row_member(a, res, 0, 0);
   else st = hub_status_new(a, HUB_NOT_FOUND, "no such member");
   PQclear(res);
   return st;
@@ -111,13 +112,13 @@ static hub_status exists(hub_pg *pg, hub_arena *a, const hub_pg_stmt *stmt, cons
 /* ---- invite ---- */
 
 typedef struct invite_ctx {
-  const tn_invite *in;
+  const tenant_invite *in;
   char *id, *expires_micros;
 } invite_ctx;
 
 static hub_status invite_fn(hub_pg *pg, hub_arena *a, void *ud) {
   invite_ctx *c = ud;
-  const tn_invite *in = c->in;
+  const tenant_invite *in = c->in;
   PGresult *res = NULL;
   hub_status st = hub_pg_exec(pg, a, &tenant_name_sql, (const char *[]){in->tenant_id}, &res);
   if (!hub_ok(st)) return st;
@@ -129,7 +130,7 @@ static hub_status invite_fn(hub_pg *pg, hub_arena *a, void *ud) {
   PQclear(res);
   st = hub_pg_exec(pg, a, &actor_role_sql, (const char *[]){in->tenant_id, in->actor_id}, &res);
   if (!hub_ok(st)) return st;
-  st = PQntuples(res) == 1 ? tn_rule_role(a, PQgetvalue(res, 0, 0), "role", in->role)
+  st = PQntuples(res) == 1 ? tenant_rule_role(a, PQgetvalue(res, 0, 0), "role", in->role)
                            : hub_status_new(a, HUB_PERMISSION_DENIED, "not a member of this tenant");
   PQclear(res);
   if (!hub_ok(st)) return st;
@@ -150,12 +151,13 @@ static hub_status invite_fn(hub_pg *pg, hub_arena *a, void *ud) {
   const char *mail[] = {in->tenant_id, c->id, in->email, tenant_name, in->role, in->token, expires_text, in->brand};
   st = hub_pg_exec(pg, a, &outbox_sql, mail, NULL);
   if (!hub_ok(st)) return st;
-  return hub_audit_tenant(pg, a, in->tenant_id, in->actor_id, "member.invited", in->email_norm, in->ip,
-                          tn_json_object(a, "invitation_id", c->id, "email", in->email_norm, "role", in->role, NULL));
+  return hub_audit_tenant(
+      pg, a, in->tenant_id, in->actor_id, "member.invited", in->email_norm, in->ip,
+      tenant_json_object(a, "invitation_id", c->id, "email", in->email_norm, "role", in->role, NULL));
 }
 
-hub_status tn_member_invite(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tn_invite *in, char **id,
-                            char **expires_micros) {
+hub_status tenant_member_invite(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tenant_invite *in, char **id,
+                                char **expires_micros) {
   invite_ctx c = {in, NULL, NULL};
   hub_status st = hub_pg_tx(pg, a, in->tenant_id, timeout_ms, invite_fn, &c);
   *id = c.id;
@@ -206,13 +208,14 @@ static hub_status accept_fn(hub_pg *pg, hub_arena *a, void *ud) {
   st = hub_pg_exec(pg, a, &add_member_sql, (const char *[]){c->tenant_id, c->user_id, role, brands, perms}, NULL);
   if (hub_ok(st))
     st = hub_audit_tenant(pg, a, c->tenant_id, c->user_id, "member.joined", c->user_id, c->ip,
-                          tn_json_object(a, "invitation_id", id, "role", role, NULL));
+                          tenant_json_object(a, "invitation_id", id, "role", role, NULL));
   if (!hub_ok(st)) return st;
   return read_member(pg, a, c->tenant_id, c->user_id, &c->out);
 }
 
-hub_status tn_member_accept(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id, const char *user_id,
-                            const char *ip, const char *token_hash, Hub__Tenant__V1__Member **out) {
+hub_status tenant_member_accept(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id,
+                                const char *user_id, const char *ip, const char *token_hash,
+                                Hub__Tenant__V1__Member **out) {
   accept_ctx c = {tenant_id, user_id, ip, token_hash, NULL};
   hub_status st = hub_pg_tx_user(pg, a, tenant_id, user_id, timeout_ms, accept_fn, &c);
   if (hub_ok(st)) *out = c.out;
@@ -242,15 +245,15 @@ static hub_status list_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (c->more) n = c->limit;
   c->out->n_members = 0;
   c->out->members = n ? hub_arena_calloc(a, (size_t)n, sizeof *c->out->members) : NULL;
-  for (int i = 0; i < n; i++) c->out->members[c->out->n_members++] = tn_row_member(a, res, i, 0);
-  if (n) c->last_email = hub_arena_strdup(a, PQgetvalue(res, n - 1, TN_MEMBER_NCOLS));
+  for (int i = 0; i < n; i++) c->out->members[c->out->n_members++] = tenant_row_member(a, res, i, 0);
+  if (n) c->last_email = hub_arena_strdup(a, PQgetvalue(res, n - 1, TENANT_MEMBER_NCOLS));
   PQclear(res);
   return HUB_STATUS_OK;
 }
 
-hub_status tn_member_list(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id, int limit,
-                          const char *after_email, const char *after_id, Hub__Tenant__V1__ListMembersResponse *out,
-                          char **next_email) {
+hub_status tenant_member_list(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id, int limit,
+                              const char *after_email, const char *after_id, Hub__Tenant__V1__ListMembersResponse *out,
+                              char **next_email) {
   list_ctx c = {tenant_id, after_email, after_id, limit, out, false, NULL};
   hub_status st = hub_pg_tx(pg, a, tenant_id, timeout_ms, list_fn, &c);
   *next_email = hub_ok(st) && c.more ? c.last_email : NULL;
@@ -288,41 +291,41 @@ static hub_status lock_members(hub_pg *pg, hub_arena *a, const char *tenant_id, 
 }
 
 typedef struct update_ctx {
-  const tn_member_change *c;
+  const tenant_member_change *c;
   Hub__Tenant__V1__Member *out;
 } update_ctx;
 
 static hub_status update_fn(hub_pg *pg, hub_arena *a, void *ud) {
   update_ctx *u = ud;
-  const tn_member_change *c = u->c;
+  const tenant_member_change *c = u->c;
   locked t;
   hub_status st = lock_members(pg, a, c->tenant_id, c->user_id, c->actor_id, &t);
   if (!hub_ok(st)) return st;
   if (c->etag >= 0 && c->etag != t.version)
     return hub_status_new(a, HUB_ABORTED, "the member changed since it was read; read it again");
-  bool set_role = c->bits & TN_MEMBER_ROLE;
-  st = tn_rule_member_change(a, t.actor_role, t.role, set_role ? c->role : NULL, false, t.owners);
+  bool set_role = c->bits & TENANT_MEMBER_ROLE;
+  st = tenant_rule_member_change(a, t.actor_role, t.role, set_role ? c->role : NULL, false, t.owners);
   if (!hub_ok(st)) return st;
   const char *p[] = {c->tenant_id, c->user_id,
                      set_role ? "true" : "false", c->role,
-                     (c->bits & TN_MEMBER_BRANDS) ? "true" : "false", c->brands,
-                     (c->bits & TN_MEMBER_PERMISSIONS) ? "true" : "false", c->permissions};
+                     (c->bits & TENANT_MEMBER_BRANDS) ? "true" : "false", c->brands,
+                     (c->bits & TENANT_MEMBER_PERMISSIONS) ? "true" : "false", c->permissions};
   st = hub_pg_exec(pg, a, &update_sql, p, NULL);
   if (!hub_ok(st)) return st;
   const char *changed = hub_arena_sprintf(a, "%s%s%s", set_role ? "role " : "",
-                                          (c->bits & TN_MEMBER_BRANDS) ? "brands " : "",
-                                          (c->bits & TN_MEMBER_PERMISSIONS) ? "permissions " : "");
-  st = hub_audit_tenant(pg, a, c->tenant_id, c->actor_id, "member.updated", c->user_id, c->ip,
-                        tn_json_object(a, "old_role", t.role, "new_role", set_role ? c->role : t.role, "brands",
-                                       (c->bits & TN_MEMBER_BRANDS) ? c->brands : NULL, "permissions",
-                                       (c->bits & TN_MEMBER_PERMISSIONS) ? c->permissions : NULL, "changed", changed,
-                                       NULL));
+                                          (c->bits & TENANT_MEMBER_BRANDS) ? "brands " : "",
+                                          (c->bits & TENANT_MEMBER_PERMISSIONS) ? "permissions " : "");
+  st = hub_audit_tenant(
+      pg, a, c->tenant_id, c->actor_id, "member.updated", c->user_id, c->ip,
+      tenant_json_object(a, "old_role", t.role, "new_role", set_role ? c->role : t.role, "brands",
+                         (c->bits & TENANT_MEMBER_BRANDS) ? c->brands : NULL, "permissions",
+                         (c->bits & TENANT_MEMBER_PERMISSIONS) ? c->permissions : NULL, "changed", changed, NULL));
   if (!hub_ok(st)) return st;
   return read_member(pg, a, c->tenant_id, c->user_id, &u->out);
 }
 
-hub_status tn_member_update(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tn_member_change *c,
-                            Hub__Tenant__V1__Member **out) {
+hub_status tenant_member_update(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tenant_member_change *c,
+                                Hub__Tenant__V1__Member **out) {
   update_ctx u = {c, NULL};
   hub_status st = hub_pg_tx(pg, a, c->tenant_id, timeout_ms, update_fn, &u);
   if (hub_ok(st)) *out = u.out;
@@ -338,16 +341,16 @@ static hub_status remove_fn(hub_pg *pg, hub_arena *a, void *ud) {
   locked t;
   hub_status st = lock_members(pg, a, c->tenant_id, c->user_id, c->actor_id, &t);
   if (!hub_ok(st)) return st;
-  st = tn_rule_member_change(a, t.actor_role, t.role, NULL, true, t.owners);
+  st = tenant_rule_member_change(a, t.actor_role, t.role, NULL, true, t.owners);
   if (!hub_ok(st)) return st;
   st = hub_pg_exec(pg, a, &remove_sql, (const char *[]){c->tenant_id, c->user_id}, NULL);
   if (!hub_ok(st)) return st;
   return hub_audit_tenant(pg, a, c->tenant_id, c->actor_id, "member.removed", c->user_id, c->ip,
-                          tn_json_object(a, "role", t.role, NULL));
+                          tenant_json_object(a, "role", t.role, NULL));
 }
 
-hub_status tn_member_remove(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id, const char *actor_id,
-                            const char *ip, const char *user_id) {
+hub_status tenant_member_remove(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id,
+                                const char *actor_id, const char *ip, const char *user_id) {
   remove_ctx c = {tenant_id, actor_id, ip, user_id};
   return hub_pg_tx(pg, a, tenant_id, timeout_ms, remove_fn, &c);
 }

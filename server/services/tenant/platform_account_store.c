@@ -12,12 +12,12 @@
 #include "services/tenant/rows.h"
 #include "services/tenant/service_account_store.h"
 
-#define PSA_COLS                                                                                      \
-  "s.id, s.name, s.description, '', '{}'::text[], '{}'::text[], false, s.created_by, " TN_MICROS("s.created_at") \
+#define PSA_COLS                                                                                                     \
+  "s.id, s.name, s.description, '', '{}'::text[], '{}'::text[], false, s.created_by, " TENANT_MICROS("s.created_at") \
   ", s.version"
-#define PKEY_COLS                                                                                              \
-  "k.id, k.account_id, k.name, k.prefix, '{}'::text[], " TN_MICROS("k.expires_at") ", " TN_MICROS("k.last_used_at") \
-  ", " TN_MICROS("k.created_at") ", k.rate_per_min, coalesce(k.rotated_from::text, '')"
+#define PKEY_COLS                                                                                          \
+  "k.id, k.account_id, k.name, k.prefix, '{}'::text[], " TENANT_MICROS("k.expires_at") ", " TENANT_MICROS( \
+      "k.last_used_at") ", " TENANT_MICROS("k.created_at") ", k.rate_per_min, coalesce(k.rotated_from::text, '')"
 
 static const hub_pg_stmt insert_sql = {
     "platform_sa_insert",
@@ -83,9 +83,9 @@ static hub_status check_account(hub_pg *pg, hub_arena *a, const char *account_id
   if (!hub_ok(st)) return st;
   long live = atol(PQgetvalue(res, 0, 0));
   PQclear(res);
-  if (live >= TN_KEYS_PER_ACCOUNT)
+  if (live >= TENANT_KEYS_PER_ACCOUNT)
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "the service account has %d live keys; revoke one first",
-                          TN_KEYS_PER_ACCOUNT);
+                          TENANT_KEYS_PER_ACCOUNT);
   return HUB_STATUS_OK;
 }
 
@@ -101,14 +101,14 @@ static hub_status create_fn(hub_pg *pg, hub_arena *a, void *ud) {
   PGresult *res = NULL;
   hub_status st = hub_pg_exec(pg, a, &insert_sql, (const char *[]){c->name, c->description, c->actor_id}, &res);
   if (!hub_ok(st)) return st;
-  c->out = tn_row_service_account(a, res, 0);
+  c->out = tenant_row_service_account(a, res, 0);
   PQclear(res);
   return audit(pg, a, c->actor_id, c->ip, "platform_service_account.created",
-               tn_json_object(a, "service_account_id", c->out->id, "name", c->name, NULL));
+               tenant_json_object(a, "service_account_id", c->out->id, "name", c->name, NULL));
 }
 
-hub_status tn_psa_create(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *actor_id, const char *ip,
-                         const char *name, const char *description, Hub__Tenant__V1__ServiceAccount **out) {
+hub_status tenant_psa_create(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *actor_id, const char *ip,
+                             const char *name, const char *description, Hub__Tenant__V1__ServiceAccount **out) {
   create_ctx c = {actor_id, ip, name, description, NULL};
   hub_status st = hub_pg_tx(pg, a, NULL, timeout_ms, create_fn, &c);
   if (st.code == HUB_ALREADY_EXISTS)
@@ -136,13 +136,14 @@ static hub_status list_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (c->more) n = c->limit;
   c->out->n_service_accounts = 0;
   c->out->service_accounts = hub_arena_calloc(a, (size_t)n + 1, sizeof *c->out->service_accounts);
-  for (int i = 0; i < n; i++) c->out->service_accounts[c->out->n_service_accounts++] = tn_row_service_account(a, res, i);
+  for (int i = 0; i < n; i++)
+    c->out->service_accounts[c->out->n_service_accounts++] = tenant_row_service_account(a, res, i);
   PQclear(res);
   return HUB_STATUS_OK;
 }
 
-hub_status tn_psa_list(hub_pg *pg, hub_arena *a, int64_t timeout_ms, int limit, const char *after_id,
-                       Hub__Tenant__V1__ListServiceAccountsResponse *out, bool *more) {
+hub_status tenant_psa_list(hub_pg *pg, hub_arena *a, int64_t timeout_ms, int limit, const char *after_id,
+                           Hub__Tenant__V1__ListServiceAccountsResponse *out, bool *more) {
   list_ctx c = {after_id, limit, out, false};
   hub_status st = hub_pg_tx(pg, a, NULL, timeout_ms, list_fn, &c);
   *more = hub_ok(st) && c.more;
@@ -151,7 +152,7 @@ hub_status tn_psa_list(hub_pg *pg, hub_arena *a, int64_t timeout_ms, int limit, 
 
 typedef struct delete_ctx {
   const char *actor_id, *ip, *id;
-  tn_prefixes *retire;
+  tenant_prefixes *retire;
 } delete_ctx;
 
 static hub_status delete_fn(hub_pg *pg, hub_arena *a, void *ud) {
@@ -168,11 +169,11 @@ static hub_status delete_fn(hub_pg *pg, hub_arena *a, void *ud) {
   st = hub_pg_exec(pg, a, &delete_sql, (const char *[]){c->id}, NULL);
   if (!hub_ok(st)) return st;
   return audit(pg, a, c->actor_id, c->ip, "platform_service_account.deleted",
-               tn_json_object(a, "service_account_id", c->id, NULL));
+               tenant_json_object(a, "service_account_id", c->id, NULL));
 }
 
-hub_status tn_psa_delete(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *actor_id, const char *ip,
-                         const char *id, tn_prefixes *retire) {
+hub_status tenant_psa_delete(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *actor_id, const char *ip,
+                             const char *id, tenant_prefixes *retire) {
   delete_ctx c = {actor_id, ip, id, retire};
   return hub_pg_tx(pg, a, NULL, timeout_ms, delete_fn, &c);
 }
@@ -180,37 +181,37 @@ hub_status tn_psa_delete(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const cha
 /* ---- keys ---- */
 
 typedef struct key_ctx {
-  const tn_key_new *in;
+  const tenant_key_new *in;
   const char *key_id, *old_expires;
   Hub__Tenant__V1__ApiKey *out;
   char *old_prefix;
 } key_ctx;
 
-static hub_status insert_key(hub_pg *pg, hub_arena *a, const tn_key_new *in, const char *account_id, const char *rate,
-                             const char *rotated_from, Hub__Tenant__V1__ApiKey **out) {
+static hub_status insert_key(hub_pg *pg, hub_arena *a, const tenant_key_new *in, const char *account_id,
+                             const char *rate, const char *rotated_from, Hub__Tenant__V1__ApiKey **out) {
   const char *p[] = {account_id, in->prefix, in->hash_hex, in->name ? in->name : "", rate, in->expires_micros,
                      rotated_from, in->actor_id};
   PGresult *res = NULL;
   hub_status st = hub_pg_exec(pg, a, &key_insert_sql, p, &res);
   if (!hub_ok(st)) return st;
-  *out = tn_row_api_key(a, res, 0);
+  *out = tenant_row_api_key(a, res, 0);
   PQclear(res);
   return HUB_STATUS_OK;
 }
 
 static hub_status key_create_fn(hub_pg *pg, hub_arena *a, void *ud) {
   key_ctx *c = ud;
-  const tn_key_new *in = c->in;
+  const tenant_key_new *in = c->in;
   hub_status st = check_account(pg, a, in->account_id, true);
   if (hub_ok(st)) st = insert_key(pg, a, in, in->account_id, in->rate_per_min, NULL, &c->out);
   if (!hub_ok(st)) return st;
   return audit(pg, a, in->actor_id, in->ip, "platform_api_key.created",
-               tn_json_object(a, "service_account_id", in->account_id, "key_id", c->out->id, "prefix", in->prefix,
-                              NULL));
+               tenant_json_object(a, "service_account_id", in->account_id, "key_id", c->out->id, "prefix", in->prefix,
+                                  NULL));
 }
 
-hub_status tn_pkey_create(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tn_key_new *in,
-                          Hub__Tenant__V1__ApiKey **out) {
+hub_status tenant_pkey_create(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tenant_key_new *in,
+                              Hub__Tenant__V1__ApiKey **out) {
   key_ctx c = {in, NULL, NULL, NULL, NULL};
   hub_status st = hub_pg_tx(pg, a, NULL, timeout_ms, key_create_fn, &c);
   if (hub_ok(st)) *out = c.out;
@@ -231,13 +232,13 @@ static hub_status key_list_fn(hub_pg *pg, hub_arena *a, void *ud) {
   int n = PQntuples(res);
   c->out->n_api_keys = 0;
   c->out->api_keys = hub_arena_calloc(a, (size_t)n + 1, sizeof *c->out->api_keys);
-  for (int i = 0; i < n; i++) c->out->api_keys[c->out->n_api_keys++] = tn_row_api_key(a, res, i);
+  for (int i = 0; i < n; i++) c->out->api_keys[c->out->n_api_keys++] = tenant_row_api_key(a, res, i);
   PQclear(res);
   return HUB_STATUS_OK;
 }
 
-hub_status tn_pkey_list(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *account_id,
-                        Hub__Tenant__V1__ListApiKeysResponse *out) {
+hub_status tenant_pkey_list(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *account_id,
+                            Hub__Tenant__V1__ListApiKeysResponse *out) {
   key_list_ctx c = {account_id, out};
   return hub_pg_tx(pg, a, NULL, timeout_ms, key_list_fn, &c);
 }
@@ -266,7 +267,7 @@ static hub_status lock_key(hub_pg *pg, hub_arena *a, const char *key_id, locked_
 
 static hub_status key_rotate_fn(hub_pg *pg, hub_arena *a, void *ud) {
   key_ctx *c = ud;
-  const tn_key_new *in = c->in;
+  const tenant_key_new *in = c->in;
   locked_key k = {0};
   hub_status st = lock_key(pg, a, c->key_id, &k);
   if (!hub_ok(st)) return st;
@@ -279,13 +280,13 @@ static hub_status key_rotate_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (!hub_ok(st)) return st;
   c->old_prefix = k.prefix;
   return audit(pg, a, in->actor_id, in->ip, "platform_api_key.rotated",
-               tn_json_object(a, "key_id", c->key_id, "old_prefix", k.prefix, "new_key_id", c->out->id, "new_prefix",
-                              in->prefix, NULL));
+               tenant_json_object(a, "key_id", c->key_id, "old_prefix", k.prefix, "new_key_id", c->out->id,
+                                  "new_prefix", in->prefix, NULL));
 }
 
-hub_status tn_pkey_rotate(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *key_id,
-                          const char *old_expires_micros, const tn_key_new *in, Hub__Tenant__V1__ApiKey **out,
-                          char **old_prefix) {
+hub_status tenant_pkey_rotate(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *key_id,
+                              const char *old_expires_micros, const tenant_key_new *in, Hub__Tenant__V1__ApiKey **out,
+                              char **old_prefix) {
   key_ctx c = {in, key_id, old_expires_micros, NULL, NULL};
   hub_status st = hub_pg_tx(pg, a, NULL, timeout_ms, key_rotate_fn, &c);
   if (hub_ok(st)) {
@@ -309,11 +310,11 @@ static hub_status key_revoke_fn(hub_pg *pg, hub_arena *a, void *ud) {
   c->prefix = k.prefix;
   if (k.revoked) return HUB_STATUS_OK;
   return audit(pg, a, c->actor_id, c->ip, "platform_api_key.revoked",
-               tn_json_object(a, "key_id", c->key_id, "prefix", k.prefix, NULL));
+               tenant_json_object(a, "key_id", c->key_id, "prefix", k.prefix, NULL));
 }
 
-hub_status tn_pkey_revoke(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *actor_id, const char *ip,
-                          const char *key_id, char **prefix) {
+hub_status tenant_pkey_revoke(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *actor_id, const char *ip,
+                              const char *key_id, char **prefix) {
   revoke_ctx c = {actor_id, ip, key_id, NULL};
   hub_status st = hub_pg_tx(pg, a, NULL, timeout_ms, key_revoke_fn, &c);
   if (hub_ok(st)) *prefix = c.prefix;

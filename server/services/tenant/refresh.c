@@ -6,7 +6,7 @@
 #include "identity/apikey.h"
 #include "services/context.h"
 
-void tn_refresh_access(hub_call *call, const char *tenant_id, char *const *users, size_t n) {
+void tenant_refresh_access(hub_call *call, const char *tenant_id, char *const *users, size_t n) {
   hub_ctx *ctx = hub_ctx_of(call);
   hub_arena *a = hub_call_arena(call);
   /* Service accounts' API keys cache the same kind of snapshot: the tenant's generation

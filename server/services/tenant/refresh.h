@@ -11,6 +11,6 @@
 /* Clears the snapshots of `users` acting in `tenant_id`. Best effort after the commit: a
  * failure is logged (the change stands; sessions pick it up when their snapshot is rebuilt
  * for another reason or they end) and retried once. */
-void tn_refresh_access(hub_call *call, const char *tenant_id, char *const *users, size_t n);
+void tenant_refresh_access(hub_call *call, const char *tenant_id, char *const *users, size_t n);
 
 #endif

@@ -7,7 +7,7 @@ static char *col_str(hub_arena *a, const PGresult *res, int row, int col) {
   return hub_arena_strdup(a, PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col));
 }
 
-Hub__Tenant__V1__TenantInfo *tn_row_tenant(hub_arena *a, const PGresult *res, int row, int col) {
+Hub__Tenant__V1__TenantInfo *tenant_row_tenant(hub_arena *a, const PGresult *res, int row, int col) {
   Hub__Tenant__V1__TenantInfo *t = hub_arena_alloc(a, sizeof *t);
   hub__tenant__v1__tenant_info__init(t);
   t->id = col_str(a, res, row, col);
@@ -16,12 +16,12 @@ Hub__Tenant__V1__TenantInfo *tn_row_tenant(hub_arena *a, const PGresult *res, in
   t->subscription_type = col_str(a, res, row, col + 3);
   t->tier = col_str(a, res, row, col + 4);
   t->home_brand = col_str(a, res, row, col + 5);
-  t->created_at = tn_timestamp(a, PQgetvalue(res, row, col + 6));
+  t->created_at = tenant_timestamp(a, PQgetvalue(res, row, col + 6));
   t->etag = col_str(a, res, row, col + 7);
   return t;
 }
 
-Hub__Tenant__V1__Member *tn_row_member(hub_arena *a, const PGresult *res, int row, int col) {
+Hub__Tenant__V1__Member *tenant_row_member(hub_arena *a, const PGresult *res, int row, int col) {
   Hub__Tenant__V1__Member *m = hub_arena_alloc(a, sizeof *m);
   hub__tenant__v1__member__init(m);
   m->user_id = col_str(a, res, row, col);
@@ -30,13 +30,13 @@ Hub__Tenant__V1__Member *tn_row_member(hub_arena *a, const PGresult *res, int ro
   m->role = col_str(a, res, row, col + 3);
   m->n_brands = hub_pg_array_parse(a, PQgetvalue(res, row, col + 4), &m->brands);
   m->n_permissions = hub_pg_array_parse(a, PQgetvalue(res, row, col + 5), &m->permissions);
-  m->joined_at = tn_timestamp(a, PQgetvalue(res, row, col + 6));
+  m->joined_at = tenant_timestamp(a, PQgetvalue(res, row, col + 6));
   m->etag = col_str(a, res, row, col + 7);
   return m;
 }
 
-void tn_rows_entitlements(hub_arena *a, const PGresult *res, int from, int to, int col,
-                          Hub__Tenant__V1__TenantInfo *t) {
+void tenant_rows_entitlements(hub_arena *a, const PGresult *res, int from, int to, int col,
+                              Hub__Tenant__V1__TenantInfo *t) {
   t->n_entitlements = 0;
   t->entitlements = to > from ? hub_arena_calloc(a, (size_t)(to - from), sizeof *t->entitlements) : NULL;
   for (int i = from; i < to; i++) {

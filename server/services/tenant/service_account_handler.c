@@ -36,7 +36,7 @@ static const char *micros_of(hub_arena *a, const Google__Protobuf__Timestamp *ts
 
 static hub_status check_name(hub_arena *a, const char *field, const char *name, size_t max, bool required) {
   if (required && !*name) return hub_status_invalid(a, field, "required");
-  if (!tn_text_ok(name, max, false))
+  if (!tenant_text_ok(name, max, false))
     return hub_status_invalid(a, field, "at most %zu bytes of one-line text", max);
   return HUB_STATUS_OK;
 }
@@ -67,20 +67,20 @@ hub_status hub_tenant_v1_tenant_create_service_account(hub_call *call,
   const hub_principal *p = hub_principal_of(call);
   hub_status st = check_name(a, "name", request->name, 100, true);
   if (hub_ok(st)) st = check_name(a, "description", request->description, 500, false);
-  if (hub_ok(st)) st = tn_rule_role(a, p->acl.role, "role", request->role);
-  if (hub_ok(st)) st = tn_check_brands(call, "brands", request->brands, request->n_brands);
-  if (hub_ok(st)) st = tn_rule_grants(a, &p->acl, "permissions", request->permissions, request->n_permissions);
+  if (hub_ok(st)) st = tenant_rule_role(a, p->acl.role, "role", request->role);
+  if (hub_ok(st)) st = tenant_check_brands(call, "brands", request->brands, request->n_brands);
+  if (hub_ok(st)) st = tenant_rule_grants(a, &p->acl, "permissions", request->permissions, request->n_permissions);
   if (!hub_ok(st)) return st;
-  tn_sa_new in = {.tenant_id = p->tenant_id,
-                  .actor_id = p->user_id,
-                  .ip = p->ip,
-                  .name = request->name,
-                  .description = request->description,
-                  .role = request->role,
-                  .brands = hub_pg_array_literal(a, request->brands, request->n_brands),
-                  .permissions = hub_pg_array_literal(a, request->permissions, request->n_permissions)};
+  tenant_sa_new in = {.tenant_id = p->tenant_id,
+                      .actor_id = p->user_id,
+                      .ip = p->ip,
+                      .name = request->name,
+                      .description = request->description,
+                      .role = request->role,
+                      .brands = hub_pg_array_literal(a, request->brands, request->n_brands),
+                      .permissions = hub_pg_array_literal(a, request->permissions, request->n_permissions)};
   Hub__Tenant__V1__ServiceAccount *out;
-  st = tn_sa_create(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), &in, &out);
+  st = tenant_sa_create(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), &in, &out);
   if (hub_ok(st)) copy_account(response, out);
   return st;
 }
@@ -94,11 +94,11 @@ hub_status hub_tenant_v1_tenant_list_service_accounts(hub_call *call,
   if (!hub_ok(st)) return st;
   char *after = NULL, *rest = NULL;
   if (request->page_token[0] &&
-      (!hub_page_token_parse(a, request->page_token, &after, &rest) || !(after = (char *)tn_uuid(a, after))))
+      (!hub_page_token_parse(a, request->page_token, &after, &rest) || !(after = (char *)tenant_uuid(a, after))))
     return hub_status_invalid(a, "page_token", "not a page token of this list");
   bool more = false;
-  st = tn_sa_list(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), hub_principal_of(call)->tenant_id, limit,
-                  after, response, &more);
+  st = tenant_sa_list(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), hub_principal_of(call)->tenant_id, limit,
+                      after, response, &more);
   if (!hub_ok(st)) return st;
   response->page = hub_arena_alloc(a, sizeof *response->page);
   hub__api__v1__page_info__init(response->page);
@@ -112,11 +112,12 @@ hub_status hub_tenant_v1_tenant_get_service_account(hub_call *call,
                                                     const Hub__Tenant__V1__GetServiceAccountRequest *request,
                                                     Hub__Tenant__V1__ServiceAccount *response) {
   hub_arena *a = hub_call_arena(call);
-  const char *id = tn_uuid(a, request->service_account_id);
+  const char *id = tenant_uuid(a, request->service_account_id);
   if (!id) return hub_status_invalid(a, "service_account_id", "not a service account id");
   Hub__Tenant__V1__ServiceAccount *out;
   hub_status st = hub_status_at_field(
-      a, tn_sa_get(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), hub_principal_of(call)->tenant_id, id, &out),
+      a,
+      tenant_sa_get(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), hub_principal_of(call)->tenant_id, id, &out),
       "service_account_id");
   if (hub_ok(st)) copy_account(response, out);
   return st;
@@ -128,23 +129,24 @@ hub_status hub_tenant_v1_tenant_update_service_account(hub_call *call,
   static const char *const paths[] = {"name", "description", "role", "brands", "permissions", "disabled", NULL};
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
-  tn_sa_change c = {.tenant_id = p->tenant_id, .actor_id = p->user_id, .ip = p->ip};
-  hub_status st = tn_mask(a, request->update_mask, paths, &c.bits);
-  if (hub_ok(st)) st = tn_etag(a, request->etag, &c.etag);
+  tenant_sa_change c = {.tenant_id = p->tenant_id, .actor_id = p->user_id, .ip = p->ip};
+  hub_status st = tenant_mask(a, request->update_mask, paths, &c.bits);
+  if (hub_ok(st)) st = tenant_etag(a, request->etag, &c.etag);
   if (!hub_ok(st)) return st;
   const Hub__Tenant__V1__ServiceAccount *s = request->service_account;
   if (!s) return hub_status_invalid(a, "service_account", "required");
-  if (!(c.id = tn_uuid(a, s->id))) return hub_status_invalid(a, "service_account.id", "not a service account id");
-  if ((c.bits & TN_SA_NAME) && !hub_ok(st = check_name(a, "service_account.name", s->name, 100, true))) return st;
-  if ((c.bits & TN_SA_DESCRIPTION) &&
+  if (!(c.id = tenant_uuid(a, s->id))) return hub_status_invalid(a, "service_account.id", "not a service account id");
+  if ((c.bits & TENANT_SA_NAME) && !hub_ok(st = check_name(a, "service_account.name", s->name, 100, true))) return st;
+  if ((c.bits & TENANT_SA_DESCRIPTION) &&
       !hub_ok(st = check_name(a, "service_account.description", s->description, 500, false)))
     return st;
-  if ((c.bits & TN_SA_ROLE) && !hub_ok(st = tn_rule_role(a, p->acl.role, "service_account.role", s->role))) return st;
-  if ((c.bits & TN_SA_BRANDS) &&
-      !hub_ok(st = tn_check_brands(call, "service_account.brands", s->brands, s->n_brands)))
+  if ((c.bits & TENANT_SA_ROLE) && !hub_ok(st = tenant_rule_role(a, p->acl.role, "service_account.role", s->role)))
     return st;
-  if ((c.bits & TN_SA_PERMISSIONS) &&
-      !hub_ok(st = tn_rule_grants(a, &p->acl, "service_account.permissions", s->permissions, s->n_permissions)))
+  if ((c.bits & TENANT_SA_BRANDS) &&
+      !hub_ok(st = tenant_check_brands(call, "service_account.brands", s->brands, s->n_brands)))
+    return st;
+  if ((c.bits & TENANT_SA_PERMISSIONS) &&
+      !hub_ok(st = tenant_rule_grants(a, &p->acl, "service_account.permissions", s->permissions, s->n_permissions)))
     return st;
   c.name = s->name;
   c.description = s->description;
@@ -153,8 +155,8 @@ hub_status hub_tenant_v1_tenant_update_service_account(hub_call *call,
   c.permissions = hub_pg_array_literal(a, s->permissions, s->n_permissions);
   c.disabled = s->disabled;
   Hub__Tenant__V1__ServiceAccount *out;
-  tn_prefixes gone = {0};
-  st = hub_status_at_field(a, tn_sa_update(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), &c, &out, &gone),
+  tenant_prefixes gone = {0};
+  st = hub_status_at_field(a, tenant_sa_update(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), &c, &out, &gone),
                            "service_account.id");
   if (hub_ok(st)) st = retire(call, gone.items, gone.n);
   if (hub_ok(st)) copy_account(response, out);
@@ -167,12 +169,13 @@ hub_status hub_tenant_v1_tenant_delete_service_account(hub_call *call,
   (void)response;
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
-  const char *id = tn_uuid(a, request->service_account_id);
+  const char *id = tenant_uuid(a, request->service_account_id);
   if (!id) return hub_status_invalid(a, "service_account_id", "not a service account id");
-  tn_prefixes gone = {0};
-  hub_status st = hub_status_at_field(
-      a, tn_sa_delete(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), p->tenant_id, p->user_id, p->ip, id, &gone),
-      "service_account_id");
+  tenant_prefixes gone = {0};
+  hub_status st = hub_status_at_field(a,
+                                      tenant_sa_delete(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call),
+                                                       p->tenant_id, p->user_id, p->ip, id, &gone),
+                                      "service_account_id");
   return hub_ok(st) ? retire(call, gone.items, gone.n) : st;
 }
 
@@ -192,7 +195,7 @@ static hub_status check_expiry(hub_arena *a, const char *field, const Google__Pr
 }
 
 static hub_status check_scopes(hub_arena *a, char **scopes, size_t n) {
-  hub_status st = tn_check_list(a, "scopes", scopes, n, MAX_SCOPES, tn_permission_ok);
+  hub_status st = tenant_check_list(a, "scopes", scopes, n, MAX_SCOPES, tenant_permission_ok);
   for (size_t i = 0; i < n && hub_ok(st); i++)
     if (strncmp(scopes[i], "platform.", 9) == 0)
       st = hub_status_invalid(a, hub_arena_sprintf(a, "scopes[%zu]", i), "platform permissions are not for API keys");
@@ -200,7 +203,7 @@ static hub_status check_scopes(hub_arena *a, char **scopes, size_t n) {
 }
 
 /* Fills a new key's secret parts; the response carries the key, only its hash goes on. */
-static hub_status mint(hub_arena *a, tn_key_new *in, char prefix[HUB_APIKEY_PREFIX_LEN + 1], char **key) {
+static hub_status mint(hub_arena *a, tenant_key_new *in, char prefix[HUB_APIKEY_PREFIX_LEN + 1], char **key) {
   if (!hub_apikey_generate(a, key, prefix)) return hub_status_new(a, HUB_INTERNAL, "no randomness available");
   in->prefix = prefix;
   in->hash_hex = hub_sha256_hex(a, *key);
@@ -219,8 +222,8 @@ hub_status hub_tenant_v1_tenant_create_api_key(hub_call *call, const Hub__Tenant
                                                Hub__Tenant__V1__CreateApiKeyResponse *response) {
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
-  tn_key_new in = {.tenant_id = p->tenant_id, .actor_id = p->user_id, .ip = p->ip, .actor_acl = &p->acl};
-  if (!(in.account_id = tn_uuid(a, request->service_account_id)))
+  tenant_key_new in = {.tenant_id = p->tenant_id, .actor_id = p->user_id, .ip = p->ip, .actor_acl = &p->acl};
+  if (!(in.account_id = tenant_uuid(a, request->service_account_id)))
     return hub_status_invalid(a, "service_account_id", "not a service account id");
   hub_status st = check_name(a, "name", request->name, 100, false);
   if (hub_ok(st)) st = check_scopes(a, request->scopes, request->n_scopes);
@@ -237,7 +240,7 @@ hub_status hub_tenant_v1_tenant_create_api_key(hub_call *call, const Hub__Tenant
   /* A prefix already taken (one chance in 36^8 per key) gets one more draw. */
   for (int attempt = 0; attempt < 2; attempt++) {
     st = mint(a, &in, prefix, &key);
-    if (hub_ok(st)) st = tn_key_create(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), &in, &k);
+    if (hub_ok(st)) st = tenant_key_create(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), &in, &k);
     if (st.code != HUB_ALREADY_EXISTS) break;
   }
   if (!hub_ok(st)) return hub_status_at_field(a, st, "service_account_id");
@@ -248,26 +251,26 @@ hub_status hub_tenant_v1_tenant_create_api_key(hub_call *call, const Hub__Tenant
 hub_status hub_tenant_v1_tenant_list_api_keys(hub_call *call, const Hub__Tenant__V1__ListApiKeysRequest *request,
                                               Hub__Tenant__V1__ListApiKeysResponse *response) {
   hub_arena *a = hub_call_arena(call);
-  const char *id = tn_uuid(a, request->service_account_id);
+  const char *id = tenant_uuid(a, request->service_account_id);
   if (!id) return hub_status_invalid(a, "service_account_id", "not a service account id");
   const char *tenant_id = hub_principal_of(call)->tenant_id;
   return hub_status_at_field(
-      a, tn_key_list(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), tenant_id, id, response),
+      a, tenant_key_list(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), tenant_id, id, response),
       "service_account_id");
 }
 
-/* The store's rotation: tenant keys (tn_key_rotate) or platform keys (tn_pkey_rotate). */
+/* The store's rotation: tenant keys (tenant_key_rotate) or platform keys (tenant_pkey_rotate). */
 typedef hub_status (*rotate_store_fn)(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *key_id,
-                                      const char *old_expires_micros, const tn_key_new *in,
+                                      const char *old_expires_micros, const tenant_key_new *in,
                                       Hub__Tenant__V1__ApiKey **out, char **old_prefix);
 
 /* RotateApiKey and RotatePlatformApiKey: one body, the store decides the scope. */
-static hub_status rotate_key(hub_call *call, tn_key_new in, const char *requested_key_id,
+static hub_status rotate_key(hub_call *call, tenant_key_new in, const char *requested_key_id,
                              const Google__Protobuf__Timestamp *old_key_expires_at,
                              const Google__Protobuf__Timestamp *expires_at, rotate_store_fn rotate,
                              Hub__Tenant__V1__CreateApiKeyResponse *response) {
   hub_arena *a = hub_call_arena(call);
-  const char *key_id = tn_uuid(a, requested_key_id), *old_until = NULL;
+  const char *key_id = tenant_uuid(a, requested_key_id), *old_until = NULL;
   if (!key_id) return hub_status_invalid(a, "key_id", "not an API key id");
   hub_status st = check_expiry(a, "old_key_expires_at", old_key_expires_at, MAX_ROTATION_OVERLAP_S, &old_until);
   if (hub_ok(st)) st = check_expiry(a, "expires_at", expires_at, 0, &in.expires_micros);
@@ -292,8 +295,9 @@ static hub_status rotate_key(hub_call *call, tn_key_new in, const char *requeste
 hub_status hub_tenant_v1_tenant_rotate_api_key(hub_call *call, const Hub__Tenant__V1__RotateApiKeyRequest *request,
                                                Hub__Tenant__V1__CreateApiKeyResponse *response) {
   const hub_principal *p = hub_principal_of(call);
-  tn_key_new in = {.tenant_id = p->tenant_id, .actor_id = p->user_id, .ip = p->ip, .actor_acl = &p->acl, .name = ""};
-  return rotate_key(call, in, request->key_id, request->old_key_expires_at, request->expires_at, tn_key_rotate,
+  tenant_key_new in = {
+      .tenant_id = p->tenant_id, .actor_id = p->user_id, .ip = p->ip, .actor_acl = &p->acl, .name = ""};
+  return rotate_key(call, in, request->key_id, request->old_key_expires_at, request->expires_at, tenant_key_rotate,
                     response);
 }
 
@@ -302,11 +306,11 @@ hub_status hub_tenant_v1_tenant_revoke_api_key(hub_call *call, const Hub__Tenant
   (void)response;
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
-  const char *key_id = tn_uuid(a, request->key_id);
+  const char *key_id = tenant_uuid(a, request->key_id);
   if (!key_id) return hub_status_invalid(a, "key_id", "not an API key id");
   char *prefix = NULL;
-  hub_status st = tn_key_revoke(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), p->tenant_id, p->user_id,
-                                p->ip, key_id, &prefix);
+  hub_status st = tenant_key_revoke(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), p->tenant_id, p->user_id,
+                                    p->ip, key_id, &prefix);
   st = hub_status_at_field(a, st, "key_id");
   return hub_ok(st) ? retire(call, &prefix, 1) : st;
 }
@@ -322,8 +326,8 @@ hub_status hub_tenant_v1_tenant_create_platform_service_account(
   if (hub_ok(st)) st = check_name(a, "description", request->description, 500, false);
   if (!hub_ok(st)) return st;
   Hub__Tenant__V1__ServiceAccount *out;
-  st = tn_psa_create(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), p->user_id, p->ip, request->name,
-                     request->description, &out);
+  st = tenant_psa_create(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), p->user_id, p->ip, request->name,
+                         request->description, &out);
   if (hub_ok(st)) copy_account(response, out);
   return st;
 }
@@ -337,10 +341,10 @@ hub_status hub_tenant_v1_tenant_list_platform_service_accounts(
   if (!hub_ok(st)) return st;
   char *after = NULL, *rest = NULL;
   if (request->page_token[0] &&
-      (!hub_page_token_parse(a, request->page_token, &after, &rest) || !(after = (char *)tn_uuid(a, after))))
+      (!hub_page_token_parse(a, request->page_token, &after, &rest) || !(after = (char *)tenant_uuid(a, after))))
     return hub_status_invalid(a, "page_token", "not a page token of this list");
   bool more = false;
-  st = tn_psa_list(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), limit, after, response, &more);
+  st = tenant_psa_list(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), limit, after, response, &more);
   if (!hub_ok(st)) return st;
   response->page = hub_arena_alloc(a, sizeof *response->page);
   hub__api__v1__page_info__init(response->page);
@@ -356,10 +360,10 @@ hub_status hub_tenant_v1_tenant_delete_platform_service_account(
   (void)response;
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
-  const char *id = tn_uuid(a, request->service_account_id);
+  const char *id = tenant_uuid(a, request->service_account_id);
   if (!id) return hub_status_invalid(a, "service_account_id", "not a service account id");
-  tn_prefixes gone = {0};
-  hub_status st = tn_psa_delete(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), p->user_id, p->ip, id, &gone);
+  tenant_prefixes gone = {0};
+  hub_status st = tenant_psa_delete(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), p->user_id, p->ip, id, &gone);
   st = hub_status_at_field(a, st, "service_account_id");
   return hub_ok(st) ? retire(call, gone.items, gone.n) : st;
 }
@@ -369,8 +373,8 @@ hub_status hub_tenant_v1_tenant_create_platform_api_key(hub_call *call,
                                                         Hub__Tenant__V1__CreateApiKeyResponse *response) {
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
-  tn_key_new in = {.actor_id = p->user_id, .ip = p->ip, .actor_acl = &p->acl};
-  if (!(in.account_id = tn_uuid(a, request->service_account_id)))
+  tenant_key_new in = {.actor_id = p->user_id, .ip = p->ip, .actor_acl = &p->acl};
+  if (!(in.account_id = tenant_uuid(a, request->service_account_id)))
     return hub_status_invalid(a, "service_account_id", "not a service account id");
   hub_status st = check_name(a, "name", request->name, 100, false);
   if (hub_ok(st)) st = check_expiry(a, "expires_at", request->expires_at, 0, &in.expires_micros);
@@ -383,7 +387,7 @@ hub_status hub_tenant_v1_tenant_create_platform_api_key(hub_call *call,
   char prefix[HUB_APIKEY_PREFIX_LEN + 1], *key = NULL;
   for (int attempt = 0; attempt < 2; attempt++) {
     st = mint(a, &in, prefix, &key);
-    if (hub_ok(st)) st = tn_pkey_create(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), &in, &k);
+    if (hub_ok(st)) st = tenant_pkey_create(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), &in, &k);
     if (st.code != HUB_ALREADY_EXISTS) break;
   }
   if (!hub_ok(st)) return hub_status_at_field(a, st, "service_account_id");
@@ -395,9 +399,9 @@ hub_status hub_tenant_v1_tenant_list_platform_api_keys(hub_call *call,
                                                        const Hub__Tenant__V1__ListPlatformApiKeysRequest *request,
                                                        Hub__Tenant__V1__ListApiKeysResponse *response) {
   hub_arena *a = hub_call_arena(call);
-  const char *id = tn_uuid(a, request->service_account_id);
+  const char *id = tenant_uuid(a, request->service_account_id);
   if (!id) return hub_status_invalid(a, "service_account_id", "not a service account id");
-  return hub_status_at_field(a, tn_pkey_list(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), id, response),
+  return hub_status_at_field(a, tenant_pkey_list(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), id, response),
                              "service_account_id");
 }
 
@@ -405,9 +409,9 @@ hub_status hub_tenant_v1_tenant_rotate_platform_api_key(hub_call *call,
                                                         const Hub__Tenant__V1__RotatePlatformApiKeyRequest *request,
                                                         Hub__Tenant__V1__CreateApiKeyResponse *response) {
   const hub_principal *p = hub_principal_of(call);
-  tn_key_new in = {.actor_id = p->user_id, .ip = p->ip, .actor_acl = &p->acl, .name = ""};
+  tenant_key_new in = {.actor_id = p->user_id, .ip = p->ip, .actor_acl = &p->acl, .name = ""};
   return rotate_key(call, in, request->key_id, request->old_key_expires_at, request->expires_at,
-                    tn_pkey_rotate, response);
+                    tenant_pkey_rotate, response);
 }
 
 hub_status hub_tenant_v1_tenant_revoke_platform_api_key(hub_call *call,
@@ -416,10 +420,11 @@ hub_status hub_tenant_v1_tenant_revoke_platform_api_key(hub_call *call,
   (void)response;
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
-  const char *key_id = tn_uuid(a, request->key_id);
+  const char *key_id = tenant_uuid(a, request->key_id);
   if (!key_id) return hub_status_invalid(a, "key_id", "not an API key id");
   char *prefix = NULL;
-  hub_status st = tn_pkey_revoke(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), p->user_id, p->ip, key_id, &prefix);
+  hub_status st =
+      tenant_pkey_revoke(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), p->user_id, p->ip, key_id, &prefix);
   st = hub_status_at_field(a, st, "key_id");
   return hub_ok(st) ? retire(call, &prefix, 1) : st;
 }

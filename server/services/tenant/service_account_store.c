@@ -13,12 +13,12 @@
 #include "services/tenant/rows.h"
 #include "services/tenant/validate.h"
 
-#define SA_COLS                                                                                         \
+#define SA_COLS                                                                                             \
   "s.id, s.name, s.description, s.role, s.brands, s.permissions, s.disabled_at IS NOT NULL, s.created_by, " \
-  TN_MICROS("s.created_at") ", s.version"
-#define KEY_COLS                                                                                          \
-  "k.id, k.account_id, k.name, k.prefix, k.scopes, " TN_MICROS("k.expires_at") ", " TN_MICROS("k.last_used_at") \
-  ", " TN_MICROS("k.created_at") ", k.rate_per_min, coalesce(k.rotated_from::text, '')"
+  TENANT_MICROS("s.created_at") ", s.version"
+#define KEY_COLS                                                                                       \
+  "k.id, k.account_id, k.name, k.prefix, k.scopes, " TENANT_MICROS("k.expires_at") ", " TENANT_MICROS( \
+      "k.last_used_at") ", " TENANT_MICROS("k.created_at") ", k.rate_per_min, coalesce(k.rotated_from::text, '')"
 
 /* The actor's role as committed: a member's, or an enabled service account's own. */
 static const hub_pg_stmt actor_role_sql = {
@@ -90,7 +90,7 @@ static const hub_pg_stmt key_cut_sql = {
     "tenant_key_cut_over",
     "UPDATE api_keys SET expires_at = least(coalesce(expires_at, 'infinity'), "
     "coalesce(to_timestamp($3::bigint / 1000000.0), now() + interval '24 hours')) "
-    "WHERE tenant_id = $1::uuid AND id = $2::uuid RETURNING " TN_MICROS("expires_at"),
+    "WHERE tenant_id = $1::uuid AND id = $2::uuid RETURNING " TENANT_MICROS("expires_at"),
     3};
 static const hub_pg_stmt key_revoke_sql = {
     "tenant_key_revoke",
@@ -103,10 +103,10 @@ static char *col(hub_arena *a, const PGresult *res, int row, int c) {
 }
 
 static Google__Protobuf__Timestamp *col_time(hub_arena *a, const PGresult *res, int row, int c) {
-  return PQgetisnull(res, row, c) ? NULL : tn_timestamp(a, PQgetvalue(res, row, c));
+  return PQgetisnull(res, row, c) ? NULL : tenant_timestamp(a, PQgetvalue(res, row, c));
 }
 
-Hub__Tenant__V1__ServiceAccount *tn_row_service_account(hub_arena *a, const PGresult *res, int row) {
+Hub__Tenant__V1__ServiceAccount *tenant_row_service_account(hub_arena *a, const PGresult *res, int row) {
   Hub__Tenant__V1__ServiceAccount *s = hub_arena_alloc(a, sizeof *s);
   hub__tenant__v1__service_account__init(s);
   s->id = col(a, res, row, 0);
@@ -122,7 +122,7 @@ Hub__Tenant__V1__ServiceAccount *tn_row_service_account(hub_arena *a, const PGre
   return s;
 }
 
-Hub__Tenant__V1__ApiKey *tn_row_api_key(hub_arena *a, const PGresult *res, int row) {
+Hub__Tenant__V1__ApiKey *tenant_row_api_key(hub_arena *a, const PGresult *res, int row) {
   Hub__Tenant__V1__ApiKey *k = hub_arena_alloc(a, sizeof *k);
   hub__tenant__v1__api_key__init(k);
   k->id = col(a, res, row, 0);
@@ -171,12 +171,13 @@ static hub_status lock_account(hub_pg *pg, hub_arena *a, const char *tenant_id, 
   if (PQntuples(res) > 0) snprintf(out->actor_role, sizeof out->actor_role, "%s", PQgetvalue(res, 0, 0));
   PQclear(res);
   if (!out->actor_role[0]) return hub_status_new(a, HUB_PERMISSION_DENIED, "not a member of this tenant");
-  if (tn_role_rank(out->role) > tn_role_rank(out->actor_role))
+  if (tenant_role_rank(out->role) > tenant_role_rank(out->actor_role))
     return hub_status_new(a, HUB_PERMISSION_DENIED, "you cannot manage a service account whose role is above yours");
   return HUB_STATUS_OK;
 }
 
-static hub_status collect_prefixes(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *id, tn_prefixes *out) {
+static hub_status collect_prefixes(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *id,
+                                   tenant_prefixes *out) {
   PGresult *res = NULL;
   hub_status st = hub_pg_exec(pg, a, &prefixes_sql, (const char *[]){tenant_id, id}, &res);
   if (!hub_ok(st)) return st;
@@ -191,33 +192,33 @@ static hub_status collect_prefixes(hub_pg *pg, hub_arena *a, const char *tenant_
 /* ---- accounts ---- */
 
 typedef struct create_ctx {
-  const tn_sa_new *in;
+  const tenant_sa_new *in;
   Hub__Tenant__V1__ServiceAccount *out;
 } create_ctx;
 
 static hub_status create_fn(hub_pg *pg, hub_arena *a, void *ud) {
   create_ctx *c = ud;
-  const tn_sa_new *in = c->in;
+  const tenant_sa_new *in = c->in;
   PGresult *res = NULL;
   hub_status st = hub_pg_exec(pg, a, &actor_role_sql, (const char *[]){in->tenant_id, in->actor_id}, &res);
   if (!hub_ok(st)) return st;
   if (PQntuples(res) < 1) st = hub_status_new(a, HUB_PERMISSION_DENIED, "not a member of this tenant");
-  else if (tn_role_rank(in->role) > tn_role_rank(PQgetvalue(res, 0, 0)))
+  else if (tenant_role_rank(in->role) > tenant_role_rank(PQgetvalue(res, 0, 0)))
     st = hub_status_new(a, HUB_PERMISSION_DENIED, "you cannot grant a role above your own");
   PQclear(res);
   if (!hub_ok(st)) return st;
   const char *p[] = {in->tenant_id, in->name, in->description, in->role, in->brands, in->permissions, in->actor_id};
   st = hub_pg_exec(pg, a, &insert_sql, p, &res);
   if (!hub_ok(st)) return st;
-  c->out = tn_row_service_account(a, res, 0);
+  c->out = tenant_row_service_account(a, res, 0);
   PQclear(res);
   return hub_audit_tenant(pg, a, in->tenant_id, in->actor_id, "service_account.created", c->out->id, in->ip,
-                          tn_json_object(a, "name", in->name, "role", in->role, "brands", in->brands, "permissions",
-                                         in->permissions, NULL));
+                          tenant_json_object(a, "name", in->name, "role", in->role, "brands", in->brands, "permissions",
+                                             in->permissions, NULL));
 }
 
-hub_status tn_sa_create(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tn_sa_new *in,
-                        Hub__Tenant__V1__ServiceAccount **out) {
+hub_status tenant_sa_create(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tenant_sa_new *in,
+                            Hub__Tenant__V1__ServiceAccount **out) {
   create_ctx c = {in, NULL};
   hub_status st = hub_pg_tx(pg, a, in->tenant_id, timeout_ms, create_fn, &c);
   if (st.code == HUB_ALREADY_EXISTS)
@@ -236,14 +237,14 @@ static hub_status get_fn(hub_pg *pg, hub_arena *a, void *ud) {
   PGresult *res = NULL;
   hub_status st = hub_pg_exec(pg, a, &get_sql, (const char *[]){c->tenant_id, c->id}, &res);
   if (!hub_ok(st)) return st;
-  if (PQntuples(res) == 1) c->out = tn_row_service_account(a, res, 0);
+  if (PQntuples(res) == 1) c->out = tenant_row_service_account(a, res, 0);
   else st = hub_status_new(a, HUB_NOT_FOUND, "no such service account");
   PQclear(res);
   return st;
 }
 
-hub_status tn_sa_get(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id, const char *id,
-                     Hub__Tenant__V1__ServiceAccount **out) {
+hub_status tenant_sa_get(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id, const char *id,
+                         Hub__Tenant__V1__ServiceAccount **out) {
   get_ctx c = {tenant_id, id, NULL};
   hub_status st = hub_pg_tx(pg, a, tenant_id, timeout_ms, get_fn, &c);
   if (hub_ok(st)) *out = c.out;
@@ -269,13 +270,14 @@ static hub_status list_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (c->more) n = c->limit;
   c->out->n_service_accounts = 0;
   c->out->service_accounts = hub_arena_calloc(a, (size_t)n + 1, sizeof *c->out->service_accounts);
-  for (int i = 0; i < n; i++) c->out->service_accounts[c->out->n_service_accounts++] = tn_row_service_account(a, res, i);
+  for (int i = 0; i < n; i++)
+    c->out->service_accounts[c->out->n_service_accounts++] = tenant_row_service_account(a, res, i);
   PQclear(res);
   return HUB_STATUS_OK;
 }
 
-hub_status tn_sa_list(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id, int limit,
-                      const char *after_id, Hub__Tenant__V1__ListServiceAccountsResponse *out, bool *more) {
+hub_status tenant_sa_list(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id, int limit,
+                          const char *after_id, Hub__Tenant__V1__ListServiceAccountsResponse *out, bool *more) {
   list_ctx c = {tenant_id, after_id, limit, out, false};
   hub_status st = hub_pg_tx(pg, a, tenant_id, timeout_ms, list_fn, &c);
   *more = hub_ok(st) && c.more;
@@ -283,64 +285,65 @@ hub_status tn_sa_list(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *
 }
 
 typedef struct update_ctx {
-  const tn_sa_change *c;
+  const tenant_sa_change *c;
   Hub__Tenant__V1__ServiceAccount *out;
-  tn_prefixes *retire;
+  tenant_prefixes *retire;
 } update_ctx;
 
 static hub_status update_fn(hub_pg *pg, hub_arena *a, void *ud) {
   update_ctx *u = ud;
-  const tn_sa_change *c = u->c;
+  const tenant_sa_change *c = u->c;
   u->retire->n = 0;
   locked_account t;
   hub_status st = lock_account(pg, a, c->tenant_id, c->id, c->actor_id, &t);
   if (!hub_ok(st)) return st;
   if (c->etag >= 0 && c->etag != t.version)
     return hub_status_new(a, HUB_ABORTED, "the service account changed since it was read; read it again");
-  if ((c->bits & TN_SA_ROLE) && tn_role_rank(c->role) > tn_role_rank(t.actor_role))
+  if ((c->bits & TENANT_SA_ROLE) && tenant_role_rank(c->role) > tenant_role_rank(t.actor_role))
     return hub_status_new(a, HUB_PERMISSION_DENIED, "you cannot grant a role above your own");
 #define FLAG(bit) ((c->bits & (bit)) ? "true" : "false")
   const char *p[] = {c->tenant_id,
                      c->id,
-                     FLAG(TN_SA_NAME),
+                     FLAG(TENANT_SA_NAME),
                      c->name,
-                     FLAG(TN_SA_DESCRIPTION),
+                     FLAG(TENANT_SA_DESCRIPTION),
                      c->description,
-                     FLAG(TN_SA_ROLE),
+                     FLAG(TENANT_SA_ROLE),
                      c->role,
-                     FLAG(TN_SA_BRANDS),
+                     FLAG(TENANT_SA_BRANDS),
                      c->brands,
-                     FLAG(TN_SA_PERMISSIONS),
+                     FLAG(TENANT_SA_PERMISSIONS),
                      c->permissions,
-                     FLAG(TN_SA_DISABLED),
+                     FLAG(TENANT_SA_DISABLED),
                      c->disabled ? "true" : "false"};
 #undef FLAG
   PGresult *res = NULL;
   st = hub_pg_exec(pg, a, &update_sql, p, &res);
   if (!hub_ok(st)) return st;
-  u->out = tn_row_service_account(a, res, 0);
+  u->out = tenant_row_service_account(a, res, 0);
   PQclear(res);
-  bool disabling = (c->bits & TN_SA_DISABLED) && c->disabled;
+  bool disabling = (c->bits & TENANT_SA_DISABLED) && c->disabled;
   if (disabling) {
     st = hub_pg_exec(pg, a, &revoke_all_sql, (const char *[]){c->tenant_id, c->id}, NULL);
     if (!hub_ok(st)) return st;
   }
-  if (c->bits & ~(unsigned)(TN_SA_NAME | TN_SA_DESCRIPTION)) {
+  if (c->bits & ~(unsigned)(TENANT_SA_NAME | TENANT_SA_DESCRIPTION)) {
     st = collect_prefixes(pg, a, c->tenant_id, c->id, u->retire);
     if (!hub_ok(st)) return st;
   }
   const char *changed = hub_arena_sprintf(
-      a, "%s%s%s%s%s%s", (c->bits & TN_SA_NAME) ? "name " : "", (c->bits & TN_SA_DESCRIPTION) ? "description " : "",
-      (c->bits & TN_SA_ROLE) ? "role " : "", (c->bits & TN_SA_BRANDS) ? "brands " : "",
-      (c->bits & TN_SA_PERMISSIONS) ? "permissions " : "", (c->bits & TN_SA_DISABLED) ? "disabled " : "");
-  return hub_audit_tenant(pg, a, c->tenant_id, c->actor_id, "service_account.updated", c->id, c->ip,
-                          tn_json_object(a, "old_role", t.role, "new_role", u->out->role, "changed", changed,
-                                         "disabled",
-                                         (c->bits & TN_SA_DISABLED) ? (c->disabled ? "true" : "false") : NULL, NULL));
+      a, "%s%s%s%s%s%s", (c->bits & TENANT_SA_NAME) ? "name " : "",
+      (c->bits & TENANT_SA_DESCRIPTION) ? "description " : "", (c->bits & TENANT_SA_ROLE) ? "role " : "",
+      (c->bits & TENANT_SA_BRANDS) ? "brands " : "", (c->bits & TENANT_SA_PERMISSIONS) ? "permissions " : "",
+      (c->bits & TENANT_SA_DISABLED) ? "disabled " : "");
+  return hub_audit_tenant(
+      pg, a, c->tenant_id, c->actor_id, "service_account.updated", c->id, c->ip,
+      tenant_json_object(a, "old_role", t.role, "new_role", u->out->role, "changed", changed, "disabled",
+                         (c->bits & TENANT_SA_DISABLED) ? (c->disabled ? "true" : "false") : NULL, NULL));
 }
 
-hub_status tn_sa_update(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tn_sa_change *c,
-                        Hub__Tenant__V1__ServiceAccount **out, tn_prefixes *retire) {
+hub_status tenant_sa_update(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tenant_sa_change *c,
+                            Hub__Tenant__V1__ServiceAccount **out, tenant_prefixes *retire) {
   update_ctx u = {c, NULL, retire};
   hub_status st = hub_pg_tx(pg, a, c->tenant_id, timeout_ms, update_fn, &u);
   if (st.code == HUB_ALREADY_EXISTS)
@@ -351,7 +354,7 @@ hub_status tn_sa_update(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tn_s
 
 typedef struct delete_ctx {
   const char *tenant_id, *actor_id, *ip, *id;
-  tn_prefixes *retire;
+  tenant_prefixes *retire;
 } delete_ctx;
 
 static hub_status delete_fn(hub_pg *pg, hub_arena *a, void *ud) {
@@ -363,11 +366,11 @@ static hub_status delete_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (hub_ok(st)) st = hub_pg_exec(pg, a, &delete_sql, (const char *[]){c->tenant_id, c->id}, NULL);
   if (!hub_ok(st)) return st;
   return hub_audit_tenant(pg, a, c->tenant_id, c->actor_id, "service_account.deleted", c->id, c->ip,
-                          tn_json_object(a, "role", t.role, NULL));
+                          tenant_json_object(a, "role", t.role, NULL));
 }
 
-hub_status tn_sa_delete(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id, const char *actor_id,
-                        const char *ip, const char *id, tn_prefixes *retire) {
+hub_status tenant_sa_delete(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id, const char *actor_id,
+                            const char *ip, const char *id, tenant_prefixes *retire) {
   delete_ctx c = {tenant_id, actor_id, ip, id, retire};
   return hub_pg_tx(pg, a, tenant_id, timeout_ms, delete_fn, &c);
 }
@@ -381,7 +384,7 @@ static bool covered(const hub_acl *acl, const char *perm) {
 }
 
 /* The account must be usable and may get another key whose scopes it and the actor hold. */
-static hub_status check_new_key(hub_pg *pg, hub_arena *a, const tn_key_new *in, const char *account_id,
+static hub_status check_new_key(hub_pg *pg, hub_arena *a, const tenant_key_new *in, const char *account_id,
                                 const locked_account *t, char **scopes, size_t n_scopes) {
   if (t->disabled) return hub_status_new(a, HUB_FAILED_PRECONDITION, "the service account is disabled");
   PGresult *res = NULL;
@@ -389,9 +392,9 @@ static hub_status check_new_key(hub_pg *pg, hub_arena *a, const tn_key_new *in, 
   if (!hub_ok(st)) return st;
   long live = atol(PQgetvalue(res, 0, 0));
   PQclear(res);
-  if (live >= TN_KEYS_PER_ACCOUNT)
+  if (live >= TENANT_KEYS_PER_ACCOUNT)
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "the service account has %d live keys; revoke one first",
-                          TN_KEYS_PER_ACCOUNT);
+                          TENANT_KEYS_PER_ACCOUNT);
   hub_acl *acl = hub_arena_calloc(a, 1, sizeof *acl);
   st = hub_acl_load_grant_in_tx(pg, a, in->tenant_id, t->role, t->permissions, t->brands, acl);
   if (!hub_ok(st)) return st;
@@ -416,27 +419,28 @@ static hub_status check_new_key(hub_pg *pg, hub_arena *a, const tn_key_new *in, 
 }
 
 typedef struct key_ctx {
-  const tn_key_new *in;
+  const tenant_key_new *in;
   const char *key_id, *old_expires; /* rotation */
   Hub__Tenant__V1__ApiKey *out;
   char *old_prefix;
 } key_ctx;
 
-static hub_status insert_key(hub_pg *pg, hub_arena *a, const tn_key_new *in, const char *account_id, const char *scopes,
-                             const char *rate, const char *rotated_from, Hub__Tenant__V1__ApiKey **out) {
+static hub_status insert_key(hub_pg *pg, hub_arena *a, const tenant_key_new *in, const char *account_id,
+                             const char *scopes, const char *rate, const char *rotated_from,
+                             Hub__Tenant__V1__ApiKey **out) {
   const char *p[] = {in->tenant_id, account_id, in->prefix, in->hash_hex, in->name ? in->name : "", scopes, rate,
                      in->expires_micros, rotated_from, in->actor_id};
   PGresult *res = NULL;
   hub_status st = hub_pg_exec(pg, a, &key_insert_sql, p, &res);
   if (!hub_ok(st)) return st;
-  *out = tn_row_api_key(a, res, 0);
+  *out = tenant_row_api_key(a, res, 0);
   PQclear(res);
   return HUB_STATUS_OK;
 }
 
 static hub_status key_create_fn(hub_pg *pg, hub_arena *a, void *ud) {
   key_ctx *c = ud;
-  const tn_key_new *in = c->in;
+  const tenant_key_new *in = c->in;
   locked_account t;
   hub_status st = lock_account(pg, a, in->tenant_id, in->account_id, in->actor_id, &t);
   if (hub_ok(st)) st = check_new_key(pg, a, in, in->account_id, &t, in->scopes, in->n_scopes);
@@ -445,12 +449,12 @@ static hub_status key_create_fn(hub_pg *pg, hub_arena *a, void *ud) {
                     NULL, &c->out);
   if (!hub_ok(st)) return st;
   return hub_audit_tenant(pg, a, in->tenant_id, in->actor_id, "api_key.created", c->out->id, in->ip,
-                          tn_json_object(a, "service_account_id", in->account_id, "prefix", in->prefix, "scopes",
-                                         hub_pg_array_literal(a, in->scopes, in->n_scopes), NULL));
+                          tenant_json_object(a, "service_account_id", in->account_id, "prefix", in->prefix, "scopes",
+                                             hub_pg_array_literal(a, in->scopes, in->n_scopes), NULL));
 }
 
-hub_status tn_key_create(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tn_key_new *in,
-                         Hub__Tenant__V1__ApiKey **out) {
+hub_status tenant_key_create(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tenant_key_new *in,
+                             Hub__Tenant__V1__ApiKey **out) {
   key_ctx c = {in, NULL, NULL, NULL, NULL};
   hub_status st = hub_pg_tx(pg, a, in->tenant_id, timeout_ms, key_create_fn, &c);
   if (hub_ok(st)) *out = c.out;
@@ -475,13 +479,13 @@ static hub_status key_list_fn(hub_pg *pg, hub_arena *a, void *ud) {
   int n = PQntuples(res);
   c->out->n_api_keys = 0;
   c->out->api_keys = hub_arena_calloc(a, (size_t)n + 1, sizeof *c->out->api_keys);
-  for (int i = 0; i < n; i++) c->out->api_keys[c->out->n_api_keys++] = tn_row_api_key(a, res, i);
+  for (int i = 0; i < n; i++) c->out->api_keys[c->out->n_api_keys++] = tenant_row_api_key(a, res, i);
   PQclear(res);
   return HUB_STATUS_OK;
 }
 
-hub_status tn_key_list(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id, const char *account_id,
-                       Hub__Tenant__V1__ListApiKeysResponse *out) {
+hub_status tenant_key_list(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id, const char *account_id,
+                           Hub__Tenant__V1__ListApiKeysResponse *out) {
   key_list_ctx c = {tenant_id, account_id, out};
   return hub_pg_tx(pg, a, tenant_id, timeout_ms, key_list_fn, &c);
 }
@@ -511,7 +515,7 @@ static hub_status lock_key(hub_pg *pg, hub_arena *a, const char *tenant_id, cons
 
 static hub_status key_rotate_fn(hub_pg *pg, hub_arena *a, void *ud) {
   key_ctx *c = ud;
-  const tn_key_new *in = c->in;
+  const tenant_key_new *in = c->in;
   locked_key k = {0};
   hub_status st = lock_key(pg, a, in->tenant_id, c->key_id, &k);
   if (!hub_ok(st)) return st;
@@ -531,14 +535,15 @@ static hub_status key_rotate_fn(hub_pg *pg, hub_arena *a, void *ud) {
   char *until = hub_arena_strdup(a, PQgetvalue(res, 0, 0));
   PQclear(res);
   c->old_prefix = k.prefix;
-  return hub_audit_tenant(pg, a, in->tenant_id, in->actor_id, "api_key.rotated", c->key_id, in->ip,
-                          tn_json_object(a, "service_account_id", k.account_id, "old_prefix", k.prefix, "new_key_id",
-                                         c->out->id, "new_prefix", in->prefix, "old_key_expires_micros", until, NULL));
+  return hub_audit_tenant(
+      pg, a, in->tenant_id, in->actor_id, "api_key.rotated", c->key_id, in->ip,
+      tenant_json_object(a, "service_account_id", k.account_id, "old_prefix", k.prefix, "new_key_id", c->out->id,
+                         "new_prefix", in->prefix, "old_key_expires_micros", until, NULL));
 }
 
-hub_status tn_key_rotate(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *key_id,
-                         const char *old_expires_micros, const tn_key_new *in, Hub__Tenant__V1__ApiKey **out,
-                         char **old_prefix) {
+hub_status tenant_key_rotate(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *key_id,
+                             const char *old_expires_micros, const tenant_key_new *in, Hub__Tenant__V1__ApiKey **out,
+                             char **old_prefix) {
   key_ctx c = {in, key_id, old_expires_micros, NULL, NULL};
   hub_status st = hub_pg_tx(pg, a, in->tenant_id, timeout_ms, key_rotate_fn, &c);
   if (hub_ok(st)) {
@@ -564,11 +569,11 @@ static hub_status key_revoke_fn(hub_pg *pg, hub_arena *a, void *ud) {
   c->prefix = k.prefix;
   if (k.revoked) return HUB_STATUS_OK; /* again: nothing new to record */
   return hub_audit_tenant(pg, a, c->tenant_id, c->actor_id, "api_key.revoked", c->key_id, c->ip,
-                          tn_json_object(a, "service_account_id", k.account_id, "prefix", k.prefix, NULL));
+                          tenant_json_object(a, "service_account_id", k.account_id, "prefix", k.prefix, NULL));
 }
 
-hub_status tn_key_revoke(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id, const char *actor_id,
-                         const char *ip, const char *key_id, char **prefix) {
+hub_status tenant_key_revoke(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id, const char *actor_id,
+                             const char *ip, const char *key_id, char **prefix) {
   revoke_ctx c = {tenant_id, actor_id, ip, key_id, NULL};
   hub_status st = hub_pg_tx(pg, a, tenant_id, timeout_ms, key_revoke_fn, &c);
   if (hub_ok(st)) *prefix = c.prefix;

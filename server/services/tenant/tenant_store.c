@@ -12,7 +12,7 @@
 #include "services/tenant/rows.h"
 
 static const hub_pg_stmt get_sql = {
-    "tenant_get", "SELECT " TN_TENANT_COLS " FROM tenants t WHERE t.id = $1::uuid AND t.deleted_at IS NULL", 1};
+    "tenant_get", "SELECT " TENANT_COLS " FROM tenants t WHERE t.id = $1::uuid AND t.deleted_at IS NULL", 1};
 static const hub_pg_stmt entitlements_sql = {
     "tenant_entitlements", "SELECT brand, modules FROM entitlements WHERE tenant_id = $1::uuid ORDER BY brand", 1};
 static const hub_pg_stmt insert_sql = {
@@ -29,7 +29,7 @@ static const hub_pg_stmt entitle_home_sql = {
     "INSERT INTO entitlements (tenant_id, brand, modules) SELECT $1::uuid, id, modules FROM brands WHERE id = $2", 2};
 static const hub_pg_stmt list_sql = {
     "tenant_list",
-    "SELECT " TN_TENANT_COLS ", m.role FROM members m JOIN tenants t ON t.id = m.tenant_id "
+    "SELECT " TENANT_COLS ", m.role FROM members m JOIN tenants t ON t.id = m.tenant_id "
     "WHERE m.user_id = $1::uuid AND t.deleted_at IS NULL "
     "AND ($2::text IS NULL OR (t.name, t.id) > ($2::text, $3::uuid)) ORDER BY t.name, t.id LIMIT $4::int",
     4};
@@ -77,11 +77,11 @@ static hub_status read_tenant(hub_pg *pg, hub_arena *a, const char *id, Hub__Ten
     PQclear(res);
     return hub_status_new(a, HUB_NOT_FOUND, "no such tenant");
   }
-  Hub__Tenant__V1__TenantInfo *t = tn_row_tenant(a, res, 0, 0);
+  Hub__Tenant__V1__TenantInfo *t = tenant_row_tenant(a, res, 0, 0);
   PQclear(res);
   st = hub_pg_exec(pg, a, &entitlements_sql, (const char *[]){id}, &res);
   if (!hub_ok(st)) return st;
-  tn_rows_entitlements(a, res, 0, PQntuples(res), 0, t);
+  tenant_rows_entitlements(a, res, 0, PQntuples(res), 0, t);
   PQclear(res);
   *out = t;
   return HUB_STATUS_OK;
@@ -101,7 +101,7 @@ static hub_status member_ids(hub_pg *pg, hub_arena *a, const char *tenant_id, ch
 /* ---- create ---- */
 
 typedef struct create_ctx {
-  const tn_new_tenant *in;
+  const hub_tenant_new *in;
   Hub__Tenant__V1__TenantInfo *out;
 } create_ctx;
 
@@ -119,8 +119,8 @@ static hub_status replay_fn(hub_pg *pg, hub_arena *a, void *ud) {
   return read_tenant(pg, a, c->in->id, &c->out);
 }
 
-hub_status tn_tenant_create_in_tx(hub_pg *pg, hub_arena *a, const tn_new_tenant *in,
-                                  Hub__Tenant__V1__TenantInfo **out) {
+hub_status hub_tenant_create_in_tx(hub_pg *pg, hub_arena *a, const hub_tenant_new *in,
+                                   Hub__Tenant__V1__TenantInfo **out) {
   create_ctx c = {in, NULL};
   hub_status st = create_fn(pg, a, &c);
   if (hub_ok(st) && out) *out = c.out;
@@ -129,7 +129,7 @@ hub_status tn_tenant_create_in_tx(hub_pg *pg, hub_arena *a, const tn_new_tenant 
 
 static hub_status create_fn(hub_pg *pg, hub_arena *a, void *ud) {
   create_ctx *c = ud;
-  const tn_new_tenant *in = c->in;
+  const hub_tenant_new *in = c->in;
   PGresult *res = NULL;
   hub_status st = hub_pg_exec(pg, a, &insert_sql, (const char *[]){in->id, in->name, in->slug, in->brand}, &res);
   if (!hub_ok(st)) return st;
@@ -140,13 +140,13 @@ static hub_status create_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (hub_ok(st)) st = hub_pg_exec(pg, a, &entitle_home_sql, (const char *[]){in->id, in->brand}, NULL);
   if (hub_ok(st))
     st = hub_audit_tenant(pg, a, in->id, in->user_id, "tenant.created", in->id, in->ip,
-                          tn_json_object(a, "name", in->name, "slug", in->slug, "home_brand", in->brand, NULL));
+                          tenant_json_object(a, "name", in->name, "slug", in->slug, "home_brand", in->brand, NULL));
   if (!hub_ok(st)) return st;
   return read_tenant(pg, a, in->id, &c->out);
 }
 
-hub_status tn_tenant_create(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tn_new_tenant *in,
-                            Hub__Tenant__V1__TenantInfo **out) {
+hub_status tenant_create(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const hub_tenant_new *in,
+                         Hub__Tenant__V1__TenantInfo **out) {
   create_ctx c = {in, NULL};
   hub_status st = hub_pg_tx_user(pg, a, in->id, in->user_id, timeout_ms, create_fn, &c);
   if (st.code == HUB_ALREADY_EXISTS) {
@@ -172,8 +172,8 @@ static hub_status get_fn(hub_pg *pg, hub_arena *a, void *ud) {
   return read_tenant(pg, a, c->id, &c->out);
 }
 
-hub_status tn_tenant_get(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id,
-                         Hub__Tenant__V1__TenantInfo **out) {
+hub_status tenant_get(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id,
+                      Hub__Tenant__V1__TenantInfo **out) {
   get_ctx c = {tenant_id, NULL};
   hub_status st = hub_pg_tx(pg, a, tenant_id, timeout_ms, get_fn, &c);
   if (hub_ok(st)) *out = c.out;
@@ -207,8 +207,8 @@ static hub_status list_fn(hub_pg *pg, hub_arena *a, void *ud) {
   for (int i = 0; i < n; i++) {
     Hub__Tenant__V1__TenantMembership *m = hub_arena_alloc(a, sizeof *m);
     hub__tenant__v1__tenant_membership__init(m);
-    m->tenant = tn_row_tenant(a, res, i, 0);
-    m->role = hub_arena_strdup(a, PQgetvalue(res, i, TN_TENANT_NCOLS));
+    m->tenant = tenant_row_tenant(a, res, i, 0);
+    m->role = hub_arena_strdup(a, PQgetvalue(res, i, TENANT_NCOLS));
     out->tenants[out->n_tenants++] = m;
     ids[i] = m->tenant->id;
   }
@@ -224,15 +224,15 @@ static hub_status list_fn(hub_pg *pg, hub_arena *a, void *ud) {
     while (from < rows && strcmp(PQgetvalue(res, from, 0), t->id) != 0) from++;
     int to = from;
     while (to < rows && strcmp(PQgetvalue(res, to, 0), t->id) == 0) to++;
-    tn_rows_entitlements(a, res, from, to, 1, t);
+    tenant_rows_entitlements(a, res, from, to, 1, t);
   }
   PQclear(res);
   return HUB_STATUS_OK;
 }
 
-hub_status tn_tenant_list(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *user_id, int limit,
-                          const char *after_name, const char *after_id, Hub__Tenant__V1__ListTenantsResponse *out,
-                          bool *more) {
+hub_status tenant_list(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *user_id, int limit,
+                       const char *after_name, const char *after_id, Hub__Tenant__V1__ListTenantsResponse *out,
+                       bool *more) {
   list_ctx c = {user_id, after_name, after_id, limit, out, false};
   hub_status st = hub_pg_tx_user(pg, a, NULL, user_id, timeout_ms, list_fn, &c);
   *more = c.more;
@@ -242,13 +242,13 @@ hub_status tn_tenant_list(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const ch
 /* ---- update ---- */
 
 typedef struct update_ctx {
-  const tn_tenant_update *u;
+  const tenant_update *u;
   Hub__Tenant__V1__TenantInfo *out;
 } update_ctx;
 
 static hub_status update_fn(hub_pg *pg, hub_arena *a, void *ud) {
   update_ctx *c = ud;
-  const tn_tenant_update *u = c->u;
+  const tenant_update *u = c->u;
   PGresult *res = NULL;
   hub_status st = hub_pg_exec(pg, a, &lock_sql, (const char *[]){u->tenant_id}, &res);
   if (!hub_ok(st)) return st;
@@ -261,20 +261,20 @@ static hub_status update_fn(hub_pg *pg, hub_arena *a, void *ud) {
   PQclear(res);
   if (u->etag >= 0 && u->etag != version)
     return hub_status_new(a, HUB_ABORTED, "the tenant changed since it was read; read it again");
-  bool set_name = u->bits & TN_TENANT_NAME, set_slug = u->bits & TN_TENANT_SLUG;
+  bool set_name = u->bits & TENANT_NAME, set_slug = u->bits & TENANT_SLUG;
   const char *p[] = {u->tenant_id, set_name ? "true" : "false", u->name, set_slug ? "true" : "false", u->slug};
   st = hub_pg_exec(pg, a, &update_sql, p, NULL);
   if (hub_ok(st))
-    st = hub_audit_tenant(pg, a, u->tenant_id, u->actor_id, "tenant.updated", u->tenant_id, u->ip,
-                          tn_json_object(a, "old_name", set_name ? old_name : NULL, "new_name", set_name ? u->name : NULL,
-                                         "old_slug", set_slug ? old_slug : NULL, "new_slug", set_slug ? u->slug : NULL,
-                                         NULL));
+    st = hub_audit_tenant(
+        pg, a, u->tenant_id, u->actor_id, "tenant.updated", u->tenant_id, u->ip,
+        tenant_json_object(a, "old_name", set_name ? old_name : NULL, "new_name", set_name ? u->name : NULL, "old_slug",
+                           set_slug ? old_slug : NULL, "new_slug", set_slug ? u->slug : NULL, NULL));
   if (!hub_ok(st)) return st;
   return read_tenant(pg, a, u->tenant_id, &c->out);
 }
 
-hub_status tn_tenant_update_apply(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tn_tenant_update *u,
-                                  Hub__Tenant__V1__TenantInfo **out) {
+hub_status tenant_update_apply(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tenant_update *u,
+                               Hub__Tenant__V1__TenantInfo **out) {
   update_ctx c = {u, NULL};
   hub_status st = hub_pg_tx(pg, a, u->tenant_id, timeout_ms, update_fn, &c);
   if (st.code == HUB_ALREADY_EXISTS) return hub_status_new(a, HUB_ALREADY_EXISTS, "the slug \"%s\" is taken", hub_status_quote(a, u->slug));
@@ -314,12 +314,12 @@ static hub_status delete_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (hub_ok(st)) st = member_ids(pg, a, c->tenant_id, &c->members, &c->n_members);
   if (hub_ok(st))
     st = hub_audit_tenant(pg, a, c->tenant_id, c->actor_id, "tenant.deleted", c->tenant_id, c->ip,
-                          tn_json_object(a, "slug", slug, NULL));
+                          tenant_json_object(a, "slug", slug, NULL));
   return st;
 }
 
-hub_status tn_tenant_delete(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id, const char *actor_id,
-                            const char *ip, const char *confirm_slug, char ***members, size_t *n_members) {
+hub_status tenant_delete(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const char *tenant_id, const char *actor_id,
+                         const char *ip, const char *confirm_slug, char ***members, size_t *n_members) {
   delete_ctx c = {tenant_id, actor_id, ip, confirm_slug, NULL, 0};
   hub_status st = hub_pg_tx(pg, a, tenant_id, timeout_ms, delete_fn, &c);
   *members = c.members;
@@ -330,14 +330,14 @@ hub_status tn_tenant_delete(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const 
 /* ---- entitlements ---- */
 
 typedef struct ent_ctx {
-  const tn_entitlements *e;
+  const tenant_entitlements *e;
   Hub__Tenant__V1__TenantInfo *out;
   char **members;
   size_t n_members;
   bool tier_changed;
 } ent_ctx;
 
-static char *entitlements_detail(hub_arena *a, const tn_entitlements *e, const char *old_tier) {
+static char *entitlements_detail(hub_arena *a, const tenant_entitlements *e, const char *old_tier) {
   json_t *o = json_object(), *set = json_object();
   for (size_t i = 0; i < e->n; i++) {
     json_t *mods = json_array();
@@ -361,7 +361,7 @@ static char *entitlements_detail(hub_arena *a, const tn_entitlements *e, const c
 
 static hub_status ent_fn(hub_pg *pg, hub_arena *a, void *ud) {
   ent_ctx *c = ud;
-  const tn_entitlements *e = c->e;
+  const tenant_entitlements *e = c->e;
   PGresult *res = NULL;
   hub_status st = hub_pg_exec(pg, a, &lock_sql, (const char *[]){e->tenant_id}, &res);
   if (!hub_ok(st)) return st;
@@ -385,9 +385,9 @@ static hub_status ent_fn(hub_pg *pg, hub_arena *a, void *ud) {
   return read_tenant(pg, a, e->tenant_id, &c->out);
 }
 
-hub_status tn_tenant_set_entitlements(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tn_entitlements *e,
-                                      Hub__Tenant__V1__TenantInfo **out, char ***members, size_t *n_members,
-                                      bool *tier_changed) {
+hub_status tenant_set_entitlements(hub_pg *pg, hub_arena *a, int64_t timeout_ms, const tenant_entitlements *e,
+                                   Hub__Tenant__V1__TenantInfo **out, char ***members, size_t *n_members,
+                                   bool *tier_changed) {
   ent_ctx c = {e, NULL, NULL, 0, false};
   hub_status st = hub_pg_tx(pg, a, e->tenant_id, timeout_ms, ent_fn, &c);
   *out = c.out;

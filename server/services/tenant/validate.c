@@ -6,20 +6,20 @@
 
 #include "crypto/random.h"
 #include "identity/email.h"
-#include "services/api/fields.h"
+#include "aip/fields.h"
 #include <string.h>
 
 static bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 static bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
-const char *tn_uuid(hub_arena *a, const char *s) {
+const char *tenant_uuid(hub_arena *a, const char *s) {
   if (!s || strlen(s) != 36) return NULL;
-  const char *lower = tn_lower(a, s);
+  const char *lower = tenant_lower(a, s);
   return hub_uuid_valid(lower) ? lower : NULL;
 }
 
-bool tn_slug_ok(const char *s) {
+bool tenant_slug_ok(const char *s) {
   size_t n = s ? strlen(s) : 0;
   if (n < 2 || n > 63 || !(is_lower(s[0]) || is_digit(s[0]))) return false;
   for (size_t i = 1; i < n; i++)
@@ -27,7 +27,7 @@ bool tn_slug_ok(const char *s) {
   return true;
 }
 
-char *tn_slug_from_name(hub_arena *a, const char *name) {
+char *tenant_slug_from_name(hub_arena *a, const char *name) {
   size_t n = strlen(name);
   char *out = hub_arena_alloc(a, n + 1);
   size_t k = 0;
@@ -48,17 +48,17 @@ char *tn_slug_from_name(hub_arena *a, const char *name) {
   }
   while (k > 0 && out[k - 1] == '-') k--;
   out[k] = '\0';
-  return tn_slug_ok(out) ? out : NULL;
+  return tenant_slug_ok(out) ? out : NULL;
 }
 
-char *tn_lower(hub_arena *a, const char *s) {
+char *tenant_lower(hub_arena *a, const char *s) {
   char *out = hub_arena_strdup(a, s);
   for (char *p = out; *p; p++)
     if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
   return out;
 }
 
-bool tn_host_ok(const char *s) {
+bool tenant_host_ok(const char *s) {
   size_t n = s ? strlen(s) : 0;
   if (n < 3 || n > 253 || !strchr(s, '.')) return false;
   size_t label = 0;
@@ -76,23 +76,23 @@ bool tn_host_ok(const char *s) {
   return true;
 }
 
-bool tn_colour_ok(const char *s) {
+bool tenant_colour_ok(const char *s) {
   if (!s || strlen(s) != 7 || s[0] != '#') return false;
   for (int i = 1; i < 7; i++)
     if (!is_hex(s[i])) return false;
   return true;
 }
 
-bool tn_https_url_ok(const char *s) { return hub_https_url_ok(s); }
+bool tenant_https_url_ok(const char *s) { return hub_https_url_ok(s); }
 
-bool tn_module_ok(const char *s) {
+bool tenant_module_ok(const char *s) {
   static const char *const modules[] = {"ticket", "crm", "hrms", "accounting", "billing"};
   for (size_t i = 0; i < sizeof modules / sizeof *modules; i++)
     if (s && strcmp(s, modules[i]) == 0) return true;
   return false;
 }
 
-bool tn_brand_id_ok(const char *s) {
+bool tenant_brand_id_ok(const char *s) {
   size_t n = s ? strlen(s) : 0;
   if (n < 2 || n > 32 || !is_lower(s[0])) return false;
   for (size_t i = 1; i < n; i++)
@@ -100,7 +100,7 @@ bool tn_brand_id_ok(const char *s) {
   return true;
 }
 
-int tn_role_rank(const char *role) {
+int tenant_role_rank(const char *role) {
   if (!role) return 0;
   if (strcmp(role, "owner") == 0) return 4;
   if (strcmp(role, "admin") == 0) return 3;
@@ -109,7 +109,7 @@ int tn_role_rank(const char *role) {
   return 0;
 }
 
-bool tn_permission_ok(const char *s) {
+bool tenant_permission_ok(const char *s) {
   size_t n = s ? strlen(s) : 0;
   if (n < 5 || n > 63) return false;
   int parts = 0;
@@ -128,7 +128,7 @@ bool tn_permission_ok(const char *s) {
   return parts == 3 && *p == '\0';
 }
 
-bool tn_flag_ok(const char *s) {
+bool tenant_flag_ok(const char *s) {
   size_t n = s ? strlen(s) : 0;
   if (n < 2 || n > 64 || !is_lower(s[0])) return false;
   for (size_t i = 1; i < n; i++)
@@ -136,9 +136,9 @@ bool tn_flag_ok(const char *s) {
   return true;
 }
 
-bool tn_text_ok(const char *s, size_t max, bool multiline) { return hub_text_ok(s, max, multiline); }
+bool tenant_text_ok(const char *s, size_t max, bool multiline) { return hub_text_ok(s, max, multiline); }
 
-hub_status tn_etag(hub_arena *a, const char *etag, int64_t *out) {
+hub_status tenant_etag(hub_arena *a, const char *etag, int64_t *out) {
   *out = -1;
   if (!etag || !*etag) return HUB_STATUS_OK;
   if (strlen(etag) > 18) return hub_status_invalid(a, "etag", "not an etag from this service");
@@ -149,12 +149,13 @@ hub_status tn_etag(hub_arena *a, const char *etag, int64_t *out) {
   return HUB_STATUS_OK;
 }
 
-hub_status tn_mask(hub_arena *a, const Google__Protobuf__FieldMask *mask, const char *const *allowed, unsigned *bits) {
+hub_status tenant_mask(hub_arena *a, const Google__Protobuf__FieldMask *mask, const char *const *allowed,
+                       unsigned *bits) {
   return hub_update_mask(a, mask, allowed, bits);
 }
 
-hub_status tn_check_list(hub_arena *a, const char *field, char **items, size_t n, size_t max,
-                         bool (*ok)(const char *)) {
+hub_status tenant_check_list(hub_arena *a, const char *field, char **items, size_t n, size_t max,
+                             bool (*ok)(const char *)) {
   if (n > max) return hub_status_invalid(a, field, "at most %zu items", max);
   for (size_t i = 0; i < n; i++) {
     if (!ok(items[i])) return hub_status_invalid(a, hub_arena_sprintf(a, "%s[%zu]", field, i), "not a valid value");

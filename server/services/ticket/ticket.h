@@ -8,11 +8,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "aip/paging.h"
 #include "crypto/random.h"
 #include "db/array.h"
 #include "hub/ticket/v1/ticket.pb-c.h"
 #include "identity/principal.h"
-#include "services/api/paging.h"
+#include "services/ticket/api.h"
 #include "services/context.h"
 
 /* ---- workflow (workflow.c) ---- */
@@ -101,11 +102,8 @@ hub_status hub_ticket_sla_assign_policy(hub_pg *pg, hub_arena *a, const char *te
 /* Opens or closes the pause record when the status moves into or out of a pausing status. */
 hub_status hub_ticket_sla_pause(hub_pg *pg, hub_arena *a, const char *ticket_id, bool pause);
 
-/* Starts the background sweeper that fires SLA warnings and breaches (every `interval_ms`),
- * on its own PostgreSQL connection; stop it at shutdown. */
-void hub_ticket_sweeper_start(const char *database_url, int64_t timeout_ms, int64_t interval_ms);
-void hub_ticket_sweeper_stop(void);
-/* One pass (for tests and the sweeper): fires what is due at now_s; *fired counts them. */
+/* One pass of the SLA sweeper (its start and stop are in api.h): fires what is due at now_s;
+ * *fired counts them. */
 hub_status hub_ticket_sweep_once(hub_pg *pg, hub_arena *a, int64_t now_s, int *fired);
 
 /* ---- assignment (teams.c) ---- */

@@ -1,8 +1,8 @@
 /* The List conventions every service shares (AIP-158): page_size (default 50, at most 500,
  * negative refused) and opaque keyset page tokens. A token carries the last row's sort key and
  * a second part (usually its id) so the next page starts strictly after it. */
-#ifndef HUB_SERVICES_API_PAGING_H
-#define HUB_SERVICES_API_PAGING_H
+#ifndef HUB_AIP_PAGING_H
+#define HUB_AIP_PAGING_H
 
 #include <stdbool.h>
 #include <stdint.h>

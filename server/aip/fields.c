@@ -1,5 +1,5 @@
 /* See fields.h. */
-#include "services/api/fields.h"
+#include "aip/fields.h"
 
 #include <string.h>
 

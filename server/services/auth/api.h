@@ -1,9 +1,10 @@
-/* The account purge: accounts whose scheduled deletion came due lose their memberships and are
- * reduced to a tombstone. hubd runs it periodically on a thread of its own (like the SLA
- * sweeper) and once with `hubd purge-accounts`. Safe with many hubd processes: each step is
- * idempotent and the tombstone is written by whoever updates the row first. */
-#ifndef HUB_SERVICES_AUTH_PURGE_H
-#define HUB_SERVICES_AUTH_PURGE_H
+/* What hubd uses of the Auth service: the account purge. Accounts whose scheduled deletion
+ * came due lose their memberships and are reduced to a tombstone. hubd runs it periodically on
+ * a thread of its own (like the SLA sweeper) and once with `hubd purge-accounts`. Safe with
+ * many hubd processes: each step is idempotent and the tombstone is written by whoever updates
+ * the row first. Nothing else of auth/ is included from outside it. */
+#ifndef HUB_SERVICES_AUTH_API_H
+#define HUB_SERVICES_AUTH_API_H
 
 #include <stdint.h>
 

@@ -1,5 +1,5 @@
 /* See paging.h. */
-#include "services/api/paging.h"
+#include "aip/paging.h"
 
 #include <string.h>
 

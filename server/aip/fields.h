@@ -1,7 +1,7 @@
 /* Field rules every service shares, so one value is judged the same way by every RPC that
  * takes it: free text, https URLs and update masks (AIP-134). Pure functions, no I/O. */
-#ifndef HUB_SERVICES_API_FIELDS_H
-#define HUB_SERVICES_API_FIELDS_H
+#ifndef HUB_AIP_FIELDS_H
+#define HUB_AIP_FIELDS_H
 
 #include <stdbool.h>
 #include <stddef.h>
