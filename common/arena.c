@@ -17,10 +17,17 @@ typedef struct chunk {
   _Alignas(HUB_ARENA_ALIGN) unsigned char data[];
 } chunk;
 
+typedef struct cleanup {
+  struct cleanup *next;
+  void (*fn)(void *);
+  void *p;
+} cleanup;
+
 struct hub_arena {
   chunk *head;   /* current chunk (allocations come from here) */
   chunk *first;  /* the chunk kept by reset */
   size_t total;  /* bytes handed out */
+  cleanup *cleanups; /* latest first; the records live in the arena itself */
 };
 
 static void *oom(size_t n) {
@@ -42,7 +49,25 @@ hub_arena *hub_arena_new(size_t first_chunk) {
   if (!a) oom(sizeof *a);
   a->first = a->head = chunk_new(first_chunk ? first_chunk : HUB_ARENA_DEFAULT);
   a->total = 0;
+  a->cleanups = NULL;
   return a;
+}
+
+static void run_cleanups(hub_arena *a) {
+  /* A cleanup may register another (it then runs too): take the list each time. */
+  while (a->cleanups) {
+    cleanup *c = a->cleanups;
+    a->cleanups = c->next;
+    c->fn(c->p);
+  }
+}
+
+void hub_arena_on_free(hub_arena *a, void (*fn)(void *), void *p) {
+  cleanup *c = hub_arena_alloc(a, sizeof *c);
+  c->fn = fn;
+  c->p = p;
+  c->next = a->cleanups;
+  a->cleanups = c;
 }
 
 static void free_chain(chunk *c, chunk *stop) {
@@ -55,11 +80,13 @@ static void free_chain(chunk *c, chunk *stop) {
 
 void hub_arena_free(hub_arena *a) {
   if (!a) return;
+  run_cleanups(a);
   free_chain(a->head, NULL);
   free(a);
 }
 
 void hub_arena_reset(hub_arena *a) {
+  run_cleanups(a);
   /* head -> ... -> first: every chunk but `first` was added later, in front of it. */
   free_chain(a->head, a->first);
   a->first->next = NULL;

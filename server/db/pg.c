@@ -1,15 +1,17 @@
-/* PostgreSQL connection, prepared statements, transactions and SQLSTATE mapping
- * (see pg.h). Everything runs on the calling worker's own connection, with libpq's plain
- * blocking calls: a worker has nothing else to do while its query runs. */
-#include "hub/clock.h"
+/* PostgreSQL connection, prepared statements, pipelined transactions and SQLSTATE mapping
+ * (see pg.h and tx.h). Everything runs on the calling worker's own connection, with libpq's
+ * blocking calls in pipeline mode: a flush sends its commands and one Sync, then reads every
+ * result; a worker has nothing else to do while it waits. Row decoding is in rows.c. */
 #include "pg.h"
 
-#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "db/tx_internal.h"
+#include "hub/clock.h"
+#include "hub/assert.h"
 #include "hub/blocking.h"
 #include "hub/log.h"
 
@@ -25,11 +27,11 @@ struct hub_pg {
   size_t n_prepared, cap_prepared;
   int64_t next_attempt_us; /* no connection attempt before this (backoff) */
   int64_t backoff_ms;
-  int64_t tx_deadline_us; /* while in_tx: statements are not started after this */
+  int64_t tx_deadline_us; /* while tx: no flush starts after this */
   unsigned seed;          /* for the retry jitter (rand_r: no shared state between workers) */
-  bool in_tx;             /* between BEGIN and COMMIT/ROLLBACK in hub_pg_tx */
-  /* What went wrong in the current hub_pg_tx attempt (sticky: a body that runs on after a
-   * failed statement, or maps its status, does not hide it). */
+  hub_tx *tx;             /* the transaction in progress (hub_tx_run), or NULL */
+  /* What went wrong in the current attempt (sticky: a body that runs on after a failed
+   * statement, or maps its status, does not hide it). */
   bool lost;      /* the connection broke */
   bool retryable; /* a serialization failure or deadlock */
 };
@@ -43,6 +45,11 @@ hub_pg *hub_pg_new(const char *conninfo, int64_t connect_timeout_ms) {
   pg->seed = (unsigned)hub_clock_mono_us() ^ (unsigned)(uintptr_t)pg;
   return pg;
 }
+
+/* Waits for the server on this thread (see hub_pg_thread_round_trips). */
+static __thread uint64_t thread_round_trips;
+
+uint64_t hub_pg_thread_round_trips(void) { return thread_round_trips; }
 
 static void drop_connection(hub_pg *pg) {
   if (pg->conn) PQfinish(pg->conn);
@@ -143,14 +150,16 @@ static void log_failure(PGresult *res, const char *what, const char *state, hub_
 }
 
 /* Turns a failed result (or a NULL one) into a status, noting lost connections. */
+static hub_status lose_connection(hub_pg *pg, const char *what) {
+  hub_logf(HUB_LOG_WARN, "postgresql: connection lost during %s", what);
+  pg->lost = true;
+  drop_connection(pg);
+  pg->next_attempt_us = 0; /* the server was there a moment ago: reconnect at once */
+  return hub_status_fixed(HUB_UNAVAILABLE, "the database connection was lost; retry");
+}
+
 static hub_status failure(hub_pg *pg, PGresult *res, const char *what) {
-  if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK) {
-    hub_logf(HUB_LOG_WARN, "postgresql: connection lost during %s", what);
-    pg->lost = true;
-    drop_connection(pg);
-    pg->next_attempt_us = 0; /* the server was there a moment ago: reconnect at once */
-    return hub_status_fixed(HUB_UNAVAILABLE, "the database connection was lost; retry");
-  }
+  if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK) return lose_connection(pg, what);
   const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
   hub_code code = hub_pg_code_for_sqlstate(state);
   if (code == HUB_ABORTED) pg->retryable = true;
@@ -164,73 +173,249 @@ static bool is_prepared(const hub_pg *pg, const hub_pg_stmt *stmt) {
   return false;
 }
 
-static hub_status prepare(hub_pg *pg, const hub_pg_stmt *stmt) {
-  hub_blocking_begin();
-  PGresult *res = PQprepare(pg->conn, stmt->name, stmt->sql, stmt->n_params, NULL);
-  hub_blocking_end();
-  hub_status st = HUB_STATUS_OK;
-  if (PQresultStatus(res) != PGRES_COMMAND_OK) st = failure(pg, res, stmt->name);
-  PQclear(res);
-  if (!hub_ok(st)) return st;
+static void mark_prepared(hub_pg *pg, const hub_pg_stmt *stmt) {
   if (pg->n_prepared == pg->cap_prepared) {
     pg->cap_prepared = pg->cap_prepared ? pg->cap_prepared * 2 : 32;
     pg->prepared = realloc(pg->prepared, pg->cap_prepared * sizeof *pg->prepared);
     if (!pg->prepared) abort();
   }
   pg->prepared[pg->n_prepared++] = stmt;
-  return st;
 }
 
-hub_status hub_pg_exec(hub_pg *pg, hub_arena *a, const hub_pg_stmt *stmt, const char *const *params,
-                       PGresult **out) {
-  (void)a; /* messages are static; kept so a store's signature need not change if that does */
-  assert(stmt && stmt->sql && (stmt->n_params == 0 || params));
-  if (out) *out = NULL;
-  if (pg->in_tx) {
-    /* Never reconnect inside a transaction: the statements after it would run in autocommit
-     * mode, without the tenant, and half of the transaction would be gone. */
-    if (!pg->conn) {
-      pg->lost = true;
-      return hub_status_fixed(HUB_UNAVAILABLE, "the database connection was lost; retry");
-    }
-    if (hub_clock_mono_us() >= pg->tx_deadline_us)
-      return hub_status_fixed(HUB_DEADLINE_EXCEEDED, "the deadline passed during the transaction");
-  } else if (!ensure_connected(pg)) {
-    return hub_status_fixed(HUB_UNAVAILABLE, "the database is unavailable; retry later");
+/* ---- the pipeline ---- */
+
+/* A queued statement. */
+typedef struct item {
+  const hub_pg_stmt *stmt;
+  const char **params;
+  hub_rows *rows;      /* where the result goes (arena-owned) */
+  PGresult **detached; /* or: handed to a legacy caller, who clears it */
+} item;
+
+struct hub_tx {
+  hub_pg *pg;
+  hub_arena *a;
+  const char *settings[3]; /* statement_timeout, tenant, user */
+  item *q;
+  size_t n, cap;
+  bool begun;        /* the server answered BEGIN: it holds our transaction */
+  bool failed;       /* a flush failed: the transaction is aborted */
+  bool commit_unknown; /* COMMIT went out to a begun transaction and no answer came back */
+  hub_status failure;  /* the first failure, answered by every later flush */
+};
+
+/* What a flush sent, in order, to read the answers back against. */
+typedef enum { CMD_BEGIN, CMD_PREPARE, CMD_STMT, CMD_COMMIT } cmd_kind;
+typedef struct cmd {
+  cmd_kind kind;
+  const hub_pg_stmt *stmt; /* CMD_PREPARE, CMD_STMT */
+  item *it;                /* CMD_STMT (NULL for the settings) */
+  PGresult *res;
+} cmd;
+
+/* All settings in one statement; `true` makes them transaction-local (SET LOCAL). */
+static const hub_pg_stmt tx_settings = {"hub_tx_settings",
+                                        "SELECT set_config('statement_timeout', $1, true), "
+                                        "set_config('hub.tenant_id', $2, true), set_config('hub.user_id', $3, true)",
+                                        3};
+
+static bool pending_prepare(const cmd *cmds, size_t n, const hub_pg_stmt *stmt) {
+  for (size_t i = 0; i < n; i++)
+    if (cmds[i].kind == CMD_PREPARE && cmds[i].stmt == stmt) return true;
+  return false;
+}
+
+/* Queues the commands of one statement: its Parse first when the connection lacks it. */
+static bool send_stmt(hub_pg *pg, cmd *cmds, size_t *n, const hub_pg_stmt *stmt, const char *const *params, item *it) {
+  if (stmt->name && !is_prepared(pg, stmt) && !pending_prepare(cmds, *n, stmt)) {
+    if (!PQsendPrepare(pg->conn, stmt->name, stmt->sql, stmt->n_params, NULL)) return false;
+    cmds[(*n)++] = (cmd){CMD_PREPARE, stmt, NULL, NULL};
   }
-  if (stmt->name && !is_prepared(pg, stmt)) {
-    hub_status st = prepare(pg, stmt);
-    if (!hub_ok(st)) return st;
+  int ok = stmt->name ? PQsendQueryPrepared(pg->conn, stmt->name, stmt->n_params, params, NULL, NULL, 0)
+                      : PQsendQueryParams(pg->conn, stmt->sql, stmt->n_params, NULL, params, NULL, NULL, 0);
+  if (!ok) return false;
+  cmds[(*n)++] = (cmd){CMD_STMT, stmt, it, NULL};
+  return true;
+}
+
+static void clear_result(void *p) { PQclear(p); }
+
+static const char *cmd_name(const cmd *c) {
+  switch (c->kind) {
+    case CMD_BEGIN: return "BEGIN";
+    case CMD_COMMIT: return "COMMIT";
+    default: return c->stmt->name ? c->stmt->name : "(composed statement)";
   }
+}
+
+/* One round trip: [BEGIN, settings,] the items, [COMMIT], Sync; then every answer. `begin`
+ * and `commit` say what brackets the items; tx is NULL in autocommit mode. Returns the first
+ * failure; results go to their items. */
+static hub_status run_pipeline(hub_pg *pg, hub_tx *tx, item *items, size_t n_items, bool begin, bool commit) {
+  size_t max = 2 * n_items + 4, n = 0;
+  cmd stack_cmds[32];
+  HUB_ASSERT(tx || max <= 32);
+  cmd *cmds = max <= 32 ? stack_cmds : hub_arena_alloc(tx ? tx->a : items[0].rows->a, max * sizeof *cmds);
+  bool sent = PQenterPipelineMode(pg->conn) == 1;
+  if (sent && begin) {
+    sent = PQsendQueryParams(pg->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1;
+    if (sent) cmds[n++] = (cmd){CMD_BEGIN, NULL, NULL, NULL};
+    if (sent) sent = send_stmt(pg, cmds, &n, &tx_settings, tx->settings, NULL);
+  }
+  for (size_t i = 0; sent && i < n_items; i++) sent = send_stmt(pg, cmds, &n, items[i].stmt, items[i].params, &items[i]);
+  if (sent && commit) {
+    sent = PQsendQueryParams(pg->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) == 1;
+    if (sent) cmds[n++] = (cmd){CMD_COMMIT, NULL, NULL, NULL};
+  }
+  thread_round_trips++;
+  /* Everything between the Sync going out and the last answer is waiting: read the answers
+   * first, look at them after. */
   hub_blocking_begin();
-  PGresult *res = stmt->name ? PQexecPrepared(pg->conn, stmt->name, stmt->n_params, params, NULL, NULL, 0)
-                             : PQexecParams(pg->conn, stmt->sql, stmt->n_params, NULL, params, NULL, NULL, 0);
-  hub_blocking_end();
-  ExecStatusType rs = PQresultStatus(res);
-  if (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK) {
-    if (out) *out = res;
-    else PQclear(res);
-    return HUB_STATUS_OK;
+  bool synced = sent && PQpipelineSync(pg->conn) == 1;
+  size_t got = 0;
+  if (synced) {
+    for (; got < n; got++) {
+      cmds[got].res = PQgetResult(pg->conn);
+      if (!cmds[got].res) break;
+      PGresult *end = PQgetResult(pg->conn); /* each command's results end with a NULL */
+      if (end) { /* not the protocol we speak: treat the connection as gone */
+        PQclear(end);
+        got++;
+        break;
+      }
+    }
+    if (got == n) {
+      PGresult *sync = PQgetResult(pg->conn);
+      if (PQresultStatus(sync) != PGRES_PIPELINE_SYNC) synced = false;
+      PQclear(sync);
+    }
   }
-  hub_status st = failure(pg, res, stmt->name ? stmt->name : "(composed statement)");
-  PQclear(res);
+  hub_blocking_end();
+  bool lost = !synced || got < n || PQstatus(pg->conn) != CONNECTION_OK;
+  if (!lost) PQexitPipelineMode(pg->conn);
+
+  hub_status st = HUB_STATUS_OK;
+  bool failed = false, begun_here = false, committed = false;
+  for (size_t i = 0; i < n; i++) {
+    cmd *c = &cmds[i];
+    ExecStatusType rs = c->res ? PQresultStatus(c->res) : PGRES_FATAL_ERROR;
+    bool ok = rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK;
+    if (i >= got || rs == PGRES_PIPELINE_ABORTED) {
+      /* never answered, or skipped after an earlier failure */
+    } else if (!ok) {
+      if (!failed) st = failure(pg, c->res, cmd_name(c));
+      failed = true;
+    } else if (c->kind == CMD_BEGIN) {
+      begun_here = true;
+    } else if (c->kind == CMD_PREPARE) {
+      mark_prepared(pg, c->stmt);
+    } else if (c->kind == CMD_COMMIT) {
+      /* A COMMIT of a transaction that had failed answers "ROLLBACK" with no error. */
+      committed = !strcmp(PQcmdStatus(c->res), "COMMIT");
+      if (!committed && !failed) st = hub_status_fixed(HUB_INTERNAL, "internal database error");
+      failed = failed || !committed;
+    } else if (c->it && c->it->detached) {
+      *c->it->detached = c->res;
+      c->res = NULL;
+    } else if (c->it) {
+      c->it->rows->res = c->res;
+      hub_arena_on_free(c->it->rows->a, clear_result, c->res);
+      c->res = NULL;
+    }
+    if (c->res) PQclear(c->res);
+  }
+  for (size_t i = 0; i < n_items; i++)
+    if (items[i].rows) items[i].rows->flushed = true;
+  if (tx && begun_here) tx->begun = true;
+  if (lost) {
+    /* A COMMIT that went out to a transaction the server had begun, with no answer: it may
+     * have committed. Anything else the server rolled back when the connection went; and a
+     * COMMIT that was answered is known to have committed. */
+    bool commit_out = n > 0 && cmds[n - 1].kind == CMD_COMMIT;
+    if (tx && tx->begun && commit_out && got < n) tx->commit_unknown = true;
+    if (!failed && !committed) st = lose_connection(pg, "pipeline");
+    else if (pg->conn) lose_connection(pg, "pipeline");
+    if (committed && !failed) pg->lost = false;
+  }
   return st;
 }
 
-/* Runs a command outside the statement registry (BEGIN/COMMIT/ROLLBACK). A COMMIT of a
- * transaction that had failed answers "ROLLBACK" with no error: callers check the tag. */
-static hub_status command(hub_pg *pg, const char *sql, const char **tag) {
+/* ---- transactions ---- */
+
+hub_arena *hub_tx_arena(hub_tx *tx) { return tx->a; }
+
+static const char **copy_params(hub_arena *a, const hub_pg_stmt *stmt, const char *const *params) {
+  if (stmt->n_params == 0) return NULL;
+  const char **p = hub_arena_alloc(a, (size_t)stmt->n_params * sizeof *p);
+  for (int i = 0; i < stmt->n_params; i++) p[i] = params[i] ? hub_arena_strdup(a, params[i]) : NULL;
+  return p;
+}
+
+static item *enqueue(hub_tx *tx, const hub_pg_stmt *stmt, const char *const *params) {
+  HUB_ASSERT(stmt && stmt->sql && (stmt->n_params == 0 || params));
+  if (tx->n == tx->cap) {
+    size_t cap = tx->cap ? tx->cap * 2 : 8;
+    item *q = hub_arena_alloc(tx->a, cap * sizeof *q);
+    if (tx->n) memcpy(q, tx->q, tx->n * sizeof *q);
+    tx->q = q;
+    tx->cap = cap;
+  }
+  item *it = &tx->q[tx->n++];
+  *it = (item){stmt, copy_params(tx->a, stmt, params), NULL, NULL};
+  return it;
+}
+
+hub_rows *hub_tx_exec(hub_tx *tx, const hub_pg_stmt *stmt, const char *const *params) {
+  item *it = enqueue(tx, stmt, params);
+  it->rows = hub_arena_calloc(tx->a, 1, sizeof *it->rows);
+  it->rows->a = tx->a;
+  return it->rows;
+}
+
+static hub_status tx_flush(hub_tx *tx, bool commit) {
+  hub_pg *pg = tx->pg;
+  if (tx->failed) return tx->failure;
+  hub_status st = HUB_STATUS_OK;
+  if (tx->n == 0 && (!commit || !tx->begun)) return st; /* nothing to send, nothing to end */
+  if (!pg->conn) { /* never reconnect inside a transaction: the rest would run in autocommit mode */
+    pg->lost = true;
+    st = hub_status_fixed(HUB_UNAVAILABLE, "the database connection was lost; retry");
+  } else if (hub_clock_mono_us() >= pg->tx_deadline_us) {
+    st = hub_status_fixed(HUB_DEADLINE_EXCEEDED, "the deadline passed during the transaction");
+  } else {
+    st = run_pipeline(pg, tx, tx->q, tx->n, !tx->begun, commit);
+  }
+  for (size_t i = 0; i < tx->n; i++)
+    if (tx->q[i].rows) tx->q[i].rows->flushed = true;
+  tx->n = 0;
+  if (!hub_ok(st)) {
+    tx->failed = true;
+    tx->failure = st;
+  }
+  return st;
+}
+
+hub_status hub_tx_flush(hub_tx *tx) { return tx_flush(tx, false); }
+
+hub_status hub_tx_query(hub_tx *tx, const hub_pg_stmt *stmt, const char *const *params, hub_rows **out) {
+  *out = hub_tx_exec(tx, stmt, params);
+  return hub_tx_flush(tx);
+}
+
+/* A command outside any pipeline (ROLLBACK): one round trip. */
+static hub_status command(hub_pg *pg, const char *sql) {
+  thread_round_trips++;
   hub_blocking_begin();
   PGresult *res = PQexec(pg->conn, sql);
   hub_blocking_end();
   hub_status st = PQresultStatus(res) == PGRES_COMMAND_OK ? HUB_STATUS_OK : failure(pg, res, sql);
-  if (tag) *tag = hub_ok(st) && !strcmp(PQcmdStatus(res), sql) ? sql : "";
   PQclear(res);
   return st;
 }
 
 bool hub_pg_ping(hub_pg *pg) {
-  if (pg->in_tx || !ensure_connected(pg)) return false;
+  if (pg->tx || !ensure_connected(pg)) return false;
+  thread_round_trips++;
   hub_blocking_begin();
   PGresult *res = PQexec(pg->conn, "SELECT 1");
   hub_blocking_end();
@@ -239,12 +424,6 @@ bool hub_pg_ping(hub_pg *pg) {
   PQclear(res);
   return ok;
 }
-
-/* All settings in one round trip; `true` makes them transaction-local (SET LOCAL). */
-static const hub_pg_stmt tx_settings = {"hub_tx_settings",
-                                        "SELECT set_config('statement_timeout', $1, true), "
-                                        "set_config('hub.tenant_id', $2, true), set_config('hub.user_id', $3, true)",
-                                        3};
 
 static void backoff_sleep(hub_pg *pg, int attempt) {
   /* 5, 10, 20 ms, each +-50%: long enough for the conflicting transaction to finish, and the
@@ -257,55 +436,33 @@ static void backoff_sleep(hub_pg *pg, int attempt) {
   hub_blocking_end();
 }
 
-/* One attempt: BEGIN, settings, fn, COMMIT. Leaves pg->lost / pg->retryable describing a
- * failure; *commit_sent tells whether the outcome may be unknown. */
-static hub_status attempt_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *user_id, int64_t limit_ms,
-                             hub_pg_tx_fn fn, void *ud, bool *commit_sent) {
-  char limit_text[32];
-  snprintf(limit_text, sizeof limit_text, "%lld", (long long)limit_ms);
-  const char *params[3] = {limit_text, tenant_id ? tenant_id : "", user_id ? user_id : ""};
-  *commit_sent = false;
-  hub_status st = command(pg, "BEGIN", NULL);
-  if (!hub_ok(st)) return st;
-  pg->in_tx = true;
-  st = hub_pg_exec(pg, a, &tx_settings, params, NULL);
-  if (hub_ok(st)) st = fn(pg, a, ud);
-  if (hub_ok(st) && (pg->lost || !pg->conn)) /* fn ignored the loss: nothing to commit */
-    st = hub_status_fixed(HUB_UNAVAILABLE, "the database connection was lost; retry");
-  if (hub_ok(st) && PQtransactionStatus(pg->conn) == PQTRANS_INERROR) {
+/* One attempt: fn, then what it left queued with COMMIT (or ROLLBACK when anything failed).
+ * Leaves pg->lost / pg->retryable describing a failure; tx->commit_unknown when the outcome
+ * may be unknown. */
+static hub_status attempt_tx(hub_tx *tx, hub_tx_fn fn, void *ud) {
+  hub_pg *pg = tx->pg;
+  hub_status st = fn(tx, ud);
+  if (hub_ok(st) && tx->failed) {
     /* fn swallowed a failed statement: COMMIT would quietly roll back. Say so instead. */
     hub_logf(HUB_LOG_ERROR, "postgresql: a transaction body returned OK after a failed statement");
     st = hub_status_fixed(HUB_INTERNAL, "internal database error");
   }
-  if (hub_ok(st)) {
-    const char *tag;
-    *commit_sent = true;
-    st = command(pg, "COMMIT", &tag);
-    pg->in_tx = false;
-    if (hub_ok(st) && strcmp(tag, "COMMIT") != 0) st = hub_status_fixed(HUB_INTERNAL, "internal database error");
-    return st;
-  }
-  pg->in_tx = false;
-  if (pg->conn) {
+  if (hub_ok(st)) st = tx_flush(tx, true);
+  if (!hub_ok(st) && pg->conn && PQtransactionStatus(pg->conn) != PQTRANS_IDLE) {
     /* A ROLLBACK that fails (connection gone) changes nothing about what this attempt was. */
     bool lost = pg->lost, retry = pg->retryable;
-    command(pg, "ROLLBACK", NULL);
+    command(pg, "ROLLBACK");
     pg->lost = lost;
     pg->retryable = retry;
   }
   return st;
 }
 
-hub_status hub_pg_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, int64_t timeout_ms, hub_pg_tx_fn fn,
-                     void *ud) {
-  return hub_pg_tx_user(pg, a, tenant_id, NULL, timeout_ms, fn, ud);
-}
-
-hub_status hub_pg_tx_user(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *user_id, int64_t timeout_ms,
-                          hub_pg_tx_fn fn, void *ud) {
-  assert(!pg->in_tx && "hub_pg_tx does not nest");
+hub_status hub_tx_run(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *user_id, int64_t timeout_ms,
+                      hub_tx_fn fn, void *ud) {
+  HUB_ASSERT(!pg->tx); /* transactions do not nest */
   if (timeout_ms <= 0) return hub_status_fixed(HUB_DEADLINE_EXCEEDED, "the deadline passed before the query");
-  int64_t deadline = hub_clock_mono_us() + timeout_ms * 1000;
+  int64_t deadline = hub_clock_mono_us() + (timeout_ms > INT64_MAX / 2000 ? INT64_MAX / 2 : timeout_ms * 1000);
   hub_status st = HUB_STATUS_OK;
   bool reconnected = false;
   for (int attempt = 0; attempt < TX_ATTEMPTS;) {
@@ -314,16 +471,20 @@ hub_status hub_pg_tx_user(hub_pg *pg, hub_arena *a, const char *tenant_id, const
     if (!ensure_connected(pg)) return hub_status_fixed(HUB_UNAVAILABLE, "the database is unavailable; retry later");
     pg->lost = pg->retryable = false;
     pg->tx_deadline_us = deadline;
-    bool commit_sent;
-    st = attempt_tx(pg, a, tenant_id, user_id, left_ms < pg->timeout_ms ? left_ms : pg->timeout_ms, fn, ud, &commit_sent);
+    char limit_text[32];
+    snprintf(limit_text, sizeof limit_text, "%lld", (long long)(left_ms < pg->timeout_ms ? left_ms : pg->timeout_ms));
+    hub_tx tx = {.pg = pg, .a = a, .settings = {limit_text, tenant_id ? tenant_id : "", user_id ? user_id : ""}};
+    pg->tx = &tx;
+    st = attempt_tx(&tx, fn, ud);
+    pg->tx = NULL;
     if (hub_ok(st)) return st;
     if (pg->lost) {
-      /* Lost before COMMIT was sent: the server rolled it back, so running it again on a new
-       * connection is safe (once: a database that keeps dropping us is simply down). Lost
-       * during COMMIT: it may have committed, and only the caller can tell. */
-      if (commit_sent)
+      /* Lost before COMMIT was answered by a begun transaction: the server rolled it back, so
+       * running it again on a new connection is safe (once: a database that keeps dropping us
+       * is simply down). Lost during COMMIT: it may have committed, and only the caller can tell. */
+      if (tx.commit_unknown)
         return hub_status_fixed(HUB_UNAVAILABLE,
-                              "the database connection was lost during commit; the outcome is unknown");
+                                "the database connection was lost during commit; the outcome is unknown");
       if (reconnected) return st;
       reconnected = true;
       continue;
@@ -333,4 +494,52 @@ hub_status hub_pg_tx_user(hub_pg *pg, hub_arena *a, const char *tenant_id, const
   }
   hub_logf(HUB_LOG_WARN, "postgresql: transaction still conflicting after %d attempts", TX_ATTEMPTS);
   return st;
+}
+
+/* ---- statement-at-a-time (legacy, see pg.h) ---- */
+
+hub_status hub_pg_exec(hub_pg *pg, hub_arena *a, const hub_pg_stmt *stmt, const char *const *params,
+                       PGresult **out) {
+  PGresult *res = NULL;
+  hub_status st;
+  if (pg->tx) {
+    item *it = enqueue(pg->tx, stmt, params);
+    it->detached = &res;
+    st = hub_tx_flush(pg->tx);
+  } else if (!ensure_connected(pg)) {
+    st = hub_status_fixed(HUB_UNAVAILABLE, "the database is unavailable; retry later");
+  } else {
+    HUB_ASSERT(stmt && stmt->sql && (stmt->n_params == 0 || params));
+    item it = {stmt, (const char **)params, NULL, &res};
+    st = run_pipeline(pg, NULL, &it, 1, false, false);
+    (void)a;
+  }
+  if (!hub_ok(st)) {
+    PQclear(res);
+    res = NULL;
+  }
+  if (out) *out = res;
+  else PQclear(res);
+  return st;
+}
+
+typedef struct legacy_body {
+  hub_pg_tx_fn fn;
+  void *ud;
+} legacy_body;
+
+static hub_status legacy_fn(hub_tx *tx, void *ud) {
+  legacy_body *b = ud;
+  return b->fn(tx->pg, tx->a, b->ud);
+}
+
+hub_status hub_pg_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, int64_t timeout_ms, hub_pg_tx_fn fn,
+                     void *ud) {
+  return hub_pg_tx_user(pg, a, tenant_id, NULL, timeout_ms, fn, ud);
+}
+
+hub_status hub_pg_tx_user(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *user_id, int64_t timeout_ms,
+                          hub_pg_tx_fn fn, void *ud) {
+  legacy_body b = {fn, ud};
+  return hub_tx_run(pg, a, tenant_id, user_id, timeout_ms, legacy_fn, &b);
 }

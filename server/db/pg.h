@@ -1,7 +1,7 @@
 /* PostgreSQL for hubd: one connection per worker thread (never shared, so no locks),
- * statements prepared once per connection, one helper for transactions that sets the
- * tenant for row-level security and the statement timeout from the caller's deadline, and
- * the one mapping from SQLSTATE to canonical status codes. Stores use only this. */
+ * statements declared once and prepared on each connection at first use, and the one mapping
+ * from SQLSTATE to canonical status codes. Transactions are in db/tx.h (pipelined, results
+ * owned by the arena, rows decoded by column name) and, for a handler, db/call.h. */
 #ifndef HUB_DB_PG_H
 #define HUB_DB_PG_H
 
@@ -29,50 +29,39 @@ bool hub_pg_ping(hub_pg *pg);
  * the first time it runs there, and again after a reconnect. `name` must be unique. */
 /* A statement with name NULL is composed at run time (a List with optional filters): it is
  * sent with its parameters but not prepared, so each combination gets a plan of its own. Its
- * SQL must still be built only from fixed fragments; values travel as parameters. */
+ * SQL must still be built only from fixed fragments; values travel as parameters.
+ * Result columns are named for the message fields they fill (see db/tx.h). */
 typedef struct hub_pg_stmt {
   const char *name;
   const char *sql;
   int n_params;
 } hub_pg_stmt;
 
+/* ---- statement-at-a-time (legacy) ----
+ * The first design: one round trip per statement, PGresults freed by hand. Kept only until the
+ * last callers (services/tenant, auth, system, identity/) are on db/tx.h; new code does not use it.
+ * It runs on the same engine as db/tx.h, so it keeps every guarantee written there. */
+
 /* Runs a prepared statement with text parameters (NULL = SQL NULL). On success *out (when
  * out is non-NULL) is the result, which the caller PQclear()s; on failure *out is NULL.
- * Failures map through hub_pg_code_for_sqlstate; the message is fixed per code and safe to
- * show a caller (SQLSTATE, statement, table and constraint go to the log, never values).
- * Outside hub_pg_tx it runs in autocommit mode with no tenant set. */
+ * Failures map through hub_pg_code_for_sqlstate (see db/tx.h). Inside hub_pg_tx it joins the
+ * transaction; outside it runs in autocommit mode with no tenant set. */
 hub_status hub_pg_exec(hub_pg *pg, hub_arena *a, const hub_pg_stmt *stmt, const char *const *params,
                        PGresult **out);
 
-/* The body of a transaction. It runs statements with hub_pg_exec and returns a status;
- * anything but OK rolls the transaction back. It may run more than once (see hub_pg_tx), so
- * it must not have effects outside the database, and should return the first failed
- * statement's status as it is. */
+/* The body of a legacy transaction: runs statements with hub_pg_exec. */
 typedef hub_status (*hub_pg_tx_fn)(hub_pg *pg, hub_arena *a, void *ud);
 
-/* One transaction: BEGIN; statement_timeout = min(time left of timeout_ms, the connection's
- * cap, i.e. its connect_timeout_ms); hub.tenant_id = tenant_id (transaction-local, read by the
- * RLS policies; NULL sets none, so tenant-owned tables show no rows); fn; COMMIT, or ROLLBACK
- * when fn fails. The deadline covers all attempts: no statement starts after it
- * (DEADLINE_EXCEEDED).
- *   - Serialization failure (40001) or deadlock (40P01), also at COMMIT: rolled back and run
- *     again, up to 3 retries 5/10/20 ms (+-50%) apart, then ABORTED.
- *   - Connection lost before COMMIT was sent: the server has rolled it back, so it runs once
- *     more on a new connection; if that fails too, UNAVAILABLE. Inside fn, statements after
- *     the loss fail (never reconnect into autocommit mode).
- *   - Connection lost while COMMIT was in flight: the outcome is unknown; UNAVAILABLE, never
- *     run again here.
- *   - fn returning OK after one of its statements failed: INTERNAL (COMMIT would silently
- *     roll back).
- * Does not nest. The caller frees nothing; PGresults fn gets are fn's to PQclear. */
+/* hub_tx_run (db/tx.h) for a legacy body: same retries, deadline, reconnect and tenant rules. */
 hub_status hub_pg_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, int64_t timeout_ms, hub_pg_tx_fn fn,
                      void *ud);
-
-/* hub_pg_tx that also sets the transaction-local hub.user_id (read by hub_current_user()),
- * so policies can show a signed-in user their own rows in every tenant (their memberships)
- * while tenant-owned data stays behind hub.tenant_id. NULL sets none. */
 hub_status hub_pg_tx_user(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *user_id, int64_t timeout_ms,
                           hub_pg_tx_fn fn, void *ud);
+
+/* Waits for the server (round trips: a pipeline's sync, a blocking command) made on this
+ * thread so far, over all its connections; the runtime reads it around each call for the
+ * call's log line (db_round_trips). */
+uint64_t hub_pg_thread_round_trips(void);
 
 /* The one SQLSTATE -> canonical code mapping:
  *   23505 unique_violation                -> ALREADY_EXISTS

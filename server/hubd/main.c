@@ -116,6 +116,7 @@ static int serve(void) {
   o.worker_init = worker_init;
   o.worker_fini = worker_fini;
   o.interceptor = hub_access_check;
+  o.db_round_trips = hub_pg_thread_round_trips;
 
   hub_server *srv = hub_server_new(&o);
   if (!srv) return 1;

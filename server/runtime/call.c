@@ -257,6 +257,7 @@ void hub_call_log(hub_call *c) {
   if (c->api_key) hub_log_str(&l, "api_key", c->api_key);
   hub_log_str(&l, "code", c->cancelled && c->status.code == HUB_OK ? "CANCELLED" : hub_code_name(c->status.code));
   hub_log_int(&l, "latency_us", hub_clock_mono_us() - c->start_us);
+  if (c->srv->opts.db_round_trips) hub_log_int(&l, "db_round_trips", c->db_round_trips);
   if (c->status.code != HUB_OK && c->status.message) hub_log_str(&l, "error", c->status.message);
   hub_log_end(&l, level);
 }

@@ -49,6 +49,7 @@ struct hub_call {
   const char *api_key; /* the public prefix of the API key that authenticated the call, or NULL */
   const void *principal; /* set by the interceptor (middleware), read by handlers */
   int64_t start_us;
+  int64_t db_round_trips; /* see hub_server_options.db_round_trips */
   int64_t deadline_us; /* monotonic µs; INT64_MAX = none */
   hub_status status;
   int cancelled;       /* from RECV_CLOSE_ON_SERVER */

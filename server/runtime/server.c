@@ -262,12 +262,15 @@ static void run_unary(hub_call *c) {
     c->status = hub_status_fixed(HUB_INVALID_ARGUMENT, "request: missing message");
   } else if ((req = hub_decode(c->arena, c->arena, c->payload, d->input, &c->status)) != NULL) {
     if (c->deadline_us == INT64_MAX) c->deadline_us = c->start_us + c->srv->opts.default_deadline_ms * 1000;
+    uint64_t (*waits)(void) = c->srv->opts.db_round_trips;
+    uint64_t waits0 = waits ? waits() : 0;
     c->status = c->srv->opts.interceptor ? c->srv->opts.interceptor(c, c->srv->opts.interceptor_ud) : HUB_STATUS_OK;
     if (hub_ok(c->status)) {
       resp = hub_arena_alloc(c->arena, d->output->sizeof_message);
       d->output->message_init(resp);
       c->status = d->invoke(c, req, resp, NULL);
     }
+    if (waits) c->db_round_trips = (int64_t)(waits() - waits0);
   }
   finish_unary(c, resp);
 }

@@ -44,6 +44,10 @@ typedef struct hub_server_options {
   hub_interceptor_fn interceptor;
   void *interceptor_ud;
   bool log_calls; /* one JSON line per call */
+  /* This thread's count of waits for the database so far (hub_pg_thread_round_trips), read
+   * before the interceptor and after the handler: the difference is the call's log field
+   * db_round_trips. NULL: not logged. */
+  uint64_t (*db_round_trips)(void);
 } hub_server_options;
 
 /* The options a hub_config gives (listen address, limits, timeouts, TLS; workers 0 there means

@@ -165,6 +165,8 @@ static void *stream_main(void *arg) {
     if (!c->payload) c->status = hub_status_fixed(HUB_INVALID_ARGUMENT, "request: missing message");
     else req = hub_decode(c->arena, c->arena, c->payload, d->input, &c->status);
   }
+  uint64_t (*waits)(void) = s->opts.db_round_trips;
+  uint64_t waits0 = waits ? waits() : 0;
   if (hub_ok(c->status)) {
     c->status = s->opts.interceptor ? s->opts.interceptor(c, s->opts.interceptor_ud) : HUB_STATUS_OK;
   }
@@ -177,6 +179,7 @@ static void *stream_main(void *arg) {
     if (hub_ok(c->status) && c->closed && c->cancelled)
       c->status = hub_status_fixed(HUB_CANCELLED, "the call was cancelled");
   }
+  if (waits) c->db_round_trips = (int64_t)(waits() - waits0);
   finish_stream(c, resp);
   hub_call_log(c);
   hub_arena_free(st.msg_arena);

@@ -65,11 +65,32 @@ static void test_protobuf_allocator(void **state) {
   hub_arena_free(a);
 }
 
+static int order[4], n_order;
+static void note(void *p) { order[n_order++] = *(int *)p; }
+
+/* Cleanups run at free and at reset, latest first, once each. */
+static void test_cleanups(void **state) {
+  (void)state;
+  static int one = 1, two = 2, three = 3;
+  hub_arena *a = hub_arena_new(64);
+  hub_arena_on_free(a, note, &one);
+  hub_arena_on_free(a, note, &two);
+  hub_arena_reset(a);
+  assert_int_equal(n_order, 2);
+  assert_int_equal(order[0], 2);
+  assert_int_equal(order[1], 1);
+  hub_arena_on_free(a, note, &three);
+  hub_arena_free(a);
+  assert_int_equal(n_order, 3);
+  assert_int_equal(order[2], 3);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_alignment_and_growth),
       cmocka_unit_test(test_strings),
       cmocka_unit_test(test_protobuf_allocator),
+      cmocka_unit_test(test_cleanups),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

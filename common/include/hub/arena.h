@@ -15,11 +15,15 @@ typedef struct hub_arena hub_arena;
  * The caller frees it with hub_arena_free. */
 hub_arena *hub_arena_new(size_t first_chunk);
 
-/* Frees the arena and everything allocated from it. NULL is a no-op. */
+/* Frees the arena and everything allocated from it (running its cleanups first). NULL is a no-op. */
 void hub_arena_free(hub_arena *arena);
 
-/* Forgets every allocation but keeps the first chunk for reuse. */
+/* Runs the cleanups, then forgets every allocation but keeps the first chunk for reuse. */
 void hub_arena_reset(hub_arena *arena);
+
+/* Registers fn(p) to run when the arena is freed or reset, latest first: what the call owns
+ * outside the arena (a PGresult) goes with the call, and nobody frees it by hand. */
+void hub_arena_on_free(hub_arena *arena, void (*fn)(void *), void *p);
 
 /* `size` bytes aligned to 16, owned by the arena. Never returns NULL. */
 void *hub_arena_alloc(hub_arena *arena, size_t size);

@@ -1,0 +1,30 @@
+/* See call.h. Kept out of hub_db proper so the connection layer knows no call or principal. */
+#include "db/call.h"
+
+#include "identity/principal.h"
+#include "services/context.h"
+
+static const char *or_null(const char *s) { return s && *s ? s : NULL; }
+
+hub_status hub_call_tx(hub_call *call, hub_tx_fn fn, void *ud) {
+  const hub_principal *p = hub_principal_of(call);
+  return hub_tx_run(hub_ctx_of(call)->pg, hub_call_arena(call), p ? or_null(p->tenant_id) : NULL,
+                    p ? or_null(p->user_id) : NULL, hub_call_remaining_ms(call), fn, ud);
+}
+
+typedef struct one {
+  const hub_pg_stmt *stmt;
+  const char *const *params;
+  hub_rows **out;
+} one;
+
+static hub_status one_fn(hub_tx *tx, void *ud) {
+  one *o = ud;
+  *o->out = hub_tx_exec(tx, o->stmt, o->params);
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_call_query(hub_call *call, const hub_pg_stmt *stmt, const char *const *params, hub_rows **out) {
+  one o = {stmt, params, out};
+  return hub_call_tx(call, one_fn, &o);
+}
