@@ -1,26 +1,24 @@
 /* hubd: the SMB Hub server. `hubd` serves; `hubd migrate` applies migrations and exits;
  * `hubd --help` lists every setting. Configuration comes from the environment only
- * (common/config.c); an invalid setting is one clear line and exit code 2. */
+ * (common/config.c); an invalid setting is one clear line and exit code 2. It names no
+ * service: the generated hub_served_services table lists what is served, and each service's
+ * lifecycle hooks (init/start/drain/stop, one-shot commands) run through hubd/lifecycle.c. */
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cache/redis.h"
 #include "db/migrate.h"
 #include "db/pg.h"
-#include "health/health.h"
 #include "hubd/keys.h"
+#include "hubd/lifecycle.h"
 #include "hubd/seed.h"
 #include "hub/config.h"
 #include "hub/log.h"
 #include "middleware/access.h"
 #include "runtime/server.h"
-#include "services/auth/api.h"
 #include "services/context.h"
-#include "services/system/api.h"
-#include "services/ticket/api.h"
 
 #ifndef HUB_VERSION
 #define HUB_VERSION "dev"
@@ -46,17 +44,15 @@ static void worker_fini(void *p, void *ud) {
   free(ctx);
 }
 
-static bool probe_pg(void *ud) { return hub_pg_ping(ud); }
-static bool probe_redis(void *ud) { return hub_redis_ping(ud); }
-
 static void usage(FILE *out) {
   fprintf(out,
           "usage: hubd [command]\n\n"
           "Commands:\n"
           "  (none)     serve gRPC on HUB_LISTEN (migrating first unless HUB_MIGRATE_ON_START=false)\n"
           "  migrate    apply pending migrations and exit\n"
-          "  seed-demo  create the demo tenant and its owner (idempotent) and print how to sign in\n"
-          "  purge-accounts  purge the accounts whose scheduled deletion came due, once, and exit\n"
+          "  seed-demo  create the demo tenant and its owner (idempotent) and print how to sign in\n");
+  hub_lifecycle_commands_help(out);
+  fprintf(out,
           "  --help     this text\n"
           "  --version  print the version\n\n");
   hub_config_help(out);
@@ -69,20 +65,6 @@ static int run_migrations(void) {
   if (hub_ok(st)) hub_logf(HUB_LOG_INFO, "migrations: %d applied, schema up to date", applied);
   else hub_logf(HUB_LOG_ERROR, "migrations failed: %s", st.message);
   hub_arena_free(a);
-  return hub_ok(st) ? 0 : 1;
-}
-
-static int purge_accounts(void) {
-  hub_pg *pg = hub_pg_new(cfg->database_url, cfg->db_timeout_ms);
-  hub_redis *redis = hub_redis_new(cfg->redis_url, cfg->redis_timeout_ms);
-  hub_arena *a = hub_arena_new(0);
-  int purged = 0;
-  hub_status st = hub_account_purge_once(pg, redis, a, &purged);
-  if (hub_ok(st)) hub_logf(HUB_LOG_INFO, "account purge: %d accounts purged", purged);
-  else hub_logf(HUB_LOG_ERROR, "account purge failed: %s", st.message);
-  hub_arena_free(a);
-  hub_redis_free(redis);
-  hub_pg_free(pg);
   return hub_ok(st) ? 0 : 1;
 }
 
@@ -101,14 +83,11 @@ static char *make_instance_id(void) {
 static int serve(void) {
   if (cfg->migrate_on_start && run_migrations() != 0) return 1;
   if (!hub_keys_setup(cfg)) return 1;
-  hub_system_init(HUB_VERSION, make_instance_id());
-
-  /* Health probes use connections of their own, never a worker's. */
-  hub_pg *probe_db = hub_pg_new(cfg->database_url, cfg->db_timeout_ms);
-  hub_redis *probe_cache = hub_redis_new(cfg->redis_url, cfg->redis_timeout_ms);
-  hub_health_add_probe("postgresql", probe_pg, probe_db);
-  hub_health_add_probe("redis", probe_redis, probe_cache);
-  hub_health_start(cfg->health_interval_ms);
+  const hub_service_env env = {cfg, HUB_VERSION, make_instance_id()};
+  if (!hub_lifecycle_init(&env)) {
+    hub_lifecycle_stop();
+    return 1;
+  }
 
   hub_server_options o;
   hub_server_options_defaults(&o);
@@ -125,32 +104,25 @@ static int serve(void) {
     hub_logf(HUB_LOG_ERROR, "cannot start the worker threads");
     return 1;
   }
-  if (cfg->sla_sweep_interval_ms > 0)
-    hub_ticket_sweeper_start(cfg->database_url, cfg->db_timeout_ms, cfg->sla_sweep_interval_ms);
-  if (cfg->account_purge_interval_ms > 0)
-    hub_account_purger_start(cfg->database_url, cfg->redis_url, cfg->db_timeout_ms, cfg->redis_timeout_ms,
-                             cfg->account_purge_interval_ms);
-  hub_log_line l;
-  hub_log_begin(&l, HUB_LOG_INFO, "serving");
-  hub_log_int(&l, "port", hub_server_port(srv));
-  hub_log_str(&l, "listen", cfg->listen);
-  hub_log_int(&l, "workers", o.workers);
-  hub_log_int(&l, "running_workers", hub_server_running_workers(srv));
-  hub_log_str(&l, "tls", *cfg->tls_cert ? "on" : "off");
-  hub_log_str(&l, "version", HUB_VERSION);
-  hub_log_end(&l, HUB_LOG_INFO);
-
-  hub_server_wait_for_signal();
-  hub_health_set_draining();
+  bool started = hub_lifecycle_start(&env);
+  if (started) {
+    hub_log_line l;
+    hub_log_begin(&l, HUB_LOG_INFO, "serving");
+    hub_log_int(&l, "port", hub_server_port(srv));
+    hub_log_str(&l, "listen", cfg->listen);
+    hub_log_int(&l, "workers", o.workers);
+    hub_log_int(&l, "running_workers", hub_server_running_workers(srv));
+    hub_log_str(&l, "tls", *cfg->tls_cert ? "on" : "off");
+    hub_log_str(&l, "version", HUB_VERSION);
+    hub_log_end(&l, HUB_LOG_INFO);
+    hub_server_wait_for_signal();
+  }
+  hub_lifecycle_drain();
   hub_server_shutdown(srv, cfg->shutdown_grace_ms);
-  hub_ticket_sweeper_stop();
-  hub_account_purger_stop();
+  hub_lifecycle_stop();
   hub_server_free(srv);
-  hub_health_stop();
-  hub_pg_free(probe_db);
-  hub_redis_free(probe_cache);
   hub_logf(HUB_LOG_INFO, "stopped");
-  return 0;
+  return started ? 0 : 1;
 }
 
 int main(int argc, char **argv) {
@@ -187,8 +159,9 @@ int main(int argc, char **argv) {
     rc = run_migrations();
   } else if (!strcmp(cmd, "seed-demo")) {
     rc = hub_seed_demo(cfg);
-  } else if (!strcmp(cmd, "purge-accounts")) {
-    rc = purge_accounts();
+  } else if (hub_lifecycle_command(cmd)) {
+    const hub_service_env env = {cfg, HUB_VERSION, make_instance_id()};
+    rc = hub_lifecycle_command(cmd)->run(&env);
   } else {
     fprintf(stderr, "hubd: unknown command \"%s\" (see hubd --help)\n", cmd);
     rc = 2;

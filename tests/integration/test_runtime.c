@@ -397,9 +397,26 @@ static void test_sigterm_drains(void **state) {
   }
   hub_status end = hub_client_stream_finish(watch);
   assert_int_not_equal(end.code, HUB_OK);
+  char log_path[512];
+  snprintf(log_path, sizeof log_path, "%s", hub_proc_log_path(env.hubd));
   int status = -1;
-  assert_int_equal(hub_proc_wait(env.hubd, 10000, &status), 0);
+  assert_int_equal(hub_proc_wait(env.hubd, 10000, &status), 0); /* (frees env.hubd) */
   assert_int_equal(status, 0);
+  /* The services' background threads came and went through their lifecycle hooks, stopped
+   * (joined) before hubd said it stopped. */
+  FILE *f = fopen(log_path, "r");
+  assert_non_null(f);
+  char line[4096];
+  int started = 0, stopped = 0, last_stop = -1, done_at = -1;
+  for (int n = 0; fgets(line, sizeof line, f); n++) {
+    if (strstr(line, "sla sweeper started") || strstr(line, "account purge started")) started++;
+    if (strstr(line, "sla sweeper stopped") || strstr(line, "account purge stopped")) stopped++, last_stop = n;
+    if (strstr(line, "\"msg\":\"stopped\"")) done_at = n;
+  }
+  fclose(f);
+  assert_int_equal(started, 2);
+  assert_int_equal(stopped, 2);
+  assert_true(done_at > last_stop);
   env.hubd = NULL;
   hub_arena_free(a);
 }

@@ -1,6 +1,7 @@
 /* Emits the server side of each service: X.hub-server.h with one typed handler prototype
  * per RPC (the functions a service implements), X.<Service>.hub-server.c with the adapters
- * and the dispatch table the runtime registers, and hub_served_services.c, the services hubd serves. */
+ * and the dispatch table the runtime registers (with the service's lifecycle hooks, when it
+ * defines them), and hub_served_services.c, the services hubd serves. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,7 +77,9 @@ void emit_server(const gen_model *m, gen_out *out) {
         sb_printf(&h, ";\n\n");
         adapter(&c, gs, gm);
       }
-      sb_printf(&h, "extern const hub_service_def hub_%s_service;\n\n", gs->base);
+      sb_printf(&h, "extern const hub_service_def hub_%s_service;\n", gs->base);
+      sb_printf(&h, "/* Defined by the service when it has hooks around serving (hub/method.h). */\n"
+                    "extern const hub_service_lifecycle hub_%s_lifecycle;\n\n", gs->base);
       sb_printf(&c, "static const hub_method_def methods_%s[] = {\n", gs->base);
       for (size_t k = 0; k < gs->n_methods; k++) {
         char *inv = xsprintf("invoke_%s_%s", gs->base, gs->methods[k].lower);
@@ -86,8 +89,11 @@ void emit_server(const gen_model *m, gen_out *out) {
         sb_printf(&c, "  },\n");
         free(inv);
       }
-      sb_printf(&c, "};\n\nconst hub_service_def hub_%s_service = {\n  .name = \"%s\",\n  .n_methods = %zu,\n"
-                    "  .methods = methods_%s,\n};\n\n", gs->base, gs->full, gs->n_methods, gs->base);
+      /* The lifecycle is referenced weakly too: a service without hooks defines none (NULL). */
+      sb_printf(&c, "};\n\n#pragma weak hub_%s_lifecycle\n", gs->base);
+      sb_printf(&c, "const hub_service_def hub_%s_service = {\n  .name = \"%s\",\n  .n_methods = %zu,\n"
+                    "  .methods = methods_%s,\n  .lifecycle = &hub_%s_lifecycle,\n};\n\n",
+                gs->base, gs->full, gs->n_methods, gs->base, gs->base);
       if (served(&m->params, gs->full)) {
         if (!n_served || !strstr(list_inc.buf, gf->stem))
           sb_printf(&list_inc, "#include \"%s.hub-server.h\"\n", gf->stem);

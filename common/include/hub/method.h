@@ -49,10 +49,45 @@ typedef struct hub_method_def {
   void (*handler)(void); /* the typed handler, NULL when not written yet (answers UNIMPLEMENTED) */
 } hub_method_def;
 
+struct hub_config;
+
+/* What a service's lifecycle hooks get: the process's settings and facts. */
+typedef struct hub_service_env {
+  const struct hub_config *config;
+  const char *version;     /* hubd's version */
+  const char *instance_id; /* this process, random per start */
+} hub_service_env;
+
+/* A one-shot hubd command a service offers (`hubd purge-accounts`): runs and exits with its
+ * return value. */
+typedef struct hub_service_command {
+  const char *name;
+  const char *help; /* one line for `hubd --help` */
+  int (*run)(const hub_service_env *env);
+} hub_service_command;
+
+/* A service's hooks around serving, each optional (NULL), run by hubd in the order of the
+ * served services (stop in reverse):
+ *   init   before the server accepts calls: process facts, job kinds, probes; false stops hubd
+ *   start  once the server serves: background threads (the SLA sweeper, the account purge)
+ *   drain  when shutdown begins (SIGTERM), before in-flight calls get their grace period
+ *   stop   after every call has finished: stop and join what start started
+ * A service declares its hooks by defining `const hub_service_lifecycle hub_<base>_lifecycle`
+ * (the generated header declares it, e.g. hub_ticket_v1_ticket_lifecycle); the generated
+ * service table points at it, or holds NULL when the service defines none. */
+typedef struct hub_service_lifecycle {
+  bool (*init)(const hub_service_env *env);
+  bool (*start)(const hub_service_env *env);
+  void (*drain)(void);
+  void (*stop)(void);
+  const hub_service_command *commands; /* terminated by an entry with name NULL; may be NULL */
+} hub_service_lifecycle;
+
 typedef struct hub_service_def {
   const char *name; /* fully qualified */
   size_t n_methods;
   const hub_method_def *methods;
+  const hub_service_lifecycle *lifecycle; /* NULL when the service declares none */
 } hub_service_def;
 
 /* Every method of every .proto the build knows (client-side view: invoke is NULL), sorted by

@@ -1,4 +1,8 @@
-/* The purge of deleted accounts (see api.h). Its scope is the user's own: the due accounts
+/* The purge of deleted accounts: those whose scheduled deletion came due lose their memberships
+ * and are reduced to a tombstone. hubd runs it periodically on a thread of its own and once
+ * with `hubd purge-accounts` (Auth's lifecycle, at the end of this file). Safe with many hubd
+ * processes: each step is idempotent and the tombstone is written by whoever updates the row
+ * first. Its scope is the user's own: the due accounts
  * are found in the global users table; each account's memberships are read as that user
  * (hub.user_id, the *_mine policies show their own rows in every tenant) and removed one
  * tenant at a time in that tenant's own transaction, under its row-level security — so the
@@ -12,18 +16,17 @@
  *      providers, tokens, recovery codes and queued mail are deleted; its account events keep
  *      their action and time but lose the client address; audited account.deleted;
  *   3. its Redis sessions end (it may have signed in during the grace period). */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "hub/clock.h"
 #include "cache/session.h"
+#include "hub/auth/v1/auth.hub-server.h"
+#include "hub/config.h"
 #include "hub/log.h"
+#include "hub/periodic.h"
 #include "identity/audit.h"
 #include "services/auth/lifecycle.h"
-#include "services/auth/api.h"
 
 #define BATCH "100"
 
@@ -195,7 +198,10 @@ static hub_status purge_one(hub_pg *pg, hub_redis *redis, hub_arena *a, const ch
   return HUB_STATUS_OK;
 }
 
-hub_status hub_account_purge_once(hub_pg *pg, hub_redis *redis, hub_arena *a, int *purged) {
+/* Purges up to 100 accounts that are due; *purged counts the tombstones written. An account
+ * that is (still, or again) the last owner of a live tenant is not purged: its deletion moves
+ * a day on, and it is audited and told by mail (account.deletion_blocked). */
+static hub_status purge_once(hub_pg *pg, hub_redis *redis, hub_arena *a, int *purged) {
   *purged = 0;
   rows_ctx d = {&due_sql, NULL, NULL};
   hub_status st = hub_pg_tx(pg, a, NULL, 30000, rows_fn, &d);
@@ -210,60 +216,67 @@ hub_status hub_account_purge_once(hub_pg *pg, hub_redis *redis, hub_arena *a, in
   return HUB_STATUS_OK;
 }
 
-/* ---- the periodic thread (the SLA sweeper's shape) ---- */
+/* ---- the periodic thread and `hubd purge-accounts`, through Auth's lifecycle ---- */
 
-static struct {
-  pthread_t thread;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  bool running, stop;
-  char *db_url, *redis_url;
-  int64_t db_timeout_ms, redis_timeout_ms, interval_ms;
-} pu = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+typedef struct purger {
+  hub_pg *pg;
+  hub_redis *redis;
+} purger;
 
-static void *loop(void *arg) {
-  (void)arg;
-  hub_pg *pg = hub_pg_new(pu.db_url, pu.db_timeout_ms);
-  hub_redis *redis = hub_redis_new(pu.redis_url, pu.redis_timeout_ms);
-  pthread_mutex_lock(&pu.mu);
-  while (!pu.stop) {
-    pthread_mutex_unlock(&pu.mu);
-    hub_arena *a = hub_arena_new(0);
-    int purged = 0;
-    hub_status st = hub_account_purge_once(pg, redis, a, &purged);
-    if (!hub_ok(st)) hub_logf(HUB_LOG_WARN, "account purge: %s", st.message);
-    else if (purged) hub_logf(HUB_LOG_INFO, "account purge: %d accounts purged", purged);
-    hub_arena_free(a);
-    pthread_mutex_lock(&pu.mu);
-    struct timespec until = hub_clock_wall_after(pu.interval_ms);
-    if (!pu.stop) pthread_cond_timedwait(&pu.cv, &pu.mu, &until);
-  }
-  pthread_mutex_unlock(&pu.mu);
-  hub_redis_free(redis);
-  hub_pg_free(pg);
-  return NULL;
+static hub_periodic *thread;
+static purger own; /* the purge's own connections, never a worker's */
+
+static void purge_tick(hub_periodic *p, void *ud) {
+  (void)p;
+  purger *c = ud;
+  hub_arena *a = hub_arena_new(0);
+  int purged = 0;
+  hub_status st = purge_once(c->pg, c->redis, a, &purged);
+  if (!hub_ok(st)) hub_logf(HUB_LOG_WARN, "account purge: %s", st.message);
+  else if (purged) hub_logf(HUB_LOG_INFO, "account purge: %d accounts purged", purged);
+  hub_arena_free(a);
 }
 
-void hub_account_purger_start(const char *database_url, const char *redis_url, int64_t db_timeout_ms,
-                              int64_t redis_timeout_ms, int64_t interval_ms) {
-  pu.db_url = strdup(database_url);
-  pu.redis_url = strdup(redis_url);
-  pu.db_timeout_ms = db_timeout_ms;
-  pu.redis_timeout_ms = redis_timeout_ms;
-  pu.interval_ms = interval_ms;
-  pu.stop = false;
-  pu.running = pthread_create(&pu.thread, NULL, loop, NULL) == 0;
+static void connect_own(const hub_config *cfg) {
+  own.pg = hub_pg_new(cfg->database_url, cfg->db_timeout_ms);
+  own.redis = hub_redis_new(cfg->redis_url, cfg->redis_timeout_ms);
 }
 
-void hub_account_purger_stop(void) {
-  if (!pu.running) return;
-  pthread_mutex_lock(&pu.mu);
-  pu.stop = true;
-  pthread_cond_signal(&pu.cv);
-  pthread_mutex_unlock(&pu.mu);
-  pthread_join(pu.thread, NULL);
-  pu.running = false;
-  free(pu.db_url);
-  free(pu.redis_url);
-  pu.db_url = pu.redis_url = NULL;
+static void disconnect_own(void) {
+  hub_redis_free(own.redis);
+  hub_pg_free(own.pg);
+  own = (purger){0};
 }
+
+static bool auth_start(const hub_service_env *env) {
+  if (env->config->account_purge_interval_ms <= 0) return true; /* another process purges */
+  connect_own(env->config);
+  thread = hub_periodic_start("account purge", env->config->account_purge_interval_ms, purge_tick, &own);
+  return thread != NULL;
+}
+
+static void auth_stop(void) {
+  hub_periodic_stop(thread);
+  thread = NULL;
+  disconnect_own();
+}
+
+/* `hubd purge-accounts`: one pass, for operators and cron. */
+static int purge_command(const hub_service_env *env) {
+  connect_own(env->config);
+  hub_arena *a = hub_arena_new(0);
+  int purged = 0;
+  hub_status st = purge_once(own.pg, own.redis, a, &purged);
+  if (hub_ok(st)) hub_logf(HUB_LOG_INFO, "account purge: %d accounts purged", purged);
+  else hub_logf(HUB_LOG_ERROR, "account purge failed: %s", st.message);
+  hub_arena_free(a);
+  disconnect_own();
+  return hub_ok(st) ? 0 : 1;
+}
+
+static const hub_service_command auth_commands[] = {
+    {"purge-accounts", "purge the accounts whose scheduled deletion came due, once, and exit", purge_command},
+    {NULL, NULL, NULL},
+};
+
+const hub_service_lifecycle hub_auth_v1_auth_lifecycle = {.start = auth_start, .stop = auth_stop, .commands = auth_commands};

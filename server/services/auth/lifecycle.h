@@ -1,7 +1,7 @@
 /* The account lifecycle of the Auth service: the profile (profile.c, with the BCP 47 and time
  * zone rules in profile_rules.h), a change of email (email_change.c), the export
  * (account_export.c), deletion (account_delete.c) and the purge that follows it
- * (account_purge.c, see api.h). What those files share is declared here. */
+ * (account_purge.c). What those files share is declared here. */
 #ifndef HUB_SERVICES_AUTH_LIFECYCLE_H
 #define HUB_SERVICES_AUTH_LIFECYCLE_H
 

@@ -1,12 +1,9 @@
 /* hub.system.v1.System: what this hubd is. Thin handler: no request fields to validate,
- * the schema version comes from the store. */
-#include <time.h>
-
+ * the schema version comes from the store, the process facts from hubd at init. */
 #include "hub/clock.h"
 #include "hub/system/v1/system.hub-server.h"
 #include "services/context.h"
 #include "services/system/store.h"
-#include "services/system/api.h"
 
 static struct {
   const char *version;
@@ -14,11 +11,15 @@ static struct {
   int64_t started_ms; /* monotonic */
 } info;
 
-void hub_system_init(const char *version, const char *instance_id) {
-  info.version = version;
-  info.instance_id = instance_id;
+/* System's lifecycle: the process facts it reports, taken before serving. */
+static bool system_init(const hub_service_env *env) {
+  info.version = env->version;
+  info.instance_id = env->instance_id;
   info.started_ms = hub_clock_mono_ms();
+  return true;
 }
+
+const hub_service_lifecycle hub_system_v1_system_lifecycle = {.init = system_init};
 
 hub_status hub_system_v1_system_get_info(hub_call *call, const Hub__System__V1__GetInfoRequest *request,
                                          Hub__System__V1__GetInfoResponse *response) {

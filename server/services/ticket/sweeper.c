@@ -1,15 +1,16 @@
 /* The SLA sweeper: a thread of hubd that every HUB_SLA_SWEEP_INTERVAL_MS fires the timers that
  * came due (warnings and breaches), so the outbox hears of them within a minute even when
  * nobody touches the ticket. Safe with many hubd processes: a timer is fired by whoever
- * deletes its row, in the ticket's own tenant transaction. */
-#include <pthread.h>
+ * deletes its row, in the ticket's own tenant transaction. Ticket's lifecycle hooks (the end
+ * of this file) start and stop it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "hub/clock.h"
+#include "hub/config.h"
 #include "hub/log.h"
+#include "hub/periodic.h"
+#include "hub/ticket/v1/ticket.hub-server.h"
 #include "services/ticket/ticket.h"
 
 static const hub_pg_stmt scope_sql = {"ticket_sweep_scope", "SELECT set_config('hub.scope', 'sla_sweeper', true)", 0};
@@ -72,52 +73,33 @@ hub_status hub_ticket_sweep_once(hub_pg *pg, hub_arena *a, int64_t now, int *fir
   return HUB_STATUS_OK;
 }
 
-static struct {
-  pthread_t thread;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  bool running, stop;
-  char *url;
-  int64_t timeout_ms, interval_ms;
-} sw = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+/* ---- the thread, started and stopped through Ticket's lifecycle (hubd names no service) ---- */
 
-static void *loop(void *arg) {
-  (void)arg;
-  hub_pg *pg = hub_pg_new(sw.url, sw.timeout_ms);
-  pthread_mutex_lock(&sw.mu);
-  while (!sw.stop) {
-    pthread_mutex_unlock(&sw.mu);
-    hub_arena *a = hub_arena_new(0);
-    int fired = 0;
-    hub_status st = hub_ticket_sweep_once(pg, a, hub_ticket_now_s(), &fired);
-    if (!hub_ok(st)) hub_logf(HUB_LOG_WARN, "sla sweeper: %s", st.message);
-    else if (fired) hub_logf(HUB_LOG_INFO, "sla sweeper: %d timers fired", fired);
-    hub_arena_free(a);
-    pthread_mutex_lock(&sw.mu);
-    struct timespec until = hub_clock_wall_after(sw.interval_ms);
-    if (!sw.stop) pthread_cond_timedwait(&sw.cv, &sw.mu, &until);
-  }
-  pthread_mutex_unlock(&sw.mu);
-  hub_pg_free(pg);
-  return NULL;
+static hub_periodic *sweeper;
+static hub_pg *sweeper_pg; /* the sweeper's own connection, never a worker's */
+
+static void sweep_tick(hub_periodic *p, void *ud) {
+  (void)p;
+  hub_arena *a = hub_arena_new(0);
+  int fired = 0;
+  hub_status st = hub_ticket_sweep_once(ud, a, hub_ticket_now_s(), &fired);
+  if (!hub_ok(st)) hub_logf(HUB_LOG_WARN, "sla sweeper: %s", st.message);
+  else if (fired) hub_logf(HUB_LOG_INFO, "sla sweeper: %d timers fired", fired);
+  hub_arena_free(a);
 }
 
-void hub_ticket_sweeper_start(const char *database_url, int64_t timeout_ms, int64_t interval_ms) {
-  sw.url = strdup(database_url);
-  sw.timeout_ms = timeout_ms;
-  sw.interval_ms = interval_ms;
-  sw.stop = false;
-  sw.running = pthread_create(&sw.thread, NULL, loop, NULL) == 0;
+static bool ticket_start(const hub_service_env *env) {
+  if (env->config->sla_sweep_interval_ms <= 0) return true; /* another process sweeps */
+  sweeper_pg = hub_pg_new(env->config->database_url, env->config->db_timeout_ms);
+  sweeper = hub_periodic_start("sla sweeper", env->config->sla_sweep_interval_ms, sweep_tick, sweeper_pg);
+  return sweeper != NULL;
 }
 
-void hub_ticket_sweeper_stop(void) {
-  if (!sw.running) return;
-  pthread_mutex_lock(&sw.mu);
-  sw.stop = true;
-  pthread_cond_signal(&sw.cv);
-  pthread_mutex_unlock(&sw.mu);
-  pthread_join(sw.thread, NULL);
-  sw.running = false;
-  free(sw.url);
-  sw.url = NULL;
+static void ticket_stop(void) {
+  hub_periodic_stop(sweeper);
+  sweeper = NULL;
+  hub_pg_free(sweeper_pg);
+  sweeper_pg = NULL;
 }
+
+const hub_service_lifecycle hub_ticket_v1_ticket_lifecycle = {.start = ticket_start, .stop = ticket_stop};

@@ -13,7 +13,6 @@
 #include "db/array.h"
 #include "hub/ticket/v1/ticket.pb-c.h"
 #include "identity/principal.h"
-#include "services/ticket/api.h"
 #include "services/context.h"
 
 /* ---- workflow (workflow.c) ---- */
@@ -102,8 +101,8 @@ hub_status hub_ticket_sla_assign_policy(hub_pg *pg, hub_arena *a, const char *te
 /* Opens or closes the pause record when the status moves into or out of a pausing status. */
 hub_status hub_ticket_sla_pause(hub_pg *pg, hub_arena *a, const char *ticket_id, bool pause);
 
-/* One pass of the SLA sweeper (its start and stop are in api.h): fires what is due at now_s;
- * *fired counts them. */
+/* One pass of the SLA sweeper (sweeper.c, started through Ticket's lifecycle): fires what is
+ * due at now_s; *fired counts them. */
 hub_status hub_ticket_sweep_once(hub_pg *pg, hub_arena *a, int64_t now_s, int *fired);
 
 /* ---- assignment (teams.c) ---- */
