@@ -38,16 +38,6 @@ bool hub_uuid_v7(char out[37]) {
   return true;
 }
 
-bool hub_uuid_valid(const char *s) {
-  if (!s || strlen(s) != 36) return false;
-  for (int i = 0; i < 36; i++) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    char c = s[i];
-    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 bool hub_secret_equal(const char *x, const char *y) {
   size_t n = strlen(x);
   if (n != strlen(y)) return false;

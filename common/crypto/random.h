@@ -17,9 +17,6 @@ char *hub_random_token(hub_arena *a, size_t bytes);
 char *hub_sha256_hex(hub_arena *a, const char *text);
 /* A UUID v7 (48-bit Unix milliseconds, then randomness), 36 characters + NUL. */
 bool hub_uuid_v7(char out[37]);
-/* Is `s` a UUID in canonical lower-case form (8-4-4-4-12 hex digits)? Ids are checked with
- * this before they reach SQL or Redis keys. */
-bool hub_uuid_valid(const char *s);
 /* Constant-time equality of two NUL-terminated strings of equal length (else false). */
 bool hub_secret_equal(const char *x, const char *y);
 

@@ -9,6 +9,7 @@
 
 #include "crypto/random.h"
 #include "db/array.h"
+#include "hub/uuid.h"
 #include "identity/acl.h"
 
 #define KEY_START "hub_live_"
@@ -223,7 +224,7 @@ hub_status hub_apikey_invalidate(hub_redis *r, hub_arena *a, const char *prefix)
 }
 
 hub_status hub_apikey_invalidate_tenant(hub_redis *r, hub_arena *a, const char *tenant_id) {
-  if (!hub_uuid_valid(tenant_id)) return hub_status_invalid(a, "tenant_id", "not a tenant id");
+  if (!(tenant_id = hub_uuid_lower(a, tenant_id))) return hub_status_invalid(a, "tenant_id", "not a tenant id");
   char key[64], ttl[24];
   snprintf(key, sizeof key, "hub:akt:{%s}", tenant_id);
   snprintf(ttl, sizeof ttl, "%d", GEN_TTL_MS);

@@ -7,6 +7,7 @@
 
 #include "cache/session.h"
 #include "crypto/random.h"
+#include "hub/uuid.h"
 #include "identity/identity.h"
 #include "middleware/access.h"
 #include "services/context.h"
@@ -15,12 +16,16 @@ hub_status hub_resolve_tenant(hub_call *call, hub_principal *p, const char *sess
   hub_arena *a = hub_call_arena(call);
   hub_ctx *ctx = hub_ctx_of(call);
   const char *want = hub_call_metadata(call, "x-tenant-id");
+  if (want && *want) { /* a tenant id in either case names the same tenant */
+    const char *lower = hub_uuid_lower(a, want);
+    if (!lower) return hub_status_invalid(a, "x-tenant-id", "not a tenant id");
+    want = lower;
+  }
   if (p->service_account) { /* authn filled the key's access: it acts in its own tenant only */
     if (want && *want && strcmp(want, p->tenant_id) != 0)
       return hub_status_new(a, HUB_PERMISSION_DENIED,
                             "x-tenant-id: an API key acts only in its service account's tenant");
   } else if (want && *want && strcmp(want, p->tenant_id) != 0) {
-    if (!hub_uuid_valid(want)) return hub_status_invalid(a, "x-tenant-id", "not a tenant id");
     hub_status st = hub_acl_load(ctx->pg, a, p->user_id, want, hub_call_remaining_ms(call), &p->acl);
     if (!hub_ok(st)) return st;
     if (!p->acl.role[0]) return hub_status_new(a, HUB_PERMISSION_DENIED, "x-tenant-id: not a member of that tenant");

@@ -11,6 +11,7 @@
 #include "hub/clock.h"
 #include "hub/blocking.h"
 #include "hub/log.h"
+#include "hub/validate.h"
 #include "codec.h"
 #include "internal.h"
 
@@ -95,6 +96,10 @@ hub_status hub_stream_read(hub_stream *st, ProtobufCMessage **msg) {
   hub_arena_reset(st->msg_arena);
   *msg = hub_decode(st->msg_arena, c->arena, bb, c->reg->def->input, &s); /* a status outlives the message */
   grpc_byte_buffer_destroy(bb);
+  if (*msg && c->reg->def->rules) { /* a client stream's messages meet the contract's rules one by one */
+    s = hub_validate(c->arena, c->reg->def->rules, *msg);
+    if (!hub_ok(s)) *msg = NULL;
+  }
   return s;
 }
 

@@ -4,6 +4,7 @@
  * outbox, member rules (roles, last owner, etags, masks), feature-flag precedence and its
  * cache, the access matrix, the audit trail, pagination, and every refusal the contract
  * promises. Tests share one hubd; each works on tenants of its own. */
+#include <ctype.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1145,6 +1146,27 @@ static void test_delete_tenant(void **state) {
   hub_arena_free(a);
 }
 
+/* A UUID in upper case names the same tenant and member as in lower case (x-tenant-id and
+ * request fields alike), and what is stored and answered is lower case. */
+static void test_upper_case_uuids(void **state) {
+  (void)state;
+  hub_arena *a = hub_arena_new(0);
+  char *id = new_tenant(a, &owner, "Upper Case Ltd");
+  join(a, &owner, id, &member_u, "member");
+  char *tenant_up = hub_arena_strdup(a, id), *user_up = hub_arena_strdup(a, member_u.user_id);
+  for (char *p = tenant_up; *p; p++) *p = (char)toupper((unsigned char)*p);
+  for (char *p = user_up; *p; p++) *p = (char)toupper((unsigned char)*p);
+  Hub__Tenant__V1__TenantInfo *t = NULL;
+  CHECK(get_tenant(a, &owner, tenant_up, NULL, &t));
+  assert_string_equal(t->id, id);
+  Hub__Tenant__V1__Member *m = NULL;
+  CHECK(update_member(a, &owner, tenant_up, user_up, "role", "viewer", NULL, &m));
+  assert_string_equal(m->user_id, member_u.user_id);
+  assert_int_equal(count_sql("SELECT count(*) FROM members WHERE tenant_id = '%s' AND user_id::text = '%s' AND "
+                             "role = 'viewer'", id, member_u.user_id), 1);
+  hub_arena_free(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_resolve_brand),       cmocka_unit_test(test_brand_configs),
@@ -1153,7 +1175,7 @@ int main(void) {
       cmocka_unit_test(test_invitations),         cmocka_unit_test(test_member_rules),
       cmocka_unit_test(test_list_members_pages),  cmocka_unit_test(test_features),
       cmocka_unit_test(test_get_my_access),       cmocka_unit_test(test_audit_events),
-      cmocka_unit_test(test_delete_tenant),
+      cmocka_unit_test(test_delete_tenant),        cmocka_unit_test(test_upper_case_uuids),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

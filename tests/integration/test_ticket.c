@@ -4,7 +4,9 @@
  * first response, events, assignment (round-robin, least-loaded, away), merge and split that
  * keep every comment and event, SLA warning and breach reaching the outbox through the
  * sweeper, pauses, ReportSla, CSAT, trash, keyset pages, and WatchTickets in order with a
- * resume token that neither loses nor repeats. */
+ * resume token that neither loses nor repeats; the contract's field rules (every violation in
+ * one BadRequest, UUIDs in either case stored lower case). */
+#include <ctype.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <setjmp.h>
@@ -804,8 +806,8 @@ static void test_input_refusals(void **state) {
   char *bad_ids[] = {"agent-one"};
   team.member_ids = bad_ids;
   team.n_member_ids = 1;
-  refused(hub_ticket_v1_ticket_upsert_team_call(w.ch, &oo, a, &treq, &tout), HUB_INVALID_ARGUMENT, "team.member_ids",
-          "team member id");
+  refused(hub_ticket_v1_ticket_upsert_team_call(w.ch, &oo, a, &treq, &tout), HUB_INVALID_ARGUMENT,
+          "team.member_ids[0]", "team member id");
 
   Hub__Ticket__V1__SetAgentAwayRequest areq = HUB__TICKET__V1__SET_AGENT_AWAY_REQUEST__INIT;
   Hub__Ticket__V1__SetAgentAwayResponse *aresp;
@@ -890,6 +892,66 @@ static void test_input_refusals(void **state) {
   hub_arena_free(a);
 }
 
+/* ---------------------------------------------------------------- the contract's field rules */
+
+static char *upper(hub_arena *a, const char *s) {
+  char *u = hub_arena_strdup(a, s);
+  for (char *p = u; *p; p++) *p = (char)toupper((unsigned char)*p);
+  return u;
+}
+
+/* The rules of ticket.proto refuse a request before the handler, naming every bad field in
+ * one google.rpc.BadRequest (decoded from the status details by the client). */
+static void test_rules_report_every_violation(void **state) {
+  (void)state;
+  hub_arena *a = hub_arena_new(0);
+  Hub__Ticket__V1__CreateTicketRequest req = HUB__TICKET__V1__CREATE_TICKET_REQUEST__INIT;
+  char *tags[] = {"fine", "not fine!"};
+  req.subject = "";
+  req.priority = (Hub__Ticket__V1__Priority)9;
+  req.n_tags = 2, req.tags = tags;
+  req.team_id = "team-seven";
+  req.requester_email = "nobody";
+  Ticket *t = NULL;
+  hub_call_options o = hub_world_opts(&agent1);
+  hub_status st = hub_ticket_v1_ticket_create_ticket_call(w.ch, &o, a, &req, &t);
+  assert_int_equal(st.code, HUB_INVALID_ARGUMENT);
+  const char *want[] = {"subject", "requester_email", "priority", "tags[1]", "team_id"};
+  size_t n = 0;
+  for (hub_violation *v = st.violations; v; v = v->next, n++) {
+    assert_true(n < 5);
+    assert_string_equal(v->field, want[n]);
+  }
+  assert_int_equal(n, 5);
+  assert_string_equal(st.message, "subject: required (and 4 more violations)");
+  assert_string_equal(count("SELECT count(*) FROM tickets WHERE subject = '%s'", ""), "0");
+  hub_arena_free(a);
+}
+
+/* A UUID in upper case names the same thing as in lower case, and what is stored and
+ * answered is lower case: a request_id sent both ways is one ticket. */
+static void test_upper_case_uuids_are_taken_and_stored_lower(void **state) {
+  (void)state;
+  hub_arena *a = hub_arena_new(0);
+  const char *request_id = "0190ABCD-0000-7000-8000-00000000C0DE";
+  Hub__Ticket__V1__CreateTicketRequest req = HUB__TICKET__V1__CREATE_TICKET_REQUEST__INIT;
+  req.subject = "Upper-case ids";
+  req.request_id = (char *)request_id;
+  req.requester_user_id = upper(a, requester.user_id);
+  Ticket *t = NULL;
+  hub_call_options o = hub_world_opts(&agent1);
+  hub_status st = hub_ticket_v1_ticket_create_ticket_call(w.ch, &o, a, &req, &t);
+  if (!hub_ok(st)) fail_msg("CreateTicket: %s %s", hub_code_name(st.code), st.message);
+  assert_string_equal(t->requester_user_id, requester.user_id);
+  assert_string_equal(count("SELECT request_id::text FROM tickets WHERE id = '%s'", t->id),
+                      "0190abcd-0000-7000-8000-00000000c0de");
+  Ticket *again = create(a, &agent1, "Upper-case ids", NULL, "0190abcd-0000-7000-8000-00000000c0de", NULL);
+  assert_string_equal(again->id, t->id);
+  Ticket *got = get(a, upper(a, t->id));
+  assert_string_equal(got->id, t->id);
+  hub_arena_free(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_numbers_are_gap_free_and_create_is_idempotent),
@@ -904,6 +966,8 @@ int main(void) {
       cmocka_unit_test(test_watch_in_order_and_resume),
       cmocka_unit_test(test_input_refusals),
       cmocka_unit_test(test_found_from_outside),
+      cmocka_unit_test(test_rules_report_every_violation),
+      cmocka_unit_test(test_upper_case_uuids_are_taken_and_stored_lower),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -17,6 +17,12 @@ void emit_method_def_body(sb *s, const gen_service *gs, const gen_method *gm, co
     sb_printf(s, "    .access = {.is_public = %s, .is_authenticated = %s},\n", gm->is_public ? "true" : "false",
               gm->is_authenticated ? "true" : "false");
   sb_printf(s, "    .idempotent = %s,\n    .invoke = %s,\n", gm->idempotent ? "true" : "false", invoke);
+  if (gm->has_rules) sb_printf(s, "    .rules = &hub_rules_%s,\n", gm->in_lower);
+}
+
+void emit_rules_decl(sb *s, const gen_method *gm) {
+  if (gm->has_rules)
+    sb_printf(s, "extern const struct hub_message_rules hub_rules_%s;\n", gm->in_lower);
 }
 
 typedef struct entry {
@@ -47,6 +53,7 @@ void emit_methods(const gen_model *m, gen_out *out) {
         const gen_method *gm = &gs->methods[k];
         char *sym = xsprintf("hub_%s_%s_method", gs->base, gm->lower);
         sb_printf(&h, "/* %s */\nextern const hub_method_def %s;\n", gm->path, sym);
+        emit_rules_decl(&c, gm);
         sb_printf(&c, "const hub_method_def %s = {\n", sym);
         emit_method_def_body(&c, gs, gm, "NULL");
         sb_printf(&c, "};\n\n");

@@ -43,6 +43,7 @@ int main(void) {
     emit_server(&model, &out);
     emit_client(&model, &out);
     emit_descriptors(&model, &out);
+    emit_rules(&model, &out);
     resp.n_file = out.n;
     resp.file = out.files;
   } else {

@@ -56,20 +56,27 @@ static bool permission_ok(const char *perm) {
   return dots == 2;
 }
 
-/* protobuf-c keeps our custom option as an unknown field of MethodOptions; unpack it with
- * the option's own generated descriptor. protobuf-c stores a length-prefixed unknown field
- * with its length varint in front, so skip that first. */
-static Hub__Api__V1__Access *find_access(const Google__Protobuf__MethodOptions *opts) {
+/* protobuf-c keeps our custom options as unknown fields of the options message; they are
+ * unpacked with the option's own generated descriptor. protobuf-c stores a length-prefixed
+ * unknown field with its length varint in front, so skip that first. */
+const uint8_t *gen_option_bytes(const ProtobufCMessage *opts, uint32_t tag, size_t *len) {
   if (!opts) return NULL;
-  for (unsigned i = 0; i < opts->base.n_unknown_fields; i++) {
-    const ProtobufCMessageUnknownField *f = &opts->base.unknown_fields[i];
-    if (f->tag != ACCESS_FIELD || f->wire_type != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED) continue;
+  for (unsigned i = 0; i < opts->n_unknown_fields; i++) {
+    const ProtobufCMessageUnknownField *f = &opts->unknown_fields[i];
+    if (f->tag != tag || f->wire_type != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED) continue;
     size_t skip = 0;
     while (skip < f->len && (f->data[skip] & 0x80)) skip++;
     if (++skip > f->len) return NULL;
-    return hub__api__v1__access__unpack(NULL, f->len - skip, f->data + skip);
+    *len = f->len - skip;
+    return f->data + skip;
   }
   return NULL;
+}
+
+static Hub__Api__V1__Access *find_access(const Google__Protobuf__MethodOptions *opts) {
+  size_t len = 0;
+  const uint8_t *data = opts ? gen_option_bytes(&opts->base, ACCESS_FIELD, &len) : NULL;
+  return data ? hub__api__v1__access__unpack(NULL, len, data) : NULL;
 }
 
 static bool is_public_package(const gen_params *p, const char *pkg) {
@@ -78,8 +85,9 @@ static bool is_public_package(const gen_params *p, const char *pkg) {
   return false;
 }
 
-static bool build_method(gen_method *gm, const gen_service *gs, const char *pkg, const gen_params *params,
+static bool build_method(const gen_model *m, gen_method *gm, const gen_service *gs, const char *pkg,
                          const Google__Protobuf__MethodDescriptorProto *md, char **err) {
+  const gen_params *params = &m->params;
   gm->name = md->name;
   gm->lower = name_camel_to_lower(md->name);
   gm->path = xsprintf("/%s/%s", gs->full, md->name);
@@ -90,6 +98,7 @@ static bool build_method(gen_method *gm, const gen_service *gs, const char *pkg,
   bool cs = md->has_client_streaming && md->client_streaming;
   bool ss = md->has_server_streaming && md->server_streaming;
   gm->kind = cs ? (ss ? 3 : 2) : (ss ? 1 : 0);
+  gm->has_rules = gen_rules_of(m, md->input_type) != NULL;
   const Google__Protobuf__MethodOptions *o = md->options;
   gm->idempotent = o && o->has_idempotency_level &&
                    o->idempotency_level != GOOGLE__PROTOBUF__METHOD_OPTIONS__IDEMPOTENCY_LEVEL__IDEMPOTENCY_UNKNOWN;
@@ -127,6 +136,7 @@ bool gen_model_build(gen_model *m, const Google__Protobuf__Compiler__CodeGenerat
   memset(m, 0, sizeof *m);
   m->req = req;
   parse_params(&m->params, req->parameter);
+  if (!gen_rules_build(m, err)) return false;
   for (size_t i = 0; i < req->n_file_to_generate; i++) {
     const file_proto *fd = NULL;
     for (size_t j = 0; j < req->n_proto_file; j++)
@@ -148,7 +158,7 @@ bool gen_model_build(gen_model *m, const Google__Protobuf__Compiler__CodeGenerat
       gs->n_methods = sd->n_method;
       gs->methods = calloc(sd->n_method ? sd->n_method : 1, sizeof *gs->methods);
       for (size_t k = 0; k < sd->n_method; k++)
-        if (!build_method(&gs->methods[k], gs, pkg, &m->params, sd->method[k], err)) return false;
+        if (!build_method(m, &gs->methods[k], gs, pkg, sd->method[k], err)) return false;
     }
   }
   return true;

@@ -29,6 +29,7 @@ typedef struct hub_access {
 
 struct hub_call;
 struct hub_stream;
+struct hub_message_rules;
 
 /* The generated adapter between the runtime and a typed handler. `request` is set for unary
  * and server-streaming calls, `response` for unary and client-streaming calls, `stream` for
@@ -46,6 +47,9 @@ typedef struct hub_method_def {
   hub_access access;
   bool idempotent;      /* idempotency_level NO_SIDE_EFFECTS or IDEMPOTENT: safe to retry */
   hub_invoke_fn invoke; /* NULL in client-side tables */
+  /* The input's field rules (hub/validate.h), NULL when it has none: the adapter checks a
+   * request against them before the handler, hub_stream_read each message of a client stream. */
+  const struct hub_message_rules *rules;
   void (*handler)(void); /* the typed handler, NULL when not written yet (answers UNIMPLEMENTED) */
 } hub_method_def;
 

@@ -8,7 +8,7 @@
 #include "hub/clock.h"
 #include "hub/log.h"
 #include "identity/audit.h"
-#include "identity/email.h"
+#include "hub/email.h"
 #include "services/auth/auth.h"
 
 /* Per IP generous (offices share addresses), per account tight; all recover by themselves. */

@@ -119,8 +119,6 @@ hub_status hub_auth_v1_auth_login(hub_call *call, const Hub__Auth__V1__LoginRequ
   if (!request->password || !*request->password) return hub_status_invalid(a, "password", "a password is required");
   if (strlen(request->password) > HUB_PASSWORD_MAX_BYTES)
     return hub_status_invalid(a, "password", "at most %d bytes", HUB_PASSWORD_MAX_BYTES);
-  if (*request->tenant_id && !hub_uuid_valid(request->tenant_id))
-    return hub_status_invalid(a, "tenant_id", "not a tenant id");
 
   hub_rate_limit by_ip = auth_limit_login_ip(), by_account = auth_limit_login_account();
   st = auth_limit(call, &by_ip, auth_peer_ip(call));

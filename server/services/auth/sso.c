@@ -92,8 +92,6 @@ hub_status hub_auth_v1_auth_login_with_id_token(hub_call *call, const Hub__Auth_
   hub_arena *a = hub_call_arena(call);
   if (!*request->provider) return hub_status_invalid(a, "provider", "required");
   if (!*request->id_token) return hub_status_invalid(a, "id_token", "required");
-  if (*request->tenant_id && !hub_uuid_valid(request->tenant_id))
-    return hub_status_invalid(a, "tenant_id", "not a tenant id");
   if (strlen(request->password) > HUB_PASSWORD_MAX_BYTES)
     return hub_status_invalid(a, "password", "at most %d bytes", HUB_PASSWORD_MAX_BYTES);
   hub_rate_limit by_ip = auth_limit_login_ip();

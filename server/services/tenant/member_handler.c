@@ -78,7 +78,7 @@ hub_status hub_tenant_v1_tenant_accept_invitation(hub_call *call,
   const char *token = request->token;
   if (strlen(token) != 36 + 1 + TOKEN_SECRET_LEN || token[36] != '.')
     return hub_status_invalid(a, "token", "not an invitation token");
-  const char *tenant_id = tenant_uuid(a, hub_arena_strndup(a, token, 36));
+  const char *tenant_id = hub_uuid_lower(a, hub_arena_strndup(a, token, 36));
   if (!tenant_id) return hub_status_invalid(a, "token", "not an invitation token");
   for (const char *c = token + 37; *c; c++)
     if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
@@ -100,7 +100,7 @@ hub_status hub_tenant_v1_tenant_list_members(hub_call *call, const Hub__Tenant__
   if (!hub_ok(st)) return st;
   char *after_id = NULL, *after_email = NULL;
   if (request->page_token[0] &&
-      (!hub_page_token_parse(a, request->page_token, &after_id, &after_email) || !tenant_uuid(a, after_id) ||
+      (!hub_page_token_parse(a, request->page_token, &after_id, &after_email) || !hub_uuid_lower(a, after_id) ||
        !tenant_text_ok(after_email, 254, false)))
     return hub_status_invalid(a, "page_token", "not a page token of this list");
   char *next_email = NULL;
@@ -126,7 +126,7 @@ hub_status hub_tenant_v1_tenant_update_member(hub_call *call, const Hub__Tenant_
   if (!hub_ok(st)) return st;
   const Hub__Tenant__V1__Member *m = request->member;
   if (!m) return hub_status_invalid(a, "member", "required");
-  if (!(c.user_id = tenant_uuid(a, m->user_id))) return hub_status_invalid(a, "member.user_id", "not a user id");
+  if (!(c.user_id = hub_uuid_lower(a, m->user_id))) return hub_status_invalid(a, "member.user_id", "not a user id");
   if (c.bits & TENANT_MEMBER_ROLE) {
     if (!hub_ok(st = tenant_rule_role(a, p->acl.role, "member.role", m->role))) return st;
     c.role = m->role;
@@ -153,7 +153,7 @@ hub_status hub_tenant_v1_tenant_remove_member(hub_call *call, const Hub__Tenant_
   (void)response;
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
-  const char *user_id = tenant_uuid(a, request->user_id);
+  const char *user_id = hub_uuid_lower(a, request->user_id);
   if (!user_id) return hub_status_invalid(a, "user_id", "not a user id");
   hub_status st = hub_status_at_field(a,
                                       tenant_member_remove(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call),

@@ -94,7 +94,7 @@ hub_status hub_tenant_v1_tenant_list_service_accounts(hub_call *call,
   if (!hub_ok(st)) return st;
   char *after = NULL, *rest = NULL;
   if (request->page_token[0] &&
-      (!hub_page_token_parse(a, request->page_token, &after, &rest) || !(after = (char *)tenant_uuid(a, after))))
+      (!hub_page_token_parse(a, request->page_token, &after, &rest) || !(after = (char *)hub_uuid_lower(a, after))))
     return hub_status_invalid(a, "page_token", "not a page token of this list");
   bool more = false;
   st = tenant_sa_list(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), hub_principal_of(call)->tenant_id, limit,
@@ -112,7 +112,7 @@ hub_status hub_tenant_v1_tenant_get_service_account(hub_call *call,
                                                     const Hub__Tenant__V1__GetServiceAccountRequest *request,
                                                     Hub__Tenant__V1__ServiceAccount *response) {
   hub_arena *a = hub_call_arena(call);
-  const char *id = tenant_uuid(a, request->service_account_id);
+  const char *id = hub_uuid_lower(a, request->service_account_id);
   if (!id) return hub_status_invalid(a, "service_account_id", "not a service account id");
   Hub__Tenant__V1__ServiceAccount *out;
   hub_status st = hub_status_at_field(
@@ -135,7 +135,7 @@ hub_status hub_tenant_v1_tenant_update_service_account(hub_call *call,
   if (!hub_ok(st)) return st;
   const Hub__Tenant__V1__ServiceAccount *s = request->service_account;
   if (!s) return hub_status_invalid(a, "service_account", "required");
-  if (!(c.id = tenant_uuid(a, s->id))) return hub_status_invalid(a, "service_account.id", "not a service account id");
+  if (!(c.id = hub_uuid_lower(a, s->id))) return hub_status_invalid(a, "service_account.id", "not a service account id");
   if ((c.bits & TENANT_SA_NAME) && !hub_ok(st = check_name(a, "service_account.name", s->name, 100, true))) return st;
   if ((c.bits & TENANT_SA_DESCRIPTION) &&
       !hub_ok(st = check_name(a, "service_account.description", s->description, 500, false)))
@@ -169,7 +169,7 @@ hub_status hub_tenant_v1_tenant_delete_service_account(hub_call *call,
   (void)response;
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
-  const char *id = tenant_uuid(a, request->service_account_id);
+  const char *id = hub_uuid_lower(a, request->service_account_id);
   if (!id) return hub_status_invalid(a, "service_account_id", "not a service account id");
   tenant_prefixes gone = {0};
   hub_status st = hub_status_at_field(a,
@@ -223,7 +223,7 @@ hub_status hub_tenant_v1_tenant_create_api_key(hub_call *call, const Hub__Tenant
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
   tenant_key_new in = {.tenant_id = p->tenant_id, .actor_id = p->user_id, .ip = p->ip, .actor_acl = &p->acl};
-  if (!(in.account_id = tenant_uuid(a, request->service_account_id)))
+  if (!(in.account_id = hub_uuid_lower(a, request->service_account_id)))
     return hub_status_invalid(a, "service_account_id", "not a service account id");
   hub_status st = check_name(a, "name", request->name, 100, false);
   if (hub_ok(st)) st = check_scopes(a, request->scopes, request->n_scopes);
@@ -251,7 +251,7 @@ hub_status hub_tenant_v1_tenant_create_api_key(hub_call *call, const Hub__Tenant
 hub_status hub_tenant_v1_tenant_list_api_keys(hub_call *call, const Hub__Tenant__V1__ListApiKeysRequest *request,
                                               Hub__Tenant__V1__ListApiKeysResponse *response) {
   hub_arena *a = hub_call_arena(call);
-  const char *id = tenant_uuid(a, request->service_account_id);
+  const char *id = hub_uuid_lower(a, request->service_account_id);
   if (!id) return hub_status_invalid(a, "service_account_id", "not a service account id");
   const char *tenant_id = hub_principal_of(call)->tenant_id;
   return hub_status_at_field(
@@ -270,7 +270,7 @@ static hub_status rotate_key(hub_call *call, tenant_key_new in, const char *requ
                              const Google__Protobuf__Timestamp *expires_at, rotate_store_fn rotate,
                              Hub__Tenant__V1__CreateApiKeyResponse *response) {
   hub_arena *a = hub_call_arena(call);
-  const char *key_id = tenant_uuid(a, requested_key_id), *old_until = NULL;
+  const char *key_id = hub_uuid_lower(a, requested_key_id), *old_until = NULL;
   if (!key_id) return hub_status_invalid(a, "key_id", "not an API key id");
   hub_status st = check_expiry(a, "old_key_expires_at", old_key_expires_at, MAX_ROTATION_OVERLAP_S, &old_until);
   if (hub_ok(st)) st = check_expiry(a, "expires_at", expires_at, 0, &in.expires_micros);
@@ -306,7 +306,7 @@ hub_status hub_tenant_v1_tenant_revoke_api_key(hub_call *call, const Hub__Tenant
   (void)response;
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
-  const char *key_id = tenant_uuid(a, request->key_id);
+  const char *key_id = hub_uuid_lower(a, request->key_id);
   if (!key_id) return hub_status_invalid(a, "key_id", "not an API key id");
   char *prefix = NULL;
   hub_status st = tenant_key_revoke(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), p->tenant_id, p->user_id,
@@ -341,7 +341,7 @@ hub_status hub_tenant_v1_tenant_list_platform_service_accounts(
   if (!hub_ok(st)) return st;
   char *after = NULL, *rest = NULL;
   if (request->page_token[0] &&
-      (!hub_page_token_parse(a, request->page_token, &after, &rest) || !(after = (char *)tenant_uuid(a, after))))
+      (!hub_page_token_parse(a, request->page_token, &after, &rest) || !(after = (char *)hub_uuid_lower(a, after))))
     return hub_status_invalid(a, "page_token", "not a page token of this list");
   bool more = false;
   st = tenant_psa_list(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), limit, after, response, &more);
@@ -360,7 +360,7 @@ hub_status hub_tenant_v1_tenant_delete_platform_service_account(
   (void)response;
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
-  const char *id = tenant_uuid(a, request->service_account_id);
+  const char *id = hub_uuid_lower(a, request->service_account_id);
   if (!id) return hub_status_invalid(a, "service_account_id", "not a service account id");
   tenant_prefixes gone = {0};
   hub_status st = tenant_psa_delete(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), p->user_id, p->ip, id, &gone);
@@ -374,7 +374,7 @@ hub_status hub_tenant_v1_tenant_create_platform_api_key(hub_call *call,
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
   tenant_key_new in = {.actor_id = p->user_id, .ip = p->ip, .actor_acl = &p->acl};
-  if (!(in.account_id = tenant_uuid(a, request->service_account_id)))
+  if (!(in.account_id = hub_uuid_lower(a, request->service_account_id)))
     return hub_status_invalid(a, "service_account_id", "not a service account id");
   hub_status st = check_name(a, "name", request->name, 100, false);
   if (hub_ok(st)) st = check_expiry(a, "expires_at", request->expires_at, 0, &in.expires_micros);
@@ -399,7 +399,7 @@ hub_status hub_tenant_v1_tenant_list_platform_api_keys(hub_call *call,
                                                        const Hub__Tenant__V1__ListPlatformApiKeysRequest *request,
                                                        Hub__Tenant__V1__ListApiKeysResponse *response) {
   hub_arena *a = hub_call_arena(call);
-  const char *id = tenant_uuid(a, request->service_account_id);
+  const char *id = hub_uuid_lower(a, request->service_account_id);
   if (!id) return hub_status_invalid(a, "service_account_id", "not a service account id");
   return hub_status_at_field(a, tenant_pkey_list(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), id, response),
                              "service_account_id");
@@ -420,7 +420,7 @@ hub_status hub_tenant_v1_tenant_revoke_platform_api_key(hub_call *call,
   (void)response;
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
-  const char *key_id = tenant_uuid(a, request->key_id);
+  const char *key_id = hub_uuid_lower(a, request->key_id);
   if (!key_id) return hub_status_invalid(a, "key_id", "not an API key id");
   char *prefix = NULL;
   hub_status st =

@@ -55,7 +55,7 @@ hub_status hub_tenant_v1_tenant_create_tenant(hub_call *call, const Hub__Tenant_
   hub_status st = check_brand(call, "brand", brand);
   if (!hub_ok(st)) return st;
   const char *request_id = NULL;
-  if (request->request_id[0] && !(request_id = tenant_uuid(a, request->request_id)))
+  if (request->request_id[0] && !(request_id = hub_uuid_lower(a, request->request_id)))
     return hub_status_invalid(a, "request_id", "must be a UUID");
 
   char id[37];
@@ -92,7 +92,7 @@ hub_status hub_tenant_v1_tenant_list_tenants(hub_call *call, const Hub__Tenant__
   if (!hub_ok(st)) return st;
   char *after_id = NULL, *after_name = NULL;
   if (request->page_token[0] &&
-      (!hub_page_token_parse(a, request->page_token, &after_id, &after_name) || !tenant_uuid(a, after_id) ||
+      (!hub_page_token_parse(a, request->page_token, &after_id, &after_name) || !hub_uuid_lower(a, after_id) ||
        !tenant_text_ok(after_name, 1000, true)))
     return hub_status_invalid(a, "page_token", "not a page token of this list");
   bool more = false;
@@ -160,7 +160,7 @@ hub_status hub_tenant_v1_tenant_set_entitlements(hub_call *call, const Hub__Tena
   hub_ctx *ctx = hub_ctx_of(call);
   const hub_principal *p = hub_principal_of(call);
   tenant_entitlements e = {.actor_id = p->user_id, .ip = p->ip, .n = request->n_entitlements};
-  if (!(e.tenant_id = tenant_uuid(a, request->tenant_id))) return hub_status_invalid(a, "tenant_id", "not a tenant id");
+  if (!(e.tenant_id = hub_uuid_lower(a, request->tenant_id))) return hub_status_invalid(a, "tenant_id", "not a tenant id");
   if (request->tier[0]) {
     if (!tier_ok(request->tier)) return hub_status_invalid(a, "tier", "free, pro or enterprise");
     e.tier = request->tier;

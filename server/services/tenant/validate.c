@@ -5,19 +5,13 @@
 #include <stdlib.h>
 
 #include "crypto/random.h"
-#include "identity/email.h"
+#include "hub/email.h"
 #include "aip/fields.h"
 #include <string.h>
 
 static bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 static bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-
-const char *tenant_uuid(hub_arena *a, const char *s) {
-  if (!s || strlen(s) != 36) return NULL;
-  const char *lower = tenant_lower(a, s);
-  return hub_uuid_valid(lower) ? lower : NULL;
-}
 
 bool tenant_slug_ok(const char *s) {
   size_t n = s ? strlen(s) : 0;

@@ -11,10 +11,9 @@
 #include "google/protobuf/field_mask.pb-c.h"
 #include "hub/arena.h"
 #include "hub/status.h"
-#include "identity/email.h"
+#include "hub/email.h"
+#include "hub/uuid.h" /* ids: hub_uuid_lower */
 
-/* A canonical UUID (8-4-4-4-12 hex digits, either case): its lower-case copy, else NULL. */
-const char *tenant_uuid(hub_arena *a, const char *s);
 /* "^[a-z0-9][a-z0-9-]{1,62}$", as the tenants table requires. */
 bool tenant_slug_ok(const char *s);
 /* A slug made from a display name: lower case, runs of anything but a-z0-9 become one "-",

@@ -106,11 +106,11 @@ hub_status hub_ticket_v1_ticket_list_tickets(hub_call *call, const Hub__Ticket__
   if (!strcmp(r->assignee_id, "none")) {
     add(q, " AND t.assignee_id IS NULL");
   } else if (*r->assignee_id) {
-    if (!hub_uuid_valid(r->assignee_id)) return hub_status_invalid(a, "assignee_id", "a user id or \"none\"");
-    add(q, " AND t.assignee_id = $%d::uuid", param(q, r->assignee_id));
+    const char *assignee = hub_uuid_lower(a, r->assignee_id);
+    if (!assignee) return hub_status_invalid(a, "assignee_id", "a user id or \"none\"");
+    add(q, " AND t.assignee_id = $%d::uuid", param(q, assignee));
   }
   if (*r->team_id) {
-    if (!hub_uuid_valid(r->team_id)) return hub_status_invalid(a, "team_id", "not a team id");
     add(q, " AND t.team_id = $%d::uuid", param(q, r->team_id));
   }
   if (r->priority) {
@@ -119,10 +119,8 @@ hub_status hub_ticket_v1_ticket_list_tickets(hub_call *call, const Hub__Ticket__
     add(q, " AND t.priority = $%d", param(q, p));
   }
   if (*r->tag) {
-    char *lit;
     char *one[] = {r->tag};
-    if (!hub_ok(st = hub_ticket_tags_literal(a, "tag", one, 1, &lit))) return st;
-    add(q, " AND t.tags @> $%d::text[]", param(q, lit));
+    add(q, " AND t.tags @> $%d::text[]", param(q, hub_ticket_tags_literal(a, one, 1)));
   }
   if (*r->brand) {
     if (strlen(r->brand) > 31) return hub_status_invalid(a, "brand", "no such brand");
@@ -135,7 +133,7 @@ hub_status hub_ticket_v1_ticket_list_tickets(hub_call *call, const Hub__Ticket__
   }
   if (*r->page_token) {
     char *key, *id;
-    if (!hub_page_token_parse(a, r->page_token, &key, &id) || !hub_uuid_valid(id))
+    if (!hub_page_token_parse(a, r->page_token, &key, &id) || !hub_uuid_lower(a, id))
       return hub_status_invalid(a, "page_token", "not a token from this list");
     int k = param(q, key), i = param(q, id);
     add(q, " AND (t.%s, t.id) %s ($%d::%s, $%d::uuid)", c->ord->column, c->ord->desc ? "<" : ">", k, c->ord->type, i);

@@ -85,8 +85,6 @@ static hub_status merge_fn(hub_pg *pg, hub_arena *a, void *ud) {
 hub_status hub_ticket_v1_ticket_merge_tickets(hub_call *call, const Hub__Ticket__V1__MergeTicketsRequest *request,
                                               Hub__Ticket__V1__TicketInfo *response) {
   hub_arena *a = hub_call_arena(call);
-  if (!hub_uuid_valid(request->source_id)) return hub_status_invalid(a, "source_id", "not a ticket id");
-  if (!hub_uuid_valid(request->target_id)) return hub_status_invalid(a, "target_id", "not a ticket id");
   if (!strcmp(request->source_id, request->target_id))
     return hub_status_invalid(a, "target_id", "a ticket cannot be merged into itself");
   merge_ctx m = {request->source_id, request->target_id, hub_ticket_tenant(call), hub_ticket_actor(call), NULL};
@@ -134,15 +132,9 @@ static hub_status split_fn(hub_pg *pg, hub_arena *a, void *ud) {
 hub_status hub_ticket_v1_ticket_split_ticket(hub_call *call, const Hub__Ticket__V1__SplitTicketRequest *request,
                                              Hub__Ticket__V1__TicketInfo *response) {
   hub_arena *a = hub_call_arena(call);
-  if (!hub_uuid_valid(request->id)) return hub_status_invalid(a, "id", "not a ticket id");
-  if (request->n_comment_ids == 0) return hub_status_invalid(a, "comment_ids", "name the comments that move");
-  size_t n = strlen(request->subject);
-  if (n == 0 || n > 500) return hub_status_invalid(a, "subject", "1 to 500 characters");
-  char *ids;
-  hub_status st = hub_ticket_uuid_array(a, "comment_ids", request->comment_ids, request->n_comment_ids, &ids);
-  if (!hub_ok(st)) return st;
+  char *ids = hub_pg_array_literal(a, request->comment_ids, request->n_comment_ids);
   split_ctx s = {request, ids, hub_ticket_tenant(call), hub_ticket_actor(call), NULL};
-  st = hub_pg_tx(hub_ctx_of(call)->pg, a, s.tenant, hub_call_remaining_ms(call), split_fn, &s);
+  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, s.tenant, hub_call_remaining_ms(call), split_fn, &s);
   if (hub_ok(st)) hub_ticket_copy(response, s.out);
   return st;
 }

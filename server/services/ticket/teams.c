@@ -124,10 +124,6 @@ static hub_status assign_fn(hub_pg *pg, hub_arena *a, void *ud) {
 hub_status hub_ticket_v1_ticket_assign_ticket(hub_call *call, const Hub__Ticket__V1__AssignTicketRequest *request,
                                               Hub__Ticket__V1__TicketInfo *response) {
   hub_arena *a = hub_call_arena(call);
-  if (!hub_uuid_valid(request->id)) return hub_status_invalid(a, "id", "not a ticket id");
-  if (*request->assignee_id && !hub_uuid_valid(request->assignee_id))
-    return hub_status_invalid(a, "assignee_id", "not a user id");
-  if (*request->team_id && !hub_uuid_valid(request->team_id)) return hub_status_invalid(a, "team_id", "not a team id");
   assign_ctx c = {request, hub_ticket_tenant(call), hub_ticket_actor(call), NULL};
   hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, c.tenant, hub_call_remaining_ms(call), assign_fn, &c);
   if (hub_ok(st)) hub_ticket_copy(response, c.out);
@@ -173,17 +169,10 @@ hub_status hub_ticket_v1_ticket_upsert_team(hub_call *call, const Hub__Ticket__V
                                             Hub__Ticket__V1__Team *response) {
   hub_arena *a = hub_call_arena(call);
   const Hub__Ticket__V1__Team *in = request->team;
-  if (!in) return hub_status_invalid(a, "team", "required");
-  if (*in->id && !hub_uuid_valid(in->id)) return hub_status_invalid(a, "team.id", "not a team id");
-  size_t n = strlen(in->name);
-  if (n == 0 || n > 100) return hub_status_invalid(a, "team.name", "1 to 100 characters");
   if (strcmp(in->assignment, "manual") && strcmp(in->assignment, "round_robin") && strcmp(in->assignment, "least_loaded"))
     return hub_status_invalid(a, "team.assignment", "manual, round_robin or least_loaded");
-  char *members;
-  hub_status st = hub_ticket_uuid_array(a, "team.member_ids", in->member_ids, in->n_member_ids, &members);
-  if (!hub_ok(st)) return st;
-  team_ctx c = {in, members, NULL};
-  st = hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), upsert_team_fn, &c);
+  team_ctx c = {in, hub_pg_array_literal(a, in->member_ids, in->n_member_ids), NULL};
+  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), upsert_team_fn, &c);
   if (!hub_ok(st)) return st;
   *response = *in;
   response->id = c.id;
@@ -229,7 +218,6 @@ hub_status hub_ticket_v1_ticket_set_agent_away(hub_call *call, const Hub__Ticket
                                                Hub__Ticket__V1__SetAgentAwayResponse *response) {
   (void)response;
   hub_arena *a = hub_call_arena(call);
-  if (!hub_uuid_valid(request->user_id)) return hub_status_invalid(a, "user_id", "not a user id");
   away_ctx c = {request};
   return hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), away_fn, &c);
 }

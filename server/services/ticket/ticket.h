@@ -12,6 +12,7 @@
 #include "crypto/random.h"
 #include "db/array.h"
 #include "hub/ticket/v1/ticket.pb-c.h"
+#include "hub/uuid.h"
 #include "identity/principal.h"
 #include "services/context.h"
 
@@ -47,10 +48,9 @@ hub_status hub_ticket_require_team(hub_pg *pg, hub_arena *a, const char *team_id
 /* The tenant's next ticket number (gap-free: the counter row is updated in the caller's
  * transaction and rolls back with it). */
 hub_status hub_ticket_next_number(hub_pg *pg, hub_arena *a, char **number);
-/* Lower-cases tags and checks them (1-50 chars of [a-z0-9_-:]), deduplicated; text[] literal. */
-hub_status hub_ticket_tags_literal(hub_arena *a, const char *field, char **tags, size_t n, char **literal);
-/* uuid[] literal from ids, each checked. */
-hub_status hub_ticket_uuid_array(hub_arena *a, const char *field, char **ids, size_t n, char **literal);
+/* Tags as stored: lower case, each once, as a text[] literal. (Their length, count and
+ * characters are rules of the contract, checked before the handler runs.) */
+char *hub_ticket_tags_literal(hub_arena *a, char **tags, size_t n);
 
 /* ---- the ticket row (rows.c) ---- */
 

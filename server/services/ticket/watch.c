@@ -46,7 +46,6 @@ hub_status hub_ticket_v1_ticket_watch_tickets(hub_call *call, const Hub__Ticket_
   hub_arena *a = hub_call_arena(call);
   const hub_principal *pr = hub_principal_of(call);
   hub_ctx *ctx = hub_ctx_of(call);
-  if (request->resume_after_seq < 0) return hub_status_invalid(a, "resume_after_seq", "must not be negative");
   int64_t last = request->resume_after_seq;
   poll_ctx p = {.head = last == 0};
   if (p.head) {

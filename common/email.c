@@ -1,5 +1,5 @@
 /* See email.h. */
-#include "identity/email.h"
+#include "hub/email.h"
 
 #include <string.h>
 

@@ -2,8 +2,8 @@
  * invitations, brand support addresses and ticket requesters alike, so an address one RPC
  * takes is never refused by another. Deliberately plain (one '@', a dotted domain, no spaces,
  * controls or header-breaking characters, at most 254 bytes): the mailbox proves the rest. */
-#ifndef HUB_IDENTITY_EMAIL_H
-#define HUB_IDENTITY_EMAIL_H
+#ifndef HUB_EMAIL_H
+#define HUB_EMAIL_H
 
 #include <stdbool.h>
 
