@@ -22,7 +22,7 @@ import grpc
 SRC = os.environ.get("HUB_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 INCLUDES = [os.path.join(SRC, "proto"), "/usr/share/grpc-proto", "/usr/include",
             "/usr/share/gocode/src/github.com/gogo/googleapis"]
-PROTOS = ["hub/system/v1/system.proto", "hub/api/v1/access.proto", "hub/api/v1/types.proto",
+PROTOS = ["hub/system/v1/system.proto", "hub/api/v1/access.proto", "hub/api/v1/rules.proto", "hub/api/v1/types.proto",
           "hub/auth/v1/auth.proto", "hub/tenant/v1/tenant.proto", "hub/ticket/v1/ticket.proto", "grpc/health/v1/health.proto",
           "grpc/reflection/v1/reflection.proto", "grpc/reflection/v1alpha/reflection.proto",
           "google/rpc/status.proto", "google/rpc/error_details.proto"]
@@ -227,6 +227,22 @@ class EndToEnd(unittest.TestCase):
                                         request_serializer=req_cls.SerializeToString,
                                         response_deserializer=resp_cls.FromString)
         self.assertGreaterEqual(call(req_cls(), timeout=5).schema_version, 1)
+
+    def test_reflection_serves_field_rules(self):
+        # The field rules ride in the served descriptors, readable as the option they are.
+        from google.protobuf import descriptor_pb2
+        from hub.api.v1 import rules_pb2
+        resp = self.reflect("v1", file_containing_symbol="hub.ticket.v1.CreateTicketRequest")
+        files = {f.name: f for f in (descriptor_pb2.FileDescriptorProto.FromString(b)
+                                     for b in resp.file_descriptor_response.file_descriptor_proto)}
+        self.assertIn("hub/api/v1/rules.proto", files)
+        ticket = files["hub/ticket/v1/ticket.proto"]
+        create = next(m for m in ticket.message_type if m.name == "CreateTicketRequest")
+        subject = next(f for f in create.field if f.name == "subject")
+        rules = subject.options.Extensions[rules_pb2.rules]
+        self.assertTrue(rules.required)
+        self.assertEqual(rules.max_len, 500)
+        self.assertEqual(rules.chars, rules_pb2.CHAR_CLASS_LINE)
 
     def test_reflection_unknown_symbol(self):
         resp = self.reflect("v1", file_containing_symbol="no.such.Thing")
