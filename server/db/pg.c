@@ -533,6 +533,8 @@ static hub_status legacy_fn(hub_tx *tx, void *ud) {
   return b->fn(tx->pg, tx->a, b->ud);
 }
 
+hub_tx *hub_pg_current_tx(hub_pg *pg) { return pg->tx; }
+
 hub_status hub_pg_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, int64_t timeout_ms, hub_pg_tx_fn fn,
                      void *ud) {
   return hub_pg_tx_user(pg, a, tenant_id, NULL, timeout_ms, fn, ud);

@@ -58,6 +58,10 @@ hub_status hub_pg_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, int64_t ti
 hub_status hub_pg_tx_user(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *user_id, int64_t timeout_ms,
                           hub_pg_tx_fn fn, void *ud);
 
+/* The transaction a legacy body runs in (inside hub_pg_tx), so it can hand its work to code
+ * written for hub_tx (db/outbox.h); NULL outside a transaction. */
+struct hub_tx *hub_pg_current_tx(hub_pg *pg);
+
 /* Waits for the server (round trips: a pipeline's sync, a blocking command) made on this
  * thread so far, over all its connections; the runtime reads it around each call for the
  * call's log line (db_round_trips). */

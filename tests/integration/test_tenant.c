@@ -119,7 +119,7 @@ static hub_status invite(hub_arena *a, const hub_test_user *by, const char *tena
 /* The token mailed for an invitation, read from the outbox as the mailer would. */
 static char *mailed_token(hub_arena *a, const char *invitation_id) {
   char *v = hub_world_query(&w, "SELECT payload->>'token' FROM outbox WHERE topic = 'tenant.invitation' "
-                                "AND payload->>'invitation_id' = '%s'", invitation_id);
+                                "AND payload->>'invitation_id' = '%1$s' AND aggregate_id = '%1$s'", invitation_id);
   if (!v) fail_msg("no outbox row for invitation %s", invitation_id);
   char *out = hub_arena_strdup(a, v);
   free(v);

@@ -498,7 +498,8 @@ static void test_sla_warning_breach_pause_and_report(void **state) {
             late->id);
   assert_string_equal(n, "sla_warning,sla_breach");
   free(n);
-  n = count("SELECT count(*) FROM outbox WHERE topic = 'ticket.sla_warning' AND payload->>'ticket_id' = '%s'", late->id);
+  n = count("SELECT count(*) FROM outbox WHERE topic = 'ticket.sla_warning' AND payload->>'ticket_id' = '%1$s' "
+            "AND aggregate_id = '%1$s'", late->id); /* the ticket is the message's aggregate */
   assert_string_equal(n, "1");
   free(n);
   Ticket *now = get(a, late->id);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/outbox.h"
 #include "crypto/password.h"
 #include "hub/auth/v1/auth.hub-server.h"
 #include "identity/audit.h"
@@ -51,8 +52,6 @@ static const hub_pg_stmt cancel_sql = {
 static const hub_pg_stmt due_sql = {
     "auth_delete_due",
     "SELECT coalesce(extract(epoch FROM deletion_due_at)::bigint, 0) FROM users WHERE id = $1::uuid", 1};
-static const hub_pg_stmt mail_sql = {
-    "auth_delete_mail", "INSERT INTO account_outbox (user_id, topic, payload) VALUES ($1::uuid, $2, $3::jsonb)", 3};
 
 /* ---- when a deletion falls due ---- */
 
@@ -150,10 +149,8 @@ static hub_status schedule_fn(hub_pg *pg, hub_arena *a, void *ud) {
   st = hub_pg_exec(pg, a, &revoke_refresh_sql, (const char *[]){c->user_id}, NULL);
   if (hub_ok(st)) st = hub_pg_exec(pg, a, &spend_change_sql, (const char *[]){c->user_id}, NULL);
   if (hub_ok(st))
-    st = hub_pg_exec(pg, a, &mail_sql,
-                     (const char *[]){c->user_id, "account.deletion_scheduled",
-                                      auth_json(a, json_pack("{ssss}", "due_at", due_text, "brand", c->brand))},
-                     NULL);
+    hub_outbox_write(hub_pg_current_tx(pg), HUB_OUTBOX_ACCOUNT, "account.deletion_scheduled", c->user_id,
+                     auth_json(a, json_pack("{ssss}", "due_at", due_text, "brand", c->brand)));
   if (hub_ok(st))
     st = hub_audit_account(pg, a, c->user_id, "account.deletion_scheduled", c->ip,
                            auth_json(a, json_pack("{ss}", "due_at", due_text)));
@@ -213,11 +210,9 @@ static hub_status cancel_fn(hub_pg *pg, hub_arena *a, void *ud) {
     c->due_s = d.due_s;
     return st;
   }
-  st = hub_pg_exec(
-      pg, a, &mail_sql,
-      (const char *[]){c->user_id, "account.deletion_cancelled", auth_json(a, json_pack("{ss}", "brand", c->brand))},
-      NULL);
-  if (hub_ok(st)) st = hub_audit_account(pg, a, c->user_id, "account.deletion_cancelled", c->ip, NULL);
+  hub_outbox_write(hub_pg_current_tx(pg), HUB_OUTBOX_ACCOUNT, "account.deletion_cancelled", c->user_id,
+                   auth_json(a, json_pack("{ss}", "brand", c->brand)));
+  st = hub_audit_account(pg, a, c->user_id, "account.deletion_cancelled", c->ip, NULL);
   return st;
 }
 

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/outbox.h"
 #include "cache/session.h"
 #include "hub/auth/v1/auth.hub-server.h"
 #include "hub/config.h"
@@ -51,8 +52,6 @@ static const hub_pg_stmt postpone_sql = {
     "UPDATE users SET deletion_due_at = now() + interval '1 day' WHERE id = $1::uuid AND deleted_at IS NULL "
     "AND deletion_due_at <= now() RETURNING 1",
     1};
-static const hub_pg_stmt mail_sql = {
-    "auth_purge_mail", "INSERT INTO account_outbox (user_id, topic, payload) VALUES ($1::uuid, $2, $3::jsonb)", 3};
 static const hub_pg_stmt tombstone_sql = {
     "auth_purge_tombstone",
     "UPDATE users SET email = 'deleted-' || id || '@deleted.invalid', email_norm = 'deleted-' || id || '@deleted.invalid', "
@@ -128,9 +127,8 @@ static hub_status postpone_fn(hub_pg *pg, hub_arena *a, void *ud) {
   bool moved = PQntuples(res) == 1;
   PQclear(res);
   if (!moved) return HUB_STATUS_OK;
-  st = hub_pg_exec(pg, a, &mail_sql, (const char *[]){c->user_id, "account.deletion_blocked", c->names}, NULL);
-  if (hub_ok(st)) st = hub_audit_account(pg, a, c->user_id, "account.deletion_blocked", NULL, c->names);
-  return st;
+  hub_outbox_write(hub_pg_current_tx(pg), HUB_OUTBOX_ACCOUNT, "account.deletion_blocked", c->user_id, c->names);
+  return hub_audit_account(pg, a, c->user_id, "account.deletion_blocked", NULL, c->names);
 }
 
 typedef struct tomb_ctx {

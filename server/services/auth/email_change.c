@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/outbox.h"
 #include "crypto/password.h"
 #include "crypto/random.h"
 #include "hub/auth/v1/auth.hub-server.h"
@@ -32,8 +33,6 @@ static const hub_pg_stmt token_sql = {
     "INSERT INTO account_tokens (token_hash, purpose, user_id, expires_at, new_email) "
     "VALUES (decode($1, 'hex'), 'email_change', $2::uuid, now() + interval '" CHANGE_TTL "', $3)",
     3};
-static const hub_pg_stmt mail_sql = {
-    "auth_email_change_mail", "INSERT INTO account_outbox (user_id, topic, payload) VALUES ($1::uuid, $2, $3::jsonb)", 3};
 static const hub_pg_stmt lock_token_sql = {
     "auth_email_change_lock",
     "SELECT user_id, new_email, used_at IS NOT NULL, expires_at <= now() FROM account_tokens "
@@ -79,19 +78,14 @@ static hub_status request_fn(hub_pg *pg, hub_arena *a, void *ud) {
   PQclear(res);
   st = hub_pg_exec(pg, a, &supersede_sql, (const char *[]){c->user_id}, NULL);
   if (hub_ok(st) && holder) { /* taken: its owner hears of it, the caller learns nothing */
-    st = hub_pg_exec(
-        pg, a, &mail_sql,
-        (const char *[]){holder, "account.email_change_attempted", auth_json(a, json_pack("{ss}", "brand", c->brand))},
-        NULL);
-    if (hub_ok(st)) st = hub_audit_account(pg, a, holder, "email_change.address_claimed", NULL, NULL);
+    hub_outbox_write(hub_pg_current_tx(pg), HUB_OUTBOX_ACCOUNT, "account.email_change_attempted", holder,
+                     auth_json(a, json_pack("{ss}", "brand", c->brand)));
+    st = hub_audit_account(pg, a, holder, "email_change.address_claimed", NULL, NULL);
   } else if (hub_ok(st)) {
     st = hub_pg_exec(pg, a, &token_sql, (const char *[]){hub_sha256_hex(a, c->token), c->user_id, c->new_email}, NULL);
     if (hub_ok(st))
-      st = hub_pg_exec(pg, a, &mail_sql,
-                       (const char *[]){c->user_id, "account.email_change",
-                                        auth_json(a, json_pack("{ssssss}", "to", c->new_email, "token", c->token,
-                                                               "brand", c->brand))},
-                       NULL);
+      hub_outbox_write(hub_pg_current_tx(pg), HUB_OUTBOX_ACCOUNT, "account.email_change", c->user_id,
+                       auth_json(a, json_pack("{ssssss}", "to", c->new_email, "token", c->token, "brand", c->brand)));
   }
   if (hub_ok(st)) st = hub_audit_account(pg, a, c->user_id, "email_change.requested", c->ip, NULL);
   return st;
@@ -168,9 +162,8 @@ static hub_status confirm_fn(hub_pg *pg, hub_arena *a, void *ud) {
   const char *notice =
       auth_json(a, json_pack("{ssssssssss}", "to", old, "new_email_hint", masked(a, c->new_email), "report_to",
                              support, "account_id", c->user_id, "brand", c->brand));
-  st = hub_pg_exec(pg, a, &mail_sql, (const char *[]){c->user_id, "account.email_changed", notice}, NULL);
-  if (hub_ok(st)) st = hub_audit_account(pg, a, c->user_id, "email.changed", c->ip, NULL);
-  return st;
+  hub_outbox_write(hub_pg_current_tx(pg), HUB_OUTBOX_ACCOUNT, "account.email_changed", c->user_id, notice);
+  return hub_audit_account(pg, a, c->user_id, "email.changed", c->ip, NULL);
 }
 
 hub_status hub_auth_v1_auth_confirm_email_change(hub_call *call, const Hub__Auth__V1__ConfirmEmailChangeRequest *request,

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "db/outbox.h"
 #include "crypto/password.h"
 #include "crypto/random.h"
 #include "hub/auth/v1/auth.hub-server.h"
@@ -21,9 +22,6 @@ static const hub_pg_stmt reset_token_sql = {
     "INSERT INTO account_tokens (token_hash, purpose, user_id, expires_at) "
     "VALUES (decode($1, 'hex'), 'password_reset', $2::uuid, now() + interval '1 hour')",
     2};
-static const hub_pg_stmt reset_mail_sql = {
-    "auth_pw_reset_mail",
-    "INSERT INTO account_outbox (user_id, topic, payload) VALUES ($1::uuid, 'account.password_reset', $2::jsonb)", 2};
 static const hub_pg_stmt use_reset_sql = {
     "auth_pw_use_reset",
     "UPDATE account_tokens SET used_at = now() WHERE token_hash = decode($1, 'hex') AND purpose = 'password_reset' "
@@ -107,8 +105,8 @@ static hub_status request_reset_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (!found) return HUB_STATUS_OK;
   st = hub_pg_exec(pg, a, &reset_token_sql, (const char *[]){c->hash, id}, NULL);
   if (hub_ok(st))
-    st = hub_pg_exec(pg, a, &reset_mail_sql, (const char *[]){id, hub_arena_sprintf(a, "{\"token\":\"%s\"}", c->token)},
-                     NULL);
+    hub_outbox_write(hub_pg_current_tx(pg), HUB_OUTBOX_ACCOUNT, "account.password_reset", id,
+                     hub_arena_sprintf(a, "{\"token\":\"%s\"}", c->token));
   if (hub_ok(st)) st = hub_audit_account(pg, a, id, "password.reset_requested", c->ip, NULL);
   return st;
 }

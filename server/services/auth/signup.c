@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "db/outbox.h"
 #include "crypto/password.h"
 #include "crypto/random.h"
 #include "hub/auth/v1/auth.hub-server.h"
@@ -28,8 +29,6 @@ static const hub_pg_stmt token_sql = {
     "INSERT INTO account_tokens (token_hash, purpose, user_id, expires_at) "
     "VALUES (decode($1, 'hex'), $2, $3::uuid, now() + $4::interval)",
     4};
-static const hub_pg_stmt mail_sql = {
-    "auth_account_mail", "INSERT INTO account_outbox (user_id, topic, payload) VALUES ($1::uuid, $2, $3::jsonb)", 3};
 static const hub_pg_stmt use_token_sql = {
     "auth_use_token",
     "UPDATE account_tokens SET used_at = now() WHERE token_hash = decode($1, 'hex') AND purpose = $2 "
@@ -79,8 +78,8 @@ static hub_status signup_fn(hub_pg *pg, hub_arena *a, void *ud) {
     if (!hub_ok(st)) return st;
     if (PQntuples(res) == 1) {
       const char *id = PQgetvalue(res, 0, 0);
-      st = hub_pg_exec(pg, a, &mail_sql, (const char *[]){id, "account.signup_attempted", "{}"}, NULL);
-      if (hub_ok(st)) st = hub_audit_account(pg, a, id, "signup.duplicate", c->ip, NULL);
+      hub_outbox_write(hub_pg_current_tx(pg), HUB_OUTBOX_ACCOUNT, "account.signup_attempted", id, NULL);
+      st = hub_audit_account(pg, a, id, "signup.duplicate", c->ip, NULL);
     }
     PQclear(res);
     return st;
@@ -90,7 +89,7 @@ static hub_status signup_fn(hub_pg *pg, hub_arena *a, void *ud) {
   char *payload = hub_arena_sprintf(a, "{\"token\":\"%s\",\"brand\":\"%s\"}", c->verify_token, c->brand);
   st = hub_pg_exec(pg, a, &token_sql,
                    (const char *[]){hub_sha256_hex(a, c->verify_token), "verify_email", user_id, VERIFY_TTL}, NULL);
-  if (hub_ok(st)) st = hub_pg_exec(pg, a, &mail_sql, (const char *[]){user_id, "account.verify_email", payload}, NULL);
+  if (hub_ok(st)) hub_outbox_write(hub_pg_current_tx(pg), HUB_OUTBOX_ACCOUNT, "account.verify_email", user_id, payload);
   if (hub_ok(st)) st = hub_audit_account(pg, a, user_id, "signup", c->ip, NULL);
   if (hub_ok(st) && c->tenant_name && *c->tenant_name) { /* the Tenant service's own creation */
     hub_tenant_new t = {c->tenant_id, c->tenant_name, c->slug, c->brand, user_id, c->ip};

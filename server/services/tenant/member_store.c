@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/outbox.h"
 #include "identity/audit.h"
 #include "services/tenant/json.h"
 #include "services/tenant/member_rules.h"
@@ -34,12 +35,6 @@ static const hub_pg_stmt invite_sql = {
     "RETURNING id, " TENANT_MICROS("expires_at") ", "
     "to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
     7};
-static const hub_pg_stmt outbox_sql = {
-    "tenant_member_invite_mail",
-    "INSERT INTO outbox (tenant_id, topic, payload) VALUES ($1::uuid, 'tenant.invitation', "
-    "jsonb_build_object('invitation_id', $2::text, 'email', $3::text, 'tenant_name', $4::text, 'role', $5::text, "
-    "'token', $6::text, 'expires_at', $7::text, 'brand', $8::text))",
-    8};
 static const hub_pg_stmt find_invitation_sql = {
     "tenant_member_find_invitation",
     "SELECT i.id, i.email_norm, i.role, i.brands, i.permissions, i.revoked_at IS NOT NULL, i.accepted_at IS NOT NULL, "
@@ -148,9 +143,9 @@ static hub_status invite_fn(hub_pg *pg, hub_arena *a, void *ud) {
   c->expires_micros = hub_arena_strdup(a, PQgetvalue(res, 0, 1));
   char *expires_text = hub_arena_strdup(a, PQgetvalue(res, 0, 2));
   PQclear(res);
-  const char *mail[] = {in->tenant_id, c->id, in->email, tenant_name, in->role, in->token, expires_text, in->brand};
-  st = hub_pg_exec(pg, a, &outbox_sql, mail, NULL);
-  if (!hub_ok(st)) return st;
+  hub_outbox_write(hub_pg_current_tx(pg), HUB_OUTBOX_TENANT, "tenant.invitation", c->id,
+                   tenant_json_object(a, "invitation_id", c->id, "email", in->email, "tenant_name", tenant_name, "role",
+                                      in->role, "token", in->token, "expires_at", expires_text, "brand", in->brand, NULL));
   return hub_audit_tenant(
       pg, a, in->tenant_id, in->actor_id, "member.invited", in->email_norm, in->ip,
       tenant_json_object(a, "invitation_id", c->id, "email", in->email_norm, "role", in->role, NULL));

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/outbox.h"
+#include "hub/assert.h"
+#include "hub/uuid.h"
 #include "hub/ticket/v1/ticket.hub-server.h"
 #include "services/ticket/ticket.h"
 
@@ -17,12 +20,6 @@ static const hub_pg_stmt event_sql = {
     "SELECT $1::uuid, c.last_seq, $2::uuid, $3::uuid, $4, coalesce($5, ''), $6, $7 FROM c",
     7};
 
-static const hub_pg_stmt outbox_sql = {
-    "ticket_outbox",
-    "INSERT INTO outbox (tenant_id, topic, payload) "
-    "VALUES ($1::uuid, $2, jsonb_build_object('ticket_id', $3::text, 'number', $4::bigint))",
-    4};
-
 hub_status hub_ticket_event(hub_pg *pg, hub_arena *a, const char *tenant, const char *ticket_id, const char *actor,
                             const char *kind, const char *field, const char *old_value, const char *new_value) {
   const char *p[] = {tenant, ticket_id, actor && *actor ? actor : NULL, kind, field, old_value, new_value};
@@ -31,9 +28,11 @@ hub_status hub_ticket_event(hub_pg *pg, hub_arena *a, const char *tenant, const 
 
 hub_status hub_ticket_outbox(hub_pg *pg, hub_arena *a, const char *tenant, const char *topic, const char *ticket_id,
                              int64_t number) {
-  char n[24];
-  snprintf(n, sizeof n, "%lld", (long long)number);
-  return hub_pg_exec(pg, a, &outbox_sql, (const char *[]){tenant, topic, ticket_id, n}, NULL);
+  (void)tenant; /* the outbox row takes the transaction's tenant */
+  HUB_ASSERT(hub_uuid_lower(a, ticket_id)); /* so it needs no JSON escaping */
+  const char *payload = hub_arena_sprintf(a, "{\"ticket_id\":\"%s\",\"number\":%lld}", ticket_id, (long long)number);
+  hub_outbox_write(hub_pg_current_tx(pg), HUB_OUTBOX_TENANT, topic, ticket_id, payload);
+  return HUB_STATUS_OK;
 }
 
 static const hub_pg_stmt list_sql = {
@@ -42,8 +41,6 @@ static const hub_pg_stmt list_sql = {
     "coalesce(e.new_value, ''), extract(epoch FROM e.created_at)::bigint FROM ticket_events e "
     "WHERE e.tenant_id = hub_current_tenant() AND e.ticket_id = $1::uuid AND e.seq > $2::bigint ORDER BY e.seq LIMIT $3",
     3};
-
-Hub__Ticket__V1__TicketEvent *hub_ticket_event_from_row(hub_arena *a, PGresult *res, int r);
 
 Hub__Ticket__V1__TicketEvent *hub_ticket_event_from_row(hub_arena *a, PGresult *res, int r) {
   Hub__Ticket__V1__TicketEvent *e = hub_arena_alloc(a, sizeof *e);

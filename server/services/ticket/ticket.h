@@ -85,7 +85,11 @@ hub_status hub_ticket_load(hub_pg *pg, hub_arena *a, const char *id, bool for_up
  * lock orders commits, so readers of seq > n never miss one). field/old/new may be NULL. */
 hub_status hub_ticket_event(hub_pg *pg, hub_arena *a, const char *tenant, const char *ticket_id, const char *actor,
                             const char *kind, const char *field, const char *old_value, const char *new_value);
-/* Writes to the tenant's outbox (topic "ticket.<kind>") in the same transaction. */
+/* One row of an events list (the columns of events.c's list SQL, which watch.c shares) as a
+ * TicketEvent in the arena. */
+Hub__Ticket__V1__TicketEvent *hub_ticket_event_from_row(hub_arena *a, PGresult *res, int row);
+/* Writes {"ticket_id", "number"} to the tenant's outbox (topic "ticket.<kind>", the ticket as
+ * aggregate) in the same transaction, through the one writer (db/outbox.h). */
 hub_status hub_ticket_outbox(hub_pg *pg, hub_arena *a, const char *tenant, const char *topic, const char *ticket_id,
                              int64_t number);
 

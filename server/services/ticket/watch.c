@@ -16,8 +16,6 @@
 #define BATCH 500
 #define SESSION_CHECK_S 30
 
-Hub__Ticket__V1__TicketEvent *hub_ticket_event_from_row(hub_arena *a, PGresult *res, int r);
-
 static const hub_pg_stmt head_sql = {
     "ticket_watch_head", "SELECT coalesce((SELECT last_seq FROM ticket_counters WHERE tenant_id = hub_current_tenant()), 0)",
     0};
