@@ -77,7 +77,7 @@ static hub_status add_fn(hub_pg *pg, hub_arena *a, void *ud) {
                     t->status == HUB__TICKET__V1__STATUS__STATUS_PENDING))
     next = HUB__TICKET__V1__STATUS__STATUS_OPEN;
   if (requester && req->public_)
-    st = hub_pg_exec(pg, a, &requester_reply_sql, (const char *[]){req->ticket_id, hub_ticket_status_name(next)}, NULL);
+    st = hub_pg_exec(pg, a, &requester_reply_sql, (const char *[]){req->ticket_id, ticket_status_text(a, next)}, NULL);
   else if (!requester && req->public_)
     st = hub_pg_exec(pg, a, &agent_reply_sql, (const char *[]){req->ticket_id}, NULL);
   else
@@ -87,7 +87,7 @@ static hub_status add_fn(hub_pg *pg, hub_arena *a, void *ud) {
                           NULL, m->id);
   if (hub_ok(st) && next != t->status) {
     st = hub_ticket_event(pg, a, c->tenant, req->ticket_id, c->actor, "updated", "status",
-                          hub_ticket_status_name(t->status), hub_ticket_status_name(next));
+                          ticket_status_text(a, t->status), ticket_status_text(a, next));
     if (hub_ok(st) && hub_ticket_status_pauses(t->status)) st = hub_ticket_sla_pause(pg, a, req->ticket_id, false);
   }
   if (hub_ok(st)) st = hub_ticket_sla_refresh(pg, a, c->tenant, req->ticket_id, hub_ticket_now_s());

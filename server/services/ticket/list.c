@@ -94,13 +94,13 @@ hub_status hub_ticket_v1_ticket_list_tickets(hub_call *call, const Hub__Ticket__
   if (r->n_statuses) {
     char **names = hub_arena_calloc(a, r->n_statuses, sizeof *names);
     for (size_t i = 0; i < r->n_statuses; i++)
-      if (!(names[i] = (char *)hub_ticket_status_name(r->statuses[i])))
+      if (!(names[i] = (char *)ticket_status_text(a, r->statuses[i])))
         return hub_status_invalid(a, "statuses", "unknown status");
     char *lit = hub_pg_array_literal(a, names, r->n_statuses);
     /* One status is an equality, so the (tenant, status, updated_at, id) index also gives the
      * order and a page stops after page_size rows; a list of them is a ScalarArrayOp, which
      * PostgreSQL 15 cannot read in index order. */
-    if (r->n_statuses == 1) add(q, " AND t.status = $%d", param(q, hub_ticket_status_name(r->statuses[0])));
+    if (r->n_statuses == 1) add(q, " AND t.status = $%d", param(q, ticket_status_text(a, r->statuses[0])));
     else add(q, " AND t.status = ANY($%d::text[])", param(q, lit));
   }
   if (!strcmp(r->assignee_id, "none")) {
@@ -114,7 +114,7 @@ hub_status hub_ticket_v1_ticket_list_tickets(hub_call *call, const Hub__Ticket__
     add(q, " AND t.team_id = $%d::uuid", param(q, r->team_id));
   }
   if (r->priority) {
-    const char *p = hub_ticket_priority_name(r->priority);
+    const char *p = ticket_priority_text(a, r->priority);
     if (!p) return hub_status_invalid(a, "priority", "unknown priority");
     add(q, " AND t.priority = $%d", param(q, p));
   }

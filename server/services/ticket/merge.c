@@ -72,7 +72,7 @@ static hub_status merge_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (hub_ok(st)) st = hub_pg_exec(pg, a, &pause_close_sql, (const char *[]){m->source}, NULL);
   if (hub_ok(st)) st = hub_ticket_event(pg, a, m->tenant, m->source, m->actor, "merged", "merged_into", "", m->target);
   if (hub_ok(st))
-    st = hub_ticket_event(pg, a, m->tenant, m->source, m->actor, "updated", "status", hub_ticket_status_name(src->status),
+    st = hub_ticket_event(pg, a, m->tenant, m->source, m->actor, "updated", "status", ticket_status_text(a, src->status),
                           "closed");
   if (hub_ok(st)) st = hub_ticket_event(pg, a, m->tenant, m->target, m->actor, "merged", "merged_from", "", m->source);
   if (hub_ok(st)) st = hub_ticket_sla_refresh(pg, a, m->tenant, m->source, hub_ticket_now_s());

@@ -35,8 +35,8 @@ Hub__Ticket__V1__TicketInfo *hub_ticket_from_row(hub_arena *a, PGresult *res, in
   t->requester_email = col(a, res, r, 6);
   t->assignee_id = col(a, res, r, 7);
   t->team_id = col(a, res, r, 8);
-  t->priority = hub_ticket_priority_parse(PQgetvalue(res, r, 9));
-  t->status = hub_ticket_status_parse(PQgetvalue(res, r, 10));
+  t->priority = ticket_priority_from_text(PQgetvalue(res, r, 9));
+  t->status = ticket_status_from_text(PQgetvalue(res, r, 10));
   t->n_tags = hub_pg_array_parse(a, PQgetvalue(res, r, 11), &t->tags);
   t->custom_fields_json = col(a, res, r, 12);
   t->channel = col(a, res, r, 13);

@@ -151,7 +151,7 @@ hub_status hub_ticket_v1_ticket_upsert_sla_policy(hub_call *call, const Hub__Tic
   char *nr = hub_arena_sprintf(a, "%lld", (long long)in->next_response_seconds);
   char *rs = hub_arena_sprintf(a, "%lld", (long long)in->resolution_seconds);
   char *warn = hub_arena_sprintf(a, "%lld", (long long)(in->warn_before_seconds ? in->warn_before_seconds : 900));
-  const char *prio = in->priority ? hub_ticket_priority_name(in->priority) : NULL;
+  const char *prio = in->priority ? ticket_priority_text(a, in->priority) : NULL;
   const char *brand = *in->brand ? in->brand : NULL, *cal = *in->calendar_id ? in->calendar_id : NULL;
   const char *params[] = {in->id, in->name, pos, prio, brand, tags, cal, fr, nr, rs, warn};
   upsert_ctx c = {*in->id ? &pol_update_sql : &pol_insert_sql, *in->id ? params : params + 1, "policy", NULL};
@@ -179,7 +179,7 @@ static hub_status pol_list_fn(hub_pg *pg, hub_arena *a, void *ud) {
     p->id = hub_arena_strdup(a, PQgetvalue(res, i, 0));
     p->name = hub_arena_strdup(a, PQgetvalue(res, i, 1));
     p->position = atoi(PQgetvalue(res, i, 2));
-    p->priority = hub_ticket_priority_parse(PQgetvalue(res, i, 3));
+    p->priority = ticket_priority_from_text(PQgetvalue(res, i, 3));
     p->brand = hub_arena_strdup(a, PQgetvalue(res, i, 4));
     p->n_tags = hub_pg_array_parse(a, PQgetvalue(res, i, 5), &p->tags);
     p->calendar_id = hub_arena_strdup(a, PQgetvalue(res, i, 6));

@@ -80,7 +80,7 @@ hub_status hub_ticket_sla_assign_policy(hub_pg *pg, hub_arena *a, const char *te
     PQclear(res);
     return hub_status_new(a, HUB_NOT_FOUND, "no such ticket");
   }
-  int priority = (int)hub_ticket_priority_parse(PQgetvalue(res, 0, 0));
+  int priority = (int)ticket_priority_from_text(PQgetvalue(res, 0, 0));
   char *brand = hub_arena_strdup(a, PQgetvalue(res, 0, 1));
   char **tags;
   size_t n_tags = hub_pg_array_parse(a, PQgetvalue(res, 0, 2), &tags);
@@ -88,7 +88,7 @@ hub_status hub_ticket_sla_assign_policy(hub_pg *pg, hub_arena *a, const char *te
   int n = PQgetisnull(res, 0, 4) ? 0 : rows;
   hub_sla_condition *conds = hub_arena_calloc(a, n ? (size_t)n : 1, sizeof *conds);
   for (int i = 0; i < n; i++) {
-    conds[i].priority = (int)hub_ticket_priority_parse(PQgetvalue(res, i, 5));
+    conds[i].priority = (int)ticket_priority_from_text(PQgetvalue(res, i, 5));
     conds[i].brand = hub_arena_strdup(a, PQgetvalue(res, i, 6));
     char **ptags;
     size_t np = hub_pg_array_parse(a, PQgetvalue(res, i, 7), &ptags);
@@ -156,7 +156,7 @@ hub_status hub_ticket_sla_refresh(hub_pg *pg, hub_arena *a, const char *tenant, 
   }
 #define I(c) strtoll(PQgetvalue(res, 0, c), NULL, 10)
   int64_t created = I(0), first_resp = I(1), req_reply = I(2), agent_reply = I(3), solved = I(4);
-  Hub__Ticket__V1__Status status = hub_ticket_status_parse(PQgetvalue(res, 0, 5));
+  Hub__Ticket__V1__Status status = ticket_status_from_text(PQgetvalue(res, 0, 5));
   bool was_breached = PQgetvalue(res, 0, 6)[0] == 't', was_warned = PQgetvalue(res, 0, 7)[0] == 't';
   bool has_policy = PQgetvalue(res, 0, 8)[0] == 't';
   int64_t fr_target = I(9), nr_target = I(10), res_target = I(11), warn = I(12);

@@ -12,17 +12,27 @@
 #include "crypto/random.h"
 #include "db/array.h"
 #include "hub/ticket/v1/ticket.pb-c.h"
+#include "hub/enum_text.h"
 #include "hub/uuid.h"
 #include "identity/principal.h"
 #include "services/context.h"
 
 /* ---- workflow (workflow.c) ---- */
 
-/* Status and priority names as stored ("new", "on_hold", "urgent"); NULL for unspecified. */
-const char *hub_ticket_status_name(Hub__Ticket__V1__Status s);
-Hub__Ticket__V1__Status hub_ticket_status_parse(const char *name);
-const char *hub_ticket_priority_name(Hub__Ticket__V1__Priority p);
-Hub__Ticket__V1__Priority hub_ticket_priority_parse(const char *name);
+/* Status and priority as stored ("new", "on_hold", "urgent"), from the enums' descriptors
+ * (hub/enum_text.h): NULL for unspecified; unknown text reads as unspecified. */
+static inline const char *ticket_status_text(hub_arena *a, Hub__Ticket__V1__Status s) {
+  return hub_enum_to_text(a, &hub__ticket__v1__status__descriptor, (int)s);
+}
+static inline Hub__Ticket__V1__Status ticket_status_from_text(const char *text) {
+  return (Hub__Ticket__V1__Status)hub_enum_from_text(&hub__ticket__v1__status__descriptor, text);
+}
+static inline const char *ticket_priority_text(hub_arena *a, Hub__Ticket__V1__Priority p) {
+  return hub_enum_to_text(a, &hub__ticket__v1__priority__descriptor, (int)p);
+}
+static inline Hub__Ticket__V1__Priority ticket_priority_from_text(const char *text) {
+  return (Hub__Ticket__V1__Priority)hub_enum_from_text(&hub__ticket__v1__priority__descriptor, text);
+}
 /* Is the move from -> to allowed by the workflow? (Same status is not a move.) */
 bool hub_ticket_transition_allowed(Hub__Ticket__V1__Status from, Hub__Ticket__V1__Status to);
 /* Does the status stop the SLA clock? (pending, on_hold) */

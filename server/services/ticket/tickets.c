@@ -131,7 +131,7 @@ hub_status hub_ticket_v1_ticket_create_ticket(hub_call *call, const Hub__Ticket_
   hub_arena *a = hub_call_arena(call);
   const hub_principal *pr = hub_principal_of(call);
   create_ctx c = {.call = call, .req = request, .tenant = pr->tenant_id, .actor = pr->user_id};
-  c.priority = request->priority ? hub_ticket_priority_name(request->priority) : "normal";
+  c.priority = request->priority ? ticket_priority_text(a, request->priority) : "normal";
   if (!(c.channel = channel_ok(request->channel))) return hub_status_invalid(a, "channel", "api, email, web, phone or chat");
   c.tags = hub_ticket_tags_literal(a, request->tags, request->n_tags);
   hub_status st = check_custom_fields(a, "custom_fields_json", request->custom_fields_json, &c.custom);
@@ -209,17 +209,17 @@ static hub_status update_fn(hub_pg *pg, hub_arena *a, void *ud) {
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "a closed ticket cannot change");
   const char *subject = u->set_subject ? in->subject : cur->subject;
   const char *description = u->set_description ? in->description : cur->description;
-  const char *priority = hub_ticket_priority_name(u->set_priority ? in->priority : cur->priority);
+  const char *priority = ticket_priority_text(a, u->set_priority ? in->priority : cur->priority);
   Hub__Ticket__V1__Status new_status = u->set_status ? in->status : cur->status;
   if (new_status != cur->status && !hub_ticket_transition_allowed(cur->status, new_status))
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "a ticket cannot move from %s to %s",
-                          hub_ticket_status_name(cur->status), hub_ticket_status_name(new_status));
+                          ticket_status_text(a, cur->status), ticket_status_text(a, new_status));
   const char *old_tags = tags_text(a, cur->tags, cur->n_tags);
   const char *tags = u->set_tags ? u->tags : old_tags;
   const char *custom = u->set_custom ? u->custom : cur->custom_fields_json;
   const char *team = u->set_team ? in->team_id : cur->team_id;
   const char *req_email = u->set_requester_email ? in->requester_email : cur->requester_email;
-  const char *p[] = {in->id, subject, description, priority, hub_ticket_status_name(new_status), tags, custom,
+  const char *p[] = {in->id, subject, description, priority, ticket_status_text(a, new_status), tags, custom,
                      *team ? team : NULL, req_email};
   st = hub_pg_exec(pg, a, &update_sql, p, NULL);
   /* One event per field that really changed. */
@@ -229,8 +229,8 @@ static hub_status update_fn(hub_pg *pg, hub_arena *a, void *ud) {
   } changes[] = {
       {u->set_subject, "subject", cur->subject, subject},
       {u->set_description, "description", cur->description, description},
-      {u->set_priority, "priority", hub_ticket_priority_name(cur->priority), priority},
-      {u->set_status, "status", hub_ticket_status_name(cur->status), hub_ticket_status_name(new_status)},
+      {u->set_priority, "priority", ticket_priority_text(a, cur->priority), priority},
+      {u->set_status, "status", ticket_status_text(a, cur->status), ticket_status_text(a, new_status)},
       {u->set_tags, "tags", old_tags, tags},
       {u->set_custom, "custom_fields_json", cur->custom_fields_json, custom},
       {u->set_team, "team_id", cur->team_id, team},
