@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/reference.h"
 #include "hub/fs.h"
 #include "hub/log.h"
 
@@ -229,6 +230,7 @@ hub_status hub_migrate(const char *conninfo, const char *dir, hub_arena *a, int 
       if (applied) (*applied)++;
     }
   }
+  if (hub_ok(st)) st = hub_reference_sync(c, a); /* tables that mirror contract enums */
   PQclear(PQexec(c, "SELECT pg_advisory_unlock(" MIGRATION_LOCK_KEY ")"));
   PQfinish(c);
   return st;

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "db/array.h"
+#include "hub/api/v1/module.pb-c.h"
+#include "hub/enum_text.h"
 #include "hub/log.h"
 
 static void put(char *buf, size_t cap, size_t *n, const char *s) {
@@ -177,10 +179,7 @@ bool hub_acl_brand_has_module(const hub_acl_brand *b, const char *module) {
 }
 
 bool hub_acl_is_module(const char *domain) {
-  static const char *const modules[] = {"ticket", "crm", "hrms", "accounting", "billing"};
-  for (size_t i = 0; i < sizeof modules / sizeof *modules; i++)
-    if (strcmp(domain, modules[i]) == 0) return true;
-  return false;
+  return hub_enum_from_text(&hub__api__v1__module__descriptor, domain) != 0;
 }
 
 /* The patterns both `x` and `y` match, part by part ("*" takes the other side's part);

@@ -55,8 +55,9 @@ bool hub_acl_grants(const hub_acl *acl, const char *perm);
 const hub_acl_brand *hub_acl_find_brand(const hub_acl *acl, const char *brand);
 /* Is `module` ("ticket") usable on that brand entry? */
 bool hub_acl_brand_has_module(const hub_acl_brand *b, const char *module);
-/* Modules are the domains of the business services; "tenant", "auth" and "platform" are not
- * modules and need no entitlement. */
+/* Modules are the domains of the business services, the values of hub.api.v1.Module
+ * (proto/hub/api/v1/module.proto) read from its descriptor; "tenant", "auth" and "platform"
+ * are not modules and need no entitlement. NULL is no module. */
 bool hub_acl_is_module(const char *domain);
 
 /* Narrows the granted patterns to what both they and one of `scopes` grant (an API key's

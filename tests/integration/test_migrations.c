@@ -1,7 +1,8 @@
 /* Migrations against a real PostgreSQL: all applied once and recorded with checksums,
  * idempotent, safe when two servers migrate at the same moment, refused loudly when an
  * applied file changed or the database is ahead of the build, and all-or-nothing per file.
- * Also hubd's own command line: `hubd migrate` and the exit code of a bad setting. */
+ * Also hubd's own command line: `hubd migrate` and the exit code of a bad setting, and the
+ * `modules` table rewritten from the contract's enum on every run. */
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -17,6 +18,8 @@
 #include <cmocka.h>
 
 #include "db/migrate.h"
+#include "hub/api/v1/module.pb-c.h"
+#include "hub/enum_text.h"
 #include "support/pgtest.h"
 
 static char *scalar(const char *url, const char *sql) {
@@ -226,12 +229,55 @@ static void test_hubd_command_line(void **state) {
   free(app);
 }
 
+/* The module list is the enum hub.api.v1.Module: after a run the `modules` table holds exactly
+ * its values (a stale row is removed, a missing one added, on every run), and a brand or an
+ * entitlement naming anything else is refused by PostgreSQL itself. */
+static void test_modules_follow_the_enum(void **state) {
+  (void)state;
+  char *owner = hub_pgtest_create_db("mods");
+  hub_arena *a = hub_arena_new(0);
+  hub_status st = hub_migrate(owner, NULL, a, NULL);
+  if (!hub_ok(st)) fail_msg("migrate: %s", st.message);
+  const ProtobufCEnumDescriptor *d = &hub__api__v1__module__descriptor;
+  int n = 0;
+  for (unsigned i = 0; i < d->n_values; i++)
+    if (d->values[i].value != 0) n++;
+  assert_true(n >= 5);
+  assert_int_equal(count_rows(owner, "SELECT count(*) FROM modules"), n);
+  for (unsigned i = 0; i < d->n_values; i++) {
+    if (d->values[i].value == 0) continue;
+    const char *text = hub_enum_to_text(a, d, d->values[i].value);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM modules WHERE name = '%s'", text);
+    assert_int_equal(count_rows(owner, sql), 1);
+  }
+  /* A row the enum does not have goes, one it has comes back. */
+  PGconn *c = PQconnectdb(owner);
+  PQclear(PQexec(c, "DELETE FROM modules WHERE name = 'crm'; INSERT INTO modules VALUES ('stale')"));
+  assert_true(hub_ok(hub_migrate(owner, NULL, a, NULL)));
+  assert_int_equal(count_rows(owner, "SELECT count(*) FROM modules WHERE name IN ('crm', 'stale')"), 1);
+  assert_int_equal(count_rows(owner, "SELECT count(*) FROM modules WHERE name = 'crm'"), 1);
+  /* The database refuses what is not a module. */
+  PGresult *r = PQexec(c, "UPDATE brands SET modules = '{ticket,payroll}' WHERE id = 'smb_hub'");
+  assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
+  assert_string_equal(PQresultErrorField(r, PG_DIAG_SQLSTATE), "23514");
+  PQclear(r);
+  r = PQexec(c, "UPDATE brands SET modules = '{ticket,crm}' WHERE id = 'smb_hub'");
+  assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+  PQclear(r);
+  PQfinish(c);
+  hub_arena_free(a);
+  hub_pgtest_drop_db(owner);
+  free(owner);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_apply_once_then_idempotent),
       cmocka_unit_test(test_two_servers_at_once),
       cmocka_unit_test(test_refusals),
       cmocka_unit_test(test_hubd_command_line),
+      cmocka_unit_test(test_modules_follow_the_enum),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "identity/acl.h"
 #include "services/tenant/validate.h"
 
 typedef struct pair {
@@ -36,7 +37,7 @@ static Hub__Tenant__V1__BrandAccess *brand_access(hub_arena *a, const tenant_acc
         const char *service = k < b->n_modules ? b->modules[k] : "tenant";
         pairs[n++] = (pair){service, hub_arena_sprintf(a, "%s%s", service, dot)};
       }
-    } else if (strcmp(domain, "platform") != 0 && (!tenant_module_ok(domain) || has_module(b, domain))) {
+    } else if (strcmp(domain, "platform") != 0 && (!hub_acl_is_module(domain) || has_module(b, domain))) {
       pairs[n++] = (pair){domain, perm};
     }
   }

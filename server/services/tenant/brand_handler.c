@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hub/tenant/v1/tenant.hub-server.h"
+#include "identity/acl.h"
 #include "identity/brands.h"
 #include "services/context.h"
 #include "services/tenant/brand_json.h"
@@ -130,7 +131,7 @@ hub_status hub_tenant_v1_tenant_update_brand_config(hub_call *call, const Hub__T
     u.seo = tenant_seo_json(a, b->seo);
   }
   if (u.bits & TENANT_BRAND_MODULES) {
-    st = tenant_check_list(a, "brand.modules", b->modules, b->n_modules, 5, tenant_module_ok);
+    st = tenant_check_list(a, "brand.modules", b->modules, b->n_modules, 5, hub_acl_is_module);
     if (!hub_ok(st)) return st;
     u.modules = hub_pg_array_literal(a, b->modules, b->n_modules);
   }

@@ -6,6 +6,7 @@
 #include "crypto/random.h"
 #include "hub/log.h"
 #include "hub/tenant/v1/tenant.hub-server.h"
+#include "identity/acl.h"
 #include "identity/brands.h"
 #include "identity/principal.h"
 #include "services/context.h"
@@ -181,7 +182,7 @@ hub_status hub_tenant_v1_tenant_set_entitlements(hub_call *call, const Hub__Tena
     for (size_t k = 0; k < i; k++)
       if (!strcmp(e.brands[k], en->brand)) return hub_status_invalid(a, field, "repeated");
     st = tenant_check_list(a, hub_arena_sprintf(a, "entitlements[%zu].modules", i), en->modules, en->n_modules, 5,
-                           tenant_module_ok);
+                           hub_acl_is_module);
     if (!hub_ok(st)) return st;
     e.brands[i] = en->brand;
     e.modules[i] = hub_pg_array_literal(a, en->modules, en->n_modules);

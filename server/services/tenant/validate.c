@@ -79,13 +79,6 @@ bool tenant_colour_ok(const char *s) {
 
 bool tenant_https_url_ok(const char *s) { return hub_https_url_ok(s); }
 
-bool tenant_module_ok(const char *s) {
-  static const char *const modules[] = {"ticket", "crm", "hrms", "accounting", "billing"};
-  for (size_t i = 0; i < sizeof modules / sizeof *modules; i++)
-    if (s && strcmp(s, modules[i]) == 0) return true;
-  return false;
-}
-
 bool tenant_brand_id_ok(const char *s) {
   size_t n = s ? strlen(s) : 0;
   if (n < 2 || n > 32 || !is_lower(s[0])) return false;

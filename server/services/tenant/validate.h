@@ -26,8 +26,6 @@ bool tenant_host_ok(const char *s);
 bool tenant_colour_ok(const char *s);
 /* "https://<host>[...]". */
 bool tenant_https_url_ok(const char *s);
-/* A business module: ticket, crm, hrms, accounting or billing. */
-bool tenant_module_ok(const char *s);
 /* "^[a-z][a-z_]{1,31}$", as the brands table requires. */
 bool tenant_brand_id_ok(const char *s);
 /* owner 4, admin 3, member 2, viewer 1, anything else 0. */
