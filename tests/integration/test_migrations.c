@@ -2,7 +2,8 @@
  * idempotent, safe when two servers migrate at the same moment, refused loudly when an
  * applied file changed or the database is ahead of the build, and all-or-nothing per file.
  * Also hubd's own command line: `hubd migrate` and the exit code of a bad setting, and the
- * `modules` table rewritten from the contract's enum on every run. */
+ * `modules` table rewritten from the contract's enum on every run, and every permission the
+ * contract declares granted by some role. */
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -20,6 +21,8 @@
 #include "db/migrate.h"
 #include "hub/api/v1/module.pb-c.h"
 #include "hub/enum_text.h"
+#include "hub/method.h"
+#include "identity/acl.h"
 #include "support/pgtest.h"
 
 static char *scalar(const char *url, const char *sql) {
@@ -271,6 +274,34 @@ static void test_modules_follow_the_enum(void **state) {
   free(owner);
 }
 
+/* Every permission an RPC declares in the contract is granted by some role of a migrated
+ * database (role_permissions): a permission nobody holds is an RPC nobody can call. */
+static void test_every_declared_permission_is_granted(void **state) {
+  (void)state;
+  char *owner = hub_pgtest_create_db("perms");
+  hub_arena *a = hub_arena_new(0);
+  hub_status st = hub_migrate(owner, NULL, a, NULL);
+  if (!hub_ok(st)) fail_msg("migrate: %s", st.message);
+  PGconn *c = PQconnectdb(owner);
+  PGresult *r = PQexec(c, "SELECT permission FROM role_permissions");
+  assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+  size_t checked = 0;
+  for (size_t m = 0; m < hub_all_methods_count; m++) {
+    const char *perm = hub_all_methods[m]->access.permission;
+    if (!perm) continue;
+    bool granted = false;
+    for (int i = 0; i < PQntuples(r) && !granted; i++) granted = hub_acl_pattern_matches(PQgetvalue(r, i, 0), perm);
+    if (!granted) fail_msg("%s declares %s, which no role grants", hub_all_methods[m]->path, perm);
+    checked++;
+  }
+  assert_true(checked > 10);
+  PQclear(r);
+  PQfinish(c);
+  hub_arena_free(a);
+  hub_pgtest_drop_db(owner);
+  free(owner);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_apply_once_then_idempotent),
@@ -278,6 +309,7 @@ int main(void) {
       cmocka_unit_test(test_refusals),
       cmocka_unit_test(test_hubd_command_line),
       cmocka_unit_test(test_modules_follow_the_enum),
+      cmocka_unit_test(test_every_declared_permission_is_granted),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
