@@ -42,13 +42,25 @@ one_run() {
   echo "$json"
 }
 
+# The server's log lines from line FROM on: the mean db_round_trips (hubd's count of waits for
+# PostgreSQL per call) of the successful calls of METHOD, or "—" when none says.
+round_trips() {
+  awk -v from="$2" -v m="\"method\":\"/$1\"" 'NR > from && index($0, m) && index($0, "\"code\":\"OK\"") {
+      if (match($0, /"db_round_trips":[0-9]+/)) { s += substr($0, RSTART + 17, RLENGTH - 17); n++ } }
+    END { if (n) printf "%.2f", s / n; else printf "—" }' "$build/bench-server.log"
+}
+
+log_lines() { wc -l <"$build/bench-server.log"; }
+
 # measure NAME METHOD DATA: BENCH_REPEAT runs per concurrency; the run with the median CPU
-# per call is reported.
+# per call is reported, with the round trips per call counted over all the runs.
 measure() {
   local name=$1 method=$2 data=$3
   for c in $levels; do
-    local runs=()
+    local runs=() from=$(log_lines)
     for _ in $(seq "$repeat"); do runs+=("$(one_run "$method" "$data" "$c")"); done
+    sleep 0.2 # hubd writes its batched log lines once a worker idles
+    local trips=$(round_trips "$method" "$from")
     local median=$(printf '%s\n' "${runs[@]}" | sort -n | sed -n "$(( (repeat + 1) / 2 ))p")
     local cpu=${median%% *} json=${median#* }
     for r in "${runs[@]}"; do raw+=("$name c=$c cpu_us_per_call=${r%% *}: ${r#* }"); done
@@ -60,7 +72,7 @@ measure() {
     elif [[ ($method == */UnaryCall || $method == */Check) && -n ${bare_cpu[$c]:-} ]]; then
       ratio=$(awk -v a="$cpu" -v b="${bare_cpu[$c]}" 'BEGIN{printf "%.2f", a/b}')
     fi
-    rows+=("| $name | ${method#*/} | $c | $rps | $p50 | $p99 | $cpu | $ratio |")
+    rows+=("| $name | ${method#*/} | $c | $rps | $p50 | $p99 | $cpu | $ratio | $trips |")
   done
 }
 
@@ -107,7 +119,7 @@ measure_h2load() {
     elif [[ ($path == */UnaryCall || $path == */Check) && -n ${bare_h2_cpu[$c]:-} ]]; then
       ratio=$(awk -v a="$cpu" -v b="${bare_h2_cpu[$c]}" 'BEGIN{printf "%.2f", a/b}')
     fi
-    rows+=("| $name (h2load) | ${path##*/} | $c | $rps | $p50 | $p99 | $cpu | $ratio |")
+    rows+=("| $name (h2load) | ${path##*/} | $c | $rps | $p50 | $p99 | $cpu | $ratio | — |")
   done
 }
 
@@ -122,8 +134,8 @@ stop() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=
 
 # one_run and measure take an optional bearer token in $bench_token.
 report() {
-  echo "| server | method | concurrency | rps | p50 µs | p99 µs | server CPU µs/call | CPU vs bare |"
-  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  echo "| server | method | concurrency | rps | p50 µs | p99 µs | server CPU µs/call | CPU vs bare | PG round trips/call |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   printf '%s\n' "${rows[@]}"
   echo
   echo "Machine: $(nproc) cores, $(uname -r); ${secs}s per run after ${warm}s warm-up, 1 connection, median of $repeat runs;"
