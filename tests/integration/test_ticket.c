@@ -925,7 +925,9 @@ static void test_rules_report_every_violation(void **state) {
   }
   assert_int_equal(n, 5);
   assert_string_equal(st.message, "subject: required (and 4 more violations)");
-  assert_string_equal(count("SELECT count(*) FROM tickets WHERE subject = '%s'", ""), "0");
+  char *none = count("SELECT count(*) FROM tickets WHERE subject = '%s'", "");
+  assert_string_equal(none, "0");
+  free(none);
   hub_arena_free(a);
 }
 
@@ -944,8 +946,9 @@ static void test_upper_case_uuids_are_taken_and_stored_lower(void **state) {
   hub_status st = hub_ticket_v1_ticket_create_ticket_call(w.ch, &o, a, &req, &t);
   if (!hub_ok(st)) fail_msg("CreateTicket: %s %s", hub_code_name(st.code), st.message);
   assert_string_equal(t->requester_user_id, requester.user_id);
-  assert_string_equal(count("SELECT request_id::text FROM tickets WHERE id = '%s'", t->id),
-                      "0190abcd-0000-7000-8000-00000000c0de");
+  char *stored = count("SELECT request_id::text FROM tickets WHERE id = '%s'", t->id);
+  assert_string_equal(stored, "0190abcd-0000-7000-8000-00000000c0de");
+  free(stored);
   Ticket *again = create(a, &agent1, "Upper-case ids", NULL, "0190abcd-0000-7000-8000-00000000c0de", NULL);
   assert_string_equal(again->id, t->id);
   Ticket *got = get(a, upper(a, t->id));
