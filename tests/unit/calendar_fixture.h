@@ -27,4 +27,13 @@ static inline void holiday(hub_calendar *c, int y, int m, int d) {
   assert_true(hub_calendar_add_holiday(c, hub_days_from_civil(y, m, d)));
 }
 
+/* Berlin, Monday to Friday 09:00-17:00, with 24-26 December 2024 off: the calendar the holiday
+ * and business-day tests share. */
+static inline void berlin_christmas(hub_calendar *c) {
+  cal_make(c, "Europe/Berlin", "mon-fri 09:00-17:00");
+  holiday(c, 2024, 12, 24);
+  holiday(c, 2024, 12, 25);
+  holiday(c, 2024, 12, 26);
+}
+
 #endif
