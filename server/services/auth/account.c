@@ -94,7 +94,7 @@ hub_status hub_auth_v1_auth_list_sessions(hub_call *call, const Hub__Auth__V1__L
   const hub_principal *p = hub_principal_of(call);
   hub_session *s;
   size_t n;
-  hub_status st = hub_session_list(hub_ctx_of(call)->redis, a, p->user_id, auth_now_ms(), &s, &n);
+  hub_status st = hub_session_list(hub_ctx_of(call)->redis, a, p->user_id, hub_clock_wall_ms(), &s, &n);
   if (!hub_ok(st)) return st;
   response->sessions = hub_arena_calloc(a, n ? n : 1, sizeof *response->sessions);
   for (size_t i = 0; i < n; i++) {

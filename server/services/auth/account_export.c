@@ -167,7 +167,7 @@ static hub_status sessions(hub_call *call, const char *user_id, json_t **out) {
   hub_arena *a = hub_call_arena(call);
   hub_session *s;
   size_t n;
-  hub_status st = hub_session_list(hub_ctx_of(call)->redis, a, user_id, auth_now_ms(), &s, &n);
+  hub_status st = hub_session_list(hub_ctx_of(call)->redis, a, user_id, hub_clock_wall_ms(), &s, &n);
   if (!hub_ok(st)) return st;
   *out = json_array();
   for (size_t i = 0; i < n; i++)
@@ -220,7 +220,7 @@ hub_status hub_auth_v1_auth_export_my_data(hub_call *call, const Hub__Auth__V1__
   (void)request;
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
-  int64_t now_ms = auth_now_ms();
+  int64_t now_ms = hub_clock_wall_ms();
   json_t *doc = json_object();
   hub_status st = build(call, p->user_id, doc);
   json_object_set_new(doc, "format", json_string("smbhub.account_export.v1"));

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "cache/ratelimit.h"
+#include "hub/clock.h"
 #include "hub/auth/v1/auth.pb-c.h"
 #include "identity/acl.h"
 #include "identity/identity.h"
@@ -20,7 +21,6 @@ extern const hub_rate_limit auth_limit_totp, auth_limit_reset_ip, auth_limit_res
 hub_rate_limit auth_limit_login_ip(void);
 hub_rate_limit auth_limit_login_account(void);
 
-int64_t auth_now_ms(void);
 /* The caller's address without port, for sessions, audit and per-IP limits. */
 const char *auth_peer_ip(hub_call *call);
 /* Counts one attempt; RESOURCE_EXHAUSTED (with a retry-after-ms trailer) when over. Redis

@@ -23,7 +23,6 @@ const hub_rate_limit auth_limit_reset_ip = {"reset.ip", 20, 60 * 60 * 1000};
 const hub_rate_limit auth_limit_reset_account = {"reset.account", 3, 60 * 60 * 1000};
 const hub_rate_limit auth_limit_signup_ip = {"signup.ip", 30, 60 * 60 * 1000};
 
-int64_t auth_now_ms(void) { return hub_clock_wall_ms(); }
 
 const char *auth_peer_ip(hub_call *call) {
   const hub_principal *p = hub_principal_of(call);
@@ -33,7 +32,7 @@ const char *auth_peer_ip(hub_call *call) {
 hub_status auth_limit(hub_call *call, const hub_rate_limit *limit, const char *subject) {
   hub_arena *a = hub_call_arena(call);
   int64_t retry = 0;
-  hub_status st = hub_rate_limit_hit(hub_ctx_of(call)->redis, a, limit, subject, auth_now_ms(), &retry);
+  hub_status st = hub_rate_limit_hit(hub_ctx_of(call)->redis, a, limit, subject, hub_clock_wall_ms(), &retry);
   if (st.code == HUB_RESOURCE_EXHAUSTED) {
     char v[24];
     int n = snprintf(v, sizeof v, "%lld", (long long)retry);

@@ -79,7 +79,7 @@ static hub_status check_totp(hub_call *call, const char *user_id, const char *se
   hub_status st = open_secret(a, user_id, sealed_hex, &secret, &len);
   if (!hub_ok(st)) return st;
   int64_t step = 0;
-  if (!hub_totp_verify(secret, len, code, auth_now_ms() / 1000, &step))
+  if (!hub_totp_verify(secret, len, code, hub_clock_wall_ms() / 1000, &step))
     return hub_status_new(a, HUB_UNAUTHENTICATED, "wrong code");
   char *key = hub_arena_sprintf(a, "hub:totp:{%s}:%lld", user_id, (long long)step);
   redisReply *rep;

@@ -59,7 +59,7 @@ static hub_status rotate(hub_pg *pg, hub_arena *a, refresh_ctx *c) {
   const hub_identity *id = hub_identity_get();
   hub_session s;
   hub_status st = hub_session_touch(hub_ctx_of(c->call)->redis, a, &id->session, c->user_id, c->session_id,
-                                    auth_now_ms(), &s);
+                                    hub_clock_wall_ms(), &s);
   if (st.code == HUB_NOT_FOUND) {
     c->outcome = R_INVALID; /* the session ended (logout, revocation, timeout) */
     return HUB_STATUS_OK;

@@ -107,7 +107,7 @@ hub_status auth_sign_access(hub_call *call, const char *user_id, const char *ses
   snprintf(c.brand, sizeof c.brand, "%s", brand ? brand : "");
   snprintf(c.iss, sizeof c.iss, "%s", id->issuer);
   snprintf(c.aud, sizeof c.aud, "%s", id->audience);
-  c.iat = auth_now_ms() / 1000;
+  c.iat = hub_clock_wall_ms() / 1000;
   c.exp = c.iat + id->access_ttl_s;
   *exp_s = c.exp;
   return hub_token_sign(id->keys, hub_call_arena(call), &c, token);
@@ -167,7 +167,7 @@ hub_status auth_start_session(hub_call *call, auth_grant *g, Hub__Auth__V1__Toke
   const char *ua = hub_call_metadata(call, "user-agent");
   snprintf(s.user_agent, sizeof s.user_agent, "%s", ua ? ua : "");
   s.acl = hub_acl_format(&g->acl, a);
-  hub_status st = hub_session_create(hub_ctx_of(call)->redis, a, &id->session, &s, auth_now_ms());
+  hub_status st = hub_session_create(hub_ctx_of(call)->redis, a, &id->session, &s, hub_clock_wall_ms());
   if (!hub_ok(st)) return st;
   g->session_id = hub_arena_strdup(a, s.id);
   st = auth_mint_pair(call, g->user_id, s.id, g->tenant_id, g->brand, out);

@@ -99,7 +99,7 @@ hub_status hub_auth_v1_auth_login_with_id_token(hub_call *call, const Hub__Auth_
   if (!hub_ok(st)) return st;
   hub_oidc_claims c;
   st = hub_oidc_verify(hub_identity_get()->oidc, a, request->provider, request->id_token, request->nonce,
-                       auth_now_ms() / 1000, &c);
+                       hub_clock_wall_ms() / 1000, &c);
   if (!hub_ok(st)) return st;
   char *email_norm = NULL;
   if (!*c.email || !hub_ok(auth_normalize_email(a, "email", c.email, &email_norm)))

@@ -90,7 +90,7 @@ static hub_status add_fn(hub_pg *pg, hub_arena *a, void *ud) {
                           ticket_status_text(a, t->status), ticket_status_text(a, next));
     if (hub_ok(st) && hub_ticket_status_pauses(t->status)) st = hub_ticket_sla_pause(pg, a, req->ticket_id, false);
   }
-  if (hub_ok(st)) st = hub_ticket_sla_refresh(pg, a, c->tenant, req->ticket_id, hub_ticket_now_s());
+  if (hub_ok(st)) st = hub_ticket_sla_refresh(pg, a, c->tenant, req->ticket_id, hub_clock_wall_s());
   if (hub_ok(st)) st = hub_ticket_outbox(pg, a, c->tenant, "ticket.commented", req->ticket_id, t->number);
   return st;
 }

@@ -9,7 +9,6 @@
 #include "hub/clock.h"
 #include "services/ticket/ticket.h"
 
-int64_t hub_ticket_now_s(void) { return hub_clock_wall_s(); }
 
 Google__Protobuf__Timestamp *hub_ticket_ts(hub_arena *a, int64_t unix_s) {
   if (unix_s <= 0) return NULL;

@@ -59,7 +59,7 @@ static hub_status list_fn(hub_pg *pg, hub_arena *a, void *ud) {
   hub_status st = hub_pg_exec(pg, a, &stmt, c->q.params, &res);
   if (!hub_ok(st)) return st;
   int n = PQntuples(res), take = n > c->limit ? c->limit : n;
-  int64_t now = hub_ticket_now_s();
+  int64_t now = hub_clock_wall_s();
   c->resp->tickets = hub_arena_calloc(a, take ? (size_t)take : 1, sizeof *c->resp->tickets);
   for (int i = 0; i < take; i++) c->resp->tickets[c->resp->n_tickets++] = hub_ticket_from_row(a, res, i, now);
   Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);

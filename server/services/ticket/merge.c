@@ -75,8 +75,8 @@ static hub_status merge_fn(hub_pg *pg, hub_arena *a, void *ud) {
     st = hub_ticket_event(pg, a, m->tenant, m->source, m->actor, "updated", "status", ticket_status_text(a, src->status),
                           "closed");
   if (hub_ok(st)) st = hub_ticket_event(pg, a, m->tenant, m->target, m->actor, "merged", "merged_from", "", m->source);
-  if (hub_ok(st)) st = hub_ticket_sla_refresh(pg, a, m->tenant, m->source, hub_ticket_now_s());
-  if (hub_ok(st)) st = hub_ticket_sla_refresh(pg, a, m->tenant, m->target, hub_ticket_now_s());
+  if (hub_ok(st)) st = hub_ticket_sla_refresh(pg, a, m->tenant, m->source, hub_clock_wall_s());
+  if (hub_ok(st)) st = hub_ticket_sla_refresh(pg, a, m->tenant, m->target, hub_clock_wall_s());
   if (hub_ok(st)) st = hub_ticket_outbox(pg, a, m->tenant, "ticket.merged", m->source, src->number);
   if (hub_ok(st)) st = hub_ticket_load(pg, a, m->target, false, false, &m->out);
   return st;
@@ -123,7 +123,7 @@ static hub_status split_fn(hub_pg *pg, hub_arena *a, void *ud) {
   st = hub_ticket_event(pg, a, s->tenant, new_id, s->actor, "created", "split_from", "", s->req->id);
   if (hub_ok(st)) st = hub_ticket_event(pg, a, s->tenant, s->req->id, s->actor, "split", "split_into", "", new_id);
   if (hub_ok(st)) st = hub_ticket_sla_assign_policy(pg, a, s->tenant, new_id, NULL);
-  if (hub_ok(st)) st = hub_ticket_sla_refresh(pg, a, s->tenant, new_id, hub_ticket_now_s());
+  if (hub_ok(st)) st = hub_ticket_sla_refresh(pg, a, s->tenant, new_id, hub_clock_wall_s());
   if (hub_ok(st)) st = hub_ticket_outbox(pg, a, s->tenant, "ticket.created", new_id, strtoll(number, NULL, 10));
   if (hub_ok(st)) st = hub_ticket_load(pg, a, new_id, false, false, &s->out);
   return st;

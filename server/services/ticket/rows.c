@@ -78,7 +78,7 @@ hub_status hub_ticket_load(hub_pg *pg, hub_arena *a, const char *id, bool for_up
   PGresult *res = NULL;
   hub_status st = hub_pg_exec(pg, a, for_update ? &load_lock_sql : &load_sql, (const char *[]){id}, &res);
   if (!hub_ok(st)) return st;
-  if (PQntuples(res) == 1) *out = hub_ticket_from_row(a, res, 0, hub_ticket_now_s());
+  if (PQntuples(res) == 1) *out = hub_ticket_from_row(a, res, 0, hub_clock_wall_s());
   PQclear(res);
   if (!*out || (!include_deleted && (*out)->deleted_at)) {
     *out = NULL;

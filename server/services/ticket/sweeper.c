@@ -82,7 +82,7 @@ static void sweep_tick(hub_periodic *p, void *ud) {
   (void)p;
   hub_arena *a = hub_arena_new(0);
   int fired = 0;
-  hub_status st = hub_ticket_sweep_once(ud, a, hub_ticket_now_s(), &fired);
+  hub_status st = hub_ticket_sweep_once(ud, a, hub_clock_wall_s(), &fired);
   if (!hub_ok(st)) hub_logf(HUB_LOG_WARN, "sla sweeper: %s", st.message);
   else if (fired) hub_logf(HUB_LOG_INFO, "sla sweeper: %d timers fired", fired);
   hub_arena_free(a);

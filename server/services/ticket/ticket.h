@@ -11,6 +11,7 @@
 #include "aip/paging.h"
 #include "crypto/random.h"
 #include "db/array.h"
+#include "hub/clock.h"
 #include "hub/ticket/v1/ticket.pb-c.h"
 #include "hub/enum_text.h"
 #include "hub/uuid.h"
@@ -40,7 +41,6 @@ bool hub_ticket_status_pauses(Hub__Ticket__V1__Status s);
 
 /* ---- helpers (common.c) ---- */
 
-int64_t hub_ticket_now_s(void);
 Google__Protobuf__Timestamp *hub_ticket_ts(hub_arena *a, int64_t unix_s);
 /* A PostgreSQL timestamptz text (as returned with extract(epoch)) -> Unix seconds. */
 int64_t hub_ticket_epoch(const char *text);

@@ -120,7 +120,7 @@ static hub_status create_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (hub_ok(st) && assignee) st = hub_ticket_event(pg, a, c->tenant, id, c->actor, "assigned", "assignee_id", "", assignee);
   bool sla = false; /* a new ticket has nothing stored: without a policy there is nothing to refresh */
   if (hub_ok(st)) st = hub_ticket_sla_assign_policy(pg, a, c->tenant, id, &sla);
-  if (hub_ok(st) && sla) st = hub_ticket_sla_refresh(pg, a, c->tenant, id, hub_ticket_now_s());
+  if (hub_ok(st) && sla) st = hub_ticket_sla_refresh(pg, a, c->tenant, id, hub_clock_wall_s());
   if (hub_ok(st)) st = hub_ticket_outbox(pg, a, c->tenant, "ticket.created", id, strtoll(number, NULL, 10));
   if (hub_ok(st)) st = hub_ticket_load(pg, a, id, false, true, &c->out);
   return st;
@@ -166,7 +166,7 @@ static hub_status get_fn(hub_pg *pg, hub_arena *a, void *ud) {
   PGresult *res = NULL;
   hub_status st = hub_pg_exec(pg, a, &by_number_sql, (const char *[]){n}, &res);
   if (!hub_ok(st)) return st;
-  g->out = PQntuples(res) == 1 ? hub_ticket_from_row(a, res, 0, hub_ticket_now_s()) : NULL;
+  g->out = PQntuples(res) == 1 ? hub_ticket_from_row(a, res, 0, hub_clock_wall_s()) : NULL;
   PQclear(res);
   return g->out ? HUB_STATUS_OK : hub_status_new(a, HUB_NOT_FOUND, "number: no such ticket");
 }
@@ -245,7 +245,7 @@ static hub_status update_fn(hub_pg *pg, hub_arena *a, void *ud) {
   /* Priority and tags are what policies match on: one re-match when either changed. */
   bool rematch = (u->set_priority && in->priority != cur->priority) || (u->set_tags && strcmp(old_tags, tags) != 0);
   if (hub_ok(st) && rematch) st = hub_ticket_sla_assign_policy(pg, a, u->tenant, in->id, NULL);
-  if (hub_ok(st)) st = hub_ticket_sla_refresh(pg, a, u->tenant, in->id, hub_ticket_now_s());
+  if (hub_ok(st)) st = hub_ticket_sla_refresh(pg, a, u->tenant, in->id, hub_clock_wall_s());
   if (hub_ok(st)) st = hub_ticket_outbox(pg, a, u->tenant, "ticket.updated", in->id, cur->number);
   if (hub_ok(st)) st = hub_ticket_load(pg, a, in->id, false, false, &u->out);
   return st;

@@ -54,7 +54,7 @@ hub_status hub_ticket_v1_ticket_watch_tickets(hub_call *call, const Hub__Ticket_
     p.res = NULL;
     p.head = false;
   }
-  int64_t checked = hub_ticket_now_s();
+  int64_t checked = hub_clock_wall_s();
   for (;;) {
     hub_arena *round = hub_arena_new(0); /* per poll: a long stream must not grow the call's arena */
     snprintf(p.after, sizeof p.after, "%lld", (long long)last);
@@ -69,12 +69,12 @@ hub_status hub_ticket_v1_ticket_watch_tickets(hub_call *call, const Hub__Ticket_
     p.res = NULL;
     hub_arena_free(round);
     if (!hub_ok(st)) return st.code == HUB_CANCELLED ? HUB_STATUS_OK : st;
-    if (hub_ticket_now_s() - checked >= SESSION_CHECK_S) {
+    if (hub_clock_wall_s() - checked >= SESSION_CHECK_S) {
       hub_session s;
       hub_status ss = hub_session_touch(ctx->redis, a, &hub_identity_get()->session, pr->user_id, pr->session_id,
-                                        hub_ticket_now_s() * 1000, &s);
+                                        hub_clock_wall_s() * 1000, &s);
       if (ss.code == HUB_NOT_FOUND) return hub_status_new(a, HUB_UNAUTHENTICATED, "the session has ended");
-      checked = hub_ticket_now_s();
+      checked = hub_clock_wall_s();
     }
     if (n < BATCH && !hub_call_sleep_ms(call, POLL_MS)) return HUB_STATUS_OK; /* cancelled or deadline */
   }
