@@ -12,6 +12,11 @@ hub_status hub_call_tx(hub_call *call, hub_tx_fn fn, void *ud) {
                     p ? or_null(p->user_id) : NULL, hub_call_remaining_ms(call), fn, ud);
 }
 
+hub_status hub_call_tx_as(hub_call *call, const char *tenant_id, const char *user_id, hub_tx_fn fn, void *ud) {
+  return hub_tx_run(hub_ctx_of(call)->pg, hub_call_arena(call), or_null(tenant_id), or_null(user_id),
+                    hub_call_remaining_ms(call), fn, ud);
+}
+
 typedef struct one {
   const hub_pg_stmt *stmt;
   const char *const *params;

@@ -11,6 +11,12 @@
  * deadline from the call. Every guarantee of hub_tx_run holds. */
 hub_status hub_call_tx(hub_call *call, hub_tx_fn fn, void *ud);
 
+/* hub_tx_run for the call (its arena, connection and deadline) in a tenant and as a user named
+ * by hand (NULL for none), for the rare work the principal does not describe: a public RPC
+ * acting for the account it just identified (a sign-in, a sign-up's first tenant), or work
+ * over a user's tenants one tenant at a time. */
+hub_status hub_call_tx_as(hub_call *call, const char *tenant_id, const char *user_id, hub_tx_fn fn, void *ud);
+
 /* A transaction of one statement (one round trip); *out is its result. */
 hub_status hub_call_query(hub_call *call, const hub_pg_stmt *stmt, const char *const *params, hub_rows **out);
 
