@@ -1,9 +1,9 @@
-/* hub.system.v1.System: what this hubd is. Thin handler: no request fields to validate,
- * the schema version comes from the store, the process facts from hubd at init. */
-#include "hub/clock.h"
-#include "hub/system/v1/system.hub-server.h"
-#include "services/context.h"
-#include "services/system/store.h"
+/* GetInfo: what this hubd is. No request fields; the schema version is one read of
+ * schema_migrations (one round trip), the process facts come from hubd at init. */
+#include "services/system/system.h"
+
+static const hub_pg_stmt schema_version_sql = {
+    "system_schema_version", "SELECT coalesce(max(version), 0)::bigint AS schema_version FROM schema_migrations", 0};
 
 static struct {
   const char *version;
@@ -24,10 +24,11 @@ const hub_service_lifecycle hub_system_v1_system_lifecycle = {.init = system_ini
 hub_status hub_system_v1_system_get_info(hub_call *call, const Hub__System__V1__GetInfoRequest *request,
                                          Hub__System__V1__GetInfoResponse *response) {
   (void)request;
-  hub_arena *a = hub_call_arena(call);
-  int64_t schema = 0;
-  hub_status st = system_schema_version(hub_ctx_of(call)->pg, a, hub_call_remaining_ms(call), &schema);
+  hub_rows *rows;
+  hub_status st = hub_call_query(call, &schema_version_sql, NULL, &rows);
   if (!hub_ok(st)) return st;
+  hub_rows_decode(rows, 0, &response->base);
+  hub_arena *a = hub_call_arena(call);
   const int64_t now_ns = hub_clock_wall_ns();
   Google__Protobuf__Timestamp *ts = hub_arena_alloc(a, sizeof *ts);
   google__protobuf__timestamp__init(ts);
@@ -35,7 +36,6 @@ hub_status hub_system_v1_system_get_info(hub_call *call, const Hub__System__V1__
   ts->nanos = (int32_t)(now_ns % 1000000000);
   response->version = (char *)info.version;
   response->instance_id = (char *)info.instance_id;
-  response->schema_version = schema;
   response->server_time = ts;
   response->request_id = (char *)hub_call_request_id(call);
   response->uptime_seconds = (hub_clock_mono_ms() - info.started_ms) / 1000;
