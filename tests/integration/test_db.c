@@ -1,6 +1,7 @@
 /* The PostgreSQL layer as the server uses it: role hubd on a migrated database, through
  * hub_pg only. Transactions commit and roll back; row-level security isolates tenants
- * (and a query with no tenant sees nothing); SQLSTATEs map to canonical codes; the
+ * (and a query with no tenant sees nothing), also on a table made tenant-owned by the one
+ * migration helper (hub_tenant_table); SQLSTATEs map to canonical codes; the
  * deadline becomes statement_timeout; deadlocks and serialization failures are retried; a
  * connection killed mid-transaction never autocommits half of it; a killed connection is
  * re-established with its statements prepared again. */
@@ -18,6 +19,7 @@
 
 #include "db/migrate.h"
 #include "db/pg.h"
+#include "db/tx.h"
 #include "support/pgtest.h"
 #include "support/procs.h"
 
@@ -37,7 +39,9 @@ static int setup(void **state) {
   /* A table for the mapping tests, created by the owner so hub_app's default privileges apply. */
   PGconn *c = PQconnectdb(owner_url);
   PGresult *r = PQexec(c, "CREATE TABLE pairs (k text PRIMARY KEY, v int NOT NULL CHECK (v >= 0));"
-                          "INSERT INTO pairs VALUES ('left', 0), ('right', 0), ('sl', 0), ('sr', 0);");
+                          "INSERT INTO pairs VALUES ('left', 0), ('right', 0), ('sl', 0), ('sr', 0);"
+                          "CREATE TABLE notes (tenant_id uuid NOT NULL, body text NOT NULL);"
+                          "CALL hub_tenant_table('notes');");
   int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
   PQclear(r);
   PQfinish(c);
@@ -130,6 +134,60 @@ static void test_row_level_security(void **state) {
   outbox_job theirs = {TENANT_B, "rls", false};
   assert_int_equal(hub_pg_tx(pg, a, TENANT_A, 5000, do_insert, &theirs).code, HUB_PERMISSION_DENIED);
   assert_int_equal(count_as(pg, TENANT_B, "rls"), 0);
+  hub_arena_free(a);
+  hub_pg_free(pg);
+}
+
+static const hub_pg_stmt insert_note = {"t_insert_note", "INSERT INTO notes (tenant_id, body) VALUES ($1, $2)", 2};
+static const hub_pg_stmt count_notes = {"t_count_notes", "SELECT count(*) AS _n FROM notes", 0};
+
+static hub_status do_note(hub_tx *tx, void *ud) {
+  const char *const *p = ud;
+  hub_tx_exec(tx, &insert_note, p);
+  return HUB_STATUS_OK;
+}
+
+static hub_status do_count_notes(hub_tx *tx, void *ud) {
+  hub_rows *r;
+  hub_status st = hub_tx_query(tx, &count_notes, NULL, &r);
+  if (hub_ok(st)) *(int64_t *)ud = hub_rows_int(r, 0, "_n");
+  return st;
+}
+
+static int64_t notes_as(hub_pg *pg, hub_arena *a, const char *tenant) {
+  int64_t n = -1;
+  hub_status st = hub_tx_run(pg, a, tenant, NULL, 5000, do_count_notes, &n);
+  if (!hub_ok(st)) fail_msg("count notes: %s", st.message);
+  return n;
+}
+
+/* A table made by CALL hub_tenant_table (migrations/0008) is isolated like every other
+ * tenant table: each tenant sees only its rows, none without a tenant, and a row for a
+ * foreign tenant is refused; the helper refuses a table that has no tenant_id uuid. */
+static void test_tenant_table_helper(void **state) {
+  (void)state;
+  hub_pg *pg = hub_pg_new(app_url, 5000);
+  hub_arena *a = hub_arena_new(0);
+  const char *a1[] = {TENANT_A, "a's"}, *b1[] = {TENANT_B, "b's"};
+  assert_true(hub_ok(hub_tx_run(pg, a, TENANT_A, NULL, 5000, do_note, (void *)a1)));
+  assert_true(hub_ok(hub_tx_run(pg, a, TENANT_A, NULL, 5000, do_note, (void *)a1)));
+  assert_true(hub_ok(hub_tx_run(pg, a, TENANT_B, NULL, 5000, do_note, (void *)b1)));
+  assert_int_equal(notes_as(pg, a, TENANT_A), 2);
+  assert_int_equal(notes_as(pg, a, TENANT_B), 1);
+  assert_int_equal(notes_as(pg, a, NULL), 0);
+  /* B's row while A is set: the policy's WITH CHECK refuses it. */
+  assert_int_equal(hub_tx_run(pg, a, TENANT_A, NULL, 5000, do_note, (void *)b1).code, HUB_PERMISSION_DENIED);
+  assert_int_equal(notes_as(pg, a, TENANT_B), 1);
+  /* Even the owner obeys it (forced), and the helper refuses a table without tenant_id. */
+  char *owner_sees = hub_pgtest_admin_query(owner_url, "SELECT relforcerowsecurity FROM pg_class WHERE relname = 'notes'");
+  assert_string_equal(owner_sees, "t");
+  free(owner_sees);
+  PGconn *c = PQconnectdb(owner_url);
+  PGresult *r = PQexec(c, "CREATE TABLE loose (id int); CALL hub_tenant_table('loose')");
+  assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
+  assert_string_equal(PQresultErrorField(r, PG_DIAG_SQLSTATE), "42P16");
+  PQclear(r);
+  PQfinish(c);
   hub_arena_free(a);
   hub_pg_free(pg);
 }
@@ -416,6 +474,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_commit_and_rollback),
       cmocka_unit_test(test_row_level_security),
+      cmocka_unit_test(test_tenant_table_helper),
       cmocka_unit_test(test_sqlstate_mapping),
       cmocka_unit_test(test_deadline_becomes_statement_timeout),
       cmocka_unit_test(test_deadlock_is_retried),
