@@ -94,6 +94,7 @@ void emit_server(const gen_model *m, gen_out *out);      /* X.hub-server.h/.c + 
 void emit_client(const gen_model *m, gen_out *out);      /* X.hub-client.h/.c */
 void emit_descriptors(const gen_model *m, gen_out *out); /* hub_descriptors.c */
 void emit_rules(const gen_model *m, gen_out *out);       /* hub_rules.c */
+void emit_docs(const gen_model *m, gen_out *out);        /* X.rpcs.md (the RPC table of docs/<domain>.md) */
 
 extern const char *const gen_kind_names[4];
 

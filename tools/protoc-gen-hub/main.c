@@ -44,6 +44,7 @@ int main(void) {
     emit_client(&model, &out);
     emit_descriptors(&model, &out);
     emit_rules(&model, &out);
+    emit_docs(&model, &out);
     resp.n_file = out.n;
     resp.file = out.files;
   } else {
