@@ -49,7 +49,7 @@ create = ["BEGIN;", settings,
               "'normal'", "'{}'", "'{}'", "'api'", "NULL", "NULL", "NULL", ":user", gset="c_"),
           run("ticket_event", ":tenant", ":c_id", ":user", "'created'", "NULL", "NULL", ":c_last_number"),
           run("ticket_sla_candidates", ":c_id"),
-          run("ticket_outbox", ":tenant", "'ticket.created'", ":c_id", ":c_last_number"),
+          run("hub_outbox_tenant", "'ticket.created'", ":c_id", "NULL"),
           run("ticket_load", ":c_id"), "COMMIT;"]
 out.mkdir(parents=True, exist_ok=True)
 (out / "get_ticket.sql").write_text("\n".join(get) + "\n")
