@@ -30,8 +30,8 @@ static const hub_pg_stmt touch_sql = {
     1};
 static const hub_pg_stmt list_sql = {
     "ticket_comments_list",
-    "SELECT c.id, c.ticket_id, coalesce(c.author_id::text, ''), c.author_kind, c.public, c.body, c.time_spent_s, "
-    "  extract(epoch FROM c.created_at)::bigint, coalesce(c.moved_from::text, ''), c.created_at::text "
+    "SELECT c.id, c.ticket_id, c.author_id, c.author_kind, c.public AS \"public\", c.body, "
+    "  c.time_spent_s AS time_spent_seconds, c.created_at, c.moved_from, c.created_at::text AS _key "
     "FROM ticket_comments c WHERE c.tenant_id = hub_current_tenant() AND c.ticket_id = $1::uuid "
     "  AND (c.created_at, c.id) > ($2::timestamptz, $3::uuid) ORDER BY c.created_at, c.id LIMIT $4",
     4};
@@ -107,47 +107,23 @@ hub_status hub_ticket_v1_ticket_add_comment(hub_call *call, const Hub__Ticket__V
 typedef struct list_ctx {
   const char *ticket_id, *after_ts, *after_id;
   int limit;
-  Hub__Ticket__V1__ListCommentsResponse *resp;
+  hub_rows *ticket, *comments;
 } list_ctx;
 
-static hub_status list_fn(hub_pg *pg, hub_arena *a, void *ud) {
+/* The ticket's existence and the page go out together: one round trip. */
+static hub_status list_fn(hub_tx *tx, void *ud) {
   list_ctx *c = ud;
-  Hub__Ticket__V1__TicketInfo *t;
-  hub_status st = hub_status_at_field(a, hub_ticket_load(pg, a, c->ticket_id, false, true, &t), "ticket_id");
-  if (!hub_ok(st)) return st;
   char lim[16];
   snprintf(lim, sizeof lim, "%d", c->limit + 1);
-  PGresult *res = NULL;
-  st = hub_pg_exec(pg, a, &list_sql, (const char *[]){c->ticket_id, c->after_ts, c->after_id, lim}, &res);
-  if (!hub_ok(st)) return st;
-  int n = PQntuples(res), take = n > c->limit ? c->limit : n;
-  c->resp->comments = hub_arena_calloc(a, take ? (size_t)take : 1, sizeof *c->resp->comments);
-  for (int i = 0; i < take; i++) {
-    Hub__Ticket__V1__Comment *m = hub_arena_alloc(a, sizeof *m);
-    hub__ticket__v1__comment__init(m);
-    m->id = hub_arena_strdup(a, PQgetvalue(res, i, 0));
-    m->ticket_id = hub_arena_strdup(a, PQgetvalue(res, i, 1));
-    m->author_id = hub_arena_strdup(a, PQgetvalue(res, i, 2));
-    m->author_kind = hub_arena_strdup(a, PQgetvalue(res, i, 3));
-    m->public_ = PQgetvalue(res, i, 4)[0] == 't';
-    m->body = hub_arena_strdup(a, PQgetvalue(res, i, 5));
-    m->time_spent_seconds = strtoll(PQgetvalue(res, i, 6), NULL, 10);
-    m->created_at = hub_ticket_ts(a, strtoll(PQgetvalue(res, i, 7), NULL, 10));
-    m->moved_from = hub_arena_strdup(a, PQgetvalue(res, i, 8));
-    c->resp->comments[c->resp->n_comments++] = m;
-  }
-  Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
-  hub__api__v1__page_info__init(page);
-  if (n > c->limit) page->next_page_token = hub_page_token(a, PQgetvalue(res, take - 1, 9), PQgetvalue(res, take - 1, 0));
-  c->resp->page = page;
-  PQclear(res);
+  c->ticket = hub_ticket_queue_exists(tx, c->ticket_id);
+  c->comments = hub_tx_exec(tx, &list_sql, (const char *[]){c->ticket_id, c->after_ts, c->after_id, lim});
   return HUB_STATUS_OK;
 }
 
 hub_status hub_ticket_v1_ticket_list_comments(hub_call *call, const Hub__Ticket__V1__ListCommentsRequest *request,
                                               Hub__Ticket__V1__ListCommentsResponse *response) {
   hub_arena *a = hub_call_arena(call);
-  list_ctx c = {request->ticket_id, "-infinity", "00000000-0000-0000-0000-000000000000", 0, response};
+  list_ctx c = {request->ticket_id, "-infinity", "00000000-0000-0000-0000-000000000000", 0, NULL, NULL};
   hub_status st = hub_page_size(a, request->page_size, &c.limit);
   if (!hub_ok(st)) return st;
   if (*request->page_token) {
@@ -157,5 +133,15 @@ hub_status hub_ticket_v1_ticket_list_comments(hub_call *call, const Hub__Ticket_
     c.after_ts = ts;
     c.after_id = id;
   }
-  return hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), list_fn, &c);
+  if (!hub_ok(st = hub_call_tx(call, list_fn, &c))) return st;
+  if (!hub_ok(st = hub_ticket_found(a, c.ticket, "ticket_id"))) return st;
+  response->n_comments =
+      hub_rows_messages(c.comments, &hub__ticket__v1__comment__descriptor, c.limit, (void ***)&response->comments);
+  Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
+  hub__api__v1__page_info__init(page);
+  if (hub_rows_count(c.comments) > c.limit)
+    page->next_page_token =
+        hub_page_token(a, hub_rows_text(c.comments, c.limit - 1, "_key"), hub_rows_text(c.comments, c.limit - 1, "id"));
+  response->page = page;
+  return HUB_STATUS_OK;
 }

@@ -37,56 +37,30 @@ hub_status hub_ticket_outbox(hub_pg *pg, hub_arena *a, const char *tenant, const
 
 static const hub_pg_stmt list_sql = {
     "ticket_events_list",
-    "SELECT e.seq, e.ticket_id, coalesce(e.actor_id::text, ''), e.kind, e.field, coalesce(e.old_value, ''), "
-    "coalesce(e.new_value, ''), extract(epoch FROM e.created_at)::bigint FROM ticket_events e "
+    "SELECT " HUB_TICKET_EVENT_COLUMNS " FROM ticket_events e "
     "WHERE e.tenant_id = hub_current_tenant() AND e.ticket_id = $1::uuid AND e.seq > $2::bigint ORDER BY e.seq LIMIT $3",
     3};
-
-Hub__Ticket__V1__TicketEvent *hub_ticket_event_from_row(hub_arena *a, PGresult *res, int r) {
-  Hub__Ticket__V1__TicketEvent *e = hub_arena_alloc(a, sizeof *e);
-  hub__ticket__v1__ticket_event__init(e);
-  e->seq = strtoll(PQgetvalue(res, r, 0), NULL, 10);
-  e->ticket_id = hub_arena_strdup(a, PQgetvalue(res, r, 1));
-  e->actor_id = hub_arena_strdup(a, PQgetvalue(res, r, 2));
-  e->kind = hub_arena_strdup(a, PQgetvalue(res, r, 3));
-  e->field = hub_arena_strdup(a, PQgetvalue(res, r, 4));
-  e->old_value = hub_arena_strdup(a, PQgetvalue(res, r, 5));
-  e->new_value = hub_arena_strdup(a, PQgetvalue(res, r, 6));
-  e->created_at = hub_ticket_ts(a, strtoll(PQgetvalue(res, r, 7), NULL, 10));
-  return e;
-}
 
 typedef struct list_ctx {
   const char *ticket_id, *after;
   int limit;
-  Hub__Ticket__V1__ListTicketEventsResponse *resp;
+  hub_rows *ticket, *events;
 } list_ctx;
 
-static hub_status list_fn(hub_pg *pg, hub_arena *a, void *ud) {
+/* The ticket's existence and its events go out together: one round trip. */
+static hub_status list_fn(hub_tx *tx, void *ud) {
   list_ctx *c = ud;
-  Hub__Ticket__V1__TicketInfo *t;
-  hub_status st = hub_status_at_field(a, hub_ticket_load(pg, a, c->ticket_id, false, true, &t), "ticket_id");
-  if (!hub_ok(st)) return st;
   char lim[16];
   snprintf(lim, sizeof lim, "%d", c->limit + 1);
-  PGresult *res = NULL;
-  st = hub_pg_exec(pg, a, &list_sql, (const char *[]){c->ticket_id, c->after, lim}, &res);
-  if (!hub_ok(st)) return st;
-  int n = PQntuples(res), take = n > c->limit ? c->limit : n;
-  c->resp->events = hub_arena_calloc(a, take ? (size_t)take : 1, sizeof *c->resp->events);
-  for (int i = 0; i < take; i++) c->resp->events[c->resp->n_events++] = hub_ticket_event_from_row(a, res, i);
-  Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
-  hub__api__v1__page_info__init(page);
-  if (n > c->limit) page->next_page_token = hub_page_token(a, PQgetvalue(res, take - 1, 0), "e");
-  c->resp->page = page;
-  PQclear(res);
+  c->ticket = hub_ticket_queue_exists(tx, c->ticket_id);
+  c->events = hub_tx_exec(tx, &list_sql, (const char *[]){c->ticket_id, c->after, lim});
   return HUB_STATUS_OK;
 }
 
 hub_status hub_ticket_v1_ticket_list_ticket_events(hub_call *call, const Hub__Ticket__V1__ListTicketEventsRequest *request,
                                                    Hub__Ticket__V1__ListTicketEventsResponse *response) {
   hub_arena *a = hub_call_arena(call);
-  list_ctx c = {request->ticket_id, "0", 0, response};
+  list_ctx c = {request->ticket_id, "0", 0, NULL, NULL};
   hub_status st = hub_page_size(a, request->page_size, &c.limit);
   if (!hub_ok(st)) return st;
   if (*request->page_token) {
@@ -95,5 +69,14 @@ hub_status hub_ticket_v1_ticket_list_ticket_events(hub_call *call, const Hub__Ti
       return hub_status_invalid(a, "page_token", "not a token from this list");
     c.after = seq;
   }
-  return hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), list_fn, &c);
+  if (!hub_ok(st = hub_call_tx(call, list_fn, &c))) return st;
+  if (!hub_ok(st = hub_ticket_found(a, c.ticket, "ticket_id"))) return st;
+  response->n_events = hub_rows_messages(c.events, &hub__ticket__v1__ticket_event__descriptor, c.limit,
+                                         (void ***)&response->events);
+  Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
+  hub__api__v1__page_info__init(page);
+  if (hub_rows_count(c.events) > c.limit)
+    page->next_page_token = hub_page_token(a, hub_rows_text(c.events, c.limit - 1, "seq"), "e");
+  response->page = page;
+  return HUB_STATUS_OK;
 }

@@ -49,34 +49,12 @@ typedef struct list_ctx {
   query q;
   int limit;
   const order *ord;
-  Hub__Ticket__V1__ListTicketsResponse *resp;
 } list_ctx;
-
-static hub_status list_fn(hub_pg *pg, hub_arena *a, void *ud) {
-  list_ctx *c = ud;
-  hub_pg_stmt stmt = {NULL, c->q.sql, c->q.n};
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &stmt, c->q.params, &res);
-  if (!hub_ok(st)) return st;
-  int n = PQntuples(res), take = n > c->limit ? c->limit : n;
-  int64_t now = hub_clock_wall_s();
-  c->resp->tickets = hub_arena_calloc(a, take ? (size_t)take : 1, sizeof *c->resp->tickets);
-  for (int i = 0; i < take; i++) c->resp->tickets[c->resp->n_tickets++] = hub_ticket_from_row(a, res, i, now);
-  Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
-  hub__api__v1__page_info__init(page);
-  if (n > c->limit)
-    page->next_page_token = hub_page_token(a, PQgetvalue(res, take - 1, HUB_TICKET_NCOLS),
-                                                     PQgetvalue(res, take - 1, 0));
-  c->resp->page = page;
-  PQclear(res);
-  return HUB_STATUS_OK;
-}
 
 hub_status hub_ticket_v1_ticket_list_tickets(hub_call *call, const Hub__Ticket__V1__ListTicketsRequest *r,
                                              Hub__Ticket__V1__ListTicketsResponse *response) {
   hub_arena *a = hub_call_arena(call);
   list_ctx *c = hub_arena_calloc(a, 1, sizeof *c);
-  c->resp = response;
   hub_status st = hub_page_size(a, r->page_size, &c->limit);
   if (!hub_ok(st)) return st;
   c->ord = &orders[0];
@@ -88,7 +66,7 @@ hub_status hub_ticket_v1_ticket_list_tickets(hub_call *call, const Hub__Ticket__
       return hub_status_invalid(a, "order_by", "one of: updated_at desc|asc, created_at desc|asc, number desc|asc");
   }
   query *q = &c->q;
-  add(q, "SELECT " HUB_TICKET_COLUMNS ", t.%s::text FROM tickets t WHERE t.tenant_id = hub_current_tenant() AND ",
+  add(q, "SELECT " HUB_TICKET_COLUMNS ", t.%s::text AS _key FROM tickets t WHERE t.tenant_id = hub_current_tenant() AND ",
       c->ord->column);
   add(q, r->deleted ? "t.deleted_at IS NOT NULL" : "t.deleted_at IS NULL");
   if (r->n_statuses) {
@@ -141,5 +119,17 @@ hub_status hub_ticket_v1_ticket_list_tickets(hub_call *call, const Hub__Ticket__
   const char *dir = c->ord->desc ? "DESC" : "ASC";
   char *lim = hub_arena_sprintf(a, "%d", c->limit + 1);
   add(q, " ORDER BY t.%s %s, t.id %s LIMIT $%d", c->ord->column, dir, dir, param(q, lim));
-  return hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), list_fn, c);
+  hub_pg_stmt stmt = {NULL, q->sql, q->n};
+  hub_rows *rows;
+  st = hub_call_query(call, &stmt, q->params, &rows);
+  if (!hub_ok(st)) return st;
+  int n = hub_rows_count(rows), take = n > c->limit ? c->limit : n;
+  response->tickets = hub_arena_calloc(a, take ? (size_t)take : 1, sizeof *response->tickets);
+  for (int i = 0; i < take; i++) response->tickets[response->n_tickets++] = hub_ticket_row(rows, i);
+  Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
+  hub__api__v1__page_info__init(page);
+  if (n > c->limit)
+    page->next_page_token = hub_page_token(a, hub_rows_text(rows, take - 1, "_key"), hub_rows_text(rows, take - 1, "id"));
+  response->page = page;
+  return HUB_STATUS_OK;
 }

@@ -21,38 +21,13 @@ static const hub_pg_stmt report_sql = {
     "          WHEN now() > t.sla_resolution_due THEN false END)) AS x(met) "
     "  WHERE t.tenant_id = hub_current_tenant() AND t.deleted_at IS NULL AND t.merged_into IS NULL "
     "    AND t.created_at >= to_timestamp($1::bigint) AND t.created_at < to_timestamp($2::bigint) AND x.met IS NOT NULL) "
-    "SELECT 'team', coalesce(team_id::text, ''), count(*), count(*) FILTER (WHERE met) FROM targets GROUP BY team_id "
+    "SELECT 'team' AS dimension, coalesce(team_id::text, '') AS key, count(*) AS targets, "
+    "  count(*) FILTER (WHERE met) AS met FROM targets GROUP BY team_id "
     "UNION ALL SELECT 'agent', coalesce(assignee_id::text, ''), count(*), count(*) FILTER (WHERE met) FROM targets "
     "  GROUP BY assignee_id "
     "UNION ALL SELECT 'priority', priority, count(*), count(*) FILTER (WHERE met) FROM targets GROUP BY priority "
     "ORDER BY 1, 2",
     2};
-
-typedef struct report_ctx {
-  char from[24], to[24];
-  Hub__Ticket__V1__ReportSlaResponse *resp;
-} report_ctx;
-
-static hub_status report_fn(hub_pg *pg, hub_arena *a, void *ud) {
-  report_ctx *c = ud;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &report_sql, (const char *[]){c->from, c->to}, &res);
-  if (!hub_ok(st)) return st;
-  int n = PQntuples(res);
-  c->resp->rows = hub_arena_calloc(a, n ? (size_t)n : 1, sizeof *c->resp->rows);
-  for (int i = 0; i < n; i++) {
-    Hub__Ticket__V1__SlaReportRow *r = hub_arena_alloc(a, sizeof *r);
-    hub__ticket__v1__sla_report_row__init(r);
-    r->dimension = hub_arena_strdup(a, PQgetvalue(res, i, 0));
-    r->key = hub_arena_strdup(a, PQgetvalue(res, i, 1));
-    r->targets = strtoll(PQgetvalue(res, i, 2), NULL, 10);
-    r->met = strtoll(PQgetvalue(res, i, 3), NULL, 10);
-    r->met_percent = r->targets ? 100.0 * (double)r->met / (double)r->targets : 100.0;
-    c->resp->rows[c->resp->n_rows++] = r;
-  }
-  PQclear(res);
-  return HUB_STATUS_OK;
-}
 
 hub_status hub_ticket_v1_ticket_report_sla(hub_call *call, const Hub__Ticket__V1__ReportSlaRequest *request,
                                            Hub__Ticket__V1__ReportSlaResponse *response) {
@@ -60,8 +35,16 @@ hub_status hub_ticket_v1_ticket_report_sla(hub_call *call, const Hub__Ticket__V1
   if (request->to->seconds <= request->from->seconds) return hub_status_invalid(a, "to", "must be after from");
   if (request->to->seconds - request->from->seconds > 400LL * 86400)
     return hub_status_invalid(a, "to", "a range covers at most 400 days");
-  report_ctx c = {.resp = response};
-  snprintf(c.from, sizeof c.from, "%lld", (long long)request->from->seconds);
-  snprintf(c.to, sizeof c.to, "%lld", (long long)request->to->seconds);
-  return hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), report_fn, &c);
+  char from[24], to[24];
+  snprintf(from, sizeof from, "%lld", (long long)request->from->seconds);
+  snprintf(to, sizeof to, "%lld", (long long)request->to->seconds);
+  hub_rows *r;
+  hub_status st = hub_call_query(call, &report_sql, (const char *[]){from, to}, &r);
+  if (!hub_ok(st)) return st;
+  response->n_rows = hub_rows_messages(r, &hub__ticket__v1__sla_report_row__descriptor, -1, (void ***)&response->rows);
+  for (size_t i = 0; i < response->n_rows; i++) {
+    Hub__Ticket__V1__SlaReportRow *row = response->rows[i];
+    row->met_percent = row->targets ? 100.0 * (double)row->met / (double)row->targets : 100.0;
+  }
+  return HUB_STATUS_OK;
 }

@@ -21,8 +21,8 @@ static const hub_pg_stmt cal_update_sql = {
     5};
 static const hub_pg_stmt cal_list_sql = {
     "ticket_cal_list",
-    "SELECT id, name, time_zone, week, coalesce((SELECT string_agg(to_char(h, 'YYYY-MM-DD'), ',' ORDER BY h) "
-    "FROM unnest(holidays) h), '') FROM ticket_calendars WHERE tenant_id = hub_current_tenant() ORDER BY name",
+    "SELECT id, name, time_zone, week, ARRAY(SELECT to_char(h, 'YYYY-MM-DD') FROM unnest(holidays) h ORDER BY h) "
+    "AS holidays FROM ticket_calendars WHERE tenant_id = hub_current_tenant() ORDER BY name",
     0};
 static const hub_pg_stmt pol_insert_sql = {
     "ticket_pol_insert",
@@ -40,8 +40,8 @@ static const hub_pg_stmt pol_update_sql = {
     11};
 static const hub_pg_stmt pol_list_sql = {
     "ticket_pol_list",
-    "SELECT id, name, position, coalesce(priority, ''), coalesce(brand, ''), tags, coalesce(calendar_id::text, ''), "
-    "  coalesce(first_response_s, 0), coalesce(next_response_s, 0), coalesce(resolution_s, 0), warn_before_s "
+    "SELECT id, name, position, priority, brand, tags, calendar_id, first_response_s AS first_response_seconds, "
+    "  next_response_s AS next_response_seconds, resolution_s AS resolution_seconds, warn_before_s AS warn_before_seconds "
     "FROM ticket_sla_policies WHERE tenant_id = hub_current_tenant() ORDER BY position",
     0};
 static const hub_pg_stmt pol_delete_sql = {
@@ -98,42 +98,16 @@ hub_status hub_ticket_v1_ticket_upsert_business_calendar(hub_call *call,
   return HUB_STATUS_OK;
 }
 
-typedef struct list_ctx {
-  void *resp;
-} list_ctx;
-
-static hub_status cal_list_fn(hub_pg *pg, hub_arena *a, void *ud) {
-  Hub__Ticket__V1__ListBusinessCalendarsResponse *r = ((list_ctx *)ud)->resp;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &cal_list_sql, NULL, &res);
-  if (!hub_ok(st)) return st;
-  int n = PQntuples(res);
-  r->calendars = hub_arena_calloc(a, n ? (size_t)n : 1, sizeof *r->calendars);
-  for (int i = 0; i < n; i++) {
-    Hub__Ticket__V1__BusinessCalendar *c = hub_arena_alloc(a, sizeof *c);
-    hub__ticket__v1__business_calendar__init(c);
-    c->id = hub_arena_strdup(a, PQgetvalue(res, i, 0));
-    c->name = hub_arena_strdup(a, PQgetvalue(res, i, 1));
-    c->time_zone = hub_arena_strdup(a, PQgetvalue(res, i, 2));
-    c->week = hub_arena_strdup(a, PQgetvalue(res, i, 3));
-    char *h = hub_arena_strdup(a, PQgetvalue(res, i, 4));
-    if (*h) {
-      char *lit = hub_arena_sprintf(a, "{%s}", h);
-      c->n_holidays = hub_pg_array_parse(a, lit, &c->holidays);
-    }
-    r->calendars[r->n_calendars++] = c;
-  }
-  PQclear(res);
-  return HUB_STATUS_OK;
-}
-
 hub_status hub_ticket_v1_ticket_list_business_calendars(hub_call *call,
                                                         const Hub__Ticket__V1__ListBusinessCalendarsRequest *request,
                                                         Hub__Ticket__V1__ListBusinessCalendarsResponse *response) {
   (void)request;
-  list_ctx c = {response};
-  return hub_pg_tx(hub_ctx_of(call)->pg, hub_call_arena(call), hub_ticket_tenant(call), hub_call_remaining_ms(call),
-                   cal_list_fn, &c);
+  hub_rows *r;
+  hub_status st = hub_call_query(call, &cal_list_sql, NULL, &r);
+  if (hub_ok(st))
+    response->n_calendars =
+        hub_rows_messages(r, &hub__ticket__v1__business_calendar__descriptor, -1, (void ***)&response->calendars);
+  return st;
 }
 
 /* ---- policies ---- */
@@ -166,39 +140,14 @@ hub_status hub_ticket_v1_ticket_upsert_sla_policy(hub_call *call, const Hub__Tic
   return HUB_STATUS_OK;
 }
 
-static hub_status pol_list_fn(hub_pg *pg, hub_arena *a, void *ud) {
-  Hub__Ticket__V1__ListSlaPoliciesResponse *r = ((list_ctx *)ud)->resp;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &pol_list_sql, NULL, &res);
-  if (!hub_ok(st)) return st;
-  int n = PQntuples(res);
-  r->policies = hub_arena_calloc(a, n ? (size_t)n : 1, sizeof *r->policies);
-  for (int i = 0; i < n; i++) {
-    Hub__Ticket__V1__SlaPolicy *p = hub_arena_alloc(a, sizeof *p);
-    hub__ticket__v1__sla_policy__init(p);
-    p->id = hub_arena_strdup(a, PQgetvalue(res, i, 0));
-    p->name = hub_arena_strdup(a, PQgetvalue(res, i, 1));
-    p->position = atoi(PQgetvalue(res, i, 2));
-    p->priority = ticket_priority_from_text(PQgetvalue(res, i, 3));
-    p->brand = hub_arena_strdup(a, PQgetvalue(res, i, 4));
-    p->n_tags = hub_pg_array_parse(a, PQgetvalue(res, i, 5), &p->tags);
-    p->calendar_id = hub_arena_strdup(a, PQgetvalue(res, i, 6));
-    p->first_response_seconds = strtoll(PQgetvalue(res, i, 7), NULL, 10);
-    p->next_response_seconds = strtoll(PQgetvalue(res, i, 8), NULL, 10);
-    p->resolution_seconds = strtoll(PQgetvalue(res, i, 9), NULL, 10);
-    p->warn_before_seconds = strtoll(PQgetvalue(res, i, 10), NULL, 10);
-    r->policies[r->n_policies++] = p;
-  }
-  PQclear(res);
-  return HUB_STATUS_OK;
-}
-
 hub_status hub_ticket_v1_ticket_list_sla_policies(hub_call *call, const Hub__Ticket__V1__ListSlaPoliciesRequest *request,
                                                   Hub__Ticket__V1__ListSlaPoliciesResponse *response) {
   (void)request;
-  list_ctx c = {response};
-  return hub_pg_tx(hub_ctx_of(call)->pg, hub_call_arena(call), hub_ticket_tenant(call), hub_call_remaining_ms(call),
-                   pol_list_fn, &c);
+  hub_rows *r;
+  hub_status st = hub_call_query(call, &pol_list_sql, NULL, &r);
+  if (hub_ok(st))
+    response->n_policies = hub_rows_messages(r, &hub__ticket__v1__sla_policy__descriptor, -1, (void ***)&response->policies);
+  return st;
 }
 
 typedef struct del_ctx {

@@ -46,7 +46,9 @@ static const hub_pg_stmt update_team_sql = {
     4};
 static const hub_pg_stmt list_teams_sql = {
     "ticket_teams_list",
-    "SELECT id, name, assignment, members FROM ticket_teams WHERE tenant_id = hub_current_tenant() ORDER BY name", 0};
+    "SELECT id, name, assignment, members AS member_ids FROM ticket_teams WHERE tenant_id = hub_current_tenant() "
+    "ORDER BY name",
+    0};
 static const hub_pg_stmt away_sql = {
     "ticket_agent_away",
     "INSERT INTO ticket_agent_status (tenant_id, user_id, away) VALUES (hub_current_tenant(), $1::uuid, $2::boolean) "
@@ -132,16 +134,6 @@ hub_status hub_ticket_v1_ticket_assign_ticket(hub_call *call, const Hub__Ticket_
 
 /* ---- teams ---- */
 
-static Hub__Ticket__V1__Team *team_from_row(hub_arena *a, PGresult *res, int r) {
-  Hub__Ticket__V1__Team *t = hub_arena_alloc(a, sizeof *t);
-  hub__ticket__v1__team__init(t);
-  t->id = hub_arena_strdup(a, PQgetvalue(res, r, 0));
-  t->name = hub_arena_strdup(a, PQgetvalue(res, r, 1));
-  t->assignment = hub_arena_strdup(a, PQgetvalue(res, r, 2));
-  t->n_member_ids = hub_pg_array_parse(a, PQgetvalue(res, r, 3), &t->member_ids);
-  return t;
-}
-
 typedef struct team_ctx {
   const Hub__Ticket__V1__Team *in;
   const char *members;
@@ -179,28 +171,14 @@ hub_status hub_ticket_v1_ticket_upsert_team(hub_call *call, const Hub__Ticket__V
   return HUB_STATUS_OK;
 }
 
-typedef struct list_teams_ctx {
-  Hub__Ticket__V1__ListTeamsResponse *resp;
-} list_teams_ctx;
-
-static hub_status list_teams_fn(hub_pg *pg, hub_arena *a, void *ud) {
-  list_teams_ctx *c = ud;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &list_teams_sql, NULL, &res);
-  if (!hub_ok(st)) return st;
-  int n = PQntuples(res);
-  c->resp->teams = hub_arena_calloc(a, n ? (size_t)n : 1, sizeof *c->resp->teams);
-  for (int i = 0; i < n; i++) c->resp->teams[c->resp->n_teams++] = team_from_row(a, res, i);
-  PQclear(res);
-  return HUB_STATUS_OK;
-}
-
 hub_status hub_ticket_v1_ticket_list_teams(hub_call *call, const Hub__Ticket__V1__ListTeamsRequest *request,
                                            Hub__Ticket__V1__ListTeamsResponse *response) {
   (void)request;
-  list_teams_ctx c = {response};
-  return hub_pg_tx(hub_ctx_of(call)->pg, hub_call_arena(call), hub_ticket_tenant(call), hub_call_remaining_ms(call),
-                   list_teams_fn, &c);
+  hub_rows *r;
+  hub_status st = hub_call_query(call, &list_teams_sql, NULL, &r);
+  if (hub_ok(st))
+    response->n_teams = hub_rows_messages(r, &hub__ticket__v1__team__descriptor, -1, (void ***)&response->teams);
+  return st;
 }
 
 typedef struct away_ctx {

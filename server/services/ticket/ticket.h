@@ -11,6 +11,7 @@
 #include "aip/paging.h"
 #include "crypto/random.h"
 #include "db/array.h"
+#include "db/call.h"
 #include "hub/clock.h"
 #include "hub/ticket/v1/ticket.pb-c.h"
 #include "hub/enum_text.h"
@@ -64,28 +65,40 @@ char *hub_ticket_tags_literal(hub_arena *a, char **tags, size_t n);
 
 /* ---- the ticket row (rows.c) ---- */
 
-/* The SELECT list every read of a ticket uses (alias t), in the order hub_ticket_from_row reads. */
-#define HUB_TICKET_COLUMNS                                                                                      \
-  "t.id, t.number, t.brand, t.subject, t.description, coalesce(t.requester_user_id::text, ''), "              \
-  "t.requester_email, coalesce(t.assignee_id::text, ''), coalesce(t.team_id::text, ''), t.priority, t.status, " \
-  "t.tags, t.custom_fields::text, t.channel, t.followers, coalesce(t.merged_into::text, ''), "                 \
-  "coalesce(t.sla_policy_id::text, ''), t.sla_paused, t.sla_breached, "                                         \
-  "coalesce(extract(epoch FROM t.sla_first_response_due)::bigint, 0), "                                         \
-  "coalesce(extract(epoch FROM t.sla_next_response_due)::bigint, 0), "                                          \
-  "coalesce(extract(epoch FROM t.sla_resolution_due)::bigint, 0), "                                             \
-  "coalesce(extract(epoch FROM t.first_response_at)::bigint, 0), "                                              \
-  "coalesce(extract(epoch FROM t.solved_at)::bigint, 0), coalesce(t.csat_score, 0), "                           \
-  "(SELECT coalesce(sum(c.time_spent_s), 0) FROM ticket_comments c WHERE c.tenant_id = t.tenant_id AND "        \
-  "c.ticket_id = t.id), extract(epoch FROM t.created_at)::bigint, extract(epoch FROM t.updated_at)::bigint, "   \
-  "coalesce(extract(epoch FROM t.deleted_at)::bigint, 0), t.version"
-#define HUB_TICKET_NCOLS 30
+/* The SELECT list every read of a ticket uses (alias t): each column is named for the
+ * TicketInfo field it fills (db/tx.h), the SLA's stored due and met times included. */
+#define HUB_TICKET_COLUMNS                                                                                     \
+  "t.id, t.number, t.brand, t.subject, t.description, t.requester_user_id, t.requester_email, t.assignee_id, " \
+  "t.team_id, t.priority, t.status, t.tags, t.custom_fields AS custom_fields_json, t.channel, t.followers, "   \
+  "t.merged_into, t.sla_policy_id AS \"sla.policy_id\", t.sla_paused AS \"sla.paused\", "                     \
+  "t.sla_breached AS \"sla.breached\", t.sla_first_response_due AS \"sla.first_response.due_at\", "           \
+  "t.first_response_at AS \"sla.first_response.met_at\", t.sla_next_response_due AS \"sla.next_response.due_at\", " \
+  "t.sla_resolution_due AS \"sla.resolution.due_at\", t.solved_at AS \"sla.resolution.met_at\", t.csat_score, " \
+  "(SELECT sum(c.time_spent_s) FROM ticket_comments c WHERE c.tenant_id = t.tenant_id AND c.ticket_id = t.id) "  \
+  "AS time_spent_seconds, t.created_at, t.updated_at, t.deleted_at, t.version AS etag"
 
-Hub__Ticket__V1__TicketInfo *hub_ticket_from_row(hub_arena *a, PGresult *res, int row, int64_t now_s);
+/* What a ticket's SLA targets say at `now` (time left, breached; a paused clock shows no due
+ * time): the part of a TicketInfo that the stored columns cannot hold. */
+void hub_ticket_finish(Hub__Ticket__V1__TicketInfo *t, int64_t now);
+/* Row `row` of a HUB_TICKET_COLUMNS result, finished as of now: into `out` (false when there is
+ * no such row), or as a new message in the arena (NULL when there is none). */
+bool hub_ticket_decode(const hub_rows *r, int row, Hub__Ticket__V1__TicketInfo *out);
+Hub__Ticket__V1__TicketInfo *hub_ticket_row(const hub_rows *r, int row);
 /* Copies a converted ticket into a response message (the generated type is the same). */
 void hub_ticket_copy(Hub__Ticket__V1__TicketInfo *dst, const Hub__Ticket__V1__TicketInfo *src);
 
-/* Loads one ticket by id inside a transaction (optionally FOR UPDATE); NOT_FOUND when it is not
- * in the tenant (or is deleted, unless include_deleted). */
+/* Queue the read of one ticket by id (HUB_TICKET_COLUMNS, optionally FOR UPDATE), or of its id
+ * only (to tell NOT_FOUND beside another statement in the same round trip). Deleted tickets
+ * are included; the caller decides. */
+hub_rows *hub_ticket_queue_load(hub_tx *tx, const char *id, bool for_update);
+hub_rows *hub_ticket_queue_exists(hub_tx *tx, const char *id);
+/* OK when the result has a row, else NOT_FOUND "<field>: no such ticket". */
+hub_status hub_ticket_found(hub_arena *a, const hub_rows *r, const char *field);
+
+/* Loads one ticket by id inside a transaction (one flush; optionally FOR UPDATE); NOT_FOUND
+ * when it is not in the tenant (or is deleted, unless include_deleted). */
+hub_status hub_ticket_load_tx(hub_tx *tx, const char *id, bool for_update, bool include_deleted,
+                              Hub__Ticket__V1__TicketInfo **out);
 hub_status hub_ticket_load(hub_pg *pg, hub_arena *a, const char *id, bool for_update, bool include_deleted,
                            Hub__Ticket__V1__TicketInfo **out);
 
@@ -95,9 +108,10 @@ hub_status hub_ticket_load(hub_pg *pg, hub_arena *a, const char *id, bool for_up
  * lock orders commits, so readers of seq > n never miss one). field/old/new may be NULL. */
 hub_status hub_ticket_event(hub_pg *pg, hub_arena *a, const char *tenant, const char *ticket_id, const char *actor,
                             const char *kind, const char *field, const char *old_value, const char *new_value);
-/* One row of an events list (the columns of events.c's list SQL, which watch.c shares) as a
- * TicketEvent in the arena. */
-Hub__Ticket__V1__TicketEvent *hub_ticket_event_from_row(hub_arena *a, PGresult *res, int row);
+/* The SELECT list of an events list (alias e), named for TicketEvent's fields; events.c's list
+ * and watch.c's poll share it. */
+#define HUB_TICKET_EVENT_COLUMNS \
+  "e.seq, e.ticket_id, e.actor_id, e.kind, e.field, e.old_value, e.new_value, e.created_at"
 /* Writes {"ticket_id", "number"} to the tenant's outbox (topic "ticket.<kind>", the ticket as
  * aggregate) in the same transaction, through the one writer (db/outbox.h). */
 hub_status hub_ticket_outbox(hub_pg *pg, hub_arena *a, const char *tenant, const char *topic, const char *ticket_id,

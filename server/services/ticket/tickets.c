@@ -153,32 +153,28 @@ hub_status hub_ticket_v1_ticket_create_ticket(hub_call *call, const Hub__Ticket_
 /* ---- GetTicket ---- */
 
 typedef struct get_ctx {
-  const char *id;
-  int64_t number;
-  Hub__Ticket__V1__TicketInfo *out;
+  const Hub__Ticket__V1__GetTicketRequest *req;
+  hub_rows *r;
 } get_ctx;
 
-static hub_status get_fn(hub_pg *pg, hub_arena *a, void *ud) {
+static hub_status get_fn(hub_tx *tx, void *ud) {
   get_ctx *g = ud;
-  if (*g->id) return hub_status_at_field(a, hub_ticket_load(pg, a, g->id, false, true, &g->out), "id");
   char n[24];
-  snprintf(n, sizeof n, "%lld", (long long)g->number);
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &by_number_sql, (const char *[]){n}, &res);
-  if (!hub_ok(st)) return st;
-  g->out = PQntuples(res) == 1 ? hub_ticket_from_row(a, res, 0, hub_clock_wall_s()) : NULL;
-  PQclear(res);
-  return g->out ? HUB_STATUS_OK : hub_status_new(a, HUB_NOT_FOUND, "number: no such ticket");
+  snprintf(n, sizeof n, "%lld", (long long)g->req->number);
+  g->r = *g->req->id ? hub_ticket_queue_load(tx, g->req->id, false) : hub_tx_exec(tx, &by_number_sql, (const char *[]){n});
+  return HUB_STATUS_OK;
 }
 
+/* One statement, one round trip: by id (deleted tickets included) or by number. */
 hub_status hub_ticket_v1_ticket_get_ticket(hub_call *call, const Hub__Ticket__V1__GetTicketRequest *request,
                                            Hub__Ticket__V1__TicketInfo *response) {
   hub_arena *a = hub_call_arena(call);
   if (!*request->id && request->number <= 0) return hub_status_invalid(a, "id", "an id or a number is required");
-  get_ctx g = {request->id, request->number, NULL};
-  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), get_fn, &g);
+  get_ctx g = {request, NULL};
+  hub_status st = hub_call_tx(call, get_fn, &g);
   if (!hub_ok(st)) return st;
-  hub_ticket_copy(response, g.out);
+  if (!hub_ticket_decode(g.r, 0, response))
+    return hub_status_new(a, HUB_NOT_FOUND, *request->id ? "id: no such ticket" : "number: no such ticket");
   return HUB_STATUS_OK;
 }
 

@@ -17,26 +17,23 @@
 #define SESSION_CHECK_S 30
 
 static const hub_pg_stmt head_sql = {
-    "ticket_watch_head", "SELECT coalesce((SELECT last_seq FROM ticket_counters WHERE tenant_id = hub_current_tenant()), 0)",
-    0};
+    "ticket_watch_head",
+    "SELECT coalesce((SELECT last_seq FROM ticket_counters WHERE tenant_id = hub_current_tenant()), 0) AS _seq", 0};
 static const hub_pg_stmt since_sql = {
     "ticket_watch_since",
-    "SELECT e.seq, e.ticket_id, coalesce(e.actor_id::text, ''), e.kind, e.field, coalesce(e.old_value, ''), "
-    "coalesce(e.new_value, ''), extract(epoch FROM e.created_at)::bigint FROM ticket_events e "
+    "SELECT " HUB_TICKET_EVENT_COLUMNS " FROM ticket_events e "
     "WHERE e.tenant_id = hub_current_tenant() AND e.seq > $1::bigint ORDER BY e.seq LIMIT " "500",
     1};
 
 typedef struct poll_ctx {
   char after[24];
-  PGresult *res;
-  bool head;
+  hub_rows *rows;
 } poll_ctx;
 
-static hub_status poll_fn(hub_pg *pg, hub_arena *a, void *ud) {
+static hub_status poll_fn(hub_tx *tx, void *ud) {
   poll_ctx *p = ud;
-  if (p->res) PQclear(p->res); /* a retried transaction */
-  p->res = NULL;
-  return hub_pg_exec(pg, a, p->head ? &head_sql : &since_sql, p->head ? NULL : (const char *[]){p->after}, &p->res);
+  p->rows = hub_tx_exec(tx, &since_sql, (const char *[]){p->after});
+  return HUB_STATUS_OK;
 }
 
 hub_status hub_ticket_v1_ticket_watch_tickets(hub_call *call, const Hub__Ticket__V1__WatchTicketsRequest *request,
@@ -45,28 +42,27 @@ hub_status hub_ticket_v1_ticket_watch_tickets(hub_call *call, const Hub__Ticket_
   const hub_principal *pr = hub_principal_of(call);
   hub_ctx *ctx = hub_ctx_of(call);
   int64_t last = request->resume_after_seq;
-  poll_ctx p = {.head = last == 0};
-  if (p.head) {
-    hub_status st = hub_pg_tx(ctx->pg, a, pr->tenant_id, hub_call_remaining_ms(call), poll_fn, &p);
+  if (last == 0) {
+    hub_rows *head;
+    hub_status st = hub_call_query(call, &head_sql, NULL, &head);
     if (!hub_ok(st)) return st;
-    last = strtoll(PQgetvalue(p.res, 0, 0), NULL, 10);
-    PQclear(p.res);
-    p.res = NULL;
-    p.head = false;
+    last = hub_rows_int(head, 0, "_seq");
   }
+  poll_ctx p;
   int64_t checked = hub_clock_wall_s();
   for (;;) {
-    hub_arena *round = hub_arena_new(0); /* per poll: a long stream must not grow the call's arena */
+    /* Per poll, in an arena of its own (a long stream must not grow the call's), as the caller
+     * in the caller's tenant, each poll bounded on its own. */
+    hub_arena *round = hub_arena_new(0);
     snprintf(p.after, sizeof p.after, "%lld", (long long)last);
-    hub_status st = hub_pg_tx(ctx->pg, round, pr->tenant_id, 5000, poll_fn, &p);
-    int n = hub_ok(st) ? PQntuples(p.res) : 0;
+    hub_status st = hub_tx_run(ctx->pg, round, pr->tenant_id, pr->user_id, 5000, poll_fn, &p);
+    int n = hub_ok(st) ? hub_rows_count(p.rows) : 0;
     for (int i = 0; i < n && hub_ok(st); i++) {
-      Hub__Ticket__V1__TicketEvent *e = hub_ticket_event_from_row(round, p.res, i);
+      Hub__Ticket__V1__TicketEvent *e =
+          (Hub__Ticket__V1__TicketEvent *)hub_rows_message(p.rows, i, &hub__ticket__v1__ticket_event__descriptor);
       st = hub_stream_write(stream, &e->base);
       if (hub_ok(st)) last = e->seq;
     }
-    if (p.res) PQclear(p.res);
-    p.res = NULL;
     hub_arena_free(round);
     if (!hub_ok(st)) return st.code == HUB_CANCELLED ? HUB_STATUS_OK : st;
     if (hub_clock_wall_s() - checked >= SESSION_CHECK_S) {
