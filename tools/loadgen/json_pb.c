@@ -78,6 +78,33 @@ static bool decode_base64(hub_arena *a, const char *s, ProtobufCBinaryData *out)
   return true;
 }
 
+/* A FieldMask's JSON form: "updateMask": "subject,customFieldsJson" (lowerCamel paths,
+ * comma-separated) -> paths {"subject", "custom_fields_json"}. */
+static hub_status field_mask(hub_arena *a, const ProtobufCMessageDescriptor *d, const char *text,
+                             ProtobufCMessage **out) {
+  ProtobufCMessage *m = hub_arena_calloc(a, 1, d->sizeof_message);
+  d->message_init(m);
+  const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, "paths");
+  size_t n = *text ? 1 : 0;
+  for (const char *c = text; *c; c++) n += *c == ',';
+  char **paths = hub_arena_calloc(a, n ? n : 1, sizeof *paths);
+  size_t k = 0;
+  for (const char *c = text; *c && k < n; k++) {
+    char *p = hub_arena_alloc(a, 2 * strlen(c) + 1), *o = p;
+    for (; *c && *c != ','; c++) {
+      if (isupper((unsigned char)*c)) *o++ = '_', *o++ = (char)tolower((unsigned char)*c);
+      else *o++ = *c;
+    }
+    *o = '\0';
+    paths[k] = p;
+    if (*c == ',') c++;
+  }
+  *(size_t *)((char *)m + f->quantifier_offset) = k;
+  *(char ***)((char *)m + f->offset) = paths;
+  *out = m;
+  return HUB_STATUS_OK;
+}
+
 /* Stores one JSON value into the field slot at `slot`. */
 static hub_status set_value(hub_arena *a, const ProtobufCFieldDescriptor *f, json_t *v, const char *path, void *slot) {
   long long i;
@@ -131,6 +158,9 @@ static hub_status set_value(hub_arena *a, const ProtobufCFieldDescriptor *f, jso
       return HUB_STATUS_OK;
     }
     case PROTOBUF_C_TYPE_MESSAGE:
+      if (json_is_string(v) && strcmp(((const ProtobufCMessageDescriptor *)f->descriptor)->name,
+                                      "google.protobuf.FieldMask") == 0)
+        return field_mask(a, f->descriptor, json_string_value(v), (ProtobufCMessage **)slot);
       if (!json_is_object(v)) break;
       return fill_message(a, f->descriptor, v, path, (ProtobufCMessage **)slot);
   }

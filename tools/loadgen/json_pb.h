@@ -1,6 +1,7 @@
 /* JSON -> protobuf-c messages, driven only by the generated descriptors, so tools can call
  * any method of the contract by name with a JSON request (proto3 JSON mapping: lowerCamel or
- * original field names, int64 as number or string, bytes as base64, enums by name or number). */
+ * original field names, int64 as number or string, bytes as base64, enums by name or number, a
+ * FieldMask as its comma-separated string). */
 #ifndef HUB_JSON_PB_H
 #define HUB_JSON_PB_H
 
