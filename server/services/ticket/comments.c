@@ -8,12 +8,16 @@
 #include "hub/ticket/v1/ticket.hub-server.h"
 #include "services/ticket/ticket.h"
 
+/* A comment's columns (alias c), named for Comment's fields. */
+#define COMMENT_COLUMNS                                                                                   \
+  "c.id, c.ticket_id, c.author_id, c.author_kind, c.public AS \"public\", c.body, "                      \
+  "c.time_spent_s AS time_spent_seconds, c.created_at, c.moved_from"
+
 static const hub_pg_stmt insert_sql = {
     "ticket_comment_insert",
-    "INSERT INTO ticket_comments (tenant_id, ticket_id, author_id, author_kind, public, body, time_spent_s) "
-    "VALUES (hub_current_tenant(), $1::uuid, $2::uuid, $3, $4::boolean, $5, $6::int) "
-    "RETURNING id, extract(epoch FROM created_at)::bigint",
-    6};
+    "INSERT INTO ticket_comments AS c (id, tenant_id, ticket_id, author_id, author_kind, public, body, time_spent_s) "
+    "VALUES ($7::uuid, hub_current_tenant(), $1::uuid, $2::uuid, $3, $4::boolean, $5, $6::int) RETURNING " COMMENT_COLUMNS,
+    7};
 static const hub_pg_stmt agent_reply_sql = {
     "ticket_agent_reply",
     "UPDATE tickets SET first_response_at = coalesce(first_response_at, now()), last_agent_reply_at = now(), "
@@ -30,77 +34,66 @@ static const hub_pg_stmt touch_sql = {
     1};
 static const hub_pg_stmt list_sql = {
     "ticket_comments_list",
-    "SELECT c.id, c.ticket_id, c.author_id, c.author_kind, c.public AS \"public\", c.body, "
-    "  c.time_spent_s AS time_spent_seconds, c.created_at, c.moved_from, c.created_at::text AS _key "
+    "SELECT " COMMENT_COLUMNS ", c.created_at::text AS _key "
     "FROM ticket_comments c WHERE c.tenant_id = hub_current_tenant() AND c.ticket_id = $1::uuid "
     "  AND (c.created_at, c.id) > ($2::timestamptz, $3::uuid) ORDER BY c.created_at, c.id LIMIT $4",
     4};
 
 typedef struct add_ctx {
   const Hub__Ticket__V1__AddCommentRequest *req;
-  const char *tenant, *actor;
-  Hub__Ticket__V1__Comment *out;
+  const char *actor;
+  hub_rows *comment;
 } add_ctx;
 
-static hub_status add_fn(hub_pg *pg, hub_arena *a, void *ud) {
+/* Round trip 1: the ticket, locked. Round trip 2: the comment (its id minted here, so its event
+ * goes along), the ticket's clocks, events and pause, with the SLA's inputs; then the SLA's
+ * writes and the outbox message go out with COMMIT. */
+static hub_status add_fn(hub_tx *tx, void *ud) {
   add_ctx *c = ud;
   const Hub__Ticket__V1__AddCommentRequest *req = c->req;
+  hub_arena *a = hub_tx_arena(tx);
   Hub__Ticket__V1__TicketInfo *t;
-  hub_status st = hub_status_at_field(a, hub_ticket_load(pg, a, req->ticket_id, true, false, &t), "ticket_id");
-  if (!hub_ok(st)) return st;
+  hub_rows *loaded = hub_ticket_queue_load(tx, req->ticket_id, true);
+  hub_status st = hub_tx_flush(tx);
+  if (!hub_ok(st) || !hub_ok(st = hub_ticket_loaded(a, loaded, false, "ticket_id", &t))) return st;
   if (t->status == HUB__TICKET__V1__STATUS__STATUS_CLOSED)
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "a closed ticket takes no comments; open a follow-up");
   bool requester = req->from_requester || (*t->requester_user_id && !strcmp(t->requester_user_id, c->actor));
   const char *kind = requester ? "requester" : "agent";
   char spent[24];
   snprintf(spent, sizeof spent, "%lld", (long long)req->time_spent_seconds);
-  PGresult *res = NULL;
-  st = hub_pg_exec(pg, a, &insert_sql,
-                   (const char *[]){req->ticket_id, c->actor, kind, req->public_ ? "true" : "false", req->body, spent},
-                   &res);
-  if (!hub_ok(st)) return st;
-  Hub__Ticket__V1__Comment *m = hub_arena_alloc(a, sizeof *m);
-  hub__ticket__v1__comment__init(m);
-  m->id = hub_arena_strdup(a, PQgetvalue(res, 0, 0));
-  m->created_at = hub_ticket_ts(a, strtoll(PQgetvalue(res, 0, 1), NULL, 10));
-  PQclear(res);
-  m->ticket_id = req->ticket_id;
-  m->author_id = (char *)c->actor;
-  m->author_kind = (char *)kind;
-  m->public_ = req->public_;
-  m->body = req->body;
-  m->time_spent_seconds = req->time_spent_seconds;
-  c->out = m;
+  char *id = hub_ticket_new_id(a);
+  if (!id) return hub_status_fixed(HUB_INTERNAL, "no randomness for a comment id");
+  c->comment = hub_tx_exec(
+      tx, &insert_sql,
+      (const char *[]){req->ticket_id, c->actor, kind, req->public_ ? "true" : "false", req->body, spent, id});
 
   Hub__Ticket__V1__Status next = t->status;
   if (requester && (t->status == HUB__TICKET__V1__STATUS__STATUS_SOLVED ||
                     t->status == HUB__TICKET__V1__STATUS__STATUS_PENDING))
     next = HUB__TICKET__V1__STATUS__STATUS_OPEN;
   if (requester && req->public_)
-    st = hub_pg_exec(pg, a, &requester_reply_sql, (const char *[]){req->ticket_id, ticket_status_text(a, next)}, NULL);
+    hub_tx_exec(tx, &requester_reply_sql, (const char *[]){req->ticket_id, ticket_status_text(a, next)});
   else if (!requester && req->public_)
-    st = hub_pg_exec(pg, a, &agent_reply_sql, (const char *[]){req->ticket_id}, NULL);
+    hub_tx_exec(tx, &agent_reply_sql, (const char *[]){req->ticket_id});
   else
-    st = hub_pg_exec(pg, a, &touch_sql, (const char *[]){req->ticket_id}, NULL);
-  if (hub_ok(st))
-    st = hub_ticket_event(pg, a, c->tenant, req->ticket_id, c->actor, "commented", req->public_ ? "public" : "internal",
-                          NULL, m->id);
-  if (hub_ok(st) && next != t->status) {
-    st = hub_ticket_event(pg, a, c->tenant, req->ticket_id, c->actor, "updated", "status",
-                          ticket_status_text(a, t->status), ticket_status_text(a, next));
-    if (hub_ok(st) && hub_ticket_status_pauses(t->status)) st = hub_ticket_sla_pause(pg, a, req->ticket_id, false);
+    hub_tx_exec(tx, &touch_sql, (const char *[]){req->ticket_id});
+  hub_ticket_event(tx, req->ticket_id, c->actor, "commented", req->public_ ? "public" : "internal", NULL, id);
+  if (next != t->status) {
+    hub_ticket_event(tx, req->ticket_id, c->actor, "updated", "status", ticket_status_text(a, t->status),
+                     ticket_status_text(a, next));
+    if (hub_ticket_status_pauses(t->status)) hub_ticket_sla_pause(tx, req->ticket_id, false);
   }
-  if (hub_ok(st)) st = hub_ticket_sla_refresh(pg, a, c->tenant, req->ticket_id, hub_clock_wall_s());
-  if (hub_ok(st)) st = hub_ticket_outbox(pg, a, c->tenant, "ticket.commented", req->ticket_id, t->number);
-  return st;
+  if (!hub_ok(st = hub_ticket_sla_refresh(tx, req->ticket_id, hub_clock_wall_s(), NULL))) return st;
+  hub_ticket_outbox(tx, "ticket.commented", req->ticket_id, t->number);
+  return HUB_STATUS_OK;
 }
 
 hub_status hub_ticket_v1_ticket_add_comment(hub_call *call, const Hub__Ticket__V1__AddCommentRequest *request,
                                             Hub__Ticket__V1__Comment *response) {
-  hub_arena *a = hub_call_arena(call);
-  add_ctx c = {request, hub_ticket_tenant(call), hub_ticket_actor(call), NULL};
-  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, c.tenant, hub_call_remaining_ms(call), add_fn, &c);
-  if (hub_ok(st)) *response = *c.out;
+  add_ctx c = {request, hub_ticket_actor(call), NULL};
+  hub_status st = hub_call_tx(call, add_fn, &c);
+  if (hub_ok(st)) hub_rows_decode(c.comment, 0, &response->base);
   return st;
 }
 

@@ -1,83 +1,65 @@
-/* Small helpers of the Ticket service (see ticket.h). */
+/* Small helpers of the Ticket service (see ticket.h): the call's tenant and actor, the
+ * reference checks a change queues before it writes, the ticket counter and tags. */
 #include <ctype.h>
-#include <openssl/evp.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "hub/clock.h"
 #include "services/ticket/ticket.h"
-
-
-Google__Protobuf__Timestamp *hub_ticket_ts(hub_arena *a, int64_t unix_s) {
-  if (unix_s <= 0) return NULL;
-  Google__Protobuf__Timestamp *t = hub_arena_alloc(a, sizeof *t);
-  google__protobuf__timestamp__init(t);
-  t->seconds = unix_s;
-  return t;
-}
-
-int64_t hub_ticket_epoch(const char *text) { return text ? strtoll(text, NULL, 10) : 0; }
 
 const char *hub_ticket_tenant(hub_call *call) { return hub_principal_of(call)->tenant_id; }
 const char *hub_ticket_actor(hub_call *call) { return hub_principal_of(call)->user_id; }
 
 static const hub_pg_stmt is_member_sql = {
-    "ticket_is_member", "SELECT 1 FROM members WHERE tenant_id = hub_current_tenant() AND user_id = $1::uuid", 1};
-static const hub_pg_stmt next_number_sql = {
-    "ticket_next_number",
-    "INSERT INTO ticket_counters AS tc (tenant_id, last_number) VALUES (hub_current_tenant(), 1) "
-    "ON CONFLICT (tenant_id) DO UPDATE SET last_number = tc.last_number + 1 RETURNING last_number",
-    0};
-
-hub_status hub_ticket_is_member(hub_pg *pg, hub_arena *a, const char *user_id, bool *member) {
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &is_member_sql, (const char *[]){user_id}, &res);
-  *member = hub_ok(st) && PQntuples(res) == 1;
-  PQclear(res);
-  return st;
-}
-
+    "ticket_is_member", "SELECT 1 AS _one FROM members WHERE tenant_id = hub_current_tenant() AND user_id = $1::uuid", 1};
 static const hub_pg_stmt team_exists_sql = {
-    "ticket_team_exists", "SELECT 1 FROM ticket_teams WHERE tenant_id = hub_current_tenant() AND id = $1::uuid", 1};
+    "ticket_team_exists",
+    "SELECT 1 AS _one FROM ticket_teams WHERE tenant_id = hub_current_tenant() AND id = $1::uuid", 1};
 /* The first id of the array that is no member of the tenant, with its position (from 0). */
 static const hub_pg_stmt first_non_member_sql = {
     "ticket_first_non_member",
-    "SELECT u.i - 1 FROM unnest($1::uuid[]) WITH ORDINALITY AS u(id, i) WHERE NOT EXISTS "
+    "SELECT u.i - 1 AS _pos FROM unnest($1::uuid[]) WITH ORDINALITY AS u(id, i) WHERE NOT EXISTS "
     "(SELECT 1 FROM members m WHERE m.tenant_id = hub_current_tenant() AND m.user_id = u.id) ORDER BY u.i LIMIT 1",
     1};
+static const hub_pg_stmt next_number_sql = {
+    "ticket_next_number",
+    "INSERT INTO ticket_counters AS tc (tenant_id, last_number) VALUES (hub_current_tenant(), 1) "
+    "ON CONFLICT (tenant_id) DO UPDATE SET last_number = tc.last_number + 1 RETURNING last_number AS _number",
+    0};
 
-hub_status hub_ticket_require_member(hub_pg *pg, hub_arena *a, const char *user_id, const char *field) {
-  bool member;
-  hub_status st = hub_ticket_is_member(pg, a, user_id, &member);
-  if (hub_ok(st) && !member) st = hub_status_new(a, HUB_NOT_FOUND, "%s: no such member", field);
-  return st;
+hub_ticket_ref hub_ticket_queue_member(hub_tx *tx, const char *user_id, const char *field) {
+  return (hub_ticket_ref){hub_tx_exec(tx, &is_member_sql, (const char *[]){user_id}), field, HUB_TICKET_REF_MEMBER};
 }
 
-hub_status hub_ticket_require_members(hub_pg *pg, hub_arena *a, const char *ids_literal, const char *field) {
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &first_non_member_sql, (const char *[]){ids_literal}, &res);
-  if (hub_ok(st) && PQntuples(res) == 1)
-    st = hub_status_new(a, HUB_NOT_FOUND, "%s[%s]: no such member", field, PQgetvalue(res, 0, 0));
-  PQclear(res);
-  return st;
+hub_ticket_ref hub_ticket_queue_members(hub_tx *tx, const char *ids_literal, const char *field) {
+  return (hub_ticket_ref){hub_tx_exec(tx, &first_non_member_sql, (const char *[]){ids_literal}), field,
+                          HUB_TICKET_REF_MEMBERS};
 }
 
-hub_status hub_ticket_require_team(hub_pg *pg, hub_arena *a, const char *team_id, const char *field) {
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &team_exists_sql, (const char *[]){team_id}, &res);
-  if (hub_ok(st) && PQntuples(res) != 1) st = hub_status_new(a, HUB_NOT_FOUND, "%s: no such team", field);
-  PQclear(res);
-  return st;
+hub_ticket_ref hub_ticket_queue_team(hub_tx *tx, const char *team_id, const char *field) {
+  return (hub_ticket_ref){hub_tx_exec(tx, &team_exists_sql, (const char *[]){team_id}), field, HUB_TICKET_REF_TEAM};
 }
 
-hub_status hub_ticket_next_number(hub_pg *pg, hub_arena *a, char **number) {
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &next_number_sql, NULL, &res);
-  *number = hub_ok(st) ? hub_arena_strdup(a, PQgetvalue(res, 0, 0)) : NULL;
-  PQclear(res);
-  return st;
+hub_status hub_ticket_ref_check(hub_arena *a, const hub_ticket_ref *ref) {
+  if (!ref->rows) return HUB_STATUS_OK;
+  int n = hub_rows_count(ref->rows);
+  switch (ref->kind) {
+    case HUB_TICKET_REF_MEMBER:
+      return n == 1 ? HUB_STATUS_OK : hub_status_new(a, HUB_NOT_FOUND, "%s: no such member", ref->field);
+    case HUB_TICKET_REF_MEMBERS:
+      return n == 0 ? HUB_STATUS_OK
+                    : hub_status_new(a, HUB_NOT_FOUND, "%s[%s]: no such member", ref->field,
+                                     hub_rows_text(ref->rows, 0, "_pos"));
+    case HUB_TICKET_REF_TEAM:
+      return n == 1 ? HUB_STATUS_OK : hub_status_new(a, HUB_NOT_FOUND, "%s: no such team", ref->field);
+  }
+  return HUB_STATUS_OK;
+}
+
+hub_rows *hub_ticket_queue_next_number(hub_tx *tx) { return hub_tx_exec(tx, &next_number_sql, NULL); }
+
+char *hub_ticket_new_id(hub_arena *a) {
+  char id[37];
+  if (!hub_uuid_v7(id)) return NULL;
+  return hub_arena_strdup(a, id);
 }
 
 char *hub_ticket_tags_literal(hub_arena *a, char **tags, size_t n) {
@@ -92,4 +74,3 @@ char *hub_ticket_tags_literal(hub_arena *a, char **tags, size_t n) {
   }
   return hub_pg_array_literal(a, kept, k);
 }
-

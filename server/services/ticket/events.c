@@ -1,5 +1,5 @@
-/* The ticket event log: every change appended with the tenant's next sequence number, in the
- * transaction of the change, and ListTicketEvents. The counter row's lock serialises a
+/* The ticket event log: every change appended with the tenant's next sequence number, queued
+ * in the transaction of the change, and ListTicketEvents. The counter row's lock serialises a
  * tenant's writers, so events commit in seq order and a reader asking for seq > n never
  * skips one that commits later (what WatchTickets relies on). */
 #include <stdio.h>
@@ -14,25 +14,23 @@
 
 static const hub_pg_stmt event_sql = {
     "ticket_event",
-    "WITH c AS (INSERT INTO ticket_counters AS tc (tenant_id, last_seq) VALUES ($1::uuid, 1) "
+    "WITH c AS (INSERT INTO ticket_counters AS tc (tenant_id, last_seq) VALUES (hub_current_tenant(), 1) "
     "           ON CONFLICT (tenant_id) DO UPDATE SET last_seq = tc.last_seq + 1 RETURNING last_seq) "
     "INSERT INTO ticket_events (tenant_id, seq, ticket_id, actor_id, kind, field, old_value, new_value) "
-    "SELECT $1::uuid, c.last_seq, $2::uuid, $3::uuid, $4, coalesce($5, ''), $6, $7 FROM c",
-    7};
+    "SELECT hub_current_tenant(), c.last_seq, $1::uuid, $2::uuid, $3, coalesce($4, ''), $5, $6 FROM c",
+    6};
 
-hub_status hub_ticket_event(hub_pg *pg, hub_arena *a, const char *tenant, const char *ticket_id, const char *actor,
-                            const char *kind, const char *field, const char *old_value, const char *new_value) {
-  const char *p[] = {tenant, ticket_id, actor && *actor ? actor : NULL, kind, field, old_value, new_value};
-  return hub_pg_exec(pg, a, &event_sql, p, NULL);
+void hub_ticket_event(hub_tx *tx, const char *ticket_id, const char *actor, const char *kind, const char *field,
+                      const char *old_value, const char *new_value) {
+  const char *p[] = {ticket_id, actor && *actor ? actor : NULL, kind, field, old_value, new_value};
+  hub_tx_exec(tx, &event_sql, p);
 }
 
-hub_status hub_ticket_outbox(hub_pg *pg, hub_arena *a, const char *tenant, const char *topic, const char *ticket_id,
-                             int64_t number) {
-  (void)tenant; /* the outbox row takes the transaction's tenant */
+void hub_ticket_outbox(hub_tx *tx, const char *topic, const char *ticket_id, int64_t number) {
+  hub_arena *a = hub_tx_arena(tx);
   HUB_ASSERT(hub_uuid_lower(a, ticket_id)); /* so it needs no JSON escaping */
   const char *payload = hub_arena_sprintf(a, "{\"ticket_id\":\"%s\",\"number\":%lld}", ticket_id, (long long)number);
-  hub_outbox_write(hub_pg_current_tx(pg), HUB_OUTBOX_TENANT, topic, ticket_id, payload);
-  return HUB_STATUS_OK;
+  hub_outbox_write(tx, HUB_OUTBOX_TENANT, topic, ticket_id, payload);
 }
 
 static const hub_pg_stmt list_sql = {

@@ -42,8 +42,6 @@ Hub__Ticket__V1__TicketInfo *hub_ticket_row(const hub_rows *r, int row) {
   return t;
 }
 
-void hub_ticket_copy(Hub__Ticket__V1__TicketInfo *dst, const Hub__Ticket__V1__TicketInfo *src) { *dst = *src; }
-
 static const hub_pg_stmt load_sql = {
     "ticket_load", "SELECT " HUB_TICKET_COLUMNS " FROM tickets t WHERE t.tenant_id = hub_current_tenant() AND t.id = $1::uuid",
     1};
@@ -67,22 +65,10 @@ hub_status hub_ticket_found(hub_arena *a, const hub_rows *r, const char *field) 
   return hub_status_at_field(a, hub_status_new(a, HUB_NOT_FOUND, "no such ticket"), field);
 }
 
-hub_status hub_ticket_load_tx(hub_tx *tx, const char *id, bool for_update, bool include_deleted,
-                              Hub__Ticket__V1__TicketInfo **out) {
-  hub_rows *r;
-  *out = NULL;
-  hub_status st = hub_tx_query(tx, for_update ? &load_lock_sql : &load_sql, (const char *[]){id}, &r);
-  if (!hub_ok(st)) return st;
+hub_status hub_ticket_loaded(hub_arena *a, const hub_rows *r, bool include_deleted, const char *field,
+                             Hub__Ticket__V1__TicketInfo **out) {
   *out = hub_ticket_row(r, 0);
-  if (!*out || (!include_deleted && (*out)->deleted_at)) {
-    *out = NULL;
-    return hub_status_new(hub_tx_arena(tx), HUB_NOT_FOUND, "no such ticket");
-  }
-  return HUB_STATUS_OK;
-}
-
-hub_status hub_ticket_load(hub_pg *pg, hub_arena *a, const char *id, bool for_update, bool include_deleted,
-                           Hub__Ticket__V1__TicketInfo **out) {
-  (void)a;
-  return hub_ticket_load_tx(hub_pg_current_tx(pg), id, for_update, include_deleted, out);
+  if (*out && (include_deleted || !(*out)->deleted_at)) return HUB_STATUS_OK;
+  *out = NULL;
+  return hub_status_at_field(a, hub_status_new(a, HUB_NOT_FOUND, "no such ticket"), field);
 }

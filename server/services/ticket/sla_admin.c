@@ -12,12 +12,12 @@
 static const hub_pg_stmt cal_insert_sql = {
     "ticket_cal_insert",
     "INSERT INTO ticket_calendars (tenant_id, name, time_zone, week, holidays) "
-    "VALUES (hub_current_tenant(), $1, $2, $3, $4::date[]) RETURNING id",
+    "VALUES (hub_current_tenant(), $1, $2, $3, $4::date[]) RETURNING id AS _id",
     4};
 static const hub_pg_stmt cal_update_sql = {
     "ticket_cal_update",
     "UPDATE ticket_calendars SET name = $2, time_zone = $3, week = $4, holidays = $5::date[] "
-    "WHERE tenant_id = hub_current_tenant() AND id = $1::uuid RETURNING id",
+    "WHERE tenant_id = hub_current_tenant() AND id = $1::uuid RETURNING id AS _id",
     5};
 static const hub_pg_stmt cal_list_sql = {
     "ticket_cal_list",
@@ -29,14 +29,14 @@ static const hub_pg_stmt pol_insert_sql = {
     "INSERT INTO ticket_sla_policies (tenant_id, name, position, priority, brand, tags, calendar_id, first_response_s, "
     "  next_response_s, resolution_s, warn_before_s) "
     "VALUES (hub_current_tenant(), $1, $2::int, $3, $4, $5::text[], $6::uuid, nullif($7::int, 0), nullif($8::int, 0), "
-    "  nullif($9::int, 0), $10::int) RETURNING id",
+    "  nullif($9::int, 0), $10::int) RETURNING id AS _id",
     10};
 static const hub_pg_stmt pol_update_sql = {
     "ticket_pol_update",
     "UPDATE ticket_sla_policies SET name = $2, position = $3::int, priority = $4, brand = $5, tags = $6::text[], "
     "  calendar_id = $7::uuid, first_response_s = nullif($8::int, 0), next_response_s = nullif($9::int, 0), "
     "  resolution_s = nullif($10::int, 0), warn_before_s = $11::int "
-    "WHERE tenant_id = hub_current_tenant() AND id = $1::uuid RETURNING id",
+    "WHERE tenant_id = hub_current_tenant() AND id = $1::uuid RETURNING id AS _id",
     11};
 static const hub_pg_stmt pol_list_sql = {
     "ticket_pol_list",
@@ -45,27 +45,20 @@ static const hub_pg_stmt pol_list_sql = {
     "FROM ticket_sla_policies WHERE tenant_id = hub_current_tenant() ORDER BY position",
     0};
 static const hub_pg_stmt pol_delete_sql = {
-    "ticket_pol_delete", "DELETE FROM ticket_sla_policies WHERE tenant_id = hub_current_tenant() AND id = $1::uuid", 1};
+    "ticket_pol_delete",
+    "DELETE FROM ticket_sla_policies WHERE tenant_id = hub_current_tenant() AND id = $1::uuid RETURNING id AS _id", 1};
 
 /* ---- calendars ---- */
 
-/* An insert (no id) or an update by id that returns the row's id; NOT_FOUND when the update
- * matched nothing (another tenant's id looks exactly like a missing one). */
-typedef struct upsert_ctx {
-  const hub_pg_stmt *stmt;
-  const char *const *params;
-  const char *what;
-  char *id;
-} upsert_ctx;
-
-static hub_status upsert_fn(hub_pg *pg, hub_arena *a, void *ud) {
-  upsert_ctx *c = ud;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, c->stmt, c->params, &res);
+/* An insert (no id) or an update by id that returns the row's id as _id; NOT_FOUND when the
+ * update matched nothing (another tenant's id looks exactly like a missing one). */
+static hub_status upsert(hub_call *call, const hub_pg_stmt *stmt, const char *const *params, const char *what,
+                         char **id) {
+  hub_rows *r;
+  hub_status st = hub_call_query(call, stmt, params, &r);
   if (!hub_ok(st)) return st;
-  c->id = PQntuples(res) == 1 ? hub_arena_strdup(a, PQgetvalue(res, 0, 0)) : NULL;
-  PQclear(res);
-  return c->id ? HUB_STATUS_OK : hub_status_new(a, HUB_NOT_FOUND, "%s.id: no such %s", c->what, c->what);
+  *id = hub_rows_count(r) == 1 ? (char *)hub_rows_text(r, 0, "_id") : NULL;
+  return *id ? HUB_STATUS_OK : hub_status_new(hub_call_arena(call), HUB_NOT_FOUND, "%s.id: no such %s", what, what);
 }
 
 hub_status hub_ticket_v1_ticket_upsert_business_calendar(hub_call *call,
@@ -88,13 +81,13 @@ hub_status hub_ticket_v1_ticket_upsert_business_calendar(hub_call *call,
   strcat(holidays, "}");
   /* One array for both statements: an update has the id first. */
   const char *params[] = {in->id, in->name, in->time_zone, in->week, holidays};
-  upsert_ctx c = {*in->id ? &cal_update_sql : &cal_insert_sql, *in->id ? params : params + 1, "calendar", NULL};
-  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), upsert_fn, &c);
+  char *id;
+  hub_status st = upsert(call, *in->id ? &cal_update_sql : &cal_insert_sql, *in->id ? params : params + 1, "calendar", &id);
   if (st.code == HUB_ALREADY_EXISTS)
     return hub_status_fixed(HUB_ALREADY_EXISTS, "calendar.name: another calendar has this name");
   if (!hub_ok(st)) return st;
   *response = *in;
-  response->id = c.id;
+  response->id = id;
   return HUB_STATUS_OK;
 }
 
@@ -128,14 +121,14 @@ hub_status hub_ticket_v1_ticket_upsert_sla_policy(hub_call *call, const Hub__Tic
   const char *prio = in->priority ? ticket_priority_text(a, in->priority) : NULL;
   const char *brand = *in->brand ? in->brand : NULL, *cal = *in->calendar_id ? in->calendar_id : NULL;
   const char *params[] = {in->id, in->name, pos, prio, brand, tags, cal, fr, nr, rs, warn};
-  upsert_ctx c = {*in->id ? &pol_update_sql : &pol_insert_sql, *in->id ? params : params + 1, "policy", NULL};
-  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), upsert_fn, &c);
+  char *id;
+  hub_status st = upsert(call, *in->id ? &pol_update_sql : &pol_insert_sql, *in->id ? params : params + 1, "policy", &id);
   /* The calendar's foreign key (tenant_id, calendar_id): a calendar of nobody or of another tenant. */
   if (st.code == HUB_FAILED_PRECONDITION) return hub_status_fixed(HUB_NOT_FOUND, "policy.calendar_id: no such calendar");
   if (st.code == HUB_ALREADY_EXISTS) return hub_status_invalid(a, "policy.position", "another policy has this position");
   if (!hub_ok(st)) return st;
   *response = *in;
-  response->id = c.id;
+  response->id = id;
   response->warn_before_seconds = strtoll(warn, NULL, 10);
   return HUB_STATUS_OK;
 }
@@ -150,24 +143,11 @@ hub_status hub_ticket_v1_ticket_list_sla_policies(hub_call *call, const Hub__Tic
   return st;
 }
 
-typedef struct del_ctx {
-  const char *id;
-} del_ctx;
-
-static hub_status pol_delete_fn(hub_pg *pg, hub_arena *a, void *ud) {
-  del_ctx *d = ud;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &pol_delete_sql, (const char *[]){d->id}, &res);
-  if (!hub_ok(st)) return st;
-  bool gone = strcmp(PQcmdTuples(res), "1") == 0;
-  PQclear(res);
-  return gone ? HUB_STATUS_OK : hub_status_fixed(HUB_NOT_FOUND, "id: no such policy");
-}
-
 hub_status hub_ticket_v1_ticket_delete_sla_policy(hub_call *call, const Hub__Ticket__V1__DeleteSlaPolicyRequest *request,
                                                   Hub__Ticket__V1__DeleteSlaPolicyResponse *response) {
   (void)response;
-  hub_arena *a = hub_call_arena(call);
-  del_ctx d = {request->id};
-  return hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), pol_delete_fn, &d);
+  hub_rows *r;
+  hub_status st = hub_call_query(call, &pol_delete_sql, (const char *[]){request->id}, &r);
+  if (hub_ok(st) && hub_rows_count(r) != 1) st = hub_status_fixed(HUB_NOT_FOUND, "id: no such policy");
+  return st;
 }

@@ -22,38 +22,36 @@ static const hub_pg_stmt due_sql = {
 static const hub_pg_stmt take_sql = {
     "ticket_sweep_take",
     "DELETE FROM ticket_sla_timers WHERE tenant_id = hub_current_tenant() AND ticket_id = $1::uuid AND kind = $2 "
-    "AND fire_at <= to_timestamp($3::bigint) RETURNING 1",
+    "AND fire_at <= to_timestamp($3::bigint) RETURNING 1 AS _taken",
     3};
 
 typedef struct due_ctx {
   const char *now;
-  PGresult *res;
+  hub_rows *due;
 } due_ctx;
 
-static hub_status due_fn(hub_pg *pg, hub_arena *a, void *ud) {
+static hub_status due_fn(hub_tx *tx, void *ud) {
   due_ctx *c = ud;
-  hub_status st = hub_pg_exec(pg, a, &scope_sql, NULL, NULL);
-  if (hub_ok(st)) st = hub_pg_exec(pg, a, &due_sql, (const char *[]){c->now}, &c->res);
-  return st;
+  hub_tx_exec(tx, &scope_sql, NULL);
+  c->due = hub_tx_exec(tx, &due_sql, (const char *[]){c->now});
+  return HUB_STATUS_OK;
 }
 
 typedef struct fire_ctx {
-  const char *tenant, *ticket, *kind, *now_text;
+  const char *ticket, *kind, *now_text;
   int64_t now;
   bool fired;
 } fire_ctx;
 
-static hub_status fire_fn(hub_pg *pg, hub_arena *a, void *ud) {
+static hub_status fire_fn(hub_tx *tx, void *ud) {
   fire_ctx *c = ud;
-  PGresult *res = NULL;
+  hub_rows *taken;
   c->fired = false;
-  hub_status st = hub_pg_exec(pg, a, &take_sql, (const char *[]){c->ticket, c->kind, c->now_text}, &res);
+  hub_status st = hub_tx_query(tx, &take_sql, (const char *[]){c->ticket, c->kind, c->now_text}, &taken);
   if (!hub_ok(st)) return st;
-  bool mine = PQntuples(res) == 1;
-  PQclear(res);
-  if (!mine) return HUB_STATUS_OK; /* another sweeper fired it */
+  if (hub_rows_count(taken) != 1) return HUB_STATUS_OK; /* another sweeper fired it */
   c->fired = true;
-  return hub_ticket_sla_refresh(pg, a, c->tenant, c->ticket, c->now);
+  return hub_ticket_sla_refresh(tx, c->ticket, c->now, NULL);
 }
 
 hub_status hub_ticket_sweep_once(hub_pg *pg, hub_arena *a, int64_t now, int *fired) {
@@ -61,15 +59,14 @@ hub_status hub_ticket_sweep_once(hub_pg *pg, hub_arena *a, int64_t now, int *fir
   char now_text[24];
   snprintf(now_text, sizeof now_text, "%lld", (long long)now);
   due_ctx d = {now_text, NULL};
-  hub_status st = hub_pg_tx(pg, a, NULL, 30000, due_fn, &d);
+  hub_status st = hub_tx_run(pg, a, NULL, NULL, 30000, due_fn, &d);
   if (!hub_ok(st)) return st;
-  for (int i = 0; i < PQntuples(d.res); i++) {
-    fire_ctx f = {PQgetvalue(d.res, i, 0), PQgetvalue(d.res, i, 1), PQgetvalue(d.res, i, 2), now_text, now, false};
-    hub_status fs = hub_pg_tx(pg, a, f.tenant, 30000, fire_fn, &f);
+  for (int i = 0; i < hub_rows_count(d.due); i++) {
+    fire_ctx f = {hub_rows_text(d.due, i, "ticket_id"), hub_rows_text(d.due, i, "kind"), now_text, now, false};
+    hub_status fs = hub_tx_run(pg, a, hub_rows_text(d.due, i, "tenant_id"), NULL, 30000, fire_fn, &f);
     if (!hub_ok(fs)) hub_logf(HUB_LOG_WARN, "sla sweeper: a timer could not fire: %s", fs.message);
     *fired += f.fired;
   }
-  PQclear(d.res);
   return HUB_STATUS_OK;
 }
 

@@ -11,14 +11,14 @@
 
 static const hub_pg_stmt team_lock_sql = {
     "ticket_team_lock",
-    "SELECT assignment, coalesce(last_assigned::text, '') FROM ticket_teams "
+    "SELECT assignment AS _mode, coalesce(last_assigned::text, '') AS _last FROM ticket_teams "
     "WHERE tenant_id = hub_current_tenant() AND id = $1::uuid FOR UPDATE",
     1};
 /* Available members in the team's order, with their open-ticket load. */
 static const hub_pg_stmt candidates_sql = {
     "ticket_team_candidates",
-    "SELECT m.user_id::text, (SELECT count(*) FROM tickets t WHERE t.tenant_id = hub_current_tenant() "
-    "   AND t.assignee_id = m.user_id AND t.deleted_at IS NULL AND t.status IN ('new', 'open', 'pending', 'on_hold')) "
+    "SELECT m.user_id::text AS _user, (SELECT count(*) FROM tickets t WHERE t.tenant_id = hub_current_tenant() "
+    "   AND t.assignee_id = m.user_id AND t.deleted_at IS NULL AND t.status IN ('new', 'open', 'pending', 'on_hold')) AS _load "
     "FROM ticket_teams tm, unnest(tm.members) WITH ORDINALITY AS m(user_id, pos) "
     "WHERE tm.tenant_id = hub_current_tenant() AND tm.id = $1::uuid "
     "  AND EXISTS (SELECT 1 FROM members mb WHERE mb.tenant_id = hub_current_tenant() AND mb.user_id = m.user_id) "
@@ -31,18 +31,18 @@ static const hub_pg_stmt cursor_sql = {
     "UPDATE ticket_teams SET last_assigned = $2::uuid WHERE tenant_id = hub_current_tenant() AND id = $1::uuid", 2};
 static const hub_pg_stmt assign_sql = {
     "ticket_assign",
-    "UPDATE tickets SET assignee_id = $2::uuid, team_id = coalesce($3::uuid, team_id), version = version + 1, "
-    "  updated_at = now() WHERE tenant_id = hub_current_tenant() AND id = $1::uuid",
+    "UPDATE tickets t SET assignee_id = $2::uuid, team_id = coalesce($3::uuid, t.team_id), version = t.version + 1, "
+    "  updated_at = now() WHERE t.tenant_id = hub_current_tenant() AND t.id = $1::uuid RETURNING " HUB_TICKET_COLUMNS,
     3};
 static const hub_pg_stmt insert_team_sql = {
     "ticket_team_insert",
     "INSERT INTO ticket_teams (tenant_id, name, assignment, members) VALUES (hub_current_tenant(), $1, $2, $3::uuid[]) "
-    "RETURNING id",
+    "RETURNING id AS _id",
     3};
 static const hub_pg_stmt update_team_sql = {
     "ticket_team_update",
     "UPDATE ticket_teams SET name = $2, assignment = $3, members = $4::uuid[] "
-    "WHERE tenant_id = hub_current_tenant() AND id = $1::uuid RETURNING id",
+    "WHERE tenant_id = hub_current_tenant() AND id = $1::uuid RETURNING id AS _id",
     4};
 static const hub_pg_stmt list_teams_sql = {
     "ticket_teams_list",
@@ -55,80 +55,83 @@ static const hub_pg_stmt away_sql = {
     "ON CONFLICT (tenant_id, user_id) DO UPDATE SET away = EXCLUDED.away",
     2};
 
-hub_status hub_ticket_pick_assignee(hub_pg *pg, hub_arena *a, const char *team_id, char **assignee) {
+hub_ticket_pick hub_ticket_queue_pick(hub_tx *tx, const char *team_id) {
+  return (hub_ticket_pick){hub_tx_exec(tx, &team_lock_sql, (const char *[]){team_id}),
+                           hub_tx_exec(tx, &candidates_sql, (const char *[]){team_id})};
+}
+
+hub_status hub_ticket_picked(hub_tx *tx, const hub_ticket_pick *p, const char *team_id, const char *field,
+                             const char **assignee) {
   *assignee = NULL;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &team_lock_sql, (const char *[]){team_id}, &res);
-  if (!hub_ok(st)) return st;
-  if (PQntuples(res) != 1) {
-    PQclear(res);
-    return hub_status_new(a, HUB_NOT_FOUND, "no such team");
-  }
-  char *mode = hub_arena_strdup(a, PQgetvalue(res, 0, 0)), *last = hub_arena_strdup(a, PQgetvalue(res, 0, 1));
-  PQclear(res);
+  if (hub_rows_count(p->team) != 1) return hub_status_new(hub_tx_arena(tx), HUB_NOT_FOUND, "%s: no such team", field);
+  const char *mode = hub_rows_text(p->team, 0, "_mode"), *last = hub_rows_text(p->team, 0, "_last");
   if (!strcmp(mode, "manual")) return HUB_STATUS_OK;
-  st = hub_pg_exec(pg, a, &candidates_sql, (const char *[]){team_id}, &res);
-  if (!hub_ok(st)) return st;
-  int n = PQntuples(res), pick = -1;
+  int n = hub_rows_count(p->candidates), pick = -1;
   if (n > 0 && !strcmp(mode, "round_robin")) {
     int after = -1;
     for (int i = 0; i < n; i++)
-      if (!strcmp(PQgetvalue(res, i, 0), last)) after = i;
+      if (!strcmp(hub_rows_text(p->candidates, i, "_user"), last)) after = i;
     pick = (after + 1) % n;
   } else if (n > 0) { /* least_loaded: fewest open tickets, the team's order breaking ties */
-    long long best = -1;
+    int64_t best = -1;
     for (int i = 0; i < n; i++) {
-      long long load = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+      int64_t load = hub_rows_int(p->candidates, i, "_load");
       if (best < 0 || load < best) best = load, pick = i;
     }
   }
-  if (pick >= 0) *assignee = hub_arena_strdup(a, PQgetvalue(res, pick, 0));
-  PQclear(res);
-  if (*assignee) st = hub_pg_exec(pg, a, &cursor_sql, (const char *[]){team_id, *assignee}, NULL);
-  return st;
+  if (pick < 0) return HUB_STATUS_OK;
+  *assignee = hub_rows_text(p->candidates, pick, "_user");
+  hub_tx_exec(tx, &cursor_sql, (const char *[]){team_id, *assignee});
+  return HUB_STATUS_OK;
 }
 
 /* ---- AssignTicket ---- */
 
 typedef struct assign_ctx {
   const Hub__Ticket__V1__AssignTicketRequest *req;
-  const char *tenant, *actor;
-  Hub__Ticket__V1__TicketInfo *out;
+  const char *actor;
+  hub_rows *ticket;
 } assign_ctx;
 
-static hub_status assign_fn(hub_pg *pg, hub_arena *a, void *ud) {
+/* One round trip for the ticket and the references, one for the change and COMMIT. */
+static hub_status assign_fn(hub_tx *tx, void *ud) {
   assign_ctx *c = ud;
   const Hub__Ticket__V1__AssignTicketRequest *req = c->req;
-  Hub__Ticket__V1__TicketInfo *t;
-  hub_status st = hub_status_at_field(a, hub_ticket_load(pg, a, req->id, true, false, &t), "id");
+  hub_arena *a = hub_tx_arena(tx);
+  hub_rows *cur = hub_ticket_queue_load(tx, req->id, true);
+  hub_ticket_ref team = {0}, member = {0};
+  hub_ticket_pick pick = {0};
+  bool picking = !*req->assignee_id && *req->team_id;
+  if (*req->team_id && !picking) team = hub_ticket_queue_team(tx, req->team_id, "team_id");
+  if (picking) pick = hub_ticket_queue_pick(tx, req->team_id);
+  if (*req->assignee_id) member = hub_ticket_queue_member(tx, req->assignee_id, "assignee_id");
+  hub_status st = hub_tx_flush(tx);
   if (!hub_ok(st)) return st;
-  if (*req->team_id && !hub_ok(st = hub_ticket_require_team(pg, a, req->team_id, "team_id"))) return st;
+  Hub__Ticket__V1__TicketInfo *t;
+  if (!hub_ok(st = hub_ticket_loaded(a, cur, false, "id", &t))) return st;
+  if (!hub_ok(st = hub_ticket_ref_check(a, &team))) return st;
+  if (picking && hub_rows_count(pick.team) != 1) return hub_status_new(a, HUB_NOT_FOUND, "team_id: no such team");
   if (t->status == HUB__TICKET__V1__STATUS__STATUS_CLOSED)
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "a closed ticket cannot be reassigned");
-  char *assignee = NULL;
+  const char *assignee = NULL;
   if (*req->assignee_id) {
-    if (!hub_ok(st = hub_ticket_require_member(pg, a, req->assignee_id, "assignee_id"))) return st;
+    if (!hub_ok(st = hub_ticket_ref_check(a, &member))) return st;
     assignee = req->assignee_id;
-  } else if (*req->team_id) {
-    st = hub_ticket_pick_assignee(pg, a, req->team_id, &assignee);
-    if (!hub_ok(st)) return st;
+  } else if (picking) {
+    if (!hub_ok(st = hub_ticket_picked(tx, &pick, req->team_id, "team_id", &assignee))) return st;
     if (!assignee) return hub_status_new(a, HUB_FAILED_PRECONDITION, "nobody in the team is available to assign");
   }
-  st = hub_pg_exec(pg, a, &assign_sql, (const char *[]){req->id, assignee, *req->team_id ? req->team_id : NULL}, NULL);
-  if (hub_ok(st))
-    st = hub_ticket_event(pg, a, c->tenant, req->id, c->actor, "assigned", "assignee_id", t->assignee_id,
-                          assignee ? assignee : "");
-  if (hub_ok(st)) st = hub_ticket_outbox(pg, a, c->tenant, "ticket.assigned", req->id, t->number);
-  if (hub_ok(st)) st = hub_ticket_load(pg, a, req->id, false, false, &c->out);
-  return st;
+  c->ticket = hub_tx_exec(tx, &assign_sql, (const char *[]){req->id, assignee, *req->team_id ? req->team_id : NULL});
+  hub_ticket_event(tx, req->id, c->actor, "assigned", "assignee_id", t->assignee_id, assignee ? assignee : "");
+  hub_ticket_outbox(tx, "ticket.assigned", req->id, t->number);
+  return HUB_STATUS_OK;
 }
 
 hub_status hub_ticket_v1_ticket_assign_ticket(hub_call *call, const Hub__Ticket__V1__AssignTicketRequest *request,
                                               Hub__Ticket__V1__TicketInfo *response) {
-  hub_arena *a = hub_call_arena(call);
-  assign_ctx c = {request, hub_ticket_tenant(call), hub_ticket_actor(call), NULL};
-  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, c.tenant, hub_call_remaining_ms(call), assign_fn, &c);
-  if (hub_ok(st)) hub_ticket_copy(response, c.out);
+  assign_ctx c = {request, hub_ticket_actor(call), NULL};
+  hub_status st = hub_call_tx(call, assign_fn, &c);
+  if (hub_ok(st)) hub_ticket_decode(c.ticket, 0, response);
   return st;
 }
 
@@ -137,23 +140,23 @@ hub_status hub_ticket_v1_ticket_assign_ticket(hub_call *call, const Hub__Ticket_
 typedef struct team_ctx {
   const Hub__Ticket__V1__Team *in;
   const char *members;
-  char *id;
+  const char *id;
 } team_ctx;
 
-static hub_status upsert_team_fn(hub_pg *pg, hub_arena *a, void *ud) {
+/* The members' check and the write go out together; a missing member is told before a
+ * conflicting name. */
+static hub_status upsert_team_fn(hub_tx *tx, void *ud) {
   team_ctx *c = ud;
-  PGresult *res = NULL;
-  hub_status st = hub_ticket_require_members(pg, a, c->members, "team.member_ids");
-  if (!hub_ok(st)) return st;
-  st = *c->in->id
-                      ? hub_pg_exec(pg, a, &update_team_sql,
-                                    (const char *[]){c->in->id, c->in->name, c->in->assignment, c->members}, &res)
-                      : hub_pg_exec(pg, a, &insert_team_sql, (const char *[]){c->in->name, c->in->assignment, c->members},
-                                    &res);
+  hub_arena *a = hub_tx_arena(tx);
+  hub_ticket_ref members = hub_ticket_queue_members(tx, c->members, "team.member_ids");
+  hub_rows *r = *c->in->id ? hub_tx_exec(tx, &update_team_sql,
+                                         (const char *[]){c->in->id, c->in->name, c->in->assignment, c->members})
+                           : hub_tx_exec(tx, &insert_team_sql, (const char *[]){c->in->name, c->in->assignment, c->members});
+  hub_status st = hub_tx_flush(tx), ref = hub_ticket_ref_check(a, &members);
+  if (!hub_ok(ref)) return ref;
   if (st.code == HUB_ALREADY_EXISTS) return hub_status_fixed(HUB_ALREADY_EXISTS, "team.name: another team has this name");
   if (!hub_ok(st)) return st;
-  c->id = PQntuples(res) == 1 ? hub_arena_strdup(a, PQgetvalue(res, 0, 0)) : NULL;
-  PQclear(res);
+  c->id = hub_rows_count(r) == 1 ? hub_rows_text(r, 0, "_id") : NULL;
   return c->id ? HUB_STATUS_OK : hub_status_new(a, HUB_NOT_FOUND, "team.id: no such team");
 }
 
@@ -164,10 +167,10 @@ hub_status hub_ticket_v1_ticket_upsert_team(hub_call *call, const Hub__Ticket__V
   if (strcmp(in->assignment, "manual") && strcmp(in->assignment, "round_robin") && strcmp(in->assignment, "least_loaded"))
     return hub_status_invalid(a, "team.assignment", "manual, round_robin or least_loaded");
   team_ctx c = {in, hub_pg_array_literal(a, in->member_ids, in->n_member_ids), NULL};
-  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), upsert_team_fn, &c);
+  hub_status st = hub_call_tx(call, upsert_team_fn, &c);
   if (!hub_ok(st)) return st;
   *response = *in;
-  response->id = c.id;
+  response->id = (char *)c.id;
   return HUB_STATUS_OK;
 }
 
@@ -181,21 +184,16 @@ hub_status hub_ticket_v1_ticket_list_teams(hub_call *call, const Hub__Ticket__V1
   return st;
 }
 
-typedef struct away_ctx {
-  const Hub__Ticket__V1__SetAgentAwayRequest *req;
-} away_ctx;
-
-static hub_status away_fn(hub_pg *pg, hub_arena *a, void *ud) {
-  away_ctx *c = ud;
-  hub_status st = hub_ticket_require_member(pg, a, c->req->user_id, "user_id");
-  if (!hub_ok(st)) return st;
-  return hub_pg_exec(pg, a, &away_sql, (const char *[]){c->req->user_id, c->req->away ? "true" : "false"}, NULL);
+static hub_status away_fn(hub_tx *tx, void *ud) {
+  const Hub__Ticket__V1__SetAgentAwayRequest *req = ud;
+  hub_ticket_ref member = hub_ticket_queue_member(tx, req->user_id, "user_id");
+  hub_tx_exec(tx, &away_sql, (const char *[]){req->user_id, req->away ? "true" : "false"});
+  hub_status st = hub_tx_flush(tx), ref = hub_ticket_ref_check(hub_tx_arena(tx), &member);
+  return hub_ok(ref) ? st : ref;
 }
 
 hub_status hub_ticket_v1_ticket_set_agent_away(hub_call *call, const Hub__Ticket__V1__SetAgentAwayRequest *request,
                                                Hub__Ticket__V1__SetAgentAwayResponse *response) {
   (void)response;
-  hub_arena *a = hub_call_arena(call);
-  away_ctx c = {request};
-  return hub_pg_tx(hub_ctx_of(call)->pg, a, hub_ticket_tenant(call), hub_call_remaining_ms(call), away_fn, &c);
+  return hub_call_tx(call, away_fn, (void *)request);
 }

@@ -1,7 +1,10 @@
 /* Internals shared by the Ticket service's files: the workflow, enum names, the ticket row
  * and its conversion, the event log, and the SLA bookkeeping. Handlers live in one file per
  * group of RPCs (tickets.c, list.c, comments.c, events.c, watch.c, merge.c, teams.c,
- * sla_admin.c, report.c); SQL sits next to the code that uses it. */
+ * sla_admin.c, report.c); SQL sits next to the code that uses it. Every handler works in the
+ * call's transactions (db/call.h): the helpers here queue statements (hub_tx_exec) so that
+ * reads that do not depend on each other share a round trip, and writes go out with what
+ * follows; results are the arena's and decode by column name. */
 #ifndef HUB_SERVICES_TICKET_H
 #define HUB_SERVICES_TICKET_H
 
@@ -42,23 +45,30 @@ bool hub_ticket_status_pauses(Hub__Ticket__V1__Status s);
 
 /* ---- helpers (common.c) ---- */
 
-Google__Protobuf__Timestamp *hub_ticket_ts(hub_arena *a, int64_t unix_s);
-/* A PostgreSQL timestamptz text (as returned with extract(epoch)) -> Unix seconds. */
-int64_t hub_ticket_epoch(const char *text);
 /* The call's tenant and actor. */
 const char *hub_ticket_tenant(hub_call *call);
 const char *hub_ticket_actor(hub_call *call);
-/* Is the user a member of the transaction's tenant? */
-hub_status hub_ticket_is_member(hub_pg *pg, hub_arena *a, const char *user_id, bool *member);
-/* References named by request fields, checked in the transaction's tenant: NOT_FOUND
- * "<field>: no such member|team" (for an array, "<field>[i]" of the first one missing) when
- * the id names nothing there — another tenant's object included. */
-hub_status hub_ticket_require_member(hub_pg *pg, hub_arena *a, const char *user_id, const char *field);
-hub_status hub_ticket_require_members(hub_pg *pg, hub_arena *a, const char *ids_literal, const char *field);
-hub_status hub_ticket_require_team(hub_pg *pg, hub_arena *a, const char *team_id, const char *field);
-/* The tenant's next ticket number (gap-free: the counter row is updated in the caller's
- * transaction and rolls back with it). */
-hub_status hub_ticket_next_number(hub_pg *pg, hub_arena *a, char **number);
+
+/* A reference named by a request field, checked in the transaction's tenant: queued beside
+ * the other reads of a change, judged after the flush that carried it. */
+typedef enum { HUB_TICKET_REF_MEMBER, HUB_TICKET_REF_MEMBERS, HUB_TICKET_REF_TEAM } hub_ticket_ref_kind;
+typedef struct hub_ticket_ref {
+  hub_rows *rows; /* NULL: nothing was queued, nothing to check */
+  const char *field;
+  hub_ticket_ref_kind kind;
+} hub_ticket_ref;
+hub_ticket_ref hub_ticket_queue_member(hub_tx *tx, const char *user_id, const char *field);
+hub_ticket_ref hub_ticket_queue_members(hub_tx *tx, const char *ids_literal, const char *field);
+hub_ticket_ref hub_ticket_queue_team(hub_tx *tx, const char *team_id, const char *field);
+/* NOT_FOUND "<field>: no such member|team" (for an array, "<field>[i]" of the first one
+ * missing) when the id names nothing in the tenant — another tenant's object included. */
+hub_status hub_ticket_ref_check(hub_arena *a, const hub_ticket_ref *ref);
+/* The tenant's next ticket number, as column _number (gap-free: the counter row is updated in
+ * the caller's transaction and rolls back with it). */
+hub_rows *hub_ticket_queue_next_number(hub_tx *tx);
+/* A new ticket's or comment's id, minted here so the statements that name it go out in the
+ * same round trip as its insert (NULL if the CSPRNG fails). */
+char *hub_ticket_new_id(hub_arena *a);
 /* Tags as stored: lower case, each once, as a text[] literal. (Their length, count and
  * characters are rules of the contract, checked before the handler runs.) */
 char *hub_ticket_tags_literal(hub_arena *a, char **tags, size_t n);
@@ -84,8 +94,6 @@ void hub_ticket_finish(Hub__Ticket__V1__TicketInfo *t, int64_t now);
  * no such row), or as a new message in the arena (NULL when there is none). */
 bool hub_ticket_decode(const hub_rows *r, int row, Hub__Ticket__V1__TicketInfo *out);
 Hub__Ticket__V1__TicketInfo *hub_ticket_row(const hub_rows *r, int row);
-/* Copies a converted ticket into a response message (the generated type is the same). */
-void hub_ticket_copy(Hub__Ticket__V1__TicketInfo *dst, const Hub__Ticket__V1__TicketInfo *src);
 
 /* Queue the read of one ticket by id (HUB_TICKET_COLUMNS, optionally FOR UPDATE), or of its id
  * only (to tell NOT_FOUND beside another statement in the same round trip). Deleted tickets
@@ -95,47 +103,63 @@ hub_rows *hub_ticket_queue_exists(hub_tx *tx, const char *id);
 /* OK when the result has a row, else NOT_FOUND "<field>: no such ticket". */
 hub_status hub_ticket_found(hub_arena *a, const hub_rows *r, const char *field);
 
-/* Loads one ticket by id inside a transaction (one flush; optionally FOR UPDATE); NOT_FOUND
- * when it is not in the tenant (or is deleted, unless include_deleted). */
-hub_status hub_ticket_load_tx(hub_tx *tx, const char *id, bool for_update, bool include_deleted,
-                              Hub__Ticket__V1__TicketInfo **out);
-hub_status hub_ticket_load(hub_pg *pg, hub_arena *a, const char *id, bool for_update, bool include_deleted,
-                           Hub__Ticket__V1__TicketInfo **out);
+/* The ticket of a queued load, once flushed: NOT_FOUND "<field>: no such ticket" when it is
+ * not in the tenant (or is deleted, unless include_deleted). */
+hub_status hub_ticket_loaded(hub_arena *a, const hub_rows *r, bool include_deleted, const char *field,
+                             Hub__Ticket__V1__TicketInfo **out);
 
 /* ---- the event log (events.c) ---- */
 
-/* Appends events for one ticket, taking consecutive seqs from the tenant's counter (whose row
+/* Queues an event of one ticket, taking the tenant's next seq from its counter (whose row
  * lock orders commits, so readers of seq > n never miss one). field/old/new may be NULL. */
-hub_status hub_ticket_event(hub_pg *pg, hub_arena *a, const char *tenant, const char *ticket_id, const char *actor,
-                            const char *kind, const char *field, const char *old_value, const char *new_value);
+void hub_ticket_event(hub_tx *tx, const char *ticket_id, const char *actor, const char *kind, const char *field,
+                      const char *old_value, const char *new_value);
 /* The SELECT list of an events list (alias e), named for TicketEvent's fields; events.c's list
  * and watch.c's poll share it. */
 #define HUB_TICKET_EVENT_COLUMNS \
   "e.seq, e.ticket_id, e.actor_id, e.kind, e.field, e.old_value, e.new_value, e.created_at"
-/* Writes {"ticket_id", "number"} to the tenant's outbox (topic "ticket.<kind>", the ticket as
- * aggregate) in the same transaction, through the one writer (db/outbox.h). */
-hub_status hub_ticket_outbox(hub_pg *pg, hub_arena *a, const char *tenant, const char *topic, const char *ticket_id,
-                             int64_t number);
+/* Queues {"ticket_id", "number"} for the tenant's outbox (topic "ticket.<kind>", the ticket as
+ * aggregate) through the one writer (db/outbox.h). */
+void hub_ticket_outbox(hub_tx *tx, const char *topic, const char *ticket_id, int64_t number);
 
 /* ---- SLA bookkeeping (sla_apply.c) ---- */
 
+/* Queues the read of the tenant's policies in position order with their calendars, and the
+ * transaction's now() (one row even when there is none). */
+hub_rows *hub_ticket_sla_queue_policies(hub_tx *tx);
+/* The row of the first policy that applies to a ticket with these attributes, or -1. */
+int hub_ticket_sla_match(hub_arena *a, const hub_rows *policies, Hub__Ticket__V1__Priority priority,
+                         const char *brand, char **tags, size_t n_tags);
+/* The id of that policy, or NULL. */
+const char *hub_ticket_sla_policy_id(const hub_rows *policies, int match);
+/* A new ticket inserted in this transaction (created at the transaction's now(), nothing else
+ * stored yet) under policy row `match` (-1: none): queues its SLA columns and timers without
+ * reading anything back. *ticket becomes the store's RETURNING result when there is one. */
+void hub_ticket_sla_start(hub_tx *tx, const char *ticket_id, int64_t number, const hub_rows *policies, int match,
+                          int64_t now_s, hub_rows **ticket);
 /* Recomputes a ticket's SLA columns and timers from its stored timestamps, pauses, policy and
- * calendar, at `now_s`; call after any change that can move them, inside the transaction. */
-hub_status hub_ticket_sla_refresh(hub_pg *pg, hub_arena *a, const char *tenant, const char *ticket_id, int64_t now_s);
-/* Picks the policy for a ticket (first match in position order) and stores it; *applies (may
- * be NULL) tells whether one matched, so a new ticket without a policy skips the refresh. */
-hub_status hub_ticket_sla_assign_policy(hub_pg *pg, hub_arena *a, const char *tenant, const char *ticket_id,
-                                        bool *applies);
-/* Opens or closes the pause record when the status moves into or out of a pausing status. */
-hub_status hub_ticket_sla_pause(hub_pg *pg, hub_arena *a, const char *ticket_id, bool pause);
+ * calendar, at `now_s`; call after any change that can move them (one flush to read them).
+ * *ticket (may be NULL) becomes the store's RETURNING result when it stores. */
+hub_status hub_ticket_sla_refresh(hub_tx *tx, const char *ticket_id, int64_t now_s, hub_rows **ticket);
+/* Queues the opening or closing of the pause record when the status moves into or out of a
+ * pausing status. */
+void hub_ticket_sla_pause(hub_tx *tx, const char *ticket_id, bool pause);
 
 /* One pass of the SLA sweeper (sweeper.c, started through Ticket's lifecycle): fires what is
- * due at now_s; *fired counts them. */
+ * due at now_s; *fired counts them. Global work: each timer in its own tenant's transaction. */
 hub_status hub_ticket_sweep_once(hub_pg *pg, hub_arena *a, int64_t now_s, int *fired);
 
 /* ---- assignment (teams.c) ---- */
 
-/* Picks an assignee from the team by its mode (NULL/"" when manual or nobody is available). */
-hub_status hub_ticket_pick_assignee(hub_pg *pg, hub_arena *a, const char *team_id, char **assignee);
+/* The automatic pick from a team: the team row (locked) and its available members, queued
+ * with the other reads of the change. */
+typedef struct hub_ticket_pick {
+  hub_rows *team, *candidates;
+} hub_ticket_pick;
+hub_ticket_pick hub_ticket_queue_pick(hub_tx *tx, const char *team_id);
+/* After the flush: NOT_FOUND "<field>: no such team", or the assignee by the team's mode (NULL
+ * when manual or nobody is available); a pick queues the move of the team's cursor. */
+hub_status hub_ticket_picked(hub_tx *tx, const hub_ticket_pick *p, const char *team_id, const char *field,
+                             const char **assignee);
 
 #endif

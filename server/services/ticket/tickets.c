@@ -1,6 +1,7 @@
 /* CreateTicket, GetTicket, UpdateTicket, DeleteTicket, UndeleteTicket, RateTicket: validate,
- * then one transaction in the caller's tenant that changes the row, appends the events and
- * the outbox message, and refreshes the SLA. */
+ * then one transaction in the caller's tenant: a first round trip reads what the change
+ * depends on, then the change, its events, the outbox message and the SLA's writes are
+ * queued, and the ticket comes back from the last write's RETURNING. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,35 +11,38 @@
 #include "services/ticket/ticket.h"
 
 static const hub_pg_stmt by_request_sql = {
-    "ticket_by_request", "SELECT id FROM tickets WHERE tenant_id = hub_current_tenant() AND request_id = $1::uuid", 1};
+    "ticket_by_request",
+    "SELECT " HUB_TICKET_COLUMNS " FROM tickets t WHERE t.tenant_id = hub_current_tenant() AND t.request_id = $1::uuid",
+    1};
 static const hub_pg_stmt by_number_sql = {
     "ticket_load_by_number",
     "SELECT " HUB_TICKET_COLUMNS " FROM tickets t WHERE t.tenant_id = hub_current_tenant() AND t.number = $1::bigint", 1};
 static const hub_pg_stmt insert_sql = {
     "ticket_insert",
-    "INSERT INTO tickets (tenant_id, number, brand, subject, description, requester_user_id, requester_email, "
-    "  priority, tags, custom_fields, channel, team_id, assignee_id, request_id, created_by) "
-    "VALUES ($1::uuid, $2::bigint, $3, $4, $5, $6::uuid, $7, $8, $9::text[], $10::jsonb, $11, $12::uuid, $13::uuid, "
-    "  $14::uuid, $15::uuid) RETURNING id",
-    15};
+    "INSERT INTO tickets AS t (id, tenant_id, number, brand, subject, description, requester_user_id, requester_email, "
+    "  priority, tags, custom_fields, channel, team_id, assignee_id, request_id, created_by, sla_policy_id) "
+    "VALUES ($1::uuid, hub_current_tenant(), $2::bigint, $3, $4, $5, $6::uuid, $7, $8, $9::text[], $10::jsonb, $11, "
+    "  $12::uuid, $13::uuid, $14::uuid, $15::uuid, $16::uuid) RETURNING " HUB_TICKET_COLUMNS,
+    16};
 static const hub_pg_stmt update_sql = {
     "ticket_update",
-    "UPDATE tickets SET subject = $2, description = $3, priority = $4, status = $5, tags = $6::text[], "
+    "UPDATE tickets t SET subject = $2, description = $3, priority = $4, status = $5, tags = $6::text[], "
     "  custom_fields = $7::jsonb, team_id = $8::uuid, requester_email = $9, "
-    "  solved_at = CASE WHEN $5 = 'solved' THEN coalesce(solved_at, now()) WHEN $5 = 'closed' THEN solved_at END, "
-    "  closed_at = CASE WHEN $5 = 'closed' THEN coalesce(closed_at, now()) END, "
-    "  version = version + 1, updated_at = now() "
-    "WHERE tenant_id = hub_current_tenant() AND id = $1::uuid",
-    9};
+    "  solved_at = CASE WHEN $5 = 'solved' THEN coalesce(t.solved_at, now()) WHEN $5 = 'closed' THEN t.solved_at END, "
+    "  closed_at = CASE WHEN $5 = 'closed' THEN coalesce(t.closed_at, now()) END, "
+    "  sla_policy_id = CASE WHEN $10::boolean THEN $11::uuid ELSE t.sla_policy_id END, "
+    "  version = t.version + 1, updated_at = now() "
+    "WHERE t.tenant_id = hub_current_tenant() AND t.id = $1::uuid RETURNING " HUB_TICKET_COLUMNS,
+    11};
 static const hub_pg_stmt delete_sql = {
     "ticket_delete",
-    "UPDATE tickets SET deleted_at = CASE WHEN $2 THEN now() END, version = version + 1, updated_at = now() "
-    "WHERE tenant_id = hub_current_tenant() AND id = $1::uuid",
+    "UPDATE tickets t SET deleted_at = CASE WHEN $2 THEN now() END, version = t.version + 1, updated_at = now() "
+    "WHERE t.tenant_id = hub_current_tenant() AND t.id = $1::uuid RETURNING " HUB_TICKET_COLUMNS,
     2};
 static const hub_pg_stmt rate_sql = {
     "ticket_rate",
-    "UPDATE tickets SET csat_score = $2::smallint, csat_comment = $3, version = version + 1, updated_at = now() "
-    "WHERE tenant_id = hub_current_tenant() AND id = $1::uuid",
+    "UPDATE tickets t SET csat_score = $2::smallint, csat_comment = $3, version = t.version + 1, updated_at = now() "
+    "WHERE t.tenant_id = hub_current_tenant() AND t.id = $1::uuid RETURNING " HUB_TICKET_COLUMNS,
     3};
 
 /* ---- validation shared by create and update ---- */
@@ -79,58 +83,64 @@ static const char *channel_ok(const char *c) {
 /* ---- CreateTicket ---- */
 
 typedef struct create_ctx {
-  hub_call *call;
   const Hub__Ticket__V1__CreateTicketRequest *req;
-  const char *tenant, *actor, *brand, *priority, *tags, *custom, *channel, *requester_user, *requester_email;
-  Hub__Ticket__V1__TicketInfo *out;
+  const char *actor, *brand, *priority, *tags, *custom, *channel, *requester_user, *requester_email;
+  hub_rows *ticket;
 } create_ctx;
 
-static hub_status create_fn(hub_pg *pg, hub_arena *a, void *ud) {
+/* Round trip 1: a ticket of the same request, the references, the team's pick, the policies
+ * and the number (when no earlier ticket of the request can exist: a number taken and not used
+ * would leave a gap). Round trip 2 (or 3 with a request_id): the insert with its events, SLA
+ * and outbox message, and COMMIT. */
+static hub_status create_fn(hub_tx *tx, void *ud) {
   create_ctx *c = ud;
   const Hub__Ticket__V1__CreateTicketRequest *req = c->req;
-  PGresult *res = NULL;
-  hub_status st;
-  if (*req->request_id) {
-    st = hub_pg_exec(pg, a, &by_request_sql, (const char *[]){req->request_id}, &res);
-    if (!hub_ok(st)) return st;
-    char *existing = PQntuples(res) == 1 ? hub_arena_strdup(a, PQgetvalue(res, 0, 0)) : NULL;
-    PQclear(res);
-    if (existing) return hub_ticket_load(pg, a, existing, false, true, &c->out);
-  }
-  if (c->requester_user && strcmp(c->requester_user, c->actor) != 0 && /* a member of this tenant, or nobody */
-      !hub_ok(st = hub_ticket_require_member(pg, a, c->requester_user, "requester_user_id")))
-    return st;
-  char *assignee = NULL;
-  if (*req->team_id) {
-    if (!hub_ok(st = hub_ticket_require_team(pg, a, req->team_id, "team_id"))) return st;
-    st = hub_ticket_pick_assignee(pg, a, req->team_id, &assignee);
-    if (!hub_ok(st)) return st;
-  }
-  char *number;
-  st = hub_ticket_next_number(pg, a, &number);
+  hub_arena *a = hub_tx_arena(tx);
+  c->ticket = NULL;
+  hub_rows *existing = *req->request_id ? hub_tx_exec(tx, &by_request_sql, (const char *[]){req->request_id}) : NULL;
+  hub_ticket_ref requester = {0}; /* a member of this tenant, or nobody */
+  if (c->requester_user && strcmp(c->requester_user, c->actor) != 0)
+    requester = hub_ticket_queue_member(tx, c->requester_user, "requester_user_id");
+  hub_ticket_pick pick = {0};
+  if (*req->team_id) pick = hub_ticket_queue_pick(tx, req->team_id);
+  hub_rows *policies = hub_ticket_sla_queue_policies(tx);
+  hub_rows *number = existing ? NULL : hub_ticket_queue_next_number(tx);
+  hub_status st = hub_tx_flush(tx);
   if (!hub_ok(st)) return st;
-  const char *p[] = {c->tenant, number, c->brand, req->subject, req->description, c->requester_user,
-                     c->requester_email, c->priority, c->tags, c->custom, c->channel,
-                     *req->team_id ? req->team_id : NULL, assignee, *req->request_id ? req->request_id : NULL, c->actor};
-  st = hub_pg_exec(pg, a, &insert_sql, p, &res);
-  if (!hub_ok(st)) return st;
-  char *id = hub_arena_strdup(a, PQgetvalue(res, 0, 0));
-  PQclear(res);
-  st = hub_ticket_event(pg, a, c->tenant, id, c->actor, "created", NULL, NULL, number);
-  if (hub_ok(st) && assignee) st = hub_ticket_event(pg, a, c->tenant, id, c->actor, "assigned", "assignee_id", "", assignee);
-  bool sla = false; /* a new ticket has nothing stored: without a policy there is nothing to refresh */
-  if (hub_ok(st)) st = hub_ticket_sla_assign_policy(pg, a, c->tenant, id, &sla);
-  if (hub_ok(st) && sla) st = hub_ticket_sla_refresh(pg, a, c->tenant, id, hub_clock_wall_s());
-  if (hub_ok(st)) st = hub_ticket_outbox(pg, a, c->tenant, "ticket.created", id, strtoll(number, NULL, 10));
-  if (hub_ok(st)) st = hub_ticket_load(pg, a, id, false, true, &c->out);
-  return st;
+  if (existing && hub_rows_count(existing) == 1) {
+    c->ticket = existing;
+    return HUB_STATUS_OK;
+  }
+  if (!hub_ok(st = hub_ticket_ref_check(a, &requester))) return st;
+  const char *assignee = NULL;
+  if (*req->team_id && !hub_ok(st = hub_ticket_picked(tx, &pick, req->team_id, "team_id", &assignee))) return st;
+  if (!number) {
+    number = hub_ticket_queue_next_number(tx);
+    if (!hub_ok(st = hub_tx_flush(tx))) return st;
+  }
+  const char *num = hub_rows_text(number, 0, "_number");
+  int64_t n = hub_rows_int(number, 0, "_number");
+  char *id = hub_ticket_new_id(a);
+  if (!id) return hub_status_fixed(HUB_INTERNAL, "no randomness for a ticket id");
+  char **tags;
+  size_t n_tags = hub_pg_array_parse(a, c->tags, &tags);
+  int match = hub_ticket_sla_match(a, policies, ticket_priority_from_text(c->priority), c->brand, tags, n_tags);
+  const char *p[] = {id, num, c->brand, req->subject, req->description, c->requester_user, c->requester_email,
+                     c->priority, c->tags, c->custom, c->channel, *req->team_id ? req->team_id : NULL, assignee,
+                     *req->request_id ? req->request_id : NULL, c->actor, hub_ticket_sla_policy_id(policies, match)};
+  c->ticket = hub_tx_exec(tx, &insert_sql, p);
+  hub_ticket_event(tx, id, c->actor, "created", NULL, NULL, num);
+  if (assignee) hub_ticket_event(tx, id, c->actor, "assigned", "assignee_id", "", assignee);
+  hub_ticket_sla_start(tx, id, n, policies, match, hub_clock_wall_s(), &c->ticket);
+  hub_ticket_outbox(tx, "ticket.created", id, n);
+  return HUB_STATUS_OK;
 }
 
 hub_status hub_ticket_v1_ticket_create_ticket(hub_call *call, const Hub__Ticket__V1__CreateTicketRequest *request,
                                               Hub__Ticket__V1__TicketInfo *response) {
   hub_arena *a = hub_call_arena(call);
   const hub_principal *pr = hub_principal_of(call);
-  create_ctx c = {.call = call, .req = request, .tenant = pr->tenant_id, .actor = pr->user_id};
+  create_ctx c = {.req = request, .actor = pr->user_id};
   c.priority = request->priority ? ticket_priority_text(a, request->priority) : "normal";
   if (!(c.channel = channel_ok(request->channel))) return hub_status_invalid(a, "channel", "api, email, web, phone or chat");
   c.tags = hub_ticket_tags_literal(a, request->tags, request->n_tags);
@@ -142,11 +152,11 @@ hub_status hub_ticket_v1_ticket_create_ticket(hub_call *call, const Hub__Ticket_
   c.requester_user = *request->requester_user_id ? request->requester_user_id
                      : *request->requester_email ? NULL
                                                  : pr->user_id;
-  st = hub_pg_tx(hub_ctx_of(call)->pg, a, c.tenant, hub_call_remaining_ms(call), create_fn, &c);
+  st = hub_call_tx(call, create_fn, &c);
   if (st.code == HUB_ALREADY_EXISTS && *request->request_id) /* a concurrent twin won: answer with its ticket */
-    st = hub_pg_tx(hub_ctx_of(call)->pg, a, c.tenant, hub_call_remaining_ms(call), create_fn, &c);
+    st = hub_call_tx(call, create_fn, &c);
   if (!hub_ok(st)) return st;
-  hub_ticket_copy(response, c.out);
+  hub_ticket_decode(c.ticket, 0, response);
   return HUB_STATUS_OK;
 }
 
@@ -182,22 +192,29 @@ hub_status hub_ticket_v1_ticket_get_ticket(hub_call *call, const Hub__Ticket__V1
 
 typedef struct update_ctx {
   const Hub__Ticket__V1__UpdateTicketRequest *req;
-  const char *tenant, *actor;
+  const char *actor;
   bool set_subject, set_description, set_priority, set_status, set_tags, set_custom, set_team, set_requester_email;
   const char *tags, *custom;
-  Hub__Ticket__V1__TicketInfo *out;
+  hub_rows *ticket;
 } update_ctx;
 
-static char *tags_text(hub_arena *a, char **tags, size_t n) { return hub_ticket_tags_literal(a, tags, n); }
-
-static hub_status update_fn(hub_pg *pg, hub_arena *a, void *ud) {
+/* Round trip 1: the ticket (locked), the team and, when priority or tags may move the policy,
+ * the policies. Round trip 2: the update, events and pause, with the SLA's inputs; then the
+ * SLA's writes and the outbox message go out with COMMIT. */
+static hub_status update_fn(hub_tx *tx, void *ud) {
   update_ctx *u = ud;
   const Hub__Ticket__V1__TicketInfo *in = u->req->ticket;
-  Hub__Ticket__V1__TicketInfo *cur;
-  hub_status st = hub_status_at_field(a, hub_ticket_load(pg, a, in->id, true, false, &cur), "ticket.id");
+  hub_arena *a = hub_tx_arena(tx);
+  u->ticket = NULL;
+  hub_rows *loaded = hub_ticket_queue_load(tx, in->id, true);
+  hub_ticket_ref team = {0};
+  if (u->set_team && *in->team_id) team = hub_ticket_queue_team(tx, in->team_id, "ticket.team_id");
+  hub_rows *policies = u->set_priority || u->set_tags ? hub_ticket_sla_queue_policies(tx) : NULL;
+  hub_status st = hub_tx_flush(tx);
   if (!hub_ok(st)) return st;
-  if (u->set_team && *in->team_id && !hub_ok(st = hub_ticket_require_team(pg, a, in->team_id, "ticket.team_id")))
-    return st;
+  Hub__Ticket__V1__TicketInfo *cur;
+  if (!hub_ok(st = hub_ticket_loaded(a, loaded, false, "ticket.id", &cur))) return st;
+  if (!hub_ok(st = hub_ticket_ref_check(a, &team))) return st;
   if (strcmp(cur->etag, u->req->etag) != 0)
     return hub_status_new(a, HUB_ABORTED, "the ticket changed since it was read (etag %s, now %s)",
                           hub_status_quote(a, u->req->etag), cur->etag);
@@ -205,19 +222,28 @@ static hub_status update_fn(hub_pg *pg, hub_arena *a, void *ud) {
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "a closed ticket cannot change");
   const char *subject = u->set_subject ? in->subject : cur->subject;
   const char *description = u->set_description ? in->description : cur->description;
-  const char *priority = ticket_priority_text(a, u->set_priority ? in->priority : cur->priority);
+  Hub__Ticket__V1__Priority new_priority = u->set_priority ? in->priority : cur->priority;
+  const char *priority = ticket_priority_text(a, new_priority);
   Hub__Ticket__V1__Status new_status = u->set_status ? in->status : cur->status;
   if (new_status != cur->status && !hub_ticket_transition_allowed(cur->status, new_status))
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "a ticket cannot move from %s to %s",
                           ticket_status_text(a, cur->status), ticket_status_text(a, new_status));
-  const char *old_tags = tags_text(a, cur->tags, cur->n_tags);
+  const char *old_tags = hub_ticket_tags_literal(a, cur->tags, cur->n_tags);
   const char *tags = u->set_tags ? u->tags : old_tags;
   const char *custom = u->set_custom ? u->custom : cur->custom_fields_json;
-  const char *team = u->set_team ? in->team_id : cur->team_id;
+  const char *team_id = u->set_team ? in->team_id : cur->team_id;
   const char *req_email = u->set_requester_email ? in->requester_email : cur->requester_email;
+  /* Priority and tags are what policies match on: one re-match when either changed. */
+  bool rematch = (u->set_priority && in->priority != cur->priority) || (u->set_tags && strcmp(old_tags, tags) != 0);
+  const char *policy = NULL;
+  if (rematch) {
+    char **t;
+    size_t n_t = hub_pg_array_parse(a, tags, &t);
+    policy = hub_ticket_sla_policy_id(policies, hub_ticket_sla_match(a, policies, new_priority, cur->brand, t, n_t));
+  }
   const char *p[] = {in->id, subject, description, priority, ticket_status_text(a, new_status), tags, custom,
-                     *team ? team : NULL, req_email};
-  st = hub_pg_exec(pg, a, &update_sql, p, NULL);
+                     *team_id ? team_id : NULL, req_email, rematch ? "true" : "false", policy};
+  u->ticket = hub_tx_exec(tx, &update_sql, p);
   /* One event per field that really changed. */
   struct {
     bool set;
@@ -229,22 +255,17 @@ static hub_status update_fn(hub_pg *pg, hub_arena *a, void *ud) {
       {u->set_status, "status", ticket_status_text(a, cur->status), ticket_status_text(a, new_status)},
       {u->set_tags, "tags", old_tags, tags},
       {u->set_custom, "custom_fields_json", cur->custom_fields_json, custom},
-      {u->set_team, "team_id", cur->team_id, team},
+      {u->set_team, "team_id", cur->team_id, team_id},
       {u->set_requester_email, "requester_email", cur->requester_email, req_email},
   };
-  for (size_t i = 0; i < sizeof changes / sizeof *changes && hub_ok(st); i++)
+  for (size_t i = 0; i < sizeof changes / sizeof *changes; i++)
     if (changes[i].set && strcmp(changes[i].old, changes[i].now) != 0)
-      st = hub_ticket_event(pg, a, u->tenant, in->id, u->actor, "updated", changes[i].field, changes[i].old,
-                            changes[i].now);
+      hub_ticket_event(tx, in->id, u->actor, "updated", changes[i].field, changes[i].old, changes[i].now);
   bool was_paused = hub_ticket_status_pauses(cur->status), paused = hub_ticket_status_pauses(new_status);
-  if (hub_ok(st) && was_paused != paused) st = hub_ticket_sla_pause(pg, a, in->id, paused);
-  /* Priority and tags are what policies match on: one re-match when either changed. */
-  bool rematch = (u->set_priority && in->priority != cur->priority) || (u->set_tags && strcmp(old_tags, tags) != 0);
-  if (hub_ok(st) && rematch) st = hub_ticket_sla_assign_policy(pg, a, u->tenant, in->id, NULL);
-  if (hub_ok(st)) st = hub_ticket_sla_refresh(pg, a, u->tenant, in->id, hub_clock_wall_s());
-  if (hub_ok(st)) st = hub_ticket_outbox(pg, a, u->tenant, "ticket.updated", in->id, cur->number);
-  if (hub_ok(st)) st = hub_ticket_load(pg, a, in->id, false, false, &u->out);
-  return st;
+  if (was_paused != paused) hub_ticket_sla_pause(tx, in->id, paused);
+  if (!hub_ok(st = hub_ticket_sla_refresh(tx, in->id, hub_clock_wall_s(), &u->ticket))) return st;
+  hub_ticket_outbox(tx, "ticket.updated", in->id, cur->number);
+  return HUB_STATUS_OK;
 }
 
 hub_status hub_ticket_v1_ticket_update_ticket(hub_call *call, const Hub__Ticket__V1__UpdateTicketRequest *request,
@@ -253,7 +274,7 @@ hub_status hub_ticket_v1_ticket_update_ticket(hub_call *call, const Hub__Ticket_
   const Hub__Ticket__V1__TicketInfo *in = request->ticket;
   if (!request->update_mask || request->update_mask->n_paths == 0)
     return hub_status_invalid(a, "update_mask", "name the fields to change");
-  update_ctx u = {.req = request, .tenant = hub_ticket_tenant(call), .actor = hub_ticket_actor(call)};
+  update_ctx u = {.req = request, .actor = hub_ticket_actor(call)};
   hub_status st;
   for (size_t i = 0; i < request->update_mask->n_paths; i++) {
     const char *path = request->update_mask->paths[i];
@@ -285,40 +306,41 @@ hub_status hub_ticket_v1_ticket_update_ticket(hub_call *call, const Hub__Ticket_
                                 hub_status_quote(a, path));
     }
   }
-  st = hub_pg_tx(hub_ctx_of(call)->pg, a, u.tenant, hub_call_remaining_ms(call), update_fn, &u);
+  st = hub_call_tx(call, update_fn, &u);
   if (!hub_ok(st)) return st;
-  hub_ticket_copy(response, u.out);
+  hub_ticket_decode(u.ticket, 0, response);
   return HUB_STATUS_OK;
 }
 
 /* ---- DeleteTicket / UndeleteTicket ---- */
 
 typedef struct delete_ctx {
-  const char *id, *tenant, *actor;
+  const char *id, *actor;
   bool del;
-  Hub__Ticket__V1__TicketInfo *out;
+  hub_rows *ticket;
 } delete_ctx;
 
-static hub_status delete_fn(hub_pg *pg, hub_arena *a, void *ud) {
+/* Round trip 1: the ticket, locked; round trip 2: the change, its event and outbox message,
+ * and COMMIT. */
+static hub_status delete_fn(hub_tx *tx, void *ud) {
   delete_ctx *d = ud;
+  hub_arena *a = hub_tx_arena(tx);
   Hub__Ticket__V1__TicketInfo *cur;
-  hub_status st = hub_status_at_field(a, hub_ticket_load(pg, a, d->id, true, true, &cur), "id");
-  if (!hub_ok(st)) return st;
+  hub_rows *loaded = hub_ticket_queue_load(tx, d->id, true);
+  hub_status st = hub_tx_flush(tx);
+  if (!hub_ok(st) || !hub_ok(st = hub_ticket_loaded(a, loaded, true, "id", &cur))) return st;
   if (d->del == (cur->deleted_at != NULL))
     return hub_status_new(a, HUB_FAILED_PRECONDITION, d->del ? "the ticket is already deleted" : "the ticket is not deleted");
-  st = hub_pg_exec(pg, a, &delete_sql, (const char *[]){d->id, d->del ? "true" : "false"}, NULL);
-  if (hub_ok(st)) st = hub_ticket_event(pg, a, d->tenant, d->id, d->actor, d->del ? "deleted" : "undeleted", NULL, NULL, NULL);
-  if (hub_ok(st))
-    st = hub_ticket_outbox(pg, a, d->tenant, d->del ? "ticket.deleted" : "ticket.undeleted", d->id, cur->number);
-  if (hub_ok(st)) st = hub_ticket_load(pg, a, d->id, false, true, &d->out);
-  return st;
+  d->ticket = hub_tx_exec(tx, &delete_sql, (const char *[]){d->id, d->del ? "true" : "false"});
+  hub_ticket_event(tx, d->id, d->actor, d->del ? "deleted" : "undeleted", NULL, NULL, NULL);
+  hub_ticket_outbox(tx, d->del ? "ticket.deleted" : "ticket.undeleted", d->id, cur->number);
+  return HUB_STATUS_OK;
 }
 
 static hub_status delete_or_undelete(hub_call *call, const char *id, bool del, Hub__Ticket__V1__TicketInfo *response) {
-  hub_arena *a = hub_call_arena(call);
-  delete_ctx d = {id, hub_ticket_tenant(call), hub_ticket_actor(call), del, NULL};
-  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, d.tenant, hub_call_remaining_ms(call), delete_fn, &d);
-  if (hub_ok(st)) hub_ticket_copy(response, d.out);
+  delete_ctx d = {id, hub_ticket_actor(call), del, NULL};
+  hub_status st = hub_call_tx(call, delete_fn, &d);
+  if (hub_ok(st)) hub_ticket_decode(d.ticket, 0, response);
   return st;
 }
 
@@ -336,15 +358,17 @@ hub_status hub_ticket_v1_ticket_undelete_ticket(hub_call *call, const Hub__Ticke
 
 typedef struct rate_ctx {
   const Hub__Ticket__V1__RateTicketRequest *req;
-  const char *tenant, *actor;
-  Hub__Ticket__V1__TicketInfo *out;
+  const char *actor;
+  hub_rows *ticket;
 } rate_ctx;
 
-static hub_status rate_fn(hub_pg *pg, hub_arena *a, void *ud) {
+static hub_status rate_fn(hub_tx *tx, void *ud) {
   rate_ctx *r = ud;
+  hub_arena *a = hub_tx_arena(tx);
   Hub__Ticket__V1__TicketInfo *cur;
-  hub_status st = hub_status_at_field(a, hub_ticket_load(pg, a, r->req->id, true, false, &cur), "id");
-  if (!hub_ok(st)) return st;
+  hub_rows *loaded = hub_ticket_queue_load(tx, r->req->id, true);
+  hub_status st = hub_tx_flush(tx);
+  if (!hub_ok(st) || !hub_ok(st = hub_ticket_loaded(a, loaded, false, "id", &cur))) return st;
   if (strcmp(cur->requester_user_id, r->actor) != 0)
     return hub_status_new(a, HUB_PERMISSION_DENIED, "only the requester rates a ticket");
   if (cur->status != HUB__TICKET__V1__STATUS__STATUS_SOLVED && cur->status != HUB__TICKET__V1__STATUS__STATUS_CLOSED)
@@ -352,18 +376,16 @@ static hub_status rate_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (cur->csat_score) return hub_status_new(a, HUB_FAILED_PRECONDITION, "the ticket was already rated");
   char score[8];
   snprintf(score, sizeof score, "%d", r->req->score);
-  st = hub_pg_exec(pg, a, &rate_sql, (const char *[]){r->req->id, score, r->req->comment}, NULL);
-  if (hub_ok(st)) st = hub_ticket_event(pg, a, r->tenant, r->req->id, r->actor, "rated", "csat_score", "", score);
-  if (hub_ok(st)) st = hub_ticket_outbox(pg, a, r->tenant, "ticket.rated", r->req->id, cur->number);
-  if (hub_ok(st)) st = hub_ticket_load(pg, a, r->req->id, false, false, &r->out);
-  return st;
+  r->ticket = hub_tx_exec(tx, &rate_sql, (const char *[]){r->req->id, score, r->req->comment});
+  hub_ticket_event(tx, r->req->id, r->actor, "rated", "csat_score", "", score);
+  hub_ticket_outbox(tx, "ticket.rated", r->req->id, cur->number);
+  return HUB_STATUS_OK;
 }
 
 hub_status hub_ticket_v1_ticket_rate_ticket(hub_call *call, const Hub__Ticket__V1__RateTicketRequest *request,
                                             Hub__Ticket__V1__TicketInfo *response) {
-  hub_arena *a = hub_call_arena(call);
-  rate_ctx r = {request, hub_ticket_tenant(call), hub_ticket_actor(call), NULL};
-  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, r.tenant, hub_call_remaining_ms(call), rate_fn, &r);
-  if (hub_ok(st)) hub_ticket_copy(response, r.out);
+  rate_ctx r = {request, hub_ticket_actor(call), NULL};
+  hub_status st = hub_call_tx(call, rate_fn, &r);
+  if (hub_ok(st)) hub_ticket_decode(r.ticket, 0, response);
   return st;
 }
