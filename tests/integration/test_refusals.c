@@ -49,8 +49,8 @@ typedef struct file_state {
 static void set_var(file_state *fs, const char *name, const char *value) {
   if (fs->n_vars == (int)(sizeof fs->vars / sizeof fs->vars[0])) fail_msg("%s: too many variables", fs->path);
   var *v = &fs->vars[fs->n_vars++];
-  snprintf(v->name, sizeof v->name, "%s", name);
-  snprintf(v->value, sizeof v->value, "%s", value);
+  snprintf(v->name, sizeof v->name, "%.*s", (int)sizeof v->name - 1, name);
+  snprintf(v->value, sizeof v->value, "%.*s", (int)sizeof v->value - 1, value);
 }
 
 static const char *get_var(const file_state *fs, const char *name, size_t len) {
