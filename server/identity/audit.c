@@ -1,5 +1,7 @@
-/* Audit appends (see audit.h). */
+/* Audit appends (see audit.h): one statement per trail, queued in the caller's transaction. */
 #include "identity/audit.h"
+
+#include "hub/assert.h"
 
 static const hub_pg_stmt tenant_sql = {
     "audit_tenant",
@@ -12,15 +14,33 @@ static const hub_pg_stmt account_sql = {
     "INSERT INTO account_events (user_id, action, ip, detail) VALUES ($1::uuid, $2, $3, coalesce($4::jsonb, '{}'::jsonb))",
     4};
 
-hub_status hub_audit_tenant(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *actor_id, const char *action,
+void hub_audit_tenant_write(hub_tx *tx, const char *tenant_id, const char *actor_id, const char *action,
                             const char *target, const char *ip, const char *detail_json) {
   const char *p[] = {tenant_id, actor_id && *actor_id ? actor_id : NULL, action, target ? target : "",
                      ip ? ip : "", detail_json};
-  return hub_pg_exec(pg, a, &tenant_sql, p, NULL);
+  hub_tx_exec(tx, &tenant_sql, p);
+}
+
+void hub_audit_account_write(hub_tx *tx, const char *user_id, const char *action, const char *ip,
+                             const char *detail_json) {
+  const char *p[] = {user_id && *user_id ? user_id : NULL, action, ip ? ip : "", detail_json};
+  hub_tx_exec(tx, &account_sql, p);
+}
+
+hub_status hub_audit_tenant(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *actor_id, const char *action,
+                            const char *target, const char *ip, const char *detail_json) {
+  (void)a;
+  hub_tx *tx = hub_pg_current_tx(pg);
+  HUB_ASSERT(tx); /* inside hub_pg_tx */
+  hub_audit_tenant_write(tx, tenant_id, actor_id, action, target, ip, detail_json);
+  return hub_tx_flush(tx);
 }
 
 hub_status hub_audit_account(hub_pg *pg, hub_arena *a, const char *user_id, const char *action, const char *ip,
                              const char *detail_json) {
-  const char *p[] = {user_id && *user_id ? user_id : NULL, action, ip ? ip : "", detail_json};
-  return hub_pg_exec(pg, a, &account_sql, p, NULL);
+  (void)a;
+  hub_tx *tx = hub_pg_current_tx(pg);
+  HUB_ASSERT(tx); /* inside hub_pg_tx */
+  hub_audit_account_write(tx, user_id, action, ip, detail_json);
+  return hub_tx_flush(tx);
 }
