@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "hub/auth/v1/auth.hub-server.h"
-#include "identity/audit.h"
 #include "crypto/random.h"
 #include "services/auth/auth.h"
 
@@ -43,15 +42,6 @@ hub_status hub_auth_v1_auth_logout(hub_call *call, const Hub__Auth__V1__LogoutRe
   return st;
 }
 
-typedef struct retire_ctx {
-  const char *sid;
-} retire_ctx;
-
-static hub_status retire_fn(hub_pg *pg, hub_arena *a, void *ud) {
-  retire_ctx *r = ud;
-  return hub_pg_exec(pg, a, &retire_sql, (const char *[]){r->sid}, NULL);
-}
-
 hub_status hub_auth_v1_auth_switch_tenant(hub_call *call, const Hub__Auth__V1__SwitchTenantRequest *request,
                                           Hub__Auth__V1__TokenPair *response) {
   hub_arena *a = hub_call_arena(call);
@@ -65,8 +55,8 @@ hub_status hub_auth_v1_auth_switch_tenant(hub_call *call, const Hub__Auth__V1__S
   if (!hub_ok(st)) return st;
   /* The session's older refresh tokens retire (not a replay: they simply stop working), so
    * only the pair acting in the new tenant lives on. */
-  retire_ctx r = {p->session_id};
-  st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), retire_fn, &r);
+  hub_rows *r;
+  st = hub_call_query(call, &retire_sql, (const char *[]){p->session_id}, &r);
   if (!hub_ok(st)) return st;
   Hub__Auth__V1__TokenPair *pair;
   st = auth_mint_pair(call, p->user_id, p->session_id, g.tenant_id, g.brand, &pair);

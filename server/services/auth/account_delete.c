@@ -12,9 +12,7 @@
 #include "db/outbox.h"
 #include "crypto/password.h"
 #include "hub/auth/v1/auth.hub-server.h"
-#include "identity/audit.h"
-#include "services/auth/lifecycle.h"
-#include "services/auth/mfa.h"
+#include "services/auth/auth.h"
 
 #define NAMES_SHOWN 3 /* the message stays within HUB_STATUS_MESSAGE_MAX */
 
@@ -34,8 +32,8 @@ static const hub_pg_stmt schedule_sql = {
     "UPDATE users SET deletion_requested_at = now(), "
     "deletion_due_at = now() + make_interval(secs => $2::bigint / 1000.0), updated_at = now() "
     "WHERE id = $1::uuid AND deletion_due_at IS NULL AND deleted_at IS NULL "
-    "RETURNING extract(epoch FROM deletion_due_at)::bigint, "
-    "to_char(deletion_due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+    "RETURNING extract(epoch FROM deletion_due_at)::bigint AS due_s, "
+    "to_char(deletion_due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS due_text",
     2};
 static const hub_pg_stmt revoke_refresh_sql = {
     "auth_delete_revoke_refresh",
@@ -51,56 +49,29 @@ static const hub_pg_stmt cancel_sql = {
     1};
 static const hub_pg_stmt due_sql = {
     "auth_delete_due",
-    "SELECT coalesce(extract(epoch FROM deletion_due_at)::bigint, 0) FROM users WHERE id = $1::uuid", 1};
+    "SELECT coalesce(extract(epoch FROM deletion_due_at)::bigint, 0) AS due_s FROM users WHERE id = $1::uuid", 1};
 
 /* ---- when a deletion falls due ---- */
 
-typedef struct due_ctx {
-  const char *user_id;
-  int64_t due_s;
-} due_ctx;
-
-static hub_status due_fn(hub_pg *pg, hub_arena *a, void *ud) {
-  due_ctx *c = ud;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &due_sql, (const char *[]){c->user_id}, &res);
-  if (!hub_ok(st)) return st;
-  c->due_s = PQntuples(res) == 1 ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
-  PQclear(res);
-  return HUB_STATUS_OK;
-}
-
 hub_status auth_deletion_due(hub_call *call, const char *user_id, int64_t *due_s) {
-  due_ctx c = {user_id, 0};
-  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, hub_call_arena(call), NULL, hub_call_remaining_ms(call), due_fn, &c);
-  *due_s = c.due_s;
+  hub_rows *r;
+  hub_status st = hub_call_query(call, &due_sql, (const char *[]){user_id}, &r);
+  *due_s = hub_ok(st) && hub_rows_count(r) == 1 ? hub_rows_int(r, 0, "due_s") : 0;
   return st;
 }
 
 /* ---- the last-owner rule ---- */
 
-typedef struct owned_ctx {
+typedef struct owner_ctx {
+  const hub_pg_stmt *stmt;
   const char *user_id;
-  PGresult *res;
-} owned_ctx;
+  hub_rows *rows;
+} owner_ctx;
 
-static hub_status owned_fn(hub_pg *pg, hub_arena *a, void *ud) {
-  owned_ctx *c = ud;
-  return hub_pg_exec(pg, a, &owned_sql, (const char *[]){c->user_id}, &c->res);
-}
-
-typedef struct other_ctx {
-  const char *user_id;
-  bool found;
-} other_ctx;
-
-static hub_status other_fn(hub_pg *pg, hub_arena *a, void *ud) {
-  other_ctx *c = ud;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &other_owner_sql, (const char *[]){c->user_id}, &res);
-  c->found = hub_ok(st) && PQntuples(res) > 0;
-  PQclear(res);
-  return st;
+static hub_status owner_fn(hub_tx *tx, void *ud) {
+  owner_ctx *c = ud;
+  c->rows = hub_tx_exec(tx, c->stmt, (const char *[]){c->user_id});
+  return HUB_STATUS_OK;
 }
 
 /* FAILED_PRECONDITION naming (the first few of) the live tenants whose only staying owner is
@@ -108,20 +79,18 @@ static hub_status other_fn(hub_pg *pg, hub_arena *a, void *ud) {
  * tenant's owners in that tenant's own transaction, under its row-level security. */
 static hub_status check_not_last_owner(hub_call *call, const char *user_id) {
   hub_arena *a = hub_call_arena(call);
-  hub_pg *pg = hub_ctx_of(call)->pg;
-  owned_ctx o = {user_id, NULL};
-  hub_status st = hub_pg_tx_user(pg, a, NULL, user_id, hub_call_remaining_ms(call), owned_fn, &o);
+  owner_ctx o = {&owned_sql, user_id, NULL};
+  hub_status st = hub_call_tx_as(call, NULL, user_id, owner_fn, &o);
   if (!hub_ok(st)) return st;
   char *names = "";
   int blocked = 0;
-  for (int i = 0; i < PQntuples(o.res) && hub_ok(st); i++) {
-    other_ctx c = {user_id, false};
-    st = hub_pg_tx(pg, a, PQgetvalue(o.res, i, 0), hub_call_remaining_ms(call), other_fn, &c);
-    if (hub_ok(st) && !c.found && blocked++ < NAMES_SHOWN)
+  for (int i = 0; i < hub_rows_count(o.rows) && hub_ok(st); i++) {
+    owner_ctx c = {&other_owner_sql, user_id, NULL};
+    st = hub_call_tx_as(call, hub_rows_text(o.rows, i, "id"), NULL, owner_fn, &c);
+    if (hub_ok(st) && hub_rows_count(c.rows) == 0 && blocked++ < NAMES_SHOWN)
       names = hub_arena_sprintf(a, "%s%s\"%s\"", names, blocked > 1 ? ", " : "",
-                                hub_status_quote(a, PQgetvalue(o.res, i, 1)));
+                                hub_status_quote(a, hub_rows_text(o.rows, i, "name")));
   }
-  PQclear(o.res);
   if (!hub_ok(st) || !blocked) return st;
   return hub_status_new(a, HUB_FAILED_PRECONDITION,
                         "you are the last owner of %s%s: make another member owner (or delete the tenant) first", names,
@@ -136,25 +105,23 @@ typedef struct schedule_ctx {
   bool scheduled;
 } schedule_ctx;
 
-static hub_status schedule_fn(hub_pg *pg, hub_arena *a, void *ud) {
+static hub_status schedule_fn(hub_tx *tx, void *ud) {
   schedule_ctx *c = ud;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &schedule_sql, (const char *[]){c->user_id, c->grace_ms}, &res);
+  hub_arena *a = hub_tx_arena(tx);
+  hub_rows *r;
+  hub_status st = hub_tx_query(tx, &schedule_sql, (const char *[]){c->user_id, c->grace_ms}, &r);
   if (!hub_ok(st)) return st;
-  c->scheduled = PQntuples(res) == 1;
-  char *due_text = c->scheduled ? hub_arena_strdup(a, PQgetvalue(res, 0, 1)) : NULL;
-  if (c->scheduled) c->due_s = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-  PQclear(res);
+  c->scheduled = hub_rows_count(r) == 1;
   if (!c->scheduled) return HUB_STATUS_OK;
-  st = hub_pg_exec(pg, a, &revoke_refresh_sql, (const char *[]){c->user_id}, NULL);
-  if (hub_ok(st)) st = hub_pg_exec(pg, a, &spend_change_sql, (const char *[]){c->user_id}, NULL);
-  if (hub_ok(st))
-    hub_outbox_write(hub_pg_current_tx(pg), HUB_OUTBOX_ACCOUNT, "account.deletion_scheduled", c->user_id,
-                     auth_json(a, json_pack("{ssss}", "due_at", due_text, "brand", c->brand)));
-  if (hub_ok(st))
-    st = hub_audit_account(pg, a, c->user_id, "account.deletion_scheduled", c->ip,
-                           auth_json(a, json_pack("{ss}", "due_at", due_text)));
-  return st;
+  c->due_s = hub_rows_int(r, 0, "due_s");
+  const char *due_text = hub_rows_text(r, 0, "due_text");
+  hub_tx_exec(tx, &revoke_refresh_sql, (const char *[]){c->user_id});
+  hub_tx_exec(tx, &spend_change_sql, (const char *[]){c->user_id});
+  hub_outbox_write(tx, HUB_OUTBOX_ACCOUNT, "account.deletion_scheduled", c->user_id,
+                   auth_json(a, json_pack("{ssss}", "due_at", due_text, "brand", c->brand)));
+  hub_audit_account_write(tx, c->user_id, "account.deletion_scheduled", c->ip,
+                          auth_json(a, json_pack("{ss}", "due_at", due_text)));
+  return HUB_STATUS_OK;
 }
 
 hub_status hub_auth_v1_auth_delete_my_account(hub_call *call, const Hub__Auth__V1__DeleteMyAccountRequest *request,
@@ -178,7 +145,7 @@ hub_status hub_auth_v1_auth_delete_my_account(hub_call *call, const Hub__Auth__V
   if (!hub_ok(st)) return st;
   schedule_ctx c = {.user_id = p->user_id, .ip = p->ip, .brand = p->brand,
                     .grace_ms = hub_arena_sprintf(a, "%lld", (long long)hub_identity_get()->deletion_grace_ms)};
-  st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), schedule_fn, &c);
+  st = hub_call_tx(call, schedule_fn, &c);
   if (!hub_ok(st)) return st;
   if (!c.scheduled)
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "a deletion of this account is already scheduled");
@@ -197,23 +164,21 @@ typedef struct cancel_ctx {
   int64_t due_s;
 } cancel_ctx;
 
-static hub_status cancel_fn(hub_pg *pg, hub_arena *a, void *ud) {
+static hub_status cancel_fn(hub_tx *tx, void *ud) {
   cancel_ctx *c = ud;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &cancel_sql, (const char *[]){c->user_id}, &res);
+  hub_rows *r;
+  hub_status st = hub_tx_query(tx, &cancel_sql, (const char *[]){c->user_id}, &r);
   if (!hub_ok(st)) return st;
-  c->cancelled = PQntuples(res) == 1;
-  PQclear(res);
-  if (!c->cancelled) {
-    due_ctx d = {c->user_id, 0};
-    st = due_fn(pg, a, &d);
-    c->due_s = d.due_s;
+  c->cancelled = hub_rows_count(r) == 1;
+  if (!c->cancelled) { /* why not: past the grace period, or nothing scheduled */
+    st = hub_tx_query(tx, &due_sql, (const char *[]){c->user_id}, &r);
+    c->due_s = hub_ok(st) && hub_rows_count(r) == 1 ? hub_rows_int(r, 0, "due_s") : 0;
     return st;
   }
-  hub_outbox_write(hub_pg_current_tx(pg), HUB_OUTBOX_ACCOUNT, "account.deletion_cancelled", c->user_id,
-                   auth_json(a, json_pack("{ss}", "brand", c->brand)));
-  st = hub_audit_account(pg, a, c->user_id, "account.deletion_cancelled", c->ip, NULL);
-  return st;
+  hub_outbox_write(tx, HUB_OUTBOX_ACCOUNT, "account.deletion_cancelled", c->user_id,
+                   auth_json(hub_tx_arena(tx), json_pack("{ss}", "brand", c->brand)));
+  hub_audit_account_write(tx, c->user_id, "account.deletion_cancelled", c->ip, NULL);
+  return HUB_STATUS_OK;
 }
 
 hub_status hub_auth_v1_auth_cancel_account_deletion(hub_call *call,
@@ -224,7 +189,7 @@ hub_status hub_auth_v1_auth_cancel_account_deletion(hub_call *call,
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
   cancel_ctx c = {.user_id = p->user_id, .ip = p->ip, .brand = p->brand};
-  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), cancel_fn, &c);
+  hub_status st = hub_call_tx(call, cancel_fn, &c);
   if (!hub_ok(st) || c.cancelled) return st;
   if (c.due_s) return hub_status_new(a, HUB_FAILED_PRECONDITION, "the grace period is over: the account is being deleted");
   return hub_status_new(a, HUB_FAILED_PRECONDITION, "no deletion of this account is scheduled");

@@ -19,7 +19,7 @@
 #include <jansson.h>
 
 #include "hub/auth/v1/auth.hub-server.h"
-#include "services/auth/lifecycle.h"
+#include "services/auth/auth.h"
 
 #define EXPORT_MAX_BYTES (3 * 1024 * 1024)
 #define AUDIT_TOTAL 1000
@@ -31,21 +31,23 @@ static const hub_pg_stmt profile_sql = {
     "SELECT jsonb_build_object('user_id', u.id, 'email', u.email, 'email_verified_at', u.email_verified_at, "
     "'display_name', u.display_name, 'locale', u.locale, 'time_zone', u.time_zone, 'avatar_url', u.avatar_url, "
     "'platform_admin', u.is_platform_admin, 'created_at', u.created_at, 'updated_at', u.updated_at, "
-    "'deletion_requested_at', u.deletion_requested_at, 'deletion_due_at', u.deletion_due_at), "
+    "'deletion_requested_at', u.deletion_requested_at, 'deletion_due_at', u.deletion_due_at) AS profile, "
     "jsonb_build_object('totp_enabled', u.totp_sealed IS NOT NULL, 'totp_enrolment_pending', u.totp_pending IS NOT NULL, "
     "'recovery_codes_left', (SELECT count(*) FROM recovery_codes r WHERE r.user_id = u.id AND r.used_at IS NULL)) "
+    "AS second_factor "
     "FROM users u WHERE u.id = $1::uuid AND u.deleted_at IS NULL",
     1};
 static const hub_pg_stmt identities_sql = {
     "auth_export_identities",
     "SELECT coalesce(jsonb_agg(jsonb_build_object('issuer', issuer, 'linked_at', created_at) ORDER BY created_at), "
-    "'[]') FROM external_identities WHERE user_id = $1::uuid",
+    "'[]') AS items FROM external_identities WHERE user_id = $1::uuid",
     1};
 static const hub_pg_stmt memberships_sql = {
     "auth_export_memberships",
     "SELECT coalesce(jsonb_agg(jsonb_build_object('tenant_id', x.tenant_id, 'tenant_name', x.name, "
     "'tenant_deleted', x.deleted, 'role', x.role, 'brands', x.brands, 'extra_permissions', x.permissions, "
-    "'joined_at', x.created_at) ORDER BY x.name, x.tenant_id) FILTER (WHERE x.n <= 200), '[]'), count(*) > 200 "
+    "'joined_at', x.created_at) ORDER BY x.name, x.tenant_id) FILTER (WHERE x.n <= 200), '[]') AS items, "
+    "count(*) > 200 AS truncated "
     "FROM (SELECT m.tenant_id, t.name, t.deleted_at IS NOT NULL AS deleted, m.role, m.brands, m.permissions, "
     "m.created_at, row_number() OVER (ORDER BY t.name, m.tenant_id) AS n "
     "FROM members m JOIN tenants t ON t.id = m.tenant_id WHERE m.user_id = $1::uuid "
@@ -57,13 +59,14 @@ static const hub_pg_stmt tenants_sql = {
 static const hub_pg_stmt tokens_sql = {
     "auth_export_tokens",
     "SELECT coalesce(jsonb_agg(jsonb_build_object('purpose', purpose, 'created_at', created_at, 'expires_at', "
-    "expires_at, 'new_email', new_email) ORDER BY created_at), '[]') FROM account_tokens "
+    "expires_at, 'new_email', new_email) ORDER BY created_at), '[]') AS items FROM account_tokens "
     "WHERE user_id = $1::uuid AND used_at IS NULL AND expires_at > now()",
     1};
 static const hub_pg_stmt events_sql = {
     "auth_export_events",
     "SELECT coalesce(jsonb_agg(jsonb_build_object('action', e.action, 'ip', e.ip, 'detail', e.detail, 'at', "
-    "e.created_at) ORDER BY e.id DESC) FILTER (WHERE e.n <= 500), '[]'), count(*) > 500 "
+    "e.created_at) ORDER BY e.id DESC) FILTER (WHERE e.n <= 500), '[]') AS items, "
+    "count(*) > 500 AS truncated "
     "FROM (SELECT id, action, ip, detail, created_at, row_number() OVER (ORDER BY id DESC) AS n FROM account_events "
     "WHERE user_id = $1::uuid ORDER BY id DESC LIMIT 501) e",
     1};
@@ -74,83 +77,59 @@ static const hub_pg_stmt audit_sql = {
     "'as', CASE WHEN e.actor_id = $1::uuid THEN 'actor' ELSE 'target' END, "
     "'ip', CASE WHEN e.actor_id = $1::uuid THEN e.ip END, 'at', e.created_at, "
     "'detail', jsonb_strip_nulls(jsonb_build_object('role', e.detail->'role', 'old_role', e.detail->'old_role', "
-    "'new_role', e.detail->'new_role', 'reason', e.detail->'reason')))) ORDER BY e.id DESC), '[]'), count(*) "
+    "'new_role', e.detail->'new_role', 'reason', e.detail->'reason')))) ORDER BY e.id DESC), '[]') AS items, "
+    "count(*) AS count "
     "FROM (SELECT * FROM audit_events WHERE tenant_id = hub_current_tenant() "
     "AND (actor_id = $1::uuid OR target = $1::text) ORDER BY id DESC LIMIT $2::int) e",
     2};
 
-typedef struct export_ctx {
+/* The account's sections, read as the user in one round trip. */
+typedef struct account_ctx {
   const char *user_id;
-  json_t *doc;
-  PGresult *tenants;
-  bool found;
-} export_ctx;
+  hub_rows *profile, *identities, *memberships, *tokens, *events, *tenants;
+} account_ctx;
 
-/* Parses a jsonb column the database produced; an unparsable one is an internal error. */
-static hub_status take(hub_arena *a, const PGresult *res, int col, json_t **out) {
+static hub_status account_fn(hub_tx *tx, void *ud) {
+  account_ctx *c = ud;
+  const char *const id[] = {c->user_id};
+  c->profile = hub_tx_exec(tx, &profile_sql, id);
+  c->identities = hub_tx_exec(tx, &identities_sql, id);
+  c->memberships = hub_tx_exec(tx, &memberships_sql, id);
+  c->tokens = hub_tx_exec(tx, &tokens_sql, id);
+  c->events = hub_tx_exec(tx, &events_sql, id);
+  c->tenants = hub_tx_exec(tx, &tenants_sql, id);
+  return HUB_STATUS_OK;
+}
+
+/* Parses a jsonb column of a one-row result; an unparsable one is an internal error. */
+static hub_status parse(hub_arena *a, const hub_rows *r, const char *column, json_t **out) {
   json_error_t err;
-  *out = json_loads(PQgetvalue(res, 0, col), 0, &err);
+  *out = hub_rows_count(r) == 1 ? json_loads(hub_rows_text(r, 0, column), 0, &err) : NULL;
   return *out ? HUB_STATUS_OK : hub_status_new(a, HUB_INTERNAL, "export section unreadable");
 }
 
-/* Runs a one-row statement of the user and sets doc[key] to its first column (and, when
- * `wrap`, wraps it as {"items": ..., "truncated": <second column>}). */
-static hub_status section(hub_pg *pg, hub_arena *a, export_ctx *c, const hub_pg_stmt *stmt, const char *key,
-                          bool wrap) {
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, stmt, (const char *[]){c->user_id}, &res);
+/* doc[key] = the section's jsonb column (when `wrap`, as {"items": ..., "truncated": <the
+ * truncated column>}); nothing when the section has no row. */
+static hub_status take(hub_arena *a, const hub_rows *r, const char *column, bool wrap, json_t *doc, const char *key) {
+  if (hub_rows_count(r) != 1) return HUB_STATUS_OK;
+  json_t *v;
+  hub_status st = parse(a, r, column, &v);
   if (!hub_ok(st)) return st;
-  json_t *v = NULL;
-  if (PQntuples(res) == 1) st = take(a, res, 0, &v);
-  if (hub_ok(st) && v) {
-    if (wrap) v = json_pack("{sosb}", "items", v, "truncated", PQgetvalue(res, 0, 1)[0] == 't');
-    json_object_set_new(c->doc, key, v);
-  }
-  PQclear(res);
-  return st;
+  if (wrap) v = json_pack("{sosb}", "items", v, "truncated", hub_rows_bool(r, 0, "truncated"));
+  json_object_set_new(doc, key, v);
+  return HUB_STATUS_OK;
 }
 
-static hub_status account_fn(hub_pg *pg, hub_arena *a, void *ud) {
-  export_ctx *c = ud;
-  json_object_clear(c->doc); /* a retried body starts over */
-  PQclear(c->tenants);
-  c->tenants = NULL;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &profile_sql, (const char *[]){c->user_id}, &res);
-  if (!hub_ok(st)) return st;
-  c->found = PQntuples(res) == 1;
-  json_t *profile = NULL, *second = NULL;
-  if (c->found) st = take(a, res, 0, &profile);
-  if (hub_ok(st) && c->found) st = take(a, res, 1, &second);
-  PQclear(res);
-  if (profile) json_object_set_new(c->doc, "profile", profile);
-  if (second) json_object_set_new(c->doc, "second_factor", second);
-  if (!hub_ok(st) || !c->found) return st;
-  st = section(pg, a, c, &identities_sql, "external_identities", false);
-  if (hub_ok(st)) st = section(pg, a, c, &memberships_sql, "memberships", true);
-  if (hub_ok(st)) st = section(pg, a, c, &tokens_sql, "pending_tokens", false);
-  if (hub_ok(st)) st = section(pg, a, c, &events_sql, "account_events", true);
-  if (hub_ok(st)) st = hub_pg_exec(pg, a, &tenants_sql, (const char *[]){c->user_id}, &c->tenants);
-  return st;
-}
-
+/* In one tenant's transaction: the events naming the caller, up to `limit`. */
 typedef struct audit_ctx {
   const char *user_id, *limit;
-  json_t *items;
-  int count;
+  hub_rows *rows;
 } audit_ctx;
 
-static hub_status audit_fn(hub_pg *pg, hub_arena *a, void *ud) {
+static hub_status audit_fn(hub_tx *tx, void *ud) {
   audit_ctx *c = ud;
-  PGresult *res = NULL;
-  json_decref(c->items);
-  c->items = NULL;
-  hub_status st = hub_pg_exec(pg, a, &audit_sql, (const char *[]){c->user_id, c->limit}, &res);
-  if (!hub_ok(st)) return st;
-  st = take(a, res, 0, &c->items);
-  c->count = atoi(PQgetvalue(res, 0, 1));
-  PQclear(res);
-  return st;
+  c->rows = hub_tx_exec(tx, &audit_sql, (const char *[]){c->user_id, c->limit});
+  return HUB_STATUS_OK;
 }
 
 static json_t *iso(int64_t ms) {
@@ -179,34 +158,40 @@ static hub_status sessions(hub_call *call, const char *user_id, json_t **out) {
 
 static hub_status build(hub_call *call, const char *user_id, json_t *doc) {
   hub_arena *a = hub_call_arena(call);
-  hub_pg *pg = hub_ctx_of(call)->pg;
-  export_ctx c = {user_id, doc, NULL, false};
-  hub_status st = hub_pg_tx_user(pg, a, NULL, user_id, hub_call_remaining_ms(call), account_fn, &c);
-  if (!hub_ok(st)) {
-    PQclear(c.tenants);
-    return st;
-  }
-  if (!c.found) return hub_status_new(a, HUB_UNAUTHENTICATED, "the account no longer exists");
+  account_ctx c = {.user_id = user_id};
+  hub_status st = hub_call_tx_as(call, NULL, user_id, account_fn, &c);
+  if (!hub_ok(st)) return st;
+  if (hub_rows_count(c.profile) != 1) return hub_status_new(a, HUB_UNAUTHENTICATED, "the account no longer exists");
+  st = take(a, c.profile, "profile", false, doc, "profile");
+  if (hub_ok(st)) st = take(a, c.profile, "second_factor", false, doc, "second_factor");
+  if (hub_ok(st)) st = take(a, c.identities, "items", false, doc, "external_identities");
+  if (hub_ok(st)) st = take(a, c.memberships, "items", true, doc, "memberships");
+  if (hub_ok(st)) st = take(a, c.tokens, "items", false, doc, "pending_tokens");
+  if (hub_ok(st)) st = take(a, c.events, "items", true, doc, "account_events");
+  if (!hub_ok(st)) return st;
   json_t *audit = json_array();
-  bool truncated = PQntuples(c.tenants) >= atoi(AUDIT_TENANTS);
+  int n_tenants = hub_rows_count(c.tenants);
+  bool truncated = n_tenants >= atoi(AUDIT_TENANTS);
   int total = 0;
-  for (int i = 0; i < PQntuples(c.tenants) && hub_ok(st); i++) {
+  for (int i = 0; i < n_tenants && hub_ok(st); i++) {
     int room = AUDIT_TOTAL - total;
     if (room <= 0) {
       truncated = true;
       break;
     }
     int per = atoi(AUDIT_PER_TENANT) < room ? atoi(AUDIT_PER_TENANT) : room;
-    audit_ctx ac = {user_id, hub_arena_sprintf(a, "%d", per), NULL, 0};
-    st = hub_pg_tx(pg, a, PQgetvalue(c.tenants, i, 0), hub_call_remaining_ms(call), audit_fn, &ac);
+    audit_ctx ac = {user_id, hub_arena_sprintf(a, "%d", per), NULL};
+    st = hub_call_tx_as(call, hub_rows_text(c.tenants, i, "tenant_id"), NULL, audit_fn, &ac);
+    json_t *items = NULL;
+    if (hub_ok(st)) st = parse(a, ac.rows, "items", &items);
     if (hub_ok(st)) {
-      json_array_extend(audit, ac.items);
-      total += ac.count;
-      truncated = truncated || ac.count == per;
+      int count = (int)hub_rows_int(ac.rows, 0, "count");
+      json_array_extend(audit, items);
+      total += count;
+      truncated = truncated || count == per;
     }
-    json_decref(ac.items);
+    json_decref(items);
   }
-  PQclear(c.tenants);
   json_object_set_new(doc, "tenant_audit_events", json_pack("{sosb}", "items", audit, "truncated", truncated));
   if (!hub_ok(st)) return st;
   json_t *live = NULL;

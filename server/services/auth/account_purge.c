@@ -26,8 +26,7 @@
 #include "hub/config.h"
 #include "hub/log.h"
 #include "hub/periodic.h"
-#include "identity/audit.h"
-#include "services/auth/lifecycle.h"
+#include "services/auth/auth.h"
 
 #define BATCH "100"
 
@@ -37,7 +36,7 @@ static const hub_pg_stmt due_sql = {
     0};
 static const hub_pg_stmt memberships_sql = {
     "auth_purge_memberships",
-    "SELECT m.tenant_id, t.name, t.deleted_at IS NOT NULL FROM members m JOIN tenants t ON t.id = m.tenant_id "
+    "SELECT m.tenant_id, t.name, t.deleted_at IS NOT NULL AS tenant_deleted FROM members m JOIN tenants t ON t.id = m.tenant_id "
     "WHERE m.user_id = $1::uuid ORDER BY m.tenant_id",
     1};
 static const hub_pg_stmt lock_sql = {
@@ -72,14 +71,13 @@ static const hub_pg_stmt wipe_sql[] = {
 typedef struct rows_ctx {
   const hub_pg_stmt *stmt;
   const char *const *params;
-  PGresult *res;
+  hub_rows *rows;
 } rows_ctx;
 
-static hub_status rows_fn(hub_pg *pg, hub_arena *a, void *ud) {
+static hub_status rows_fn(hub_tx *tx, void *ud) {
   rows_ctx *c = ud;
-  PQclear(c->res); /* a retried body starts over */
-  c->res = NULL;
-  return hub_pg_exec(pg, a, c->stmt, c->params, &c->res);
+  c->rows = hub_tx_exec(tx, c->stmt, c->params);
+  return HUB_STATUS_OK;
 }
 
 typedef struct leave_ctx {
@@ -89,46 +87,42 @@ typedef struct leave_ctx {
 
 /* In the membership's tenant: remove it unless it is the last owner of a live tenant (with
  * check_only, only say whether it is). */
-static hub_status leave_fn(hub_pg *pg, hub_arena *a, void *ud) {
+static hub_status leave_fn(hub_tx *tx, void *ud) {
   leave_ctx *c = ud;
-  PGresult *res = NULL;
+  hub_rows *r;
   c->blocked = false;
-  hub_status st = hub_pg_exec(pg, a, &lock_sql, (const char *[]){c->user_id}, &res);
+  hub_status st = hub_tx_query(tx, &lock_sql, (const char *[]){c->user_id}, &r);
   if (!hub_ok(st)) return st;
   int owners = 0;
-  char role[16] = "";
-  for (int i = 0; i < PQntuples(res); i++) {
-    if (strcmp(PQgetvalue(res, i, 1), "owner") == 0) owners++;
-    if (strcmp(PQgetvalue(res, i, 0), c->user_id) == 0) snprintf(role, sizeof role, "%s", PQgetvalue(res, i, 1));
+  const char *role = NULL;
+  for (int i = 0; i < hub_rows_count(r); i++) {
+    if (strcmp(hub_rows_text(r, i, "role"), "owner") == 0) owners++;
+    if (strcmp(hub_rows_text(r, i, "user_id"), c->user_id) == 0) role = hub_rows_text(r, i, "role");
   }
-  PQclear(res);
-  if (!role[0]) return HUB_STATUS_OK; /* gone already */
+  if (!role) return HUB_STATUS_OK; /* gone already */
   if (strcmp(role, "owner") == 0 && owners <= 1 && !c->tenant_deleted) {
     c->blocked = true;
     return HUB_STATUS_OK;
   }
   if (c->check_only) return HUB_STATUS_OK;
-  st = hub_pg_exec(pg, a, &remove_sql, (const char *[]){c->user_id}, NULL);
-  if (hub_ok(st))
-    st = hub_audit_tenant(pg, a, c->tenant_id, NULL, "member.removed", c->user_id, "",
-                          auth_json(a, json_pack("{ssss}", "role", role, "reason", "account_deleted")));
-  return st;
+  hub_tx_exec(tx, &remove_sql, (const char *[]){c->user_id});
+  hub_audit_tenant_write(tx, c->tenant_id, NULL, "member.removed", c->user_id, "",
+                         auth_json(hub_tx_arena(tx), json_pack("{ssss}", "role", role, "reason", "account_deleted")));
+  return HUB_STATUS_OK;
 }
 
 typedef struct postpone_ctx {
   const char *user_id, *names;
 } postpone_ctx;
 
-static hub_status postpone_fn(hub_pg *pg, hub_arena *a, void *ud) {
+static hub_status postpone_fn(hub_tx *tx, void *ud) {
   postpone_ctx *c = ud;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &postpone_sql, (const char *[]){c->user_id}, &res);
-  if (!hub_ok(st)) return st;
-  bool moved = PQntuples(res) == 1;
-  PQclear(res);
-  if (!moved) return HUB_STATUS_OK;
-  hub_outbox_write(hub_pg_current_tx(pg), HUB_OUTBOX_ACCOUNT, "account.deletion_blocked", c->user_id, c->names);
-  return hub_audit_account(pg, a, c->user_id, "account.deletion_blocked", NULL, c->names);
+  hub_rows *r;
+  hub_status st = hub_tx_query(tx, &postpone_sql, (const char *[]){c->user_id}, &r);
+  if (!hub_ok(st) || hub_rows_count(r) != 1) return st;
+  hub_outbox_write(tx, HUB_OUTBOX_ACCOUNT, "account.deletion_blocked", c->user_id, c->names);
+  hub_audit_account_write(tx, c->user_id, "account.deletion_blocked", NULL, c->names);
+  return HUB_STATUS_OK;
 }
 
 typedef struct tomb_ctx {
@@ -136,30 +130,29 @@ typedef struct tomb_ctx {
   bool written;
 } tomb_ctx;
 
-static hub_status tomb_fn(hub_pg *pg, hub_arena *a, void *ud) {
+static hub_status tomb_fn(hub_tx *tx, void *ud) {
   tomb_ctx *c = ud;
-  PGresult *res = NULL;
+  hub_rows *r;
   const char *id[] = {c->user_id};
-  hub_status st = hub_pg_exec(pg, a, &tombstone_sql, id, &res);
+  hub_status st = hub_tx_query(tx, &tombstone_sql, id, &r);
   if (!hub_ok(st)) return st;
-  c->written = PQntuples(res) == 1;
-  PQclear(res);
+  c->written = hub_rows_count(r) == 1;
   if (!c->written) return HUB_STATUS_OK; /* another purge was first, or the row changed */
-  for (size_t i = 0; i < sizeof wipe_sql / sizeof *wipe_sql && hub_ok(st); i++) st = hub_pg_exec(pg, a, &wipe_sql[i], id, NULL);
-  if (hub_ok(st)) st = hub_audit_account(pg, a, c->user_id, "account.deleted", NULL, NULL);
-  return st;
+  for (size_t i = 0; i < sizeof wipe_sql / sizeof *wipe_sql; i++) hub_tx_exec(tx, &wipe_sql[i], id);
+  hub_audit_account_write(tx, c->user_id, "account.deleted", NULL, NULL);
+  return HUB_STATUS_OK;
 }
 
 /* Every membership of the account, in its own tenant's transaction; the names of the tenants
  * where it is the last owner collect in `blocked`. A first pass only checks, so an account
  * that cannot go keeps all its memberships (bar a race with a demotion in between). */
-static hub_status leave_all(hub_pg *pg, hub_redis *redis, hub_arena *a, const char *user_id, const PGresult *m,
+static hub_status leave_all(hub_pg *pg, hub_redis *redis, hub_arena *a, const char *user_id, const hub_rows *m,
                             bool check_only, json_t *blocked) {
   hub_status st = HUB_STATUS_OK;
-  for (int i = 0; i < PQntuples(m) && hub_ok(st); i++) {
-    leave_ctx c = {user_id, PQgetvalue(m, i, 0), PQgetvalue(m, i, 2)[0] == 't', check_only, false};
-    st = hub_pg_tx(pg, a, c.tenant_id, 30000, leave_fn, &c);
-    if (hub_ok(st) && c.blocked) json_array_append_new(blocked, json_string(PQgetvalue(m, i, 1)));
+  for (int i = 0; i < hub_rows_count(m) && hub_ok(st); i++) {
+    leave_ctx c = {user_id, hub_rows_text(m, i, "tenant_id"), hub_rows_bool(m, i, "tenant_deleted"), check_only, false};
+    st = hub_tx_run(pg, a, c.tenant_id, NULL, 30000, leave_fn, &c);
+    if (hub_ok(st) && c.blocked) json_array_append_new(blocked, json_string(hub_rows_text(m, i, "name")));
     if (hub_ok(st) && !c.blocked && !check_only)
       hub_session_clear_acl(redis, a, user_id, c.tenant_id); /* best effort: the sessions end below */
   }
@@ -170,12 +163,11 @@ static hub_status leave_all(hub_pg *pg, hub_redis *redis, hub_arena *a, const ch
 static hub_status purge_one(hub_pg *pg, hub_redis *redis, hub_arena *a, const char *user_id, bool *done) {
   *done = false;
   rows_ctx m = {&memberships_sql, (const char *[]){user_id}, NULL};
-  hub_status st = hub_pg_tx_user(pg, a, NULL, user_id, 30000, rows_fn, &m);
+  hub_status st = hub_tx_run(pg, a, NULL, user_id, 30000, rows_fn, &m);
   if (!hub_ok(st)) return st;
   json_t *blocked = json_array();
-  st = leave_all(pg, redis, a, user_id, m.res, true, blocked);
-  if (hub_ok(st) && json_array_size(blocked) == 0) st = leave_all(pg, redis, a, user_id, m.res, false, blocked);
-  PQclear(m.res);
+  st = leave_all(pg, redis, a, user_id, m.rows, true, blocked);
+  if (hub_ok(st) && json_array_size(blocked) == 0) st = leave_all(pg, redis, a, user_id, m.rows, false, blocked);
   if (!hub_ok(st)) {
     json_decref(blocked);
     return st;
@@ -183,11 +175,11 @@ static hub_status purge_one(hub_pg *pg, hub_redis *redis, hub_arena *a, const ch
   if (json_array_size(blocked) > 0) {
     postpone_ctx p = {user_id, auth_json(a, json_pack("{so}", "tenants", blocked))};
     hub_logf(HUB_LOG_INFO, "account purge: an account is the last owner of a tenant; postponed by a day");
-    return hub_pg_tx(pg, a, NULL, 30000, postpone_fn, &p);
+    return hub_tx_run(pg, a, NULL, NULL, 30000, postpone_fn, &p);
   }
   json_decref(blocked);
   tomb_ctx t = {user_id, false};
-  st = hub_pg_tx(pg, a, NULL, 30000, tomb_fn, &t);
+  st = hub_tx_run(pg, a, NULL, NULL, 30000, tomb_fn, &t);
   if (!hub_ok(st) || !t.written) return st;
   *done = true;
   int n = 0;
@@ -198,19 +190,19 @@ static hub_status purge_one(hub_pg *pg, hub_redis *redis, hub_arena *a, const ch
 
 /* Purges up to 100 accounts that are due; *purged counts the tombstones written. An account
  * that is (still, or again) the last owner of a live tenant is not purged: its deletion moves
- * a day on, and it is audited and told by mail (account.deletion_blocked). */
+ * a day on, and it is audited and told by mail (account.deletion_blocked). Global work: the
+ * tenant (and user) of each transaction is named here, none comes from a call. */
 static hub_status purge_once(hub_pg *pg, hub_redis *redis, hub_arena *a, int *purged) {
   *purged = 0;
   rows_ctx d = {&due_sql, NULL, NULL};
-  hub_status st = hub_pg_tx(pg, a, NULL, 30000, rows_fn, &d);
+  hub_status st = hub_tx_run(pg, a, NULL, NULL, 30000, rows_fn, &d);
   if (!hub_ok(st)) return st;
-  for (int i = 0; i < PQntuples(d.res); i++) {
+  for (int i = 0; i < hub_rows_count(d.rows); i++) {
     bool done = false;
-    hub_status ps = purge_one(pg, redis, a, PQgetvalue(d.res, i, 0), &done);
+    hub_status ps = purge_one(pg, redis, a, hub_rows_text(d.rows, i, "id"), &done);
     if (!hub_ok(ps)) hub_logf(HUB_LOG_WARN, "account purge: an account could not be purged: %s", ps.message);
     *purged += done;
   }
-  PQclear(d.res);
   return HUB_STATUS_OK;
 }
 

@@ -1,18 +1,32 @@
-/* Internals shared by the Auth service's handler files: minting token pairs, rate limits
- * with their retry hint, the clock, and small validators. */
+/* Internals of the Auth service, shared by its files. One .c per group of RPCs, with its SQL:
+ * login.c (Login, VerifyMfa), signup.c (SignUp, VerifyEmail), refresh.c (Refresh), sso.c
+ * (LoginWithIdToken), mfa.c (EnrollTotp, ConfirmTotp, DisableTotp and the second factor),
+ * passwords.c (ChangePassword, RequestPasswordReset, ResetPassword), account.c (WhoAmI,
+ * Logout, SwitchTenant, the sessions, GetJwks), profile.c (GetProfile, UpdateProfile),
+ * email_change.c, account_delete.c, account_export.c (ExportMyData) and account_purge.c (the
+ * purge and Auth's lifecycle). sessions.c and common.c hold what they share. The profile's
+ * value rules are a pure module with a header of their own (profile_rules.h), unit-tested. */
 #ifndef HUB_SERVICES_AUTH_H
 #define HUB_SERVICES_AUTH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "cache/ratelimit.h"
-#include "hub/clock.h"
+#include "db/call.h"
 #include "hub/auth/v1/auth.pb-c.h"
+#include "hub/clock.h"
 #include "identity/acl.h"
+#include "identity/audit.h"
 #include "identity/identity.h"
 #include "identity/principal.h"
+#include "services/auth/profile_rules.h"
 #include "services/context.h"
+
+/* ---- shared pieces (common.c) ---- */
 
 /* Abuse limits: sliding windows in Redis, shared by every hubd. */
 extern const hub_rate_limit auth_limit_totp, auth_limit_reset_ip, auth_limit_reset_account,
@@ -31,6 +45,16 @@ hub_status auth_normalize_email(hub_arena *a, const char *field, const char *ema
 /* Splits `s` in place at every `sep` (empty fields kept) into at most `max` fields; returns
  * how many there were. */
 int auth_split(char *s, char sep, char **fields, int max);
+/* Appends an account event in a transaction of its own (best effort for failures). */
+void auth_audit(hub_call *call, const char *user_id, const char *action, const char *detail_json);
+/* The compact text of `o` (keys sorted) in the arena, "{}" when o is NULL; takes o's reference.
+ * Outbox payloads and audit details are built with json_pack and written with this, so values
+ * are always escaped. */
+char *auth_json(hub_arena *a, json_t *o);
+/* Unix seconds as a protobuf Timestamp in the arena. */
+Google__Protobuf__Timestamp *auth_timestamp(hub_arena *a, int64_t seconds);
+
+/* ---- sessions (sessions.c) ---- */
 
 /* What a new or refreshed session acts as. */
 typedef struct auth_grant {
@@ -60,6 +84,8 @@ hub_status auth_end_other_sessions(hub_call *call, const char *user_id, const ch
 hub_status auth_sign_access(hub_call *call, const char *user_id, const char *session_id, const char *tenant_id,
                             const char *brand, char **token, int64_t *exp_s);
 
+/* ---- signing in (login.c) ---- */
+
 /* Stores a single-use second-factor challenge for VerifyMfa (5 minutes). */
 hub_status auth_mfa_challenge(hub_call *call, const char *user_id, const char *tenant, const char *brand,
                               char **challenge);
@@ -68,7 +94,30 @@ hub_status auth_mfa_challenge(hub_call *call, const char *user_id, const char *t
 hub_status auth_finish_login(hub_call *call, const char *user_id, const char *tenant, const char *brand,
                              Hub__Auth__V1__LoginResponse *response);
 
-/* Appends an account event in a transaction of its own (best effort for failures). */
-void auth_audit(hub_call *call, const char *user_id, const char *action, const char *detail_json);
+/* ---- the second factor (mfa.c) ---- */
+
+/* Checks a TOTP code (current step ±1, each step usable once) or a recovery code (spent on
+ * use) for the user, under the per-account TOTP rate limit. UNAUTHENTICATED when wrong. */
+hub_status auth_check_second_factor(hub_call *call, const char *user_id, const char *totp_code,
+                                    const char *recovery_code);
+
+/* ---- the account lifecycle (profile.c, account_delete.c) ---- */
+
+/* What proving the password found: the account's normalised email and whether it has a
+ * second factor. */
+typedef struct auth_proof {
+  char *email_norm;
+  bool has_mfa;
+} auth_proof;
+
+/* Checks the caller's password (for RPCs that must not run on a stolen session alone):
+ * `password` must already be checked non-empty and at most HUB_PASSWORD_MAX_BYTES. Counts
+ * against the per-account login limit; FAILED_PRECONDITION for an account without a password
+ * (SSO only); UNAUTHENTICATED (audited as password.check_failed with `purpose`) when wrong. */
+hub_status auth_prove_password(hub_call *call, const char *user_id, const char *password, const char *purpose,
+                               auth_proof *out);
+
+/* When the user's scheduled deletion falls due (Unix seconds), or 0 when none is scheduled. */
+hub_status auth_deletion_due(hub_call *call, const char *user_id, int64_t *due_s);
 
 #endif

@@ -1,14 +1,12 @@
-/* Small shared pieces of the Auth service (see auth.h): the limits, the clock, the peer
- * address, email normalisation and audit of account events. */
+/* Small shared pieces of the Auth service (see auth.h): the limits, the peer address, email
+ * normalisation, JSON text and timestamps, and audit of account events. */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "hub/clock.h"
-#include "hub/log.h"
-#include "identity/audit.h"
 #include "hub/email.h"
+#include "hub/log.h"
 #include "services/auth/auth.h"
 
 /* Per IP generous (offices share addresses), per account tight; all recover by themselves. */
@@ -64,17 +62,33 @@ int auth_split(char *s, char sep, char **fields, int max) {
   return n + 1; /* more fields than room */
 }
 
+char *auth_json(hub_arena *a, json_t *o) {
+  char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+  json_decref(o);
+  char *out = hub_arena_strdup(a, text ? text : "{}");
+  free(text);
+  return out;
+}
+
+Google__Protobuf__Timestamp *auth_timestamp(hub_arena *a, int64_t seconds) {
+  Google__Protobuf__Timestamp *ts = hub_arena_alloc(a, sizeof *ts);
+  google__protobuf__timestamp__init(ts);
+  ts->seconds = seconds;
+  return ts;
+}
+
 typedef struct audit_ctx {
   const char *user_id, *action, *ip, *detail;
 } audit_ctx;
 
-static hub_status audit_fn(hub_pg *pg, hub_arena *a, void *ud) {
+static hub_status audit_fn(hub_tx *tx, void *ud) {
   audit_ctx *c = ud;
-  return hub_audit_account(pg, a, c->user_id, c->action, c->ip, c->detail);
+  hub_audit_account_write(tx, c->user_id, c->action, c->ip, c->detail);
+  return HUB_STATUS_OK;
 }
 
 void auth_audit(hub_call *call, const char *user_id, const char *action, const char *detail_json) {
   audit_ctx c = {user_id, action, auth_peer_ip(call), detail_json};
-  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, hub_call_arena(call), NULL, hub_call_remaining_ms(call), audit_fn, &c);
+  hub_status st = hub_call_tx(call, audit_fn, &c);
   if (!hub_ok(st)) hub_logf(HUB_LOG_WARN, "audit: could not record %s: %s", action, st.message);
 }

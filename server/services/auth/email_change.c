@@ -18,8 +18,7 @@
 #include "crypto/password.h"
 #include "crypto/random.h"
 #include "hub/auth/v1/auth.hub-server.h"
-#include "identity/audit.h"
-#include "services/auth/lifecycle.h"
+#include "services/auth/auth.h"
 
 #define CHANGE_TTL "24 hours"
 
@@ -35,13 +34,13 @@ static const hub_pg_stmt token_sql = {
     3};
 static const hub_pg_stmt lock_token_sql = {
     "auth_email_change_lock",
-    "SELECT user_id, new_email, used_at IS NOT NULL, expires_at <= now() FROM account_tokens "
+    "SELECT user_id, new_email, used_at IS NOT NULL AS used, expires_at <= now() AS expired FROM account_tokens "
     "WHERE token_hash = decode($1, 'hex') AND purpose = 'email_change' FOR UPDATE",
     1};
 static const hub_pg_stmt old_email_sql = {
     "auth_email_change_old", "SELECT email FROM users WHERE id = $1::uuid AND deleted_at IS NULL FOR UPDATE", 1};
 static const hub_pg_stmt taken_sql = {"auth_email_change_taken",
-                                      "SELECT 1 FROM users WHERE email_norm = $1 AND id <> $2::uuid", 2};
+                                      "SELECT id FROM users WHERE email_norm = $1 AND id <> $2::uuid", 2};
 /* email_norm is normalised here exactly as SignUp does it (auth_normalize_email), never by
  * PostgreSQL's lower(), so one address cannot end up with two normal forms. */
 static const hub_pg_stmt swap_sql = {
@@ -53,7 +52,7 @@ static const hub_pg_stmt spend_all_sql = {
     "auth_email_change_spend",
     "UPDATE account_tokens SET used_at = now() WHERE user_id = $1::uuid AND used_at IS NULL", 1};
 static const hub_pg_stmt support_sql = {
-    "auth_email_change_support", "SELECT coalesce(email->>'support_address', '') FROM brands WHERE id = $1", 1};
+    "auth_email_change_support", "SELECT coalesce(email->>'support_address', '') AS support_address FROM brands WHERE id = $1", 1};
 
 /* "jo***@example.com": enough for the old address's owner to recognise their own change. */
 static char *masked(hub_arena *a, const char *email) {
@@ -69,26 +68,26 @@ typedef struct request_ctx {
   const char *user_id, *new_email, *new_norm, *token, *brand, *ip;
 } request_ctx;
 
-static hub_status request_fn(hub_pg *pg, hub_arena *a, void *ud) {
+/* Who holds the address decides what is queued; the rest goes out with the COMMIT. */
+static hub_status request_fn(hub_tx *tx, void *ud) {
   request_ctx *c = ud;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &holder_sql, (const char *[]){c->new_norm}, &res);
+  hub_arena *a = hub_tx_arena(tx);
+  hub_rows *r;
+  hub_status st = hub_tx_query(tx, &holder_sql, (const char *[]){c->new_norm}, &r);
   if (!hub_ok(st)) return st;
-  char *holder = PQntuples(res) == 1 ? hub_arena_strdup(a, PQgetvalue(res, 0, 0)) : NULL;
-  PQclear(res);
-  st = hub_pg_exec(pg, a, &supersede_sql, (const char *[]){c->user_id}, NULL);
-  if (hub_ok(st) && holder) { /* taken: its owner hears of it, the caller learns nothing */
-    hub_outbox_write(hub_pg_current_tx(pg), HUB_OUTBOX_ACCOUNT, "account.email_change_attempted", holder,
+  const char *holder = hub_rows_count(r) == 1 ? hub_rows_text(r, 0, "id") : NULL;
+  hub_tx_exec(tx, &supersede_sql, (const char *[]){c->user_id});
+  if (holder) { /* taken: its owner hears of it, the caller learns nothing */
+    hub_outbox_write(tx, HUB_OUTBOX_ACCOUNT, "account.email_change_attempted", holder,
                      auth_json(a, json_pack("{ss}", "brand", c->brand)));
-    st = hub_audit_account(pg, a, holder, "email_change.address_claimed", NULL, NULL);
-  } else if (hub_ok(st)) {
-    st = hub_pg_exec(pg, a, &token_sql, (const char *[]){hub_sha256_hex(a, c->token), c->user_id, c->new_email}, NULL);
-    if (hub_ok(st))
-      hub_outbox_write(hub_pg_current_tx(pg), HUB_OUTBOX_ACCOUNT, "account.email_change", c->user_id,
-                       auth_json(a, json_pack("{ssssss}", "to", c->new_email, "token", c->token, "brand", c->brand)));
+    hub_audit_account_write(tx, holder, "email_change.address_claimed", NULL, NULL);
+  } else {
+    hub_tx_exec(tx, &token_sql, (const char *[]){hub_sha256_hex(a, c->token), c->user_id, c->new_email});
+    hub_outbox_write(tx, HUB_OUTBOX_ACCOUNT, "account.email_change", c->user_id,
+                     auth_json(a, json_pack("{ssssss}", "to", c->new_email, "token", c->token, "brand", c->brand)));
   }
-  if (hub_ok(st)) st = hub_audit_account(pg, a, c->user_id, "email_change.requested", c->ip, NULL);
-  return st;
+  hub_audit_account_write(tx, c->user_id, "email_change.requested", c->ip, NULL);
+  return HUB_STATUS_OK;
 }
 
 hub_status hub_auth_v1_auth_request_email_change(hub_call *call, const Hub__Auth__V1__RequestEmailChangeRequest *request,
@@ -108,7 +107,7 @@ hub_status hub_auth_v1_auth_request_email_change(hub_call *call, const Hub__Auth
   if (strcmp(norm, proof.email_norm) == 0) return hub_status_invalid(a, "new_email", "this is already your address");
   request_ctx c = {p->user_id, request->new_email, norm, hub_random_token(a, 32), p->brand, p->ip};
   if (!c.token) return hub_status_new(a, HUB_INTERNAL, "no randomness");
-  return hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), request_fn, &c);
+  return hub_call_tx(call, request_fn, &c);
 }
 
 /* ---- ConfirmEmailChange ---- */
@@ -118,52 +117,49 @@ typedef enum { C_DONE, C_UNKNOWN, C_USED, C_EXPIRED, C_TAKEN } confirm_outcome;
 typedef struct confirm_ctx {
   const char *user_id, *hash, *brand, *ip;
   confirm_outcome outcome;
-  char *new_email;
+  const char *new_email;
 } confirm_ctx;
 
-static hub_status confirm_fn(hub_pg *pg, hub_arena *a, void *ud) {
+/* Three round trips: the token (locked), then the account (locked) with whether the address
+ * was taken meanwhile, then the swap with the brand's support address; the notice and the
+ * audit go out with the COMMIT. */
+static hub_status confirm_fn(hub_tx *tx, void *ud) {
   confirm_ctx *c = ud;
-  PGresult *res = NULL;
+  hub_arena *a = hub_tx_arena(tx);
+  hub_rows *r;
   c->outcome = C_UNKNOWN;
-  hub_status st = hub_pg_exec(pg, a, &lock_token_sql, (const char *[]){c->hash}, &res);
+  hub_status st = hub_tx_query(tx, &lock_token_sql, (const char *[]){c->hash}, &r);
   if (!hub_ok(st)) return st;
-  bool mine = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), c->user_id) == 0;
-  if (mine) {
-    c->new_email = hub_arena_strdup(a, PQgetvalue(res, 0, 1));
-    c->outcome = PQgetvalue(res, 0, 2)[0] == 't' ? C_USED : PQgetvalue(res, 0, 3)[0] == 't' ? C_EXPIRED : C_DONE;
-  }
-  PQclear(res);
+  if (hub_rows_count(r) != 1 || strcmp(hub_rows_text(r, 0, "user_id"), c->user_id) != 0) return HUB_STATUS_OK;
+  c->new_email = hub_rows_text(r, 0, "new_email");
+  c->outcome = hub_rows_bool(r, 0, "used") ? C_USED : hub_rows_bool(r, 0, "expired") ? C_EXPIRED : C_DONE;
   if (c->outcome != C_DONE) return HUB_STATUS_OK;
 
-  st = hub_pg_exec(pg, a, &old_email_sql, (const char *[]){c->user_id}, &res);
-  if (!hub_ok(st)) return st;
-  char *old = PQntuples(res) == 1 ? hub_arena_strdup(a, PQgetvalue(res, 0, 0)) : NULL;
-  PQclear(res);
-  if (!old) return hub_status_new(a, HUB_UNAUTHENTICATED, "the account no longer exists");
   char *norm;
   st = auth_normalize_email(a, "token", c->new_email, &norm);
   if (!hub_ok(st)) return st;
-  st = hub_pg_exec(pg, a, &taken_sql, (const char *[]){norm, c->user_id}, &res);
+  hub_rows *old = hub_tx_exec(tx, &old_email_sql, (const char *[]){c->user_id});
+  hub_rows *taken = hub_tx_exec(tx, &taken_sql, (const char *[]){norm, c->user_id});
+  st = hub_tx_flush(tx);
   if (!hub_ok(st)) return st;
-  bool taken = PQntuples(res) > 0;
-  PQclear(res);
-  if (taken) {
+  if (hub_rows_count(old) != 1) return hub_status_new(a, HUB_UNAUTHENTICATED, "the account no longer exists");
+  if (hub_rows_count(taken) > 0) {
     c->outcome = C_TAKEN;
     return HUB_STATUS_OK;
   }
   /* A sign-up racing us to the address fails one side on users' unique index: ALREADY_EXISTS. */
-  st = hub_pg_exec(pg, a, &swap_sql, (const char *[]){c->user_id, c->new_email, norm}, NULL);
-  if (hub_ok(st)) st = hub_pg_exec(pg, a, &spend_all_sql, (const char *[]){c->user_id}, NULL);
+  hub_tx_exec(tx, &swap_sql, (const char *[]){c->user_id, c->new_email, norm});
+  hub_tx_exec(tx, &spend_all_sql, (const char *[]){c->user_id});
+  hub_rows *brand = hub_tx_exec(tx, &support_sql, (const char *[]){c->brand});
+  st = hub_tx_flush(tx);
   if (!hub_ok(st)) return st;
-  st = hub_pg_exec(pg, a, &support_sql, (const char *[]){c->brand}, &res);
-  if (!hub_ok(st)) return st;
-  char *support = PQntuples(res) == 1 ? hub_arena_strdup(a, PQgetvalue(res, 0, 0)) : "";
-  PQclear(res);
-  const char *notice =
-      auth_json(a, json_pack("{ssssssssss}", "to", old, "new_email_hint", masked(a, c->new_email), "report_to",
-                             support, "account_id", c->user_id, "brand", c->brand));
-  hub_outbox_write(hub_pg_current_tx(pg), HUB_OUTBOX_ACCOUNT, "account.email_changed", c->user_id, notice);
-  return hub_audit_account(pg, a, c->user_id, "email.changed", c->ip, NULL);
+  const char *support = hub_rows_count(brand) == 1 ? hub_rows_text(brand, 0, "support_address") : "";
+  const char *notice = auth_json(a, json_pack("{ssssssssss}", "to", hub_rows_text(old, 0, "email"), "new_email_hint",
+                                              masked(a, c->new_email), "report_to", support, "account_id", c->user_id,
+                                              "brand", c->brand));
+  hub_outbox_write(tx, HUB_OUTBOX_ACCOUNT, "account.email_changed", c->user_id, notice);
+  hub_audit_account_write(tx, c->user_id, "email.changed", c->ip, NULL);
+  return HUB_STATUS_OK;
 }
 
 hub_status hub_auth_v1_auth_confirm_email_change(hub_call *call, const Hub__Auth__V1__ConfirmEmailChangeRequest *request,
@@ -172,7 +168,7 @@ hub_status hub_auth_v1_auth_confirm_email_change(hub_call *call, const Hub__Auth
   const hub_principal *p = hub_principal_of(call);
   if (!*request->token || strlen(request->token) > 128) return hub_status_invalid(a, "token", "the mailed token is required");
   confirm_ctx c = {.user_id = p->user_id, .hash = hub_sha256_hex(a, request->token), .brand = p->brand, .ip = p->ip};
-  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), confirm_fn, &c);
+  hub_status st = hub_call_tx(call, confirm_fn, &c);
   if (st.code == HUB_ALREADY_EXISTS) c.outcome = C_TAKEN;
   else if (!hub_ok(st)) return st;
   switch (c.outcome) {
@@ -187,7 +183,7 @@ hub_status hub_auth_v1_auth_confirm_email_change(hub_call *call, const Hub__Auth
   int n = 0;
   st = auth_end_other_sessions(call, p->user_id, p->session_id, &n);
   hub_session_clear_acl(hub_ctx_of(call)->redis, a, p->user_id, NULL); /* WhoAmI shows the address */
-  response->email = c.new_email;
+  response->email = (char *)c.new_email;
   response->sessions_revoked = n;
   return st;
 }

@@ -16,45 +16,32 @@
 #include "hub/auth/v1/auth.hub-server.h"
 #include "hub/log.h"
 #include "services/auth/auth.h"
-#include "services/auth/lifecycle.h"
-#include "services/auth/mfa.h"
 
 #define MFA_CHALLENGE_TTL_S 300
 
 static const hub_pg_stmt user_by_email_sql = {
-    "auth_user_by_email", "SELECT id, password_hash, totp_sealed IS NOT NULL FROM users WHERE email_norm = $1", 1};
+    "auth_user_by_email",
+    "SELECT id, password_hash, totp_sealed IS NOT NULL AS has_mfa FROM users WHERE email_norm = $1", 1};
 static const hub_pg_stmt rehash_sql = {"auth_rehash",
                                        "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1::uuid", 2};
 
 typedef struct user_row {
-  const char *email_norm;
   bool found, has_mfa;
-  char id[40];
-  char *phc;
+  const char *id, *phc; /* phc NULL: the account signs in without a password */
 } user_row;
 
-static hub_status user_fn(hub_pg *pg, hub_arena *a, void *ud) {
-  user_row *u = ud;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &user_by_email_sql, (const char *[]){u->email_norm}, &res);
+/* The account signing in, by its normalised email (a public RPC: no tenant, no user yet). */
+static hub_status load_user(hub_call *call, const char *email_norm, user_row *u) {
+  hub_rows *r;
+  hub_status st = hub_call_query(call, &user_by_email_sql, (const char *[]){email_norm}, &r);
   if (!hub_ok(st)) return st;
-  u->found = PQntuples(res) == 1;
+  u->found = hub_rows_count(r) == 1;
   if (u->found) {
-    snprintf(u->id, sizeof u->id, "%s", PQgetvalue(res, 0, 0));
-    u->phc = PQgetisnull(res, 0, 1) ? NULL : hub_arena_strdup(a, PQgetvalue(res, 0, 1));
-    u->has_mfa = PQgetvalue(res, 0, 2)[0] == 't';
+    u->id = hub_rows_text(r, 0, "id");
+    u->phc = hub_rows_text(r, 0, "password_hash");
+    u->has_mfa = hub_rows_bool(r, 0, "has_mfa");
   }
-  PQclear(res);
   return HUB_STATUS_OK;
-}
-
-typedef struct rehash_ctx {
-  const char *id, *phc;
-} rehash_ctx;
-
-static hub_status rehash_fn(hub_pg *pg, hub_arena *a, void *ud) {
-  rehash_ctx *r = ud;
-  return hub_pg_exec(pg, a, &rehash_sql, (const char *[]){r->id, r->phc}, NULL);
 }
 
 static hub_status wrong_credentials(hub_arena *a) {
@@ -125,8 +112,8 @@ hub_status hub_auth_v1_auth_login(hub_call *call, const Hub__Auth__V1__LoginRequ
   if (hub_ok(st)) st = auth_limit(call, &by_account, email);
   if (!hub_ok(st)) return st;
 
-  user_row u = {.email_norm = email};
-  st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), user_fn, &u);
+  user_row u = {0};
+  st = load_user(call, email, &u);
   if (!hub_ok(st)) return st;
   int64_t wait = hub_call_remaining_ms(call);
   if (!u.found || !u.phc) {
@@ -145,8 +132,8 @@ hub_status hub_auth_v1_auth_login(hub_call *call, const Hub__Auth__V1__LoginRequ
   if (needs_rehash) {
     char *phc;
     if (hub_ok(hub_password_hash(a, request->password, hub_call_remaining_ms(call), &phc))) {
-      rehash_ctx r = {u.id, phc};
-      hub_status rs = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), rehash_fn, &r);
+      hub_rows *r;
+      hub_status rs = hub_call_query(call, &rehash_sql, (const char *[]){u.id, phc}, &r);
       if (!hub_ok(rs)) hub_logf(HUB_LOG_WARN, "login: could not upgrade a password hash: %s", rs.message);
     }
   }

@@ -11,16 +11,18 @@
 #include "crypto/random.h"
 #include "crypto/totp.h"
 #include "hub/auth/v1/auth.hub-server.h"
-#include "identity/audit.h"
 #include "services/auth/auth.h"
-#include "services/auth/mfa.h"
 
 static const hub_pg_stmt secret_sql = {
     "auth_mfa_secret",
-    "SELECT encode(totp_sealed, 'hex'), encode(totp_pending, 'hex'), email FROM users WHERE id = $1::uuid", 1};
+    "SELECT coalesce(encode(totp_sealed, 'hex'), '') AS sealed_hex, coalesce(encode(totp_pending, 'hex'), '') AS "
+    "pending_hex, email FROM users WHERE id = $1::uuid",
+    1};
 static const hub_pg_stmt spend_recovery_sql = {
     "auth_mfa_spend_recovery",
-    "UPDATE recovery_codes SET used_at = now() WHERE user_id = $1::uuid AND code_hash = $2 AND used_at IS NULL", 2};
+    "UPDATE recovery_codes SET used_at = now() WHERE user_id = $1::uuid AND code_hash = $2 AND used_at IS NULL "
+    "RETURNING 1 AS spent",
+    2};
 static const hub_pg_stmt set_pending_sql = {
     "auth_mfa_set_pending", "UPDATE users SET totp_pending = decode($2, 'hex'), updated_at = now() WHERE id = $1::uuid",
     2};
@@ -36,29 +38,18 @@ static const hub_pg_stmt disable_sql = {
     "UPDATE users SET totp_sealed = NULL, totp_pending = NULL, updated_at = now() WHERE id = $1::uuid", 1};
 
 typedef struct secrets {
-  const char *user_id;
-  char *sealed_hex, *pending_hex, *email;
+  const char *sealed_hex, *pending_hex, *email; /* "" when none */
 } secrets;
 
-static hub_status secrets_fn(hub_pg *pg, hub_arena *a, void *ud) {
-  secrets *s = ud;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &secret_sql, (const char *[]){s->user_id}, &res);
-  if (!hub_ok(st)) return st;
-  if (PQntuples(res) == 1) {
-    s->sealed_hex = hub_arena_strdup(a, PQgetvalue(res, 0, 0));
-    s->pending_hex = hub_arena_strdup(a, PQgetvalue(res, 0, 1));
-    s->email = hub_arena_strdup(a, PQgetvalue(res, 0, 2));
-  } else {
-    s->sealed_hex = s->pending_hex = s->email = "";
-  }
-  PQclear(res);
-  return HUB_STATUS_OK;
-}
-
 static hub_status load_secrets(hub_call *call, const char *user_id, secrets *s) {
-  s->user_id = user_id;
-  return hub_pg_tx(hub_ctx_of(call)->pg, hub_call_arena(call), NULL, hub_call_remaining_ms(call), secrets_fn, s);
+  hub_rows *r;
+  hub_status st = hub_call_query(call, &secret_sql, (const char *[]){user_id}, &r);
+  if (!hub_ok(st)) return st;
+  bool found = hub_rows_count(r) == 1;
+  s->sealed_hex = found ? hub_rows_text(r, 0, "sealed_hex") : "";
+  s->pending_hex = found ? hub_rows_text(r, 0, "pending_hex") : "";
+  s->email = found ? hub_rows_text(r, 0, "email") : "";
+  return HUB_STATUS_OK;
 }
 
 static hub_status open_secret(hub_arena *a, const char *user_id, const char *sealed_hex, uint8_t **secret,
@@ -97,15 +88,15 @@ typedef struct spend_ctx {
   bool spent;
 } spend_ctx;
 
-static hub_status spend_fn(hub_pg *pg, hub_arena *a, void *ud) {
+/* Spends the code if it is the user's and unused; the audit goes out with the COMMIT. */
+static hub_status spend_fn(hub_tx *tx, void *ud) {
   spend_ctx *s = ud;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &spend_recovery_sql, (const char *[]){s->user_id, s->hash}, &res);
+  hub_rows *r;
+  hub_status st = hub_tx_query(tx, &spend_recovery_sql, (const char *[]){s->user_id, s->hash}, &r);
   if (!hub_ok(st)) return st;
-  s->spent = atoi(PQcmdTuples(res)) == 1;
-  PQclear(res);
-  if (s->spent) st = hub_audit_account(pg, a, s->user_id, "mfa.recovery_code_used", NULL, NULL);
-  return st;
+  s->spent = hub_rows_count(r) == 1;
+  if (s->spent) hub_audit_account_write(tx, s->user_id, "mfa.recovery_code_used", NULL, NULL);
+  return HUB_STATUS_OK;
 }
 
 hub_status auth_check_second_factor(hub_call *call, const char *user_id, const char *totp_code,
@@ -116,7 +107,7 @@ hub_status auth_check_second_factor(hub_call *call, const char *user_id, const c
   if (recovery_code && *recovery_code) {
     if (strlen(recovery_code) > 64) return hub_status_invalid(a, "recovery_code", "too long");
     spend_ctx s = {user_id, hub_recovery_code_hash(a, recovery_code), false};
-    st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), spend_fn, &s);
+    st = hub_call_tx(call, spend_fn, &s);
     if (!hub_ok(st)) return st;
     if (!s.spent) return hub_status_new(a, HUB_UNAUTHENTICATED, "wrong code");
     hub_rate_limit_reset(hub_ctx_of(call)->redis, a, &auth_limit_totp, user_id);
@@ -140,22 +131,18 @@ typedef struct write_ctx {
   const char *audit;
 } write_ctx;
 
-static hub_status write_fn(hub_pg *pg, hub_arena *a, void *ud) {
+/* One transaction, one round trip: the factor, the codes and the audit. */
+static hub_status write_fn(hub_tx *tx, void *ud) {
   write_ctx *w = ud;
-  hub_status st = hub_pg_exec(pg, a, w->stmt, (const char *[]){w->user_id, w->arg}, NULL);
-  if (hub_ok(st) && w->codes_hashes) {
-    st = hub_pg_exec(pg, a, &clear_codes_sql, (const char *[]){w->user_id}, NULL);
-    for (int i = 0; i < 10 && hub_ok(st); i++)
-      st = hub_pg_exec(pg, a, &add_code_sql, (const char *[]){w->user_id, w->codes_hashes[i]}, NULL);
-  }
-  if (hub_ok(st) && w->drop_codes) st = hub_pg_exec(pg, a, &clear_codes_sql, (const char *[]){w->user_id}, NULL);
-  if (hub_ok(st) && w->audit) st = hub_audit_account(pg, a, w->user_id, w->audit, NULL, NULL);
-  return st;
+  hub_tx_exec(tx, w->stmt, (const char *[]){w->user_id, w->arg});
+  if (w->codes_hashes || w->drop_codes) hub_tx_exec(tx, &clear_codes_sql, (const char *[]){w->user_id});
+  for (int i = 0; w->codes_hashes && i < 10; i++)
+    hub_tx_exec(tx, &add_code_sql, (const char *[]){w->user_id, w->codes_hashes[i]});
+  if (w->audit) hub_audit_account_write(tx, w->user_id, w->audit, NULL, NULL);
+  return HUB_STATUS_OK;
 }
 
-static hub_status write_mfa_state(hub_call *call, write_ctx *w) { /* one transaction: factor, codes, audit */
-  return hub_pg_tx(hub_ctx_of(call)->pg, hub_call_arena(call), NULL, hub_call_remaining_ms(call), write_fn, w);
-}
+static hub_status write_mfa_state(hub_call *call, write_ctx *w) { return hub_call_tx(call, write_fn, w); }
 
 hub_status hub_auth_v1_auth_enroll_totp(hub_call *call, const Hub__Auth__V1__EnrollTotpRequest *request,
                                         Hub__Auth__V1__EnrollTotpResponse *response) {

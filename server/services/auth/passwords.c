@@ -9,7 +9,6 @@
 #include "crypto/password.h"
 #include "crypto/random.h"
 #include "hub/auth/v1/auth.hub-server.h"
-#include "identity/audit.h"
 #include "services/auth/auth.h"
 
 static const hub_pg_stmt hash_by_id_sql = {"auth_pw_hash_by_id",
@@ -25,7 +24,8 @@ static const hub_pg_stmt reset_token_sql = {
 static const hub_pg_stmt use_reset_sql = {
     "auth_pw_use_reset",
     "UPDATE account_tokens SET used_at = now() WHERE token_hash = decode($1, 'hex') AND purpose = 'password_reset' "
-    "AND used_at IS NULL AND expires_at > now() RETURNING user_id, (SELECT email_norm FROM users u WHERE u.id = user_id)",
+    "AND used_at IS NULL AND expires_at > now() "
+    "RETURNING user_id, (SELECT email_norm FROM users u WHERE u.id = user_id) AS email_norm",
     1};
 static const hub_pg_stmt kill_refresh_sql = {
     "auth_pw_kill_refresh", "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1::uuid AND revoked_at IS NULL",
@@ -33,26 +33,25 @@ static const hub_pg_stmt kill_refresh_sql = {
 
 typedef struct pw_ctx {
   const char *user_id, *email, *phc, *hash, *token, *ip;
-  char *current_phc, *email_norm;
+  const char *current_phc, *email_norm;
   char found_user[40];
 } pw_ctx;
 
-static hub_status read_hash_fn(hub_pg *pg, hub_arena *a, void *ud) {
-  pw_ctx *c = ud;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &hash_by_id_sql, (const char *[]){c->user_id}, &res);
+static hub_status read_hash(hub_call *call, pw_ctx *c) {
+  hub_rows *r;
+  hub_status st = hub_call_query(call, &hash_by_id_sql, (const char *[]){c->user_id}, &r);
   if (!hub_ok(st)) return st;
-  c->current_phc = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? hub_arena_strdup(a, PQgetvalue(res, 0, 0)) : NULL;
-  c->email_norm = PQntuples(res) == 1 ? hub_arena_strdup(a, PQgetvalue(res, 0, 1)) : "";
-  PQclear(res);
+  bool found = hub_rows_count(r) == 1;
+  c->current_phc = found ? hub_rows_text(r, 0, "password_hash") : NULL;
+  c->email_norm = found ? hub_rows_text(r, 0, "email_norm") : "";
   return HUB_STATUS_OK;
 }
 
-static hub_status set_hash_fn(hub_pg *pg, hub_arena *a, void *ud) {
+static hub_status set_hash_fn(hub_tx *tx, void *ud) {
   pw_ctx *c = ud;
-  hub_status st = hub_pg_exec(pg, a, &set_hash_sql, (const char *[]){c->user_id, c->phc}, NULL);
-  if (hub_ok(st)) st = hub_audit_account(pg, a, c->user_id, "password.changed", c->ip, NULL);
-  return st;
+  hub_tx_exec(tx, &set_hash_sql, (const char *[]){c->user_id, c->phc});
+  hub_audit_account_write(tx, c->user_id, "password.changed", c->ip, NULL);
+  return HUB_STATUS_OK;
 }
 
 hub_status hub_auth_v1_auth_change_password(hub_call *call, const Hub__Auth__V1__ChangePasswordRequest *request,
@@ -63,7 +62,7 @@ hub_status hub_auth_v1_auth_change_password(hub_call *call, const Hub__Auth__V1_
   if (strlen(request->current_password) > HUB_PASSWORD_MAX_BYTES)
     return hub_status_invalid(a, "current_password", "at most %d bytes", HUB_PASSWORD_MAX_BYTES);
   pw_ctx c = {.user_id = p->user_id, .ip = p->ip};
-  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), read_hash_fn, &c);
+  hub_status st = read_hash(call, &c);
   if (!hub_ok(st)) return st;
   st = hub_password_check_policy(a, request->new_password, c.email_norm);
   if (!hub_ok(st)) {
@@ -85,7 +84,7 @@ hub_status hub_auth_v1_auth_change_password(hub_call *call, const Hub__Auth__V1_
   st = hub_password_hash(a, request->new_password, hub_call_remaining_ms(call), &phc);
   if (!hub_ok(st)) return st;
   c.phc = phc;
-  st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), set_hash_fn, &c);
+  st = hub_call_tx(call, set_hash_fn, &c);
   if (!hub_ok(st)) return st;
   int n = 0;
   st = auth_end_other_sessions(call, p->user_id, p->session_id, &n);
@@ -93,22 +92,17 @@ hub_status hub_auth_v1_auth_change_password(hub_call *call, const Hub__Auth__V1_
   return st;
 }
 
-static hub_status request_reset_fn(hub_pg *pg, hub_arena *a, void *ud) {
+static hub_status request_reset_fn(hub_tx *tx, void *ud) {
   pw_ctx *c = ud;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &id_by_email_sql, (const char *[]){c->email}, &res);
-  if (!hub_ok(st)) return st;
-  bool found = PQntuples(res) == 1;
-  char id[40] = "";
-  if (found) snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
-  PQclear(res);
-  if (!found) return HUB_STATUS_OK;
-  st = hub_pg_exec(pg, a, &reset_token_sql, (const char *[]){c->hash, id}, NULL);
-  if (hub_ok(st))
-    hub_outbox_write(hub_pg_current_tx(pg), HUB_OUTBOX_ACCOUNT, "account.password_reset", id,
-                     hub_arena_sprintf(a, "{\"token\":\"%s\"}", c->token));
-  if (hub_ok(st)) st = hub_audit_account(pg, a, id, "password.reset_requested", c->ip, NULL);
-  return st;
+  hub_rows *r;
+  hub_status st = hub_tx_query(tx, &id_by_email_sql, (const char *[]){c->email}, &r);
+  if (!hub_ok(st) || hub_rows_count(r) != 1) return st;
+  const char *id = hub_rows_text(r, 0, "id");
+  hub_tx_exec(tx, &reset_token_sql, (const char *[]){c->hash, id});
+  hub_outbox_write(tx, HUB_OUTBOX_ACCOUNT, "account.password_reset", id,
+                   hub_arena_sprintf(hub_tx_arena(tx), "{\"token\":\"%s\"}", c->token));
+  hub_audit_account_write(tx, id, "password.reset_requested", c->ip, NULL);
+  return HUB_STATUS_OK;
 }
 
 hub_status hub_auth_v1_auth_request_password_reset(hub_call *call,
@@ -125,30 +119,26 @@ hub_status hub_auth_v1_auth_request_password_reset(hub_call *call,
   pw_ctx c = {.email = email, .ip = auth_peer_ip(call), .token = hub_random_token(a, 32)};
   if (!c.token) return hub_status_new(a, HUB_INTERNAL, "no randomness");
   c.hash = hub_sha256_hex(a, c.token);
-  return hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), request_reset_fn, &c);
+  return hub_call_tx(call, request_reset_fn, &c);
 }
 
-static hub_status reset_fn(hub_pg *pg, hub_arena *a, void *ud) {
+static hub_status reset_fn(hub_tx *tx, void *ud) {
   pw_ctx *c = ud;
-  PGresult *res = NULL;
+  hub_rows *r;
   c->found_user[0] = '\0';
-  hub_status st = hub_pg_exec(pg, a, &use_reset_sql, (const char *[]){c->hash}, &res);
-  if (!hub_ok(st)) return st;
-  if (PQntuples(res) == 1) {
-    snprintf(c->found_user, sizeof c->found_user, "%s", PQgetvalue(res, 0, 0));
-    c->email_norm = hub_arena_strdup(a, PQgetvalue(res, 0, 1));
-  }
-  PQclear(res);
-  if (!c->found_user[0]) return HUB_STATUS_OK;
+  hub_status st = hub_tx_query(tx, &use_reset_sql, (const char *[]){c->hash}, &r);
+  if (!hub_ok(st) || hub_rows_count(r) != 1) return st;
+  snprintf(c->found_user, sizeof c->found_user, "%s", hub_rows_text(r, 0, "user_id"));
+  c->email_norm = hub_rows_text(r, 0, "email_norm");
   /* The policy needs the email (a password may not contain it): checked here, and a refusal
    * rolls the token's use back so the link still works. */
-  st = hub_password_check_policy(a, c->token, c->email_norm);
+  st = hub_password_check_policy(hub_tx_arena(tx), c->token, c->email_norm);
   if (!hub_ok(st)) return st;
   const char *id = c->found_user;
-  st = hub_pg_exec(pg, a, &set_hash_sql, (const char *[]){id, c->phc}, NULL);
-  if (hub_ok(st)) st = hub_pg_exec(pg, a, &kill_refresh_sql, (const char *[]){id}, NULL);
-  if (hub_ok(st)) st = hub_audit_account(pg, a, id, "password.reset", c->ip, NULL);
-  return st;
+  hub_tx_exec(tx, &set_hash_sql, (const char *[]){id, c->phc});
+  hub_tx_exec(tx, &kill_refresh_sql, (const char *[]){id});
+  hub_audit_account_write(tx, id, "password.reset", c->ip, NULL);
+  return HUB_STATUS_OK;
 }
 
 hub_status hub_auth_v1_auth_reset_password(hub_call *call, const Hub__Auth__V1__ResetPasswordRequest *request,
@@ -167,7 +157,7 @@ hub_status hub_auth_v1_auth_reset_password(hub_call *call, const Hub__Auth__V1__
   /* .token carries the new password into reset_fn for the email-aware policy check. */
   pw_ctx c = {.hash = hub_sha256_hex(a, request->token), .phc = phc, .token = request->new_password,
               .ip = auth_peer_ip(call)};
-  st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), reset_fn, &c);
+  st = hub_call_tx(call, reset_fn, &c);
   if (st.code == HUB_INVALID_ARGUMENT && st.violations) st.violations->field = "new_password";
   if (!hub_ok(st)) return st;
   if (!c.found_user[0]) return hub_status_invalid(a, "token", "the link is invalid, used or expired");

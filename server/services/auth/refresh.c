@@ -20,14 +20,14 @@
  * snapshot; the successor's state is therefore read by a second statement. */
 static const hub_pg_stmt lock_sql = {
     "auth_refresh_lock",
-    "SELECT session_id, user_id, revoked_at IS NOT NULL, expires_at <= now(), spent_at IS NOT NULL, "
-    "  coalesce(extract(epoch FROM now() - spent_at) * 1000, 0)::bigint, coalesce(encode(successor, 'hex'), ''), "
-    "  coalesce(encode(successor_hash, 'hex'), '') "
+    "SELECT session_id, user_id, revoked_at IS NOT NULL AS revoked, expires_at <= now() AS expired, "
+    "  spent_at IS NOT NULL AS spent, coalesce(extract(epoch FROM now() - spent_at) * 1000, 0)::bigint AS spent_ago_ms, "
+    "  coalesce(encode(successor, 'hex'), '') AS sealed, coalesce(encode(successor_hash, 'hex'), '') AS successor_hash "
     "FROM refresh_tokens WHERE token_hash = decode($1, 'hex') FOR UPDATE",
     1};
 static const hub_pg_stmt successor_sql = {
     "auth_refresh_successor",
-    "SELECT spent_at IS NOT NULL OR revoked_at IS NOT NULL FROM refresh_tokens WHERE token_hash = decode($1, 'hex')", 1};
+    "SELECT spent_at IS NOT NULL OR revoked_at IS NOT NULL AS used FROM refresh_tokens WHERE token_hash = decode($1, 'hex')", 1};
 static const hub_pg_stmt spend_sql = {
     "auth_refresh_spend",
     "UPDATE refresh_tokens SET spent_at = now(), successor = decode($2, 'hex'), successor_hash = decode($3, 'hex') "
@@ -54,8 +54,10 @@ typedef struct refresh_ctx {
   int64_t exp_s;
 } refresh_ctx;
 
-/* The successor is sealed as "refresh\taccess\texp\ttenant\tbrand", bound to the parent. */
-static hub_status rotate(hub_pg *pg, hub_arena *a, refresh_ctx *c) {
+/* The successor is sealed as "refresh\taccess\texp\ttenant\tbrand", bound to the parent. Its
+ * row and the parent's spending go out with the COMMIT. */
+static hub_status rotate(hub_tx *tx, refresh_ctx *c) {
+  hub_arena *a = hub_tx_arena(tx);
   const hub_identity *id = hub_identity_get();
   hub_session s;
   hub_status st = hub_session_touch(hub_ctx_of(c->call)->redis, a, &id->session, c->user_id, c->session_id,
@@ -80,11 +82,10 @@ static hub_status rotate(hub_pg *pg, hub_arena *a, refresh_ctx *c) {
   char *child_hash = hub_sha256_hex(a, c->refresh);
   char ttl[24];
   snprintf(ttl, sizeof ttl, "%lld", (long long)id->refresh_ttl_ms);
-  st = hub_pg_exec(pg, a, &insert_sql, (const char *[]){child_hash, c->session_id, c->user_id, ttl}, NULL);
-  if (!hub_ok(st)) return st;
-  st = hub_pg_exec(pg, a, &spend_sql, (const char *[]){c->hash_hex, hub_hex_encode(a, sealed, sealed_len), child_hash}, NULL);
-  if (hub_ok(st)) c->outcome = R_ROTATED;
-  return st;
+  hub_tx_exec(tx, &insert_sql, (const char *[]){child_hash, c->session_id, c->user_id, ttl});
+  hub_tx_exec(tx, &spend_sql, (const char *[]){c->hash_hex, hub_hex_encode(a, sealed, sealed_len), child_hash});
+  c->outcome = R_ROTATED;
+  return HUB_STATUS_OK;
 }
 
 static hub_status replay_in_grace(hub_arena *a, refresh_ctx *c, const char *sealed_hex) {
@@ -106,37 +107,31 @@ static hub_status replay_in_grace(hub_arena *a, refresh_ctx *c, const char *seal
   return HUB_STATUS_OK;
 }
 
-static hub_status refresh_fn(hub_pg *pg, hub_arena *a, void *ud) {
+static hub_status refresh_fn(hub_tx *tx, void *ud) {
   refresh_ctx *c = ud;
+  hub_arena *a = hub_tx_arena(tx);
   c->outcome = R_INVALID;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &lock_sql, (const char *[]){c->hash_hex}, &res);
+  hub_rows *r;
+  hub_status st = hub_tx_query(tx, &lock_sql, (const char *[]){c->hash_hex}, &r);
   if (!hub_ok(st)) return st;
-  if (PQntuples(res) != 1) {
-    PQclear(res);
-    return HUB_STATUS_OK;
-  }
-  snprintf(c->session_id, sizeof c->session_id, "%s", PQgetvalue(res, 0, 0));
-  snprintf(c->user_id, sizeof c->user_id, "%s", PQgetvalue(res, 0, 1));
-  bool revoked = PQgetvalue(res, 0, 2)[0] == 't', expired = PQgetvalue(res, 0, 3)[0] == 't';
-  bool spent = PQgetvalue(res, 0, 4)[0] == 't';
-  long long spent_ago_ms = atoll(PQgetvalue(res, 0, 5));
-  char *sealed = hub_arena_strdup(a, PQgetvalue(res, 0, 6));
-  char *successor_hash = hub_arena_strdup(a, PQgetvalue(res, 0, 7));
-  PQclear(res);
-  if (revoked || expired) return HUB_STATUS_OK;
-  if (!spent) return rotate(pg, a, c);
+  if (hub_rows_count(r) != 1) return HUB_STATUS_OK;
+  snprintf(c->session_id, sizeof c->session_id, "%s", hub_rows_text(r, 0, "session_id"));
+  snprintf(c->user_id, sizeof c->user_id, "%s", hub_rows_text(r, 0, "user_id"));
+  if (hub_rows_bool(r, 0, "revoked") || hub_rows_bool(r, 0, "expired")) return HUB_STATUS_OK;
+  if (!hub_rows_bool(r, 0, "spent")) return rotate(tx, c);
+  const char *sealed = hub_rows_text(r, 0, "sealed"), *successor_hash = hub_rows_text(r, 0, "successor_hash");
   bool successor_used = true;
   if (*successor_hash) {
-    st = hub_pg_exec(pg, a, &successor_sql, (const char *[]){successor_hash}, &res);
+    hub_rows *s;
+    st = hub_tx_query(tx, &successor_sql, (const char *[]){successor_hash}, &s);
     if (!hub_ok(st)) return st;
-    successor_used = PQntuples(res) != 1 || PQgetvalue(res, 0, 0)[0] == 't';
-    PQclear(res);
+    successor_used = hub_rows_count(s) != 1 || hub_rows_bool(s, 0, "used");
   }
-  if (spent_ago_ms <= hub_identity_get()->refresh_grace_ms && *sealed && !successor_used)
+  if (hub_rows_int(r, 0, "spent_ago_ms") <= hub_identity_get()->refresh_grace_ms && *sealed && !successor_used)
     return replay_in_grace(a, c, sealed);
   c->outcome = R_REUSE;
-  return hub_pg_exec(pg, a, &revoke_sql, (const char *[]){c->session_id}, NULL);
+  hub_tx_exec(tx, &revoke_sql, (const char *[]){c->session_id});
+  return HUB_STATUS_OK;
 }
 
 hub_status hub_auth_v1_auth_refresh(hub_call *call, const Hub__Auth__V1__RefreshRequest *request,
@@ -146,7 +141,7 @@ hub_status hub_auth_v1_auth_refresh(hub_call *call, const Hub__Auth__V1__Refresh
   if (!tok || !*tok) return hub_status_invalid(a, "refresh_token", "a refresh token is required");
   if (strlen(tok) > 128) return hub_status_new(a, HUB_UNAUTHENTICATED, "the refresh token is not valid");
   refresh_ctx c = {.call = call, .hash_hex = hub_sha256_hex(a, tok)};
-  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), refresh_fn, &c);
+  hub_status st = hub_call_tx(call, refresh_fn, &c);
   if (!hub_ok(st)) return st;
   if (c.outcome == R_REUSE) {
     hub_session_revoke(hub_ctx_of(call)->redis, a, c.user_id, c.session_id);

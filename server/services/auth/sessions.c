@@ -12,7 +12,7 @@
 
 static const hub_pg_stmt first_tenant_sql = {
     "auth_first_tenant",
-    "SELECT m.tenant_id FROM members m JOIN tenants t ON t.id = m.tenant_id "
+    "SELECT m.tenant_id::text AS tenant_id FROM members m JOIN tenants t ON t.id = m.tenant_id "
     "WHERE m.user_id = $1::uuid AND t.deleted_at IS NULL ORDER BY m.created_at, m.tenant_id LIMIT 1",
     1};
 static const hub_pg_stmt home_brand_sql = {"auth_home_brand", "SELECT home_brand FROM tenants WHERE id = $1::uuid", 1};
@@ -30,26 +30,29 @@ static const hub_pg_stmt revoke_others_sql = {
     2};
 
 typedef struct choose_ctx {
+  hub_call *call;
   const char *user_id, *want_tenant, *want_brand;
   auth_grant *g;
   bool not_member;
 } choose_ctx;
 
-static hub_status choose_fn(hub_pg *pg, hub_arena *a, void *ud) {
+/* In the requested tenant (or none) as the user: the tenant, the access snapshot there (read
+ * by identity/acl.h on the same transaction), and the brand. */
+static hub_status choose_fn(hub_tx *tx, void *ud) {
   choose_ctx *c = ud;
   auth_grant *g = c->g;
-  PGresult *res = NULL;
+  hub_arena *a = hub_tx_arena(tx);
+  hub_rows *r;
   g->tenant_id[0] = '\0';
   c->not_member = false;
   if (c->want_tenant && *c->want_tenant) {
     snprintf(g->tenant_id, sizeof g->tenant_id, "%s", c->want_tenant);
   } else {
-    hub_status st = hub_pg_exec(pg, a, &first_tenant_sql, (const char *[]){c->user_id}, &res);
+    hub_status st = hub_tx_query(tx, &first_tenant_sql, (const char *[]){c->user_id}, &r);
     if (!hub_ok(st)) return st;
-    if (PQntuples(res) == 1) snprintf(g->tenant_id, sizeof g->tenant_id, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
+    if (hub_rows_count(r) == 1) snprintf(g->tenant_id, sizeof g->tenant_id, "%s", hub_rows_text(r, 0, "tenant_id"));
   }
-  hub_status st = hub_acl_load_in_tx(pg, a, c->user_id, g->tenant_id, &g->acl);
+  hub_status st = hub_acl_load_in_tx(hub_ctx_of(c->call)->pg, a, c->user_id, g->tenant_id, &g->acl);
   if (!hub_ok(st)) return st;
   if (g->tenant_id[0] && !g->acl.role[0]) {
     c->not_member = true;
@@ -58,10 +61,9 @@ static hub_status choose_fn(hub_pg *pg, hub_arena *a, void *ud) {
   if (c->want_brand && *c->want_brand) {
     snprintf(g->brand, sizeof g->brand, "%s", c->want_brand);
   } else if (g->tenant_id[0]) {
-    st = hub_pg_exec(pg, a, &home_brand_sql, (const char *[]){g->tenant_id}, &res);
+    st = hub_tx_query(tx, &home_brand_sql, (const char *[]){g->tenant_id}, &r);
     if (!hub_ok(st)) return st;
-    snprintf(g->brand, sizeof g->brand, "%s", PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "smb_hub");
-    PQclear(res);
+    snprintf(g->brand, sizeof g->brand, "%s", hub_rows_count(r) == 1 ? hub_rows_text(r, 0, "home_brand") : "smb_hub");
   } else {
     strcpy(g->brand, "smb_hub");
   }
@@ -81,10 +83,10 @@ hub_status auth_choose_context(hub_call *call, const char *user_id, const char *
     }
     if (!exists) return hub_status_invalid(a, "brand", "no such brand");
   }
-  choose_ctx c = {user_id, want_tenant, want_brand, g, false};
+  choose_ctx c = {call, user_id, want_tenant, want_brand, g, false};
   g->user_id = user_id;
-  hub_status st = hub_pg_tx_user(hub_ctx_of(call)->pg, a, want_tenant && *want_tenant ? want_tenant : NULL, user_id,
-                                 hub_call_remaining_ms(call), choose_fn, &c);
+  /* Before the session exists, so in the tenant and as the user named here, not the caller's. */
+  hub_status st = hub_call_tx_as(call, want_tenant, user_id, choose_fn, &c);
   if (!hub_ok(st)) return st;
   if (c.not_member) return hub_status_fixed(HUB_NOT_FOUND, "tenant_id: no such tenant");
   /* With a tenant, the brand must be one the member may use there; without one, any brand. */
@@ -113,17 +115,6 @@ hub_status auth_sign_access(hub_call *call, const char *user_id, const char *ses
   return hub_token_sign(id->keys, hub_call_arena(call), &c, token);
 }
 
-typedef struct refresh_insert {
-  const char *hash_hex, *session_id, *user_id;
-} refresh_insert;
-
-static hub_status insert_refresh_fn(hub_pg *pg, hub_arena *a, void *ud) {
-  refresh_insert *r = ud;
-  char ttl[24];
-  snprintf(ttl, sizeof ttl, "%lld", (long long)hub_identity_get()->refresh_ttl_ms);
-  return hub_pg_exec(pg, a, &insert_refresh_sql, (const char *[]){r->hash_hex, r->session_id, r->user_id, ttl}, NULL);
-}
-
 static Hub__Auth__V1__TokenPair *pair_message(hub_arena *a, const char *access, int64_t exp_s, const char *refresh,
                                               const char *sid, const char *tenant, const char *brand) {
   Hub__Auth__V1__TokenPair *p = hub_arena_alloc(a, sizeof *p);
@@ -145,8 +136,11 @@ hub_status auth_mint_pair(hub_call *call, const char *user_id, const char *sessi
   hub_arena *a = hub_call_arena(call);
   char *refresh = hub_random_token(a, 32);
   if (!refresh) return hub_status_new(a, HUB_INTERNAL, "no randomness");
-  refresh_insert r = {hub_sha256_hex(a, refresh), session_id, user_id};
-  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), insert_refresh_fn, &r);
+  char ttl[24];
+  snprintf(ttl, sizeof ttl, "%lld", (long long)hub_identity_get()->refresh_ttl_ms);
+  hub_rows *r;
+  hub_status st =
+      hub_call_query(call, &insert_refresh_sql, (const char *[]){hub_sha256_hex(a, refresh), session_id, user_id, ttl}, &r);
   if (!hub_ok(st)) return st;
   char *access;
   int64_t exp_s;
@@ -175,23 +169,13 @@ hub_status auth_start_session(hub_call *call, auth_grant *g, Hub__Auth__V1__Toke
   return st;
 }
 
-typedef struct revoke_ctx {
-  const hub_pg_stmt *stmt;
-  const char *const *params;
-} revoke_ctx;
-
-static hub_status revoke_fn(hub_pg *pg, hub_arena *a, void *ud) {
-  revoke_ctx *r = ud;
-  return hub_pg_exec(pg, a, r->stmt, r->params, NULL);
-}
-
 hub_status auth_end_session(hub_call *call, const char *user_id, const char *session_id) {
   hub_arena *a = hub_call_arena(call);
   hub_status st = hub_session_revoke(hub_ctx_of(call)->redis, a, user_id, session_id);
   if (!hub_ok(st) && st.code != HUB_NOT_FOUND) return st;
   bool was_live = hub_ok(st);
-  revoke_ctx r = {&revoke_family_sql, (const char *[]){session_id}};
-  hub_status st2 = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), revoke_fn, &r);
+  hub_rows *r;
+  hub_status st2 = hub_call_query(call, &revoke_family_sql, (const char *[]){session_id}, &r);
   if (!hub_ok(st2)) return st2;
   return was_live ? HUB_STATUS_OK : st;
 }
@@ -200,6 +184,6 @@ hub_status auth_end_other_sessions(hub_call *call, const char *user_id, const ch
   hub_arena *a = hub_call_arena(call);
   hub_status st = hub_session_revoke_all(hub_ctx_of(call)->redis, a, user_id, keep_sid, n);
   if (!hub_ok(st)) return st;
-  revoke_ctx r = {&revoke_others_sql, (const char *[]){user_id, keep_sid ? keep_sid : ""}};
-  return hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), revoke_fn, &r);
+  hub_rows *r;
+  return hub_call_query(call, &revoke_others_sql, (const char *[]){user_id, keep_sid ? keep_sid : ""}, &r);
 }

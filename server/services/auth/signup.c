@@ -11,7 +11,6 @@
 #include "crypto/password.h"
 #include "crypto/random.h"
 #include "hub/auth/v1/auth.hub-server.h"
-#include "identity/audit.h"
 #include "identity/brands.h"
 #include "services/auth/auth.h"
 #include "services/tenant/api.h"
@@ -39,6 +38,7 @@ static const hub_pg_stmt verified_sql = {
     "UPDATE users SET email_verified_at = coalesce(email_verified_at, now()), updated_at = now() WHERE id = $1::uuid", 1};
 
 typedef struct signup_ctx {
+  hub_call *call;
   const char *email, *norm, *name, *phc, *tenant_name, *brand, *ip;
   char tenant_id[37];
   char *slug, *verify_token;
@@ -67,41 +67,36 @@ static char *make_slug(hub_arena *a, const char *name) {
   return n ? hub_arena_sprintf(a, "%s-%s", base, rnd) : hub_arena_sprintf(a, "t-%s", rnd);
 }
 
-static hub_status signup_fn(hub_pg *pg, hub_arena *a, void *ud) {
+/* In the new tenant's id (so its rows pass row-level security): the account, its verification
+ * token and mail, and the first tenant. A taken address inserts nothing and tells its owner. */
+static hub_status signup_fn(hub_tx *tx, void *ud) {
   signup_ctx *c = ud;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &insert_user_sql, (const char *[]){c->email, c->norm, c->name, c->phc}, &res);
+  hub_arena *a = hub_tx_arena(tx);
+  hub_rows *r;
+  hub_status st = hub_tx_query(tx, &insert_user_sql, (const char *[]){c->email, c->norm, c->name, c->phc}, &r);
   if (!hub_ok(st)) return st;
-  if (PQntuples(res) == 0) { /* taken: tell its owner, tell the caller nothing */
-    PQclear(res);
-    st = hub_pg_exec(pg, a, &existing_sql, (const char *[]){c->norm}, &res);
-    if (!hub_ok(st)) return st;
-    if (PQntuples(res) == 1) {
-      const char *id = PQgetvalue(res, 0, 0);
-      hub_outbox_write(hub_pg_current_tx(pg), HUB_OUTBOX_ACCOUNT, "account.signup_attempted", id, NULL);
-      st = hub_audit_account(pg, a, id, "signup.duplicate", c->ip, NULL);
-    }
-    PQclear(res);
-    return st;
+  if (hub_rows_count(r) == 0) { /* taken: tell its owner, tell the caller nothing */
+    st = hub_tx_query(tx, &existing_sql, (const char *[]){c->norm}, &r);
+    if (!hub_ok(st) || hub_rows_count(r) != 1) return st;
+    const char *id = hub_rows_text(r, 0, "id");
+    hub_outbox_write(tx, HUB_OUTBOX_ACCOUNT, "account.signup_attempted", id, NULL);
+    hub_audit_account_write(tx, id, "signup.duplicate", c->ip, NULL);
+    return HUB_STATUS_OK;
   }
-  char *user_id = hub_arena_strdup(a, PQgetvalue(res, 0, 0));
-  PQclear(res);
+  const char *user_id = hub_rows_text(r, 0, "id");
   char *payload = hub_arena_sprintf(a, "{\"token\":\"%s\",\"brand\":\"%s\"}", c->verify_token, c->brand);
-  st = hub_pg_exec(pg, a, &token_sql,
-                   (const char *[]){hub_sha256_hex(a, c->verify_token), "verify_email", user_id, VERIFY_TTL}, NULL);
-  if (hub_ok(st)) hub_outbox_write(hub_pg_current_tx(pg), HUB_OUTBOX_ACCOUNT, "account.verify_email", user_id, payload);
-  if (hub_ok(st)) st = hub_audit_account(pg, a, user_id, "signup", c->ip, NULL);
-  if (hub_ok(st) && c->tenant_name && *c->tenant_name) { /* the Tenant service's own creation */
-    hub_tenant_new t = {c->tenant_id, c->tenant_name, c->slug, c->brand, user_id, c->ip};
-    st = hub_tenant_create_in_tx(pg, a, &t, NULL);
-  }
-  return st;
+  hub_tx_exec(tx, &token_sql, (const char *[]){hub_sha256_hex(a, c->verify_token), "verify_email", user_id, VERIFY_TTL});
+  hub_outbox_write(tx, HUB_OUTBOX_ACCOUNT, "account.verify_email", user_id, payload);
+  hub_audit_account_write(tx, user_id, "signup", c->ip, NULL);
+  if (!c->tenant_name || !*c->tenant_name) return HUB_STATUS_OK;
+  hub_tenant_new t = {c->tenant_id, c->tenant_name, c->slug, c->brand, user_id, c->ip}; /* Tenant's own creation */
+  return hub_tenant_create_in_tx(hub_ctx_of(c->call)->pg, a, &t, NULL);
 }
 
 hub_status hub_auth_v1_auth_sign_up(hub_call *call, const Hub__Auth__V1__SignUpRequest *request,
                                     Hub__Auth__V1__SignUpResponse *response) {
   hub_arena *a = hub_call_arena(call);
-  signup_ctx c = {.email = request->email, .name = request->display_name, .tenant_name = request->tenant_name,
+  signup_ctx c = {.call = call, .email = request->email, .name = request->display_name, .tenant_name = request->tenant_name,
                   .brand = *request->brand ? request->brand : "smb_hub", .ip = auth_peer_ip(call)};
   char *norm;
   hub_status st = auth_normalize_email(a, "email", request->email, &norm);
@@ -124,8 +119,7 @@ hub_status hub_auth_v1_auth_sign_up(hub_call *call, const Hub__Auth__V1__SignUpR
   c.verify_token = hub_random_token(a, 32);
   if (!c.verify_token || !hub_uuid_v7(c.tenant_id)) return hub_status_new(a, HUB_INTERNAL, "no randomness");
   c.slug = make_slug(a, request->tenant_name);
-  /* The tenant id is set for the transaction so the new tenant's rows pass row-level security. */
-  st = hub_pg_tx(hub_ctx_of(call)->pg, a, c.tenant_id, hub_call_remaining_ms(call), signup_fn, &c);
+  st = hub_call_tx_as(call, c.tenant_id, NULL, signup_fn, &c);
   if (!hub_ok(st)) return st;
   response->accepted = true;
   return HUB_STATUS_OK;
@@ -136,18 +130,16 @@ typedef struct use_ctx {
   char user_id[40];
 } use_ctx;
 
-static hub_status verify_fn(hub_pg *pg, hub_arena *a, void *ud) {
+static hub_status verify_fn(hub_tx *tx, void *ud) {
   use_ctx *u = ud;
-  PGresult *res = NULL;
+  hub_rows *r;
   u->user_id[0] = '\0';
-  hub_status st = hub_pg_exec(pg, a, &use_token_sql, (const char *[]){u->hash, u->purpose}, &res);
-  if (!hub_ok(st)) return st;
-  if (PQntuples(res) == 1) snprintf(u->user_id, sizeof u->user_id, "%s", PQgetvalue(res, 0, 0));
-  PQclear(res);
-  if (!u->user_id[0]) return HUB_STATUS_OK;
-  st = hub_pg_exec(pg, a, &verified_sql, (const char *[]){u->user_id}, NULL);
-  if (hub_ok(st)) st = hub_audit_account(pg, a, u->user_id, "email.verified", NULL, NULL);
-  return st;
+  hub_status st = hub_tx_query(tx, &use_token_sql, (const char *[]){u->hash, u->purpose}, &r);
+  if (!hub_ok(st) || hub_rows_count(r) != 1) return st;
+  snprintf(u->user_id, sizeof u->user_id, "%s", hub_rows_text(r, 0, "user_id"));
+  hub_tx_exec(tx, &verified_sql, (const char *[]){u->user_id});
+  hub_audit_account_write(tx, u->user_id, "email.verified", NULL, NULL);
+  return HUB_STATUS_OK;
 }
 
 hub_status hub_auth_v1_auth_verify_email(hub_call *call, const Hub__Auth__V1__VerifyEmailRequest *request,
@@ -156,7 +148,7 @@ hub_status hub_auth_v1_auth_verify_email(hub_call *call, const Hub__Auth__V1__Ve
   hub_arena *a = hub_call_arena(call);
   if (!*request->token || strlen(request->token) > 128) return hub_status_invalid(a, "token", "the mailed token is required");
   use_ctx u = {hub_sha256_hex(a, request->token), "verify_email", ""};
-  hub_status st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), verify_fn, &u);
+  hub_status st = hub_call_tx(call, verify_fn, &u);
   if (!hub_ok(st)) return st;
   if (!u.user_id[0]) return hub_status_invalid(a, "token", "the link is invalid, used or expired");
   hub_session_clear_acl(hub_ctx_of(call)->redis, a, u.user_id, NULL); /* WhoAmI shows email_verified */

@@ -12,16 +12,14 @@
 
 #include "crypto/password.h"
 #include "hub/auth/v1/auth.hub-server.h"
-#include "identity/audit.h"
 #include "crypto/random.h"
 #include "services/auth/auth.h"
-#include "services/auth/mfa.h"
 
 static const hub_pg_stmt find_identity_sql = {
     "auth_sso_find", "SELECT user_id FROM external_identities WHERE issuer = $1 AND subject = $2", 2};
 static const hub_pg_stmt find_email_sql = {
-    "auth_sso_email", "SELECT id, password_hash, totp_sealed IS NOT NULL FROM users WHERE email_norm = $1", 1};
-static const hub_pg_stmt mfa_sql = {"auth_sso_mfa", "SELECT totp_sealed IS NOT NULL FROM users WHERE id = $1::uuid", 1};
+    "auth_sso_email", "SELECT id, password_hash, totp_sealed IS NOT NULL AS has_mfa FROM users WHERE email_norm = $1", 1};
+static const hub_pg_stmt mfa_sql = {"auth_sso_mfa", "SELECT totp_sealed IS NOT NULL AS has_mfa FROM users WHERE id = $1::uuid", 1};
 static const hub_pg_stmt new_user_sql = {
     "auth_sso_new_user",
     "INSERT INTO users (email, email_norm, display_name, email_verified_at) "
@@ -37,54 +35,49 @@ typedef struct sso_ctx {
   const char *email_norm, *ip;
   sso_outcome outcome;
   char user_id[40];
-  char *phc;
+  const char *phc;
   bool has_mfa;
 } sso_ctx;
 
-static hub_status resolve_fn(hub_pg *pg, hub_arena *a, void *ud) {
+/* Who the token is: its linked account, an account with its email (to be proven), or a new
+ * one, created and linked here. */
+static hub_status resolve_fn(hub_tx *tx, void *ud) {
   sso_ctx *s = ud;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &find_identity_sql, (const char *[]){s->c->issuer, s->c->subject}, &res);
+  hub_rows *r;
+  hub_status st = hub_tx_query(tx, &find_identity_sql, (const char *[]){s->c->issuer, s->c->subject}, &r);
   if (!hub_ok(st)) return st;
-  if (PQntuples(res) == 1) {
-    snprintf(s->user_id, sizeof s->user_id, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
+  if (hub_rows_count(r) == 1) {
+    snprintf(s->user_id, sizeof s->user_id, "%s", hub_rows_text(r, 0, "user_id"));
     s->outcome = SSO_KNOWN;
-    st = hub_pg_exec(pg, a, &mfa_sql, (const char *[]){s->user_id}, &res);
+    st = hub_tx_query(tx, &mfa_sql, (const char *[]){s->user_id}, &r);
     if (!hub_ok(st)) return st;
-    s->has_mfa = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
-    PQclear(res);
+    s->has_mfa = hub_rows_count(r) == 1 && hub_rows_bool(r, 0, "has_mfa");
     return HUB_STATUS_OK;
   }
-  PQclear(res);
-  st = hub_pg_exec(pg, a, &find_email_sql, (const char *[]){s->email_norm}, &res);
+  st = hub_tx_query(tx, &find_email_sql, (const char *[]){s->email_norm}, &r);
   if (!hub_ok(st)) return st;
-  if (PQntuples(res) == 1) {
-    snprintf(s->user_id, sizeof s->user_id, "%s", PQgetvalue(res, 0, 0));
-    s->phc = PQgetisnull(res, 0, 1) ? NULL : hub_arena_strdup(a, PQgetvalue(res, 0, 1));
-    s->has_mfa = PQgetvalue(res, 0, 2)[0] == 't';
-    PQclear(res);
+  if (hub_rows_count(r) == 1) {
+    snprintf(s->user_id, sizeof s->user_id, "%s", hub_rows_text(r, 0, "id"));
+    s->phc = hub_rows_text(r, 0, "password_hash");
+    s->has_mfa = hub_rows_bool(r, 0, "has_mfa");
     s->outcome = SSO_NEEDS_PROOF;
     return HUB_STATUS_OK;
   }
-  PQclear(res);
-  st = hub_pg_exec(pg, a, &new_user_sql,
-                   (const char *[]){s->c->email, s->email_norm, s->c->email_verified ? "true" : "false"}, &res);
+  st = hub_tx_query(tx, &new_user_sql,
+                    (const char *[]){s->c->email, s->email_norm, s->c->email_verified ? "true" : "false"}, &r);
   if (!hub_ok(st)) return st;
-  snprintf(s->user_id, sizeof s->user_id, "%s", PQgetvalue(res, 0, 0));
-  PQclear(res);
-  st = hub_pg_exec(pg, a, &link_sql, (const char *[]){s->c->issuer, s->c->subject, s->user_id, s->c->email}, NULL);
-  if (hub_ok(st)) st = hub_audit_account(pg, a, s->user_id, "signup.sso", s->ip, NULL);
+  snprintf(s->user_id, sizeof s->user_id, "%s", hub_rows_text(r, 0, "id"));
+  hub_tx_exec(tx, &link_sql, (const char *[]){s->c->issuer, s->c->subject, s->user_id, s->c->email});
+  hub_audit_account_write(tx, s->user_id, "signup.sso", s->ip, NULL);
   s->outcome = SSO_CREATED;
-  return st;
+  return HUB_STATUS_OK;
 }
 
-static hub_status link_fn(hub_pg *pg, hub_arena *a, void *ud) {
+static hub_status link_fn(hub_tx *tx, void *ud) {
   sso_ctx *s = ud;
-  hub_status st =
-      hub_pg_exec(pg, a, &link_sql, (const char *[]){s->c->issuer, s->c->subject, s->user_id, s->c->email}, NULL);
-  if (hub_ok(st)) st = hub_audit_account(pg, a, s->user_id, "sso.linked", s->ip, NULL);
-  return st;
+  hub_tx_exec(tx, &link_sql, (const char *[]){s->c->issuer, s->c->subject, s->user_id, s->c->email});
+  hub_audit_account_write(tx, s->user_id, "sso.linked", s->ip, NULL);
+  return HUB_STATUS_OK;
 }
 
 hub_status hub_auth_v1_auth_login_with_id_token(hub_call *call, const Hub__Auth__V1__LoginWithIdTokenRequest *request,
@@ -106,7 +99,7 @@ hub_status hub_auth_v1_auth_login_with_id_token(hub_call *call, const Hub__Auth_
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "the provider did not share a usable email address");
 
   sso_ctx s = {.c = &c, .email_norm = email_norm, .ip = auth_peer_ip(call)};
-  st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), resolve_fn, &s);
+  st = hub_call_tx(call, resolve_fn, &s);
   if (!hub_ok(st)) return st;
 
   if (s.outcome == SSO_NEEDS_PROOF) {
@@ -129,7 +122,7 @@ hub_status hub_auth_v1_auth_login_with_id_token(hub_call *call, const Hub__Auth_
       st = auth_check_second_factor(call, s.user_id, request->totp_code, NULL);
       if (!hub_ok(st)) return st;
     }
-    st = hub_pg_tx(hub_ctx_of(call)->pg, a, NULL, hub_call_remaining_ms(call), link_fn, &s);
+    st = hub_call_tx(call, link_fn, &s);
     if (!hub_ok(st)) return st;
     return auth_finish_login(call, s.user_id, request->tenant_id, request->brand, response);
   }
