@@ -1,11 +1,10 @@
 /* See access_matrix.h. */
-#include "services/tenant/access_matrix.h"
+#include "services/tenant/tenant.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "identity/acl.h"
-#include "services/tenant/validate.h"
 
 typedef struct pair {
   const char *service, *perm;

@@ -13,10 +13,9 @@
 #include "identity/principal.h"
 #include "services/context.h"
 #include "services/tenant/convert.h"
-#include "services/tenant/member_rules.h"
+#include "services/tenant/tenant.h"
 #include "services/tenant/member_store.h"
 #include "services/tenant/refresh.h"
-#include "services/tenant/validate.h"
 
 #define TOKEN_SECRET_LEN 43
 

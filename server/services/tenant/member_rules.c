@@ -1,9 +1,8 @@
 /* See member_rules.h. */
-#include "services/tenant/member_rules.h"
+#include "services/tenant/tenant.h"
 
 #include <string.h>
 
-#include "services/tenant/validate.h"
 
 #define MAX_EXTRA_PERMISSIONS 32
 

@@ -14,8 +14,7 @@
 
 #include "db/outbox.h"
 #include "identity/audit.h"
-#include "services/tenant/json.h"
-#include "services/tenant/member_rules.h"
+#include "services/tenant/tenant.h"
 #include "services/tenant/rows.h"
 
 static const hub_pg_stmt tenant_name_sql = {

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "identity/audit.h"
-#include "services/tenant/json.h"
+#include "services/tenant/tenant.h"
 #include "services/tenant/rows.h"
 #include "services/tenant/service_account_store.h"
 

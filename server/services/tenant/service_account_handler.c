@@ -16,9 +16,8 @@
 #include "identity/principal.h"
 #include "services/context.h"
 #include "services/tenant/convert.h"
-#include "services/tenant/member_rules.h"
+#include "services/tenant/tenant.h"
 #include "services/tenant/service_account_store.h"
-#include "services/tenant/validate.h"
 
 #define MAX_SCOPES 32
 #define MAX_ROTATION_OVERLAP_S (30 * 86400)

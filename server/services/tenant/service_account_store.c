@@ -9,9 +9,8 @@
 
 #include "identity/audit.h"
 #include "services/tenant/convert.h"
-#include "services/tenant/json.h"
+#include "services/tenant/tenant.h"
 #include "services/tenant/rows.h"
-#include "services/tenant/validate.h"
 
 #define SA_COLS                                                                                             \
   "s.id, s.name, s.description, s.role, s.brands, s.permissions, s.disabled_at IS NOT NULL, s.created_by, " \

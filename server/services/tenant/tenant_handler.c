@@ -11,11 +11,10 @@
 #include "identity/principal.h"
 #include "services/context.h"
 #include "services/tenant/convert.h"
-#include "services/tenant/feature_cache.h"
 #include "services/tenant/idempotency.h"
 #include "services/tenant/refresh.h"
 #include "services/tenant/tenant_store.h"
-#include "services/tenant/validate.h"
+#include "services/tenant/tenant.h"
 
 static void copy_tenant(Hub__Tenant__V1__TenantInfo *dst, const Hub__Tenant__V1__TenantInfo *src) {
   ProtobufCMessage base = dst->base;
@@ -195,7 +194,7 @@ hub_status hub_tenant_v1_tenant_set_entitlements(hub_call *call, const Hub__Tena
                                           &tier_changed);
   if (!hub_ok(st)) return st;
   tenant_refresh_access(call, e.tenant_id, members, n);
-  if (tier_changed && !hub_ok(st = tenant_feature_cache_invalidate(ctx->redis, a, e.tenant_id)))
+  if (tier_changed && !hub_ok(st = tenant_feature_cache_invalidate(call, e.tenant_id)))
     hub_logf(HUB_LOG_ERROR, "tenant: could not invalidate cached feature flags after a tier change");
   response->tenant = t;
   return HUB_STATUS_OK;

@@ -8,7 +8,7 @@
 
 #include "identity/audit.h"
 #include "services/tenant/convert.h"
-#include "services/tenant/json.h"
+#include "services/tenant/tenant.h"
 #include "services/tenant/rows.h"
 
 static const hub_pg_stmt get_sql = {

@@ -1,6 +1,6 @@
-/* Input rules (see validate.h). Plain loops over bytes, no regex library: these run on every
- * request and the rules are small. */
-#include "services/tenant/validate.h"
+/* Values the contract's field rules cannot express (tenant.h): plain loops over bytes, no
+ * regex library. */
+#include "services/tenant/tenant.h"
 
 #include <stdlib.h>
 
@@ -150,5 +150,12 @@ hub_status tenant_check_list(hub_arena *a, const char *field, char **items, size
       if (strcmp(items[i], items[k]) == 0)
         return hub_status_invalid(a, hub_arena_sprintf(a, "%s[%zu]", field, i), "repeated");
   }
+  return HUB_STATUS_OK;
+}
+
+hub_status tenant_check_items(hub_arena *a, const char *field, char **items, size_t n, bool (*ok)(const char *),
+                              const char *what) {
+  for (size_t i = 0; i < n; i++)
+    if (!ok(items[i])) return hub_status_invalid(a, hub_arena_sprintf(a, "%s[%zu]", field, i), "%s", what);
   return HUB_STATUS_OK;
 }

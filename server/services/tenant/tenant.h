@@ -1,0 +1,134 @@
+/* Internals shared by the Tenant service's files. Handlers live in one file per group of RPCs
+ * (brands.c, features.c, access.c, audit.c), each with its SQL beside it; the pure modules
+ * below (no I/O, no clock) have unit tests (tests/unit/test_tenant_pure.c). Requests arrive
+ * checked against the contract's field rules (proto/hub/tenant/v1/tenant.proto), so a
+ * handler checks only what needs the database or several fields at once. */
+#ifndef HUB_SERVICES_TENANT_H
+#define HUB_SERVICES_TENANT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aip/paging.h"
+#include "db/array.h"
+#include "db/call.h"
+#include "google/protobuf/field_mask.pb-c.h"
+#include "hub/email.h"
+#include "hub/tenant/v1/tenant.pb-c.h"
+#include "hub/uuid.h"
+#include "identity/acl.h"
+
+/* ---- values the field rules cannot express (values.c, pure) ---- */
+
+/* "^[a-z0-9][a-z0-9-]{1,62}$", as the tenants table requires. */
+bool tenant_slug_ok(const char *s);
+/* A slug made from a display name: lower case, runs of anything but a-z0-9 become one "-",
+ * trimmed to 63 characters; NULL when fewer than 2 characters remain. */
+char *tenant_slug_from_name(hub_arena *a, const char *name);
+char *tenant_lower(hub_arena *a, const char *s);
+/* A lower-case DNS host name with at least one dot: labels a-z0-9 and inner "-". */
+bool tenant_host_ok(const char *s);
+/* "#RRGGBB". */
+bool tenant_colour_ok(const char *s);
+/* "^[a-z][a-z_]{1,31}$", as the brands table requires. */
+bool tenant_brand_id_ok(const char *s);
+/* owner 4, admin 3, member 2, viewer 1, anything else 0. */
+int tenant_role_rank(const char *role);
+/* "domain.resource.verb", each part [a-z_]+ or "*", at most 63 bytes. */
+bool tenant_permission_ok(const char *s);
+/* "^[a-z][a-z0-9_.]{1,63}$". */
+bool tenant_flag_ok(const char *s);
+/* Free text of at most `max` bytes, valid UTF-8, without control characters (newlines and
+ * tabs allowed when `multiline`). */
+bool tenant_text_ok(const char *s, size_t max, bool multiline);
+/* An etag: "" means no check (*out = -1), else a positive decimal version. */
+hub_status tenant_etag(hub_arena *a, const char *etag, int64_t *out);
+/* A field mask over `allowed` (NULL-terminated): bit i set for allowed[i]. Empty, unknown
+ * or repeated paths are INVALID_ARGUMENT "update_mask". */
+hub_status tenant_mask(hub_arena *a, const Google__Protobuf__FieldMask *mask, const char *const *allowed,
+                       unsigned *bits);
+/* Checks a list of strings with `ok`, refusing duplicates and more than `max` items; the
+ * violation names "<field>[i]". */
+hub_status tenant_check_list(hub_arena *a, const char *field, char **items, size_t n, size_t max,
+                             bool (*ok)(const char *));
+/* Every item of a list passes `ok`, else INVALID_ARGUMENT "<field>[i]" `what`. (The list's
+ * length and repeats are the contract's rules.) */
+hub_status tenant_check_items(hub_arena *a, const char *field, char **items, size_t n, bool (*ok)(const char *),
+                              const char *what);
+
+/* ---- the rules of membership changes (member_rules.c, pure) ----
+ *   - roles rank owner > admin > member > viewer;
+ *   - nobody grants a role above their own, nor changes or removes someone above them;
+ *   - a tenant always keeps an owner: the last one cannot be demoted or removed;
+ *   - extra permissions are "domain.resource.verb" patterns the granter holds themselves,
+ *     never platform ones. */
+
+/* A change of `target_role` by someone with `actor_role`, to `new_role` (NULL: the role is
+ * unchanged; removing: the member leaves). `owners` counts the tenant's owners, locked.
+ * PERMISSION_DENIED or FAILED_PRECONDITION when refused. */
+hub_status tenant_rule_member_change(hub_arena *a, const char *actor_role, const char *target_role,
+                                     const char *new_role, bool removing, int owners);
+/* Checks extra permissions for a grant by `granter`: INVALID_ARGUMENT "<field>[i]" for a
+ * malformed, repeated or platform pattern, PERMISSION_DENIED for one the granter lacks. */
+hub_status tenant_rule_grants(hub_arena *a, const hub_acl *granter, const char *field, char **perms, size_t n);
+/* A role the granter may hand out: INVALID_ARGUMENT "<field>" when not a role,
+ * PERMISSION_DENIED when above the granter's. */
+hub_status tenant_rule_role(hub_arena *a, const char *granter_role, const char *field, const char *role);
+
+/* ---- brand settings as stored JSON (json.c, pure) ----
+ * The brands table keeps a brand's theme, mail parts, SEO and white-label settings as jsonb
+ * objects whose keys are the proto's snake_case field names. */
+
+/* Compact JSON of the message; empty strings are left out. A NULL message gives "{}". */
+char *tenant_theme_json(hub_arena *a, const Hub__Tenant__V1__Theme *m);
+char *tenant_email_json(hub_arena *a, const Hub__Tenant__V1__EmailTemplate *m);
+char *tenant_seo_json(hub_arena *a, const Hub__Tenant__V1__Seo *m);
+char *tenant_white_label_json(hub_arena *a, const Hub__Tenant__V1__WhiteLabel *m);
+/* Messages from stored JSON; unknown keys and values of the wrong type are ignored. */
+Hub__Tenant__V1__Theme *tenant_theme_from_json(hub_arena *a, const char *json);
+Hub__Tenant__V1__EmailTemplate *tenant_email_from_json(hub_arena *a, const char *json);
+Hub__Tenant__V1__Seo *tenant_seo_from_json(hub_arena *a, const char *json);
+Hub__Tenant__V1__WhiteLabel *tenant_white_label_from_json(hub_arena *a, const char *json);
+/* A compact object from NULL-terminated (key, value) string pairs; a NULL value is skipped,
+ * every value is escaped. For audit details and the outbox: never put secrets in them.
+ * E.g. tenant_json_object(a, "role", "admin", "email", e, NULL). */
+char *tenant_json_object(hub_arena *a, ...);
+
+/* ---- the access matrix (access_matrix.c, pure) ----
+ * The shape of GetMyAccess: per tenant, per brand, the permissions grouped by service (a
+ * permission's first part). A wildcard domain ("*.*.*", "*.*.view") stands for each of the
+ * brand's modules and "tenant" (tenant administration), so an owner gets, for service
+ * "ticket", ["ticket.*.*"]. A module the brand does not enable for the tenant is left out;
+ * platform permissions belong to platform_admin, not to a tenant. access.c loads the input. */
+
+typedef struct tenant_access_brand {
+  char *brand;
+  char **modules; /* entitled and offered by the brand */
+  size_t n_modules;
+} tenant_access_brand;
+
+typedef struct tenant_access_tenant {
+  char *tenant_id, *name, *role;
+  char **perms; /* the role's patterns, then the member's extra grants */
+  size_t n_perms;
+  tenant_access_brand *brands; /* entitled, narrowed to the member's brand list */
+  size_t n_brands;
+} tenant_access_tenant;
+
+/* One tenant's BrandAccess list; services and permissions sorted and distinct. */
+void tenant_access_brands(hub_arena *a, const tenant_access_tenant *t, Hub__Tenant__V1__TenantAccess *out);
+
+/* ---- members (member_handler.c) ---- */
+
+/* Brands a member or a service account may be limited to: brand ids that exist (a lookup in
+ * the process-wide brand list); the violation names "<field>[i]". */
+hub_status tenant_check_brands(hub_call *call, const char *field, char **brands, size_t n);
+
+/* ---- feature flags (features.c) ---- */
+
+/* Forgets every brand's cached flag map of the tenant; call after the change has committed
+ * (a tier change too). */
+hub_status tenant_feature_cache_invalidate(hub_call *call, const char *tenant_id);
+
+#endif
