@@ -1,6 +1,8 @@
 /* See call.h. Kept out of hub_db proper so the connection layer knows no call or principal. */
 #include "db/call.h"
 
+#include "hub/assert.h"
+#include "hub/method.h"
 #include "identity/principal.h"
 #include "services/context.h"
 
@@ -8,6 +10,9 @@ static const char *or_null(const char *s) { return s && *s ? s : NULL; }
 
 hub_status hub_call_tx(hub_call *call, hub_tx_fn fn, void *ud) {
   const hub_principal *p = hub_principal_of(call);
+  /* The access chain sets the principal before any handler of an RPC that declares a
+   * permission runs; without it this transaction would run in no tenant and see nothing. */
+  HUB_ASSERT(p || !hub_call_method(call)->access.permission);
   return hub_tx_run(hub_ctx_of(call)->pg, hub_call_arena(call), p ? or_null(p->tenant_id) : NULL,
                     p ? or_null(p->user_id) : NULL, hub_call_remaining_ms(call), fn, ud);
 }
