@@ -95,8 +95,9 @@ static void test_retry_succeeds_when_the_server_comes_up(void **state) {
   late_start ls = {.port = hub_free_port(), .env = stack.env};
   char target[64];
   snprintf(target, sizeof target, "127.0.0.1:%d", ls.port);
-  /* Enough retries to outlast the start (~0.3 s + migrations): 100, 200, 400, 800, 1000... */
-  hub_channel_options co = {.max_retries = 8, .retry_initial_ms = 100, .retry_max_ms = 1000};
+  /* Enough retries to outlast the start (~0.3 s + migrations; several seconds for a sanitizer
+   * build on a busy machine): 100, 200, 400, 800, 1000... within the call's 20 s deadline. */
+  hub_channel_options co = {.max_retries = 18, .retry_initial_ms = 100, .retry_max_ms = 1000};
   hub_channel *ch = hub_channel_new(target, &co);
   pthread_t t;
   pthread_create(&t, NULL, start_later, &ls);
