@@ -18,7 +18,7 @@ static void test_sla_24x7(void **state) {
   hub_calendar c;
   hub_calendar_24x7(&c);
   const int64_t t = U(2024, 3, 30, 22, 17) + 5;
-  hub_sla_state st = hub_sla_evaluate(&c, t, 4 * H, 0, NULL, 0, H, t + 3 * H);
+  ticket_sla_state st = ticket_sla_evaluate(&c, t, 4 * H, 0, NULL, 0, H, t + 3 * H);
   assert_int_equal(st.elapsed_s, 3 * H);
   assert_int_equal(st.remaining_s, H);
   assert_int_equal(st.due_s, t + 4 * H);
@@ -36,7 +36,7 @@ static void test_sla_across_dst_change(void **state) {
   assert_int_equal(hub_calendar_business_seconds(&ber, U(2024, 3, 29, 14, 0), U(2024, 4, 1, 9, 0)), 4 * H);
   /* Friday 2024-11-01 15:00 EDT + 4h: Monday 11:00 EST = 16:00Z */
   assert_int_equal(hub_calendar_add_business(&ny, U(2024, 11, 1, 19, 0), 4 * H), U(2024, 11, 4, 16, 0));
-  hub_sla_state st = hub_sla_evaluate(&ny, U(2024, 11, 1, 19, 0), 4 * H, 0, NULL, 0, H, U(2024, 11, 4, 15, 0));
+  ticket_sla_state st = ticket_sla_evaluate(&ny, U(2024, 11, 1, 19, 0), 4 * H, 0, NULL, 0, H, U(2024, 11, 4, 15, 0));
   assert_int_equal(st.elapsed_s, 3 * H);
   assert_int_equal(st.due_s, U(2024, 11, 4, 16, 0));
   assert_true(st.warning);
@@ -51,15 +51,15 @@ static void test_pause_pending_overnight(void **state) {
   hub_calendar c;
   cal_make(&c, "UTC", "mon-fri 09:00-17:00");
   const int64_t mon = U(2024, 1, 15, 0, 0), tue = mon + 86400;
-  const hub_sla_pause p[] = {{mon + 15 * H, tue + 11 * H}}; /* pending from Mon 15:00 to Tue 11:00 */
-  assert_int_equal(hub_sla_evaluate(&c, mon + 10 * H, 8 * H, 0, NULL, 0, 0, mon + 11 * H).due_s, tue + 10 * H);
-  hub_sla_state st = hub_sla_evaluate(&c, mon + 10 * H, 8 * H, 0, p, 1, 2 * H, tue + 12 * H);
+  const ticket_sla_pause p[] = {{mon + 15 * H, tue + 11 * H}}; /* pending from Mon 15:00 to Tue 11:00 */
+  assert_int_equal(ticket_sla_evaluate(&c, mon + 10 * H, 8 * H, 0, NULL, 0, 0, mon + 11 * H).due_s, tue + 10 * H);
+  ticket_sla_state st = ticket_sla_evaluate(&c, mon + 10 * H, 8 * H, 0, p, 1, 2 * H, tue + 12 * H);
   assert_int_equal(st.elapsed_s, 6 * H); /* 10-15 Monday, 11-12 Tuesday */
   assert_int_equal(st.remaining_s, 2 * H);
   assert_int_equal(st.due_s, tue + 14 * H); /* 4 business hours paused */
   assert_false(st.paused || st.breached);
   assert_true(st.warning);
-  assert_false(hub_sla_evaluate(&c, mon + 10 * H, 8 * H, 0, p, 1, 2 * H - 1, tue + 12 * H).warning);
+  assert_false(ticket_sla_evaluate(&c, mon + 10 * H, 8 * H, 0, p, 1, 2 * H - 1, tue + 12 * H).warning);
 }
 
 static void test_pause_on_hold_weekend(void **state) {
@@ -67,14 +67,14 @@ static void test_pause_on_hold_weekend(void **state) {
   hub_calendar c;
   cal_make(&c, "UTC", "mon-fri 09:00-17:00");
   const int64_t fri = U(2024, 1, 19, 0, 0), mon = U(2024, 1, 22, 0, 0);
-  const hub_sla_pause p[] = {{fri + 14 * H, mon + 10 * H}};
-  hub_sla_state st = hub_sla_evaluate(&c, fri + 10 * H, 8 * H, 0, p, 1, 0, mon + 11 * H);
+  const ticket_sla_pause p[] = {{fri + 14 * H, mon + 10 * H}};
+  ticket_sla_state st = ticket_sla_evaluate(&c, fri + 10 * H, 8 * H, 0, p, 1, 0, mon + 11 * H);
   assert_int_equal(st.elapsed_s, 5 * H);
   assert_int_equal(st.due_s, mon + 14 * H); /* Monday 10:00 without the pause */
-  assert_int_equal(hub_sla_elapsed(&c, fri + 10 * H, mon + 11 * H, p, 1), 5 * H);
+  assert_int_equal(ticket_sla_elapsed(&c, fri + 10 * H, mon + 11 * H, p, 1), 5 * H);
   /* while still on hold on Saturday */
-  const hub_sla_pause open[] = {{fri + 14 * H, INT64_MAX}};
-  st = hub_sla_evaluate(&c, fri + 10 * H, 8 * H, 0, open, 1, 0, fri + 86400 + 12 * H);
+  const ticket_sla_pause open[] = {{fri + 14 * H, INT64_MAX}};
+  st = ticket_sla_evaluate(&c, fri + 10 * H, 8 * H, 0, open, 1, 0, fri + 86400 + 12 * H);
   assert_true(st.paused);
   assert_int_equal(st.due_s, INT64_MAX);
   assert_int_equal(st.elapsed_s, 4 * H);
@@ -85,22 +85,22 @@ static void test_overlapping_pauses(void **state) {
   hub_calendar c;
   hub_calendar_24x7(&c);
   const int64_t t0 = U(2024, 5, 1, 0, 0);
-  const hub_sla_pause p[] = {
+  const ticket_sla_pause p[] = {
       {t0 + 6 * H, t0 + 7 * H}, {t0 + 2 * H, t0 + 4 * H},           {t0 + 1 * H, t0 + 3 * H},
       {t0 - H, t0 + 30 * M},    {t0 + 150 * M, t0 + 165 * M},       {t0 + 6 * H, t0 + 7 * H}, /* a duplicate */
       {t0 + 7 * H, t0 + 7 * H}, {t0 + 20 * H, t0 + 21 * H}, /* empty; in the future */
   };
   const size_t n = sizeof p / sizeof *p;
   /* merged within [t0, t0+8h]: [0, 0:30) [1h, 4h) [6h, 7h) = 4.5h */
-  assert_int_equal(hub_sla_elapsed(&c, t0, t0 + 8 * H, p, n), 3 * H + 30 * M);
-  hub_sla_state st = hub_sla_evaluate(&c, t0, 10 * H, 0, p, n, 0, t0 + 8 * H);
+  assert_int_equal(ticket_sla_elapsed(&c, t0, t0 + 8 * H, p, n), 3 * H + 30 * M);
+  ticket_sla_state st = ticket_sla_evaluate(&c, t0, 10 * H, 0, p, n, 0, t0 + 8 * H);
   assert_false(st.paused);
   assert_int_equal(st.due_s, t0 + 14 * H + 30 * M);
   /* on a business-hours calendar the night inside a pause costs nothing */
   cal_make(&c, "UTC", "mon-fri 09:00-17:00");
   const int64_t wed = U(2024, 5, 1, 0, 0); /* a Wednesday */
-  const hub_sla_pause q[] = {{wed + 16 * H, wed + 86400 + 10 * H}, {wed + 15 * H, wed + 20 * H}};
-  assert_int_equal(hub_sla_elapsed(&c, wed + 9 * H, wed + 86400 + 12 * H, q, 2), 6 * H + 2 * H);
+  const ticket_sla_pause q[] = {{wed + 16 * H, wed + 86400 + 10 * H}, {wed + 15 * H, wed + 20 * H}};
+  assert_int_equal(ticket_sla_elapsed(&c, wed + 9 * H, wed + 86400 + 12 * H, q, 2), 6 * H + 2 * H);
 }
 
 static void test_open_pause(void **state) {
@@ -108,21 +108,21 @@ static void test_open_pause(void **state) {
   hub_calendar c;
   hub_calendar_24x7(&c);
   const int64_t t0 = U(2024, 5, 1, 0, 0);
-  const hub_sla_pause p[] = {{t0 + H, t0 + 2 * H}, {t0 + 3 * H, INT64_MAX}};
-  hub_sla_state st = hub_sla_evaluate(&c, t0, 4 * H, 0, p, 2, 30 * M, t0 + 9 * H);
+  const ticket_sla_pause p[] = {{t0 + H, t0 + 2 * H}, {t0 + 3 * H, INT64_MAX}};
+  ticket_sla_state st = ticket_sla_evaluate(&c, t0, 4 * H, 0, p, 2, 30 * M, t0 + 9 * H);
   assert_true(st.paused);
   assert_int_equal(st.due_s, INT64_MAX);
   assert_int_equal(st.elapsed_s, 2 * H);
   assert_int_equal(st.remaining_s, 2 * H);
   assert_false(st.breached || st.warning);
   /* a pause that ends after now is still open at now */
-  const hub_sla_pause later[] = {{t0 + 3 * H, t0 + 10 * H}};
-  st = hub_sla_evaluate(&c, t0, 4 * H, 0, later, 1, 0, t0 + 9 * H);
+  const ticket_sla_pause later[] = {{t0 + 3 * H, t0 + 10 * H}};
+  st = ticket_sla_evaluate(&c, t0, 4 * H, 0, later, 1, 0, t0 + 9 * H);
   assert_true(st.paused);
   assert_int_equal(st.due_s, INT64_MAX);
   assert_int_equal(st.elapsed_s, 3 * H);
   /* once closed, the due time moves by the pause */
-  st = hub_sla_evaluate(&c, t0, 4 * H, 0, later, 1, 0, t0 + 10 * H);
+  st = ticket_sla_evaluate(&c, t0, 4 * H, 0, later, 1, 0, t0 + 10 * H);
   assert_false(st.paused);
   assert_int_equal(st.due_s, t0 + 11 * H);
 }
@@ -132,29 +132,29 @@ static void test_warning_and_breach(void **state) {
   hub_calendar c;
   hub_calendar_24x7(&c);
   const int64_t t0 = U(2024, 5, 1, 0, 0);
-  hub_sla_state st = hub_sla_evaluate(&c, t0, 4 * H, 0, NULL, 0, H, t0 + 2 * H);
+  ticket_sla_state st = ticket_sla_evaluate(&c, t0, 4 * H, 0, NULL, 0, H, t0 + 2 * H);
   assert_false(st.warning || st.breached);
-  st = hub_sla_evaluate(&c, t0, 4 * H, 0, NULL, 0, H, t0 + 3 * H);
+  st = ticket_sla_evaluate(&c, t0, 4 * H, 0, NULL, 0, H, t0 + 3 * H);
   assert_true(st.warning);
-  st = hub_sla_evaluate(&c, t0, 4 * H, 0, NULL, 0, H, t0 + 4 * H); /* exactly at due: not yet breached */
+  st = ticket_sla_evaluate(&c, t0, 4 * H, 0, NULL, 0, H, t0 + 4 * H); /* exactly at due: not yet breached */
   assert_true(st.warning && !st.breached);
   assert_int_equal(st.remaining_s, 0);
-  st = hub_sla_evaluate(&c, t0, 4 * H, 0, NULL, 0, H, t0 + 4 * H + 1);
+  st = ticket_sla_evaluate(&c, t0, 4 * H, 0, NULL, 0, H, t0 + 4 * H + 1);
   assert_true(st.breached && !st.warning);
   assert_int_equal(st.remaining_s, -1);
   assert_int_equal(st.due_s, t0 + 4 * H);
   /* completed: judged at done_s, never a warning */
-  st = hub_sla_evaluate(&c, t0, 4 * H, t0 + 3 * H + 59 * M, NULL, 0, H, t0 + 10 * H);
+  st = ticket_sla_evaluate(&c, t0, 4 * H, t0 + 3 * H + 59 * M, NULL, 0, H, t0 + 10 * H);
   assert_false(st.breached || st.warning || st.paused);
   assert_int_equal(st.elapsed_s, 3 * H + 59 * M);
   assert_int_equal(st.due_s, t0 + 4 * H);
-  st = hub_sla_evaluate(&c, t0, 4 * H, t0 + 5 * H, NULL, 0, H, t0 + 10 * H);
+  st = ticket_sla_evaluate(&c, t0, 4 * H, t0 + 5 * H, NULL, 0, H, t0 + 10 * H);
   assert_true(st.breached);
   assert_int_equal(st.due_s, t0 + 4 * H);
   /* a breach in the past under business hours: due is when it was reached */
   cal_make(&c, "UTC", "mon-fri 09:00-17:00");
   const int64_t mon = U(2024, 1, 15, 0, 0);
-  st = hub_sla_evaluate(&c, mon + 16 * H, 2 * H, 0, NULL, 0, 0, mon + 2 * 86400 + 9 * H);
+  st = ticket_sla_evaluate(&c, mon + 16 * H, 2 * H, 0, NULL, 0, 0, mon + 2 * 86400 + 9 * H);
   assert_true(st.breached);
   assert_int_equal(st.due_s, mon + 86400 + 10 * H);
   assert_int_equal(st.remaining_s, -7 * H);
@@ -164,28 +164,28 @@ static void test_match(void **state) {
   (void)state;
   const char *const vip_urgent[] = {"vip", "outage", NULL};
   const char *const vip[] = {"vip", NULL};
-  const hub_sla_condition conds[] = {
-      {HUB_PRIORITY_URGENT, "acme", vip_urgent}, /* 0 */
-      {HUB_PRIORITY_URGENT, NULL, NULL},         /* 1 */
+  const ticket_sla_condition conds[] = {
+      {TICKET_PRIORITY_URGENT, "acme", vip_urgent}, /* 0 */
+      {TICKET_PRIORITY_URGENT, NULL, NULL},         /* 1 */
       {0, "acme", vip},                          /* 2 */
-      {HUB_PRIORITY_HIGH, "", NULL},             /* 3 */
+      {TICKET_PRIORITY_HIGH, "", NULL},             /* 3 */
       {0, NULL, NULL},                           /* 4: catch-all */
-      {HUB_PRIORITY_LOW, NULL, NULL},            /* 5: shadowed by 4 */
+      {TICKET_PRIORITY_LOW, NULL, NULL},            /* 5: shadowed by 4 */
   };
   const size_t n = sizeof conds / sizeof *conds;
   const char *const tags_all[] = {"billing", "outage", "vip"};
   const char *const tags_vip[] = {"vip"};
-  assert_int_equal(hub_sla_match(conds, n, HUB_PRIORITY_URGENT, "acme", tags_all, 3), 0);
-  assert_int_equal(hub_sla_match(conds, n, HUB_PRIORITY_URGENT, "acme", tags_vip, 1), 1); /* subset missing */
-  assert_int_equal(hub_sla_match(conds, n, HUB_PRIORITY_URGENT, "other", tags_all, 3), 1);
-  assert_int_equal(hub_sla_match(conds, n, HUB_PRIORITY_NORMAL, "acme", tags_vip, 1), 2);
-  assert_int_equal(hub_sla_match(conds, n, HUB_PRIORITY_NORMAL, "acme", NULL, 0), 4);
-  assert_int_equal(hub_sla_match(conds, n, HUB_PRIORITY_NORMAL, NULL, tags_vip, 1), 4); /* no brand */
-  assert_int_equal(hub_sla_match(conds, n, HUB_PRIORITY_HIGH, "globex", NULL, 0), 3);
-  assert_int_equal(hub_sla_match(conds, n, HUB_PRIORITY_LOW, NULL, NULL, 0), 4);
-  assert_int_equal(hub_sla_match(conds + 5, 1, HUB_PRIORITY_NORMAL, NULL, NULL, 0), -1);
-  assert_int_equal(hub_sla_match(conds, 0, HUB_PRIORITY_NORMAL, NULL, NULL, 0), -1);
-  assert_int_equal(hub_sla_match(conds, 3, HUB_PRIORITY_HIGH, "ACME", tags_vip, 1), -1); /* brands are exact */
+  assert_int_equal(ticket_sla_match(conds, n, TICKET_PRIORITY_URGENT, "acme", tags_all, 3), 0);
+  assert_int_equal(ticket_sla_match(conds, n, TICKET_PRIORITY_URGENT, "acme", tags_vip, 1), 1); /* subset missing */
+  assert_int_equal(ticket_sla_match(conds, n, TICKET_PRIORITY_URGENT, "other", tags_all, 3), 1);
+  assert_int_equal(ticket_sla_match(conds, n, TICKET_PRIORITY_NORMAL, "acme", tags_vip, 1), 2);
+  assert_int_equal(ticket_sla_match(conds, n, TICKET_PRIORITY_NORMAL, "acme", NULL, 0), 4);
+  assert_int_equal(ticket_sla_match(conds, n, TICKET_PRIORITY_NORMAL, NULL, tags_vip, 1), 4); /* no brand */
+  assert_int_equal(ticket_sla_match(conds, n, TICKET_PRIORITY_HIGH, "globex", NULL, 0), 3);
+  assert_int_equal(ticket_sla_match(conds, n, TICKET_PRIORITY_LOW, NULL, NULL, 0), 4);
+  assert_int_equal(ticket_sla_match(conds + 5, 1, TICKET_PRIORITY_NORMAL, NULL, NULL, 0), -1);
+  assert_int_equal(ticket_sla_match(conds, 0, TICKET_PRIORITY_NORMAL, NULL, NULL, 0), -1);
+  assert_int_equal(ticket_sla_match(conds, 3, TICKET_PRIORITY_HIGH, "ACME", tags_vip, 1), -1); /* brands are exact */
 }
 
 int main(void) {

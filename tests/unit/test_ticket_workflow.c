@@ -34,7 +34,7 @@ static void test_every_pair(void **state) {
       const char *from = ticket_status_text(a, (Hub__Ticket__V1__Status)f);
       const char *to = ticket_status_text(a, (Hub__Ticket__V1__Status)t);
       bool want = documented(from, to);
-      bool got = hub_ticket_transition_allowed((Hub__Ticket__V1__Status)f, (Hub__Ticket__V1__Status)t);
+      bool got = ticket_transition_allowed((Hub__Ticket__V1__Status)f, (Hub__Ticket__V1__Status)t);
       if (want != got) fail_msg("%s -> %s: workflow says %d, documented %d", from, to, got, want);
       legal += want;
       illegal += !want;
@@ -48,9 +48,9 @@ static void test_every_pair(void **state) {
 static void test_closed_is_final_and_unknown_refused(void **state) {
   (void)state;
   for (int t = 0; t <= 7; t++)
-    assert_false(hub_ticket_transition_allowed(HUB__TICKET__V1__STATUS__STATUS_CLOSED, (Hub__Ticket__V1__Status)t));
-  assert_false(hub_ticket_transition_allowed(HUB__TICKET__V1__STATUS__STATUS_UNSPECIFIED, HUB__TICKET__V1__STATUS__STATUS_OPEN));
-  assert_false(hub_ticket_transition_allowed(HUB__TICKET__V1__STATUS__STATUS_NEW, (Hub__Ticket__V1__Status)42));
+    assert_false(ticket_transition_allowed(HUB__TICKET__V1__STATUS__STATUS_CLOSED, (Hub__Ticket__V1__Status)t));
+  assert_false(ticket_transition_allowed(HUB__TICKET__V1__STATUS__STATUS_UNSPECIFIED, HUB__TICKET__V1__STATUS__STATUS_OPEN));
+  assert_false(ticket_transition_allowed(HUB__TICKET__V1__STATUS__STATUS_NEW, (Hub__Ticket__V1__Status)42));
 }
 
 static void test_names_round_trip(void **state) {
@@ -72,7 +72,7 @@ static void test_pausing_statuses(void **state) {
   (void)state;
   for (int s = 1; s <= 6; s++) {
     bool pauses = s == HUB__TICKET__V1__STATUS__STATUS_PENDING || s == HUB__TICKET__V1__STATUS__STATUS_ON_HOLD;
-    assert_int_equal(hub_ticket_status_pauses((Hub__Ticket__V1__Status)s), pauses);
+    assert_int_equal(ticket_status_pauses((Hub__Ticket__V1__Status)s), pauses);
   }
 }
 

@@ -14,20 +14,23 @@ import sys
 src, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 
 STRING = r'"(?:[^"\\]|\\.)*"'
+# SQL fragments: upper-case macros made of string literals only (TICKET_COLUMNS), in a header
+# or beside the statements that use them.
+MACRO = r'[A-Z][A-Z0-9_]+'
 macros = {}
-for header in (src / "server").rglob("*.h"):
-    text = header.read_text()
-    for m in re.finditer(r'#define (HUB_\w+)\s+((?:\s*\\\n|\s*' + STRING + r')+)', text):
+for path in sorted((src / "server").rglob("*.[ch]")):
+    text = path.read_text()
+    for m in re.finditer(r'#define (' + MACRO + r')\s+((?:\s*\\\n|\s*' + STRING + r')+)', text):
         macros[m.group(1)] = "".join(re.findall(STRING, m.group(2)))
 
 def literal(parts):
     return "".join(bytes(p[1:-1], "utf-8").decode("unicode_escape") for p in parts)
 
 stmts = {}
-decl = re.compile(r'static const hub_pg_stmt \w+ = \{\s*("\w+"),\s*((?:' + STRING + r'|\s|HUB_\w+)+?),\s*(\d+)\s*\}', re.S)
+decl = re.compile(r'static const hub_pg_stmt \w+ = \{\s*("\w+"),\s*((?:' + STRING + r'|\s|' + MACRO + r')+?),\s*(\d+)\s*\}', re.S)
 for c in (src / "server").rglob("*.c"):
     for m in decl.finditer(c.read_text()):
-        body = re.sub(r'HUB_\w+', lambda x: macros.get(x.group(0), x.group(0)), m.group(2))
+        body = re.sub(MACRO, lambda x: macros.get(x.group(0), x.group(0)), m.group(2))
         stmts[m.group(1).strip('"')] = literal(re.findall(STRING, body))
 
 

@@ -9,8 +9,8 @@
 #include "services/ticket/ticket.h"
 
 /* A comment's columns (alias c), named for Comment's fields. */
-#define COMMENT_COLUMNS                                                                                   \
-  "c.id, c.ticket_id, c.author_id, c.author_kind, c.public AS \"public\", c.body, "                      \
+#define COMMENT_COLUMNS                                                             \
+  "c.id, c.ticket_id, c.author_id, c.author_kind, c.public AS \"public\", c.body, " \
   "c.time_spent_s AS time_spent_seconds, c.created_at, c.moved_from"
 
 static const hub_pg_stmt insert_sql = {
@@ -53,16 +53,16 @@ static hub_status add_fn(hub_tx *tx, void *ud) {
   const Hub__Ticket__V1__AddCommentRequest *req = c->req;
   hub_arena *a = hub_tx_arena(tx);
   Hub__Ticket__V1__TicketInfo *t;
-  hub_rows *loaded = hub_ticket_queue_load(tx, req->ticket_id, true);
+  hub_rows *loaded = ticket_queue_load(tx, req->ticket_id, true);
   hub_status st = hub_tx_flush(tx);
-  if (!hub_ok(st) || !hub_ok(st = hub_ticket_loaded(a, loaded, false, "ticket_id", &t))) return st;
+  if (!hub_ok(st) || !hub_ok(st = ticket_loaded(a, loaded, false, "ticket_id", &t))) return st;
   if (t->status == HUB__TICKET__V1__STATUS__STATUS_CLOSED)
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "a closed ticket takes no comments; open a follow-up");
   bool requester = req->from_requester || (*t->requester_user_id && !strcmp(t->requester_user_id, c->actor));
   const char *kind = requester ? "requester" : "agent";
   char spent[24];
   snprintf(spent, sizeof spent, "%lld", (long long)req->time_spent_seconds);
-  char *id = hub_ticket_new_id(a);
+  char *id = ticket_new_id(a);
   if (!id) return hub_status_fixed(HUB_INTERNAL, "no randomness for a comment id");
   c->comment = hub_tx_exec(
       tx, &insert_sql,
@@ -78,20 +78,20 @@ static hub_status add_fn(hub_tx *tx, void *ud) {
     hub_tx_exec(tx, &agent_reply_sql, (const char *[]){req->ticket_id});
   else
     hub_tx_exec(tx, &touch_sql, (const char *[]){req->ticket_id});
-  hub_ticket_event(tx, req->ticket_id, c->actor, "commented", req->public_ ? "public" : "internal", NULL, id);
+  ticket_event(tx, req->ticket_id, c->actor, "commented", req->public_ ? "public" : "internal", NULL, id);
   if (next != t->status) {
-    hub_ticket_event(tx, req->ticket_id, c->actor, "updated", "status", ticket_status_text(a, t->status),
+    ticket_event(tx, req->ticket_id, c->actor, "updated", "status", ticket_status_text(a, t->status),
                      ticket_status_text(a, next));
-    if (hub_ticket_status_pauses(t->status)) hub_ticket_sla_pause(tx, req->ticket_id, false);
+    if (ticket_status_pauses(t->status)) ticket_sla_set_paused(tx, req->ticket_id, false);
   }
-  if (!hub_ok(st = hub_ticket_sla_refresh(tx, req->ticket_id, hub_clock_wall_s(), NULL))) return st;
-  hub_ticket_outbox(tx, "ticket.commented", req->ticket_id, t->number);
+  if (!hub_ok(st = ticket_sla_refresh(tx, req->ticket_id, hub_clock_wall_s(), NULL))) return st;
+  ticket_outbox(tx, "ticket.commented", req->ticket_id, t->number);
   return HUB_STATUS_OK;
 }
 
 hub_status hub_ticket_v1_ticket_add_comment(hub_call *call, const Hub__Ticket__V1__AddCommentRequest *request,
                                             Hub__Ticket__V1__Comment *response) {
-  add_ctx c = {request, hub_ticket_actor(call), NULL};
+  add_ctx c = {request, ticket_actor(call), NULL};
   hub_status st = hub_call_tx(call, add_fn, &c);
   if (hub_ok(st)) hub_rows_decode(c.comment, 0, &response->base);
   return st;
@@ -108,7 +108,7 @@ static hub_status list_fn(hub_tx *tx, void *ud) {
   list_ctx *c = ud;
   char lim[16];
   snprintf(lim, sizeof lim, "%d", c->limit + 1);
-  c->ticket = hub_ticket_queue_exists(tx, c->ticket_id);
+  c->ticket = ticket_queue_exists(tx, c->ticket_id);
   c->comments = hub_tx_exec(tx, &list_sql, (const char *[]){c->ticket_id, c->after_ts, c->after_id, lim});
   return HUB_STATUS_OK;
 }
@@ -127,7 +127,7 @@ hub_status hub_ticket_v1_ticket_list_comments(hub_call *call, const Hub__Ticket_
     c.after_id = id;
   }
   if (!hub_ok(st = hub_call_tx(call, list_fn, &c))) return st;
-  if (!hub_ok(st = hub_ticket_found(a, c.ticket, "ticket_id"))) return st;
+  if (!hub_ok(st = ticket_found(a, c.ticket, "ticket_id"))) return st;
   response->n_comments =
       hub_rows_messages(c.comments, &hub__ticket__v1__comment__descriptor, c.limit, (void ***)&response->comments);
   Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);

@@ -20,13 +20,13 @@ static const hub_pg_stmt event_sql = {
     "SELECT hub_current_tenant(), c.last_seq, $1::uuid, $2::uuid, $3, coalesce($4, ''), $5, $6 FROM c",
     6};
 
-void hub_ticket_event(hub_tx *tx, const char *ticket_id, const char *actor, const char *kind, const char *field,
+void ticket_event(hub_tx *tx, const char *ticket_id, const char *actor, const char *kind, const char *field,
                       const char *old_value, const char *new_value) {
   const char *p[] = {ticket_id, actor && *actor ? actor : NULL, kind, field, old_value, new_value};
   hub_tx_exec(tx, &event_sql, p);
 }
 
-void hub_ticket_outbox(hub_tx *tx, const char *topic, const char *ticket_id, int64_t number) {
+void ticket_outbox(hub_tx *tx, const char *topic, const char *ticket_id, int64_t number) {
   hub_arena *a = hub_tx_arena(tx);
   HUB_ASSERT(hub_uuid_lower(a, ticket_id)); /* so it needs no JSON escaping */
   const char *payload = hub_arena_sprintf(a, "{\"ticket_id\":\"%s\",\"number\":%lld}", ticket_id, (long long)number);
@@ -35,7 +35,7 @@ void hub_ticket_outbox(hub_tx *tx, const char *topic, const char *ticket_id, int
 
 static const hub_pg_stmt list_sql = {
     "ticket_events_list",
-    "SELECT " HUB_TICKET_EVENT_COLUMNS " FROM ticket_events e "
+    "SELECT " TICKET_EVENT_COLUMNS " FROM ticket_events e "
     "WHERE e.tenant_id = hub_current_tenant() AND e.ticket_id = $1::uuid AND e.seq > $2::bigint ORDER BY e.seq LIMIT $3",
     3};
 
@@ -50,7 +50,7 @@ static hub_status list_fn(hub_tx *tx, void *ud) {
   list_ctx *c = ud;
   char lim[16];
   snprintf(lim, sizeof lim, "%d", c->limit + 1);
-  c->ticket = hub_ticket_queue_exists(tx, c->ticket_id);
+  c->ticket = ticket_queue_exists(tx, c->ticket_id);
   c->events = hub_tx_exec(tx, &list_sql, (const char *[]){c->ticket_id, c->after, lim});
   return HUB_STATUS_OK;
 }
@@ -68,7 +68,7 @@ hub_status hub_ticket_v1_ticket_list_ticket_events(hub_call *call, const Hub__Ti
     c.after = seq;
   }
   if (!hub_ok(st = hub_call_tx(call, list_fn, &c))) return st;
-  if (!hub_ok(st = hub_ticket_found(a, c.ticket, "ticket_id"))) return st;
+  if (!hub_ok(st = ticket_found(a, c.ticket, "ticket_id"))) return st;
   response->n_events = hub_rows_messages(c.events, &hub__ticket__v1__ticket_event__descriptor, c.limit,
                                          (void ***)&response->events);
   Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);

@@ -66,7 +66,7 @@ hub_status hub_ticket_v1_ticket_list_tickets(hub_call *call, const Hub__Ticket__
       return hub_status_invalid(a, "order_by", "one of: updated_at desc|asc, created_at desc|asc, number desc|asc");
   }
   query *q = &c->q;
-  add(q, "SELECT " HUB_TICKET_COLUMNS ", t.%s::text AS _key FROM tickets t WHERE t.tenant_id = hub_current_tenant() AND ",
+  add(q, "SELECT " TICKET_COLUMNS ", t.%s::text AS _key FROM tickets t WHERE t.tenant_id = hub_current_tenant() AND ",
       c->ord->column);
   add(q, r->deleted ? "t.deleted_at IS NOT NULL" : "t.deleted_at IS NULL");
   if (r->n_statuses) {
@@ -98,7 +98,7 @@ hub_status hub_ticket_v1_ticket_list_tickets(hub_call *call, const Hub__Ticket__
   }
   if (*r->tag) {
     char *one[] = {r->tag};
-    add(q, " AND t.tags @> $%d::text[]", param(q, hub_ticket_tags_literal(a, one, 1)));
+    add(q, " AND t.tags @> $%d::text[]", param(q, ticket_tags_literal(a, one, 1)));
   }
   if (*r->brand) {
     if (strlen(r->brand) > 31) return hub_status_invalid(a, "brand", "no such brand");
@@ -125,7 +125,7 @@ hub_status hub_ticket_v1_ticket_list_tickets(hub_call *call, const Hub__Ticket__
   if (!hub_ok(st)) return st;
   int n = hub_rows_count(rows), take = n > c->limit ? c->limit : n;
   response->tickets = hub_arena_calloc(a, take ? (size_t)take : 1, sizeof *response->tickets);
-  for (int i = 0; i < take; i++) response->tickets[response->n_tickets++] = hub_ticket_row(rows, i);
+  for (int i = 0; i < take; i++) response->tickets[response->n_tickets++] = ticket_row(rows, i);
   Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
   hub__api__v1__page_info__init(page);
   if (n > c->limit)

@@ -23,7 +23,7 @@ static const hub_pg_stmt merge_target_sql = {
     "                    WHERE f IS DISTINCT FROM t.requester_user_id ORDER BY f), "
     "  version = t.version + 1, updated_at = now() "
     "FROM tickets s WHERE t.tenant_id = hub_current_tenant() AND t.id = $2::uuid "
-    "  AND s.tenant_id = hub_current_tenant() AND s.id = $1::uuid RETURNING " HUB_TICKET_COLUMNS,
+    "  AND s.tenant_id = hub_current_tenant() AND s.id = $1::uuid RETURNING " TICKET_COLUMNS,
     2};
 static const hub_pg_stmt close_source_sql = {
     "ticket_merge_close_source",
@@ -41,7 +41,7 @@ static const hub_pg_stmt split_insert_sql = {
     "  priority, tags, channel, team_id, assignee_id, created_by, sla_policy_id) "
     "SELECT $5::uuid, tenant_id, $2::bigint, brand, $3, '', requester_user_id, requester_email, priority, tags, channel, "
     "  team_id, assignee_id, $4::uuid, $6::uuid FROM tickets WHERE tenant_id = hub_current_tenant() AND id = $1::uuid "
-    "RETURNING " HUB_TICKET_COLUMNS,
+    "RETURNING " TICKET_COLUMNS,
     6};
 static const hub_pg_stmt move_some_sql = {
     "ticket_split_move_comments",
@@ -62,12 +62,12 @@ static hub_status merge_fn(hub_tx *tx, void *ud) {
   hub_arena *a = hub_tx_arena(tx);
   Hub__Ticket__V1__TicketInfo *src, *dst;
   bool source_first = strcmp(m->source, m->target) < 0;
-  hub_rows *first = hub_ticket_queue_load(tx, source_first ? m->source : m->target, true);
-  hub_rows *second = hub_ticket_queue_load(tx, source_first ? m->target : m->source, true);
+  hub_rows *first = ticket_queue_load(tx, source_first ? m->source : m->target, true);
+  hub_rows *second = ticket_queue_load(tx, source_first ? m->target : m->source, true);
   hub_status st = hub_tx_flush(tx);
   if (!hub_ok(st)) return st;
-  st = hub_ticket_loaded(a, source_first ? first : second, false, "source_id", &src);
-  hub_status st2 = hub_ticket_loaded(a, source_first ? second : first, false, "target_id", &dst);
+  st = ticket_loaded(a, source_first ? first : second, false, "source_id", &src);
+  hub_status st2 = ticket_loaded(a, source_first ? second : first, false, "target_id", &dst);
   if (!hub_ok(source_first ? st : st2)) return source_first ? st : st2; /* the first in lock order is told first */
   if (!hub_ok(source_first ? st2 : st)) return source_first ? st2 : st;
   if (src->status == HUB__TICKET__V1__STATUS__STATUS_CLOSED || dst->status == HUB__TICKET__V1__STATUS__STATUS_CLOSED)
@@ -76,12 +76,12 @@ static hub_status merge_fn(hub_tx *tx, void *ud) {
   m->ticket = hub_tx_exec(tx, &merge_target_sql, (const char *[]){m->source, m->target});
   hub_tx_exec(tx, &close_source_sql, (const char *[]){m->source, m->target});
   hub_tx_exec(tx, &pause_close_sql, (const char *[]){m->source});
-  hub_ticket_event(tx, m->source, m->actor, "merged", "merged_into", "", m->target);
-  hub_ticket_event(tx, m->source, m->actor, "updated", "status", ticket_status_text(a, src->status), "closed");
-  hub_ticket_event(tx, m->target, m->actor, "merged", "merged_from", "", m->source);
-  if (!hub_ok(st = hub_ticket_sla_refresh(tx, m->source, hub_clock_wall_s(), NULL))) return st;
-  if (!hub_ok(st = hub_ticket_sla_refresh(tx, m->target, hub_clock_wall_s(), &m->ticket))) return st;
-  hub_ticket_outbox(tx, "ticket.merged", m->source, src->number);
+  ticket_event(tx, m->source, m->actor, "merged", "merged_into", "", m->target);
+  ticket_event(tx, m->source, m->actor, "updated", "status", ticket_status_text(a, src->status), "closed");
+  ticket_event(tx, m->target, m->actor, "merged", "merged_from", "", m->source);
+  if (!hub_ok(st = ticket_sla_refresh(tx, m->source, hub_clock_wall_s(), NULL))) return st;
+  if (!hub_ok(st = ticket_sla_refresh(tx, m->target, hub_clock_wall_s(), &m->ticket))) return st;
+  ticket_outbox(tx, "ticket.merged", m->source, src->number);
   return HUB_STATUS_OK;
 }
 
@@ -90,9 +90,9 @@ hub_status hub_ticket_v1_ticket_merge_tickets(hub_call *call, const Hub__Ticket_
   hub_arena *a = hub_call_arena(call);
   if (!strcmp(request->source_id, request->target_id))
     return hub_status_invalid(a, "target_id", "a ticket cannot be merged into itself");
-  merge_ctx m = {request->source_id, request->target_id, hub_ticket_actor(call), NULL};
+  merge_ctx m = {request->source_id, request->target_id, ticket_actor(call), NULL};
   hub_status st = hub_call_tx(call, merge_fn, &m);
-  if (hub_ok(st)) hub_ticket_decode(m.ticket, 0, response);
+  if (hub_ok(st)) ticket_decode(m.ticket, 0, response);
   return st;
 }
 
@@ -109,28 +109,28 @@ static hub_status split_fn(hub_tx *tx, void *ud) {
   split_ctx *s = ud;
   hub_arena *a = hub_tx_arena(tx);
   Hub__Ticket__V1__TicketInfo *src;
-  hub_rows *loaded = hub_ticket_queue_load(tx, s->req->id, true);
-  hub_rows *policies = hub_ticket_sla_queue_policies(tx);
-  hub_rows *number = hub_ticket_queue_next_number(tx);
+  hub_rows *loaded = ticket_queue_load(tx, s->req->id, true);
+  hub_rows *policies = ticket_sla_queue_policies(tx);
+  hub_rows *number = ticket_queue_next_number(tx);
   hub_status st = hub_tx_flush(tx);
-  if (!hub_ok(st) || !hub_ok(st = hub_ticket_loaded(a, loaded, false, "id", &src))) return st;
+  if (!hub_ok(st) || !hub_ok(st = ticket_loaded(a, loaded, false, "id", &src))) return st;
   if (src->status == HUB__TICKET__V1__STATUS__STATUS_CLOSED)
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "a closed ticket cannot be split");
   const char *num = hub_rows_text(number, 0, "_number");
-  char *new_id = hub_ticket_new_id(a);
+  char *new_id = ticket_new_id(a);
   if (!new_id) return hub_status_fixed(HUB_INTERNAL, "no randomness for a ticket id");
   /* The new ticket has the source's priority, brand and tags: the policy follows from them. */
-  int match = hub_ticket_sla_match(a, policies, src->priority, src->brand, src->tags, src->n_tags);
+  int match = ticket_sla_pick(a, policies, src->priority, src->brand, src->tags, src->n_tags);
   s->ticket = hub_tx_exec(tx, &split_insert_sql,
                           (const char *[]){s->req->id, num, s->req->subject, s->actor, new_id,
-                                           hub_ticket_sla_policy_id(policies, match)});
+                                           ticket_sla_policy_id(policies, match)});
   hub_rows *moved = hub_tx_exec(tx, &move_some_sql, (const char *[]){s->req->id, new_id, s->ids});
-  hub_ticket_event(tx, new_id, s->actor, "created", "split_from", "", s->req->id);
-  hub_ticket_event(tx, s->req->id, s->actor, "split", "split_into", "", new_id);
-  if (!hub_ok(st = hub_ticket_sla_refresh(tx, new_id, hub_clock_wall_s(), &s->ticket))) return st;
+  ticket_event(tx, new_id, s->actor, "created", "split_from", "", s->req->id);
+  ticket_event(tx, s->req->id, s->actor, "split", "split_into", "", new_id);
+  if (!hub_ok(st = ticket_sla_refresh(tx, new_id, hub_clock_wall_s(), &s->ticket))) return st;
   if ((size_t)hub_rows_count(moved) != s->req->n_comment_ids) /* the transaction rolls back: nothing moved */
     return hub_status_fixed(HUB_NOT_FOUND, "comment_ids: no such comment on the ticket being split");
-  hub_ticket_outbox(tx, "ticket.created", new_id, hub_rows_int(number, 0, "_number"));
+  ticket_outbox(tx, "ticket.created", new_id, hub_rows_int(number, 0, "_number"));
   return HUB_STATUS_OK;
 }
 
@@ -138,8 +138,8 @@ hub_status hub_ticket_v1_ticket_split_ticket(hub_call *call, const Hub__Ticket__
                                              Hub__Ticket__V1__TicketInfo *response) {
   hub_arena *a = hub_call_arena(call);
   char *ids = hub_pg_array_literal(a, request->comment_ids, request->n_comment_ids);
-  split_ctx s = {request, ids, hub_ticket_actor(call), NULL};
+  split_ctx s = {request, ids, ticket_actor(call), NULL};
   hub_status st = hub_call_tx(call, split_fn, &s);
-  if (hub_ok(st)) hub_ticket_decode(s.ticket, 0, response);
+  if (hub_ok(st)) ticket_decode(s.ticket, 0, response);
   return st;
 }

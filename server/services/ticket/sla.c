@@ -8,7 +8,7 @@
 
 /* The next maximal run of (merged) pauses, clipped to [lo, hi], that ends after `cursor`:
  * false when there is none. O(n) per pass, O(n^2) overall, without allocating. */
-static bool next_pause(const hub_sla_pause *p, size_t n, int64_t lo, int64_t hi, int64_t cursor, int64_t *out_s,
+static bool next_pause(const ticket_sla_pause *p, size_t n, int64_t lo, int64_t hi, int64_t cursor, int64_t *out_s,
                        int64_t *out_e) {
   int64_t best = INT64_MAX;
   for (size_t i = 0; i < n; i++) {
@@ -33,7 +33,7 @@ static bool next_pause(const hub_sla_pause *p, size_t n, int64_t lo, int64_t hi,
   return true;
 }
 
-int64_t hub_sla_elapsed(const hub_calendar *cal, int64_t start_s, int64_t now_s, const hub_sla_pause *pauses,
+int64_t ticket_sla_elapsed(const hub_calendar *cal, int64_t start_s, int64_t now_s, const ticket_sla_pause *pauses,
                         size_t n_pauses) {
   if (now_s <= start_s) return 0;
   int64_t total = hub_calendar_business_seconds(cal, start_s, now_s), cursor = start_s, ps, pe;
@@ -46,7 +46,7 @@ int64_t hub_sla_elapsed(const hub_calendar *cal, int64_t start_s, int64_t now_s,
 
 /* When the clock reaches target_s, counting pauses that started by `upto` (those still open are
  * taken as closed at `upto`) and none after. */
-static int64_t due_time(const hub_calendar *cal, int64_t start_s, int64_t target_s, const hub_sla_pause *pauses,
+static int64_t due_time(const hub_calendar *cal, int64_t start_s, int64_t target_s, const ticket_sla_pause *pauses,
                         size_t n_pauses, int64_t upto) {
   if (target_s <= 0) return start_s;
   int64_t left = target_s, cursor = start_s, ps, pe;
@@ -59,9 +59,9 @@ static int64_t due_time(const hub_calendar *cal, int64_t start_s, int64_t target
   return hub_calendar_add_business(cal, cursor, left);
 }
 
-hub_sla_state hub_sla_evaluate(const hub_calendar *cal, int64_t start_s, int64_t target_s, int64_t done_s,
-                               const hub_sla_pause *pauses, size_t n_pauses, int64_t warn_before_s, int64_t now_s) {
-  hub_sla_state st = {0};
+ticket_sla_state ticket_sla_evaluate(const hub_calendar *cal, int64_t start_s, int64_t target_s, int64_t done_s,
+                               const ticket_sla_pause *pauses, size_t n_pauses, int64_t warn_before_s, int64_t now_s) {
+  ticket_sla_state st = {0};
   const bool done = done_s != 0;
   const int64_t at = done ? done_s : now_s;
   if (!done) {
@@ -69,7 +69,7 @@ hub_sla_state hub_sla_evaluate(const hub_calendar *cal, int64_t start_s, int64_t
       if (pauses[i].start_s <= now_s && now_s < pauses[i].end_s) st.paused = true;
     }
   }
-  st.elapsed_s = hub_sla_elapsed(cal, start_s, at, pauses, n_pauses);
+  st.elapsed_s = ticket_sla_elapsed(cal, start_s, at, pauses, n_pauses);
   st.remaining_s = target_s - st.elapsed_s;
   st.breached = st.elapsed_s > target_s;
   st.warning = !st.breached && !done && st.remaining_s <= warn_before_s;
@@ -79,10 +79,10 @@ hub_sla_state hub_sla_evaluate(const hub_calendar *cal, int64_t start_s, int64_t
 
 /* ---- policies ---- */
 
-int hub_sla_match(const hub_sla_condition *conditions, size_t n, int priority, const char *brand,
+int ticket_sla_match(const ticket_sla_condition *conditions, size_t n, int priority, const char *brand,
                   const char *const *ticket_tags, size_t n_tags) {
   for (size_t i = 0; i < n; i++) {
-    const hub_sla_condition *c = &conditions[i];
+    const ticket_sla_condition *c = &conditions[i];
     if (c->priority != 0 && c->priority != priority) continue;
     if (c->brand && c->brand[0] && (!brand || strcmp(c->brand, brand) != 0)) continue;
     bool all = true;

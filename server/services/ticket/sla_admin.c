@@ -112,7 +112,7 @@ hub_status hub_ticket_v1_ticket_upsert_sla_policy(hub_call *call, const Hub__Tic
   if (strlen(in->brand) > 31) return hub_status_invalid(a, "policy.brand", "no such brand");
   if (!in->first_response_seconds && !in->next_response_seconds && !in->resolution_seconds)
     return hub_status_invalid(a, "policy.resolution_seconds", "a policy needs at least one target");
-  char *tags = hub_ticket_tags_literal(a, in->tags, in->n_tags);
+  char *tags = ticket_tags_literal(a, in->tags, in->n_tags);
   char *pos = hub_arena_sprintf(a, "%d", in->position);
   char *fr = hub_arena_sprintf(a, "%lld", (long long)in->first_response_seconds);
   char *nr = hub_arena_sprintf(a, "%lld", (long long)in->next_response_seconds);

@@ -3,7 +3,7 @@
  * on breaches) — recomputed from stored timestamps with the calendar arithmetic of sla.c on
  * every change. Upcoming warnings and breaches become rows in ticket_sla_timers, which the
  * sweeper (sweeper.c) fires. A new ticket's inputs are known without reading anything back
- * (hub_ticket_sla_start); a change reads them once (hub_ticket_sla_refresh). Either way the
+ * (ticket_sla_start); a change reads them once (ticket_sla_refresh). Either way the
  * writes are queued, to go out with what follows. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +62,7 @@ static const hub_pg_stmt store_sql = {
     "UPDATE tickets t SET sla_first_response_due = to_timestamp(nullif($2::bigint, 0)), "
     "  sla_next_response_due = to_timestamp(nullif($3::bigint, 0)), sla_resolution_due = to_timestamp(nullif($4::bigint, 0)), "
     "  sla_paused = $5::boolean, sla_breached = t.sla_breached OR $6::boolean, sla_warned = $7::boolean "
-    "WHERE t.tenant_id = hub_current_tenant() AND t.id = $1::uuid RETURNING " HUB_TICKET_COLUMNS,
+    "WHERE t.tenant_id = hub_current_tenant() AND t.id = $1::uuid RETURNING " TICKET_COLUMNS,
     7};
 static const hub_pg_stmt clear_timers_sql = {
     "ticket_sla_timers_clear",
@@ -76,13 +76,13 @@ static const hub_pg_stmt add_timer_sql = {
 
 /* ---- policies ---- */
 
-hub_rows *hub_ticket_sla_queue_policies(hub_tx *tx) { return hub_tx_exec(tx, &policies_sql, NULL); }
+hub_rows *ticket_sla_queue_policies(hub_tx *tx) { return hub_tx_exec(tx, &policies_sql, NULL); }
 
-int hub_ticket_sla_match(hub_arena *a, const hub_rows *policies, Hub__Ticket__V1__Priority priority, const char *brand,
+int ticket_sla_pick(hub_arena *a, const hub_rows *policies, Hub__Ticket__V1__Priority priority, const char *brand,
                          char **tags, size_t n_tags) {
   int n = hub_rows_count(policies);
   if (n > 0 && !hub_rows_text(policies, 0, "_id")) n = 0; /* the one row of a tenant without policies */
-  hub_sla_condition *conds = hub_arena_calloc(a, n ? (size_t)n : 1, sizeof *conds);
+  ticket_sla_condition *conds = hub_arena_calloc(a, n ? (size_t)n : 1, sizeof *conds);
   for (int i = 0; i < n; i++) {
     conds[i].priority = (int)ticket_priority_from_text(hub_rows_text(policies, i, "_priority"));
     conds[i].brand = hub_rows_text(policies, i, "_brand");
@@ -92,14 +92,14 @@ int hub_ticket_sla_match(hub_arena *a, const hub_rows *policies, Hub__Ticket__V1
     for (size_t k = 0; k < np; k++) term[k] = ptags[k];
     conds[i].tags = (const char *const *)term;
   }
-  return hub_sla_match(conds, (size_t)n, (int)priority, brand, (const char *const *)tags, n_tags);
+  return ticket_sla_match(conds, (size_t)n, (int)priority, brand, (const char *const *)tags, n_tags);
 }
 
-const char *hub_ticket_sla_policy_id(const hub_rows *policies, int match) {
+const char *ticket_sla_policy_id(const hub_rows *policies, int match) {
   return match >= 0 ? hub_rows_text(policies, match, "_id") : NULL;
 }
 
-void hub_ticket_sla_pause(hub_tx *tx, const char *ticket_id, bool pause) {
+void ticket_sla_set_paused(hub_tx *tx, const char *ticket_id, bool pause) {
   hub_tx_exec(tx, pause ? &pause_sql : &resume_sql, (const char *[]){ticket_id});
 }
 
@@ -125,10 +125,10 @@ static void policy_input(const hub_rows *r, int row, sla_input *in) {
 }
 
 /* "start:end,start:-1" -> pauses (end -1 = still open). */
-static size_t parse_pauses(hub_arena *a, const char *text, hub_sla_pause **out) {
+static size_t parse_pauses(hub_arena *a, const char *text, ticket_sla_pause **out) {
   size_t n = *text ? 1 : 0;
   for (const char *p = text; *p; p++) n += *p == ',';
-  hub_sla_pause *ps = hub_arena_calloc(a, n ? n : 1, sizeof *ps);
+  ticket_sla_pause *ps = hub_arena_calloc(a, n ? n : 1, sizeof *ps);
   size_t k = 0;
   for (const char *p = text; *p && k < n;) {
     long long s = 0, e = 0;
@@ -180,7 +180,7 @@ static void apply(hub_tx *tx, const char *ticket_id, const sla_input *in, int64_
   }
   hub_calendar *cal = hub_arena_alloc(a, sizeof *cal);
   if (!load_calendar(a, in->tz, in->week, in->holidays, cal)) hub_calendar_24x7(cal); /* a broken calendar must not stop tickets */
-  hub_sla_pause *pauses;
+  ticket_sla_pause *pauses;
   size_t n_pauses = parse_pauses(a, in->pauses, &pauses);
   bool closed = in->status == HUB__TICKET__V1__STATUS__STATUS_CLOSED;
 
@@ -196,8 +196,8 @@ static void apply(hub_tx *tx, const char *ticket_id, const sla_input *in, int64_
   bool paused = false, breached = false, warning = false;
   for (int i = 0; i < 3; i++) {
     if (!clocks[i].target || !clocks[i].start) continue;
-    hub_sla_state s =
-        hub_sla_evaluate(cal, clocks[i].start, clocks[i].target, clocks[i].done, pauses, n_pauses, in->warn, now);
+    ticket_sla_state s =
+        ticket_sla_evaluate(cal, clocks[i].start, clocks[i].target, clocks[i].done, pauses, n_pauses, in->warn, now);
     due[i] = s.due_s == INT64_MAX ? 0 : s.due_s;
     paused = paused || (s.paused && !clocks[i].done);
     breached = breached || s.breached;
@@ -211,11 +211,11 @@ static void apply(hub_tx *tx, const char *ticket_id, const sla_input *in, int64_
   if (ticket) *ticket = stored;
   /* Whoever notices first (a change, or the sweeper's timer) records it, exactly once. */
   if (breached && !in->was_breached) {
-    hub_ticket_event(tx, ticket_id, NULL, "sla_breach", NULL, NULL, NULL);
-    hub_ticket_outbox(tx, "ticket.sla_breach", ticket_id, in->number);
+    ticket_event(tx, ticket_id, NULL, "sla_breach", NULL, NULL, NULL);
+    ticket_outbox(tx, "ticket.sla_breach", ticket_id, in->number);
   } else if (warning && !in->was_warned && !breached) {
-    hub_ticket_event(tx, ticket_id, NULL, "sla_warning", NULL, NULL, NULL);
-    hub_ticket_outbox(tx, "ticket.sla_warning", ticket_id, in->number);
+    ticket_event(tx, ticket_id, NULL, "sla_warning", NULL, NULL, NULL);
+    ticket_outbox(tx, "ticket.sla_warning", ticket_id, in->number);
   }
   if (next_fire == INT64_MAX) return;
   hub_tx_exec(tx, &add_timer_sql, (const char *[]){ticket_id, "breach", text_of(a, next_fire)});
@@ -223,7 +223,7 @@ static void apply(hub_tx *tx, const char *ticket_id, const sla_input *in, int64_
     hub_tx_exec(tx, &add_timer_sql, (const char *[]){ticket_id, "warning", text_of(a, next_fire - in->warn)});
 }
 
-void hub_ticket_sla_start(hub_tx *tx, const char *ticket_id, int64_t number, const hub_rows *policies, int match,
+void ticket_sla_start(hub_tx *tx, const char *ticket_id, int64_t number, const hub_rows *policies, int match,
                           int64_t now, hub_rows **ticket) {
   if (match < 0) return; /* nothing stored, no policy: nothing to do */
   sla_input in = {.number = number, .created = hub_rows_int(policies, 0, "_now"),
@@ -232,7 +232,7 @@ void hub_ticket_sla_start(hub_tx *tx, const char *ticket_id, int64_t number, con
   apply(tx, ticket_id, &in, now, ticket);
 }
 
-hub_status hub_ticket_sla_refresh(hub_tx *tx, const char *ticket_id, int64_t now, hub_rows **ticket) {
+hub_status ticket_sla_refresh(hub_tx *tx, const char *ticket_id, int64_t now, hub_rows **ticket) {
   hub_rows *r;
   hub_status st = hub_tx_query(tx, &state_sql, (const char *[]){ticket_id}, &r);
   if (!hub_ok(st)) return st;

@@ -51,10 +51,10 @@ static hub_status fire_fn(hub_tx *tx, void *ud) {
   if (!hub_ok(st)) return st;
   if (hub_rows_count(taken) != 1) return HUB_STATUS_OK; /* another sweeper fired it */
   c->fired = true;
-  return hub_ticket_sla_refresh(tx, c->ticket, c->now, NULL);
+  return ticket_sla_refresh(tx, c->ticket, c->now, NULL);
 }
 
-hub_status hub_ticket_sweep_once(hub_pg *pg, hub_arena *a, int64_t now, int *fired) {
+hub_status ticket_sweep_once(hub_pg *pg, hub_arena *a, int64_t now, int *fired) {
   *fired = 0;
   char now_text[24];
   snprintf(now_text, sizeof now_text, "%lld", (long long)now);
@@ -79,7 +79,7 @@ static void sweep_tick(hub_periodic *p, void *ud) {
   (void)p;
   hub_arena *a = hub_arena_new(0);
   int fired = 0;
-  hub_status st = hub_ticket_sweep_once(ud, a, hub_clock_wall_s(), &fired);
+  hub_status st = ticket_sweep_once(ud, a, hub_clock_wall_s(), &fired);
   if (!hub_ok(st)) hub_logf(HUB_LOG_WARN, "sla sweeper: %s", st.message);
   else if (fired) hub_logf(HUB_LOG_INFO, "sla sweeper: %d timers fired", fired);
   hub_arena_free(a);

@@ -32,7 +32,7 @@ static const hub_pg_stmt cursor_sql = {
 static const hub_pg_stmt assign_sql = {
     "ticket_assign",
     "UPDATE tickets t SET assignee_id = $2::uuid, team_id = coalesce($3::uuid, t.team_id), version = t.version + 1, "
-    "  updated_at = now() WHERE t.tenant_id = hub_current_tenant() AND t.id = $1::uuid RETURNING " HUB_TICKET_COLUMNS,
+    "  updated_at = now() WHERE t.tenant_id = hub_current_tenant() AND t.id = $1::uuid RETURNING " TICKET_COLUMNS,
     3};
 static const hub_pg_stmt insert_team_sql = {
     "ticket_team_insert",
@@ -55,12 +55,12 @@ static const hub_pg_stmt away_sql = {
     "ON CONFLICT (tenant_id, user_id) DO UPDATE SET away = EXCLUDED.away",
     2};
 
-hub_ticket_pick hub_ticket_queue_pick(hub_tx *tx, const char *team_id) {
-  return (hub_ticket_pick){hub_tx_exec(tx, &team_lock_sql, (const char *[]){team_id}),
+ticket_pick ticket_queue_pick(hub_tx *tx, const char *team_id) {
+  return (ticket_pick){hub_tx_exec(tx, &team_lock_sql, (const char *[]){team_id}),
                            hub_tx_exec(tx, &candidates_sql, (const char *[]){team_id})};
 }
 
-hub_status hub_ticket_picked(hub_tx *tx, const hub_ticket_pick *p, const char *team_id, const char *field,
+hub_status ticket_picked(hub_tx *tx, const ticket_pick *p, const char *team_id, const char *field,
                              const char **assignee) {
   *assignee = NULL;
   if (hub_rows_count(p->team) != 1) return hub_status_new(hub_tx_arena(tx), HUB_NOT_FOUND, "%s: no such team", field);
@@ -98,40 +98,40 @@ static hub_status assign_fn(hub_tx *tx, void *ud) {
   assign_ctx *c = ud;
   const Hub__Ticket__V1__AssignTicketRequest *req = c->req;
   hub_arena *a = hub_tx_arena(tx);
-  hub_rows *cur = hub_ticket_queue_load(tx, req->id, true);
-  hub_ticket_ref team = {0}, member = {0};
-  hub_ticket_pick pick = {0};
+  hub_rows *cur = ticket_queue_load(tx, req->id, true);
+  ticket_ref team = {0}, member = {0};
+  ticket_pick pick = {0};
   bool picking = !*req->assignee_id && *req->team_id;
-  if (*req->team_id && !picking) team = hub_ticket_queue_team(tx, req->team_id, "team_id");
-  if (picking) pick = hub_ticket_queue_pick(tx, req->team_id);
-  if (*req->assignee_id) member = hub_ticket_queue_member(tx, req->assignee_id, "assignee_id");
+  if (*req->team_id && !picking) team = ticket_queue_team(tx, req->team_id, "team_id");
+  if (picking) pick = ticket_queue_pick(tx, req->team_id);
+  if (*req->assignee_id) member = ticket_queue_member(tx, req->assignee_id, "assignee_id");
   hub_status st = hub_tx_flush(tx);
   if (!hub_ok(st)) return st;
   Hub__Ticket__V1__TicketInfo *t;
-  if (!hub_ok(st = hub_ticket_loaded(a, cur, false, "id", &t))) return st;
-  if (!hub_ok(st = hub_ticket_ref_check(a, &team))) return st;
+  if (!hub_ok(st = ticket_loaded(a, cur, false, "id", &t))) return st;
+  if (!hub_ok(st = ticket_ref_check(a, &team))) return st;
   if (picking && hub_rows_count(pick.team) != 1) return hub_status_new(a, HUB_NOT_FOUND, "team_id: no such team");
   if (t->status == HUB__TICKET__V1__STATUS__STATUS_CLOSED)
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "a closed ticket cannot be reassigned");
   const char *assignee = NULL;
   if (*req->assignee_id) {
-    if (!hub_ok(st = hub_ticket_ref_check(a, &member))) return st;
+    if (!hub_ok(st = ticket_ref_check(a, &member))) return st;
     assignee = req->assignee_id;
   } else if (picking) {
-    if (!hub_ok(st = hub_ticket_picked(tx, &pick, req->team_id, "team_id", &assignee))) return st;
+    if (!hub_ok(st = ticket_picked(tx, &pick, req->team_id, "team_id", &assignee))) return st;
     if (!assignee) return hub_status_new(a, HUB_FAILED_PRECONDITION, "nobody in the team is available to assign");
   }
   c->ticket = hub_tx_exec(tx, &assign_sql, (const char *[]){req->id, assignee, *req->team_id ? req->team_id : NULL});
-  hub_ticket_event(tx, req->id, c->actor, "assigned", "assignee_id", t->assignee_id, assignee ? assignee : "");
-  hub_ticket_outbox(tx, "ticket.assigned", req->id, t->number);
+  ticket_event(tx, req->id, c->actor, "assigned", "assignee_id", t->assignee_id, assignee ? assignee : "");
+  ticket_outbox(tx, "ticket.assigned", req->id, t->number);
   return HUB_STATUS_OK;
 }
 
 hub_status hub_ticket_v1_ticket_assign_ticket(hub_call *call, const Hub__Ticket__V1__AssignTicketRequest *request,
                                               Hub__Ticket__V1__TicketInfo *response) {
-  assign_ctx c = {request, hub_ticket_actor(call), NULL};
+  assign_ctx c = {request, ticket_actor(call), NULL};
   hub_status st = hub_call_tx(call, assign_fn, &c);
-  if (hub_ok(st)) hub_ticket_decode(c.ticket, 0, response);
+  if (hub_ok(st)) ticket_decode(c.ticket, 0, response);
   return st;
 }
 
@@ -148,11 +148,11 @@ typedef struct team_ctx {
 static hub_status upsert_team_fn(hub_tx *tx, void *ud) {
   team_ctx *c = ud;
   hub_arena *a = hub_tx_arena(tx);
-  hub_ticket_ref members = hub_ticket_queue_members(tx, c->members, "team.member_ids");
+  ticket_ref members = ticket_queue_members(tx, c->members, "team.member_ids");
   hub_rows *r = *c->in->id ? hub_tx_exec(tx, &update_team_sql,
                                          (const char *[]){c->in->id, c->in->name, c->in->assignment, c->members})
                            : hub_tx_exec(tx, &insert_team_sql, (const char *[]){c->in->name, c->in->assignment, c->members});
-  hub_status st = hub_tx_flush(tx), ref = hub_ticket_ref_check(a, &members);
+  hub_status st = hub_tx_flush(tx), ref = ticket_ref_check(a, &members);
   if (!hub_ok(ref)) return ref;
   if (st.code == HUB_ALREADY_EXISTS) return hub_status_fixed(HUB_ALREADY_EXISTS, "team.name: another team has this name");
   if (!hub_ok(st)) return st;
@@ -186,9 +186,9 @@ hub_status hub_ticket_v1_ticket_list_teams(hub_call *call, const Hub__Ticket__V1
 
 static hub_status away_fn(hub_tx *tx, void *ud) {
   const Hub__Ticket__V1__SetAgentAwayRequest *req = ud;
-  hub_ticket_ref member = hub_ticket_queue_member(tx, req->user_id, "user_id");
+  ticket_ref member = ticket_queue_member(tx, req->user_id, "user_id");
   hub_tx_exec(tx, &away_sql, (const char *[]){req->user_id, req->away ? "true" : "false"});
-  hub_status st = hub_tx_flush(tx), ref = hub_ticket_ref_check(hub_tx_arena(tx), &member);
+  hub_status st = hub_tx_flush(tx), ref = ticket_ref_check(hub_tx_arena(tx), &member);
   return hub_ok(ref) ? st : ref;
 }
 

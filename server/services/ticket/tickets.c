@@ -12,17 +12,17 @@
 
 static const hub_pg_stmt by_request_sql = {
     "ticket_by_request",
-    "SELECT " HUB_TICKET_COLUMNS " FROM tickets t WHERE t.tenant_id = hub_current_tenant() AND t.request_id = $1::uuid",
+    "SELECT " TICKET_COLUMNS " FROM tickets t WHERE t.tenant_id = hub_current_tenant() AND t.request_id = $1::uuid",
     1};
 static const hub_pg_stmt by_number_sql = {
     "ticket_load_by_number",
-    "SELECT " HUB_TICKET_COLUMNS " FROM tickets t WHERE t.tenant_id = hub_current_tenant() AND t.number = $1::bigint", 1};
+    "SELECT " TICKET_COLUMNS " FROM tickets t WHERE t.tenant_id = hub_current_tenant() AND t.number = $1::bigint", 1};
 static const hub_pg_stmt insert_sql = {
     "ticket_insert",
     "INSERT INTO tickets AS t (id, tenant_id, number, brand, subject, description, requester_user_id, requester_email, "
     "  priority, tags, custom_fields, channel, team_id, assignee_id, request_id, created_by, sla_policy_id) "
     "VALUES ($1::uuid, hub_current_tenant(), $2::bigint, $3, $4, $5, $6::uuid, $7, $8, $9::text[], $10::jsonb, $11, "
-    "  $12::uuid, $13::uuid, $14::uuid, $15::uuid, $16::uuid) RETURNING " HUB_TICKET_COLUMNS,
+    "  $12::uuid, $13::uuid, $14::uuid, $15::uuid, $16::uuid) RETURNING " TICKET_COLUMNS,
     16};
 static const hub_pg_stmt update_sql = {
     "ticket_update",
@@ -32,17 +32,17 @@ static const hub_pg_stmt update_sql = {
     "  closed_at = CASE WHEN $5 = 'closed' THEN coalesce(t.closed_at, now()) END, "
     "  sla_policy_id = CASE WHEN $10::boolean THEN $11::uuid ELSE t.sla_policy_id END, "
     "  version = t.version + 1, updated_at = now() "
-    "WHERE t.tenant_id = hub_current_tenant() AND t.id = $1::uuid RETURNING " HUB_TICKET_COLUMNS,
+    "WHERE t.tenant_id = hub_current_tenant() AND t.id = $1::uuid RETURNING " TICKET_COLUMNS,
     11};
 static const hub_pg_stmt delete_sql = {
     "ticket_delete",
     "UPDATE tickets t SET deleted_at = CASE WHEN $2 THEN now() END, version = t.version + 1, updated_at = now() "
-    "WHERE t.tenant_id = hub_current_tenant() AND t.id = $1::uuid RETURNING " HUB_TICKET_COLUMNS,
+    "WHERE t.tenant_id = hub_current_tenant() AND t.id = $1::uuid RETURNING " TICKET_COLUMNS,
     2};
 static const hub_pg_stmt rate_sql = {
     "ticket_rate",
     "UPDATE tickets t SET csat_score = $2::smallint, csat_comment = $3, version = t.version + 1, updated_at = now() "
-    "WHERE t.tenant_id = hub_current_tenant() AND t.id = $1::uuid RETURNING " HUB_TICKET_COLUMNS,
+    "WHERE t.tenant_id = hub_current_tenant() AND t.id = $1::uuid RETURNING " TICKET_COLUMNS,
     3};
 
 /* ---- validation shared by create and update ---- */
@@ -98,41 +98,41 @@ static hub_status create_fn(hub_tx *tx, void *ud) {
   hub_arena *a = hub_tx_arena(tx);
   c->ticket = NULL;
   hub_rows *existing = *req->request_id ? hub_tx_exec(tx, &by_request_sql, (const char *[]){req->request_id}) : NULL;
-  hub_ticket_ref requester = {0}; /* a member of this tenant, or nobody */
+  ticket_ref requester = {0}; /* a member of this tenant, or nobody */
   if (c->requester_user && strcmp(c->requester_user, c->actor) != 0)
-    requester = hub_ticket_queue_member(tx, c->requester_user, "requester_user_id");
-  hub_ticket_pick pick = {0};
-  if (*req->team_id) pick = hub_ticket_queue_pick(tx, req->team_id);
-  hub_rows *policies = hub_ticket_sla_queue_policies(tx);
-  hub_rows *number = existing ? NULL : hub_ticket_queue_next_number(tx);
+    requester = ticket_queue_member(tx, c->requester_user, "requester_user_id");
+  ticket_pick pick = {0};
+  if (*req->team_id) pick = ticket_queue_pick(tx, req->team_id);
+  hub_rows *policies = ticket_sla_queue_policies(tx);
+  hub_rows *number = existing ? NULL : ticket_queue_next_number(tx);
   hub_status st = hub_tx_flush(tx);
   if (!hub_ok(st)) return st;
   if (existing && hub_rows_count(existing) == 1) {
     c->ticket = existing;
     return HUB_STATUS_OK;
   }
-  if (!hub_ok(st = hub_ticket_ref_check(a, &requester))) return st;
+  if (!hub_ok(st = ticket_ref_check(a, &requester))) return st;
   const char *assignee = NULL;
-  if (*req->team_id && !hub_ok(st = hub_ticket_picked(tx, &pick, req->team_id, "team_id", &assignee))) return st;
+  if (*req->team_id && !hub_ok(st = ticket_picked(tx, &pick, req->team_id, "team_id", &assignee))) return st;
   if (!number) {
-    number = hub_ticket_queue_next_number(tx);
+    number = ticket_queue_next_number(tx);
     if (!hub_ok(st = hub_tx_flush(tx))) return st;
   }
   const char *num = hub_rows_text(number, 0, "_number");
   int64_t n = hub_rows_int(number, 0, "_number");
-  char *id = hub_ticket_new_id(a);
+  char *id = ticket_new_id(a);
   if (!id) return hub_status_fixed(HUB_INTERNAL, "no randomness for a ticket id");
   char **tags;
   size_t n_tags = hub_pg_array_parse(a, c->tags, &tags);
-  int match = hub_ticket_sla_match(a, policies, ticket_priority_from_text(c->priority), c->brand, tags, n_tags);
+  int match = ticket_sla_pick(a, policies, ticket_priority_from_text(c->priority), c->brand, tags, n_tags);
   const char *p[] = {id, num, c->brand, req->subject, req->description, c->requester_user, c->requester_email,
                      c->priority, c->tags, c->custom, c->channel, *req->team_id ? req->team_id : NULL, assignee,
-                     *req->request_id ? req->request_id : NULL, c->actor, hub_ticket_sla_policy_id(policies, match)};
+                     *req->request_id ? req->request_id : NULL, c->actor, ticket_sla_policy_id(policies, match)};
   c->ticket = hub_tx_exec(tx, &insert_sql, p);
-  hub_ticket_event(tx, id, c->actor, "created", NULL, NULL, num);
-  if (assignee) hub_ticket_event(tx, id, c->actor, "assigned", "assignee_id", "", assignee);
-  hub_ticket_sla_start(tx, id, n, policies, match, hub_clock_wall_s(), &c->ticket);
-  hub_ticket_outbox(tx, "ticket.created", id, n);
+  ticket_event(tx, id, c->actor, "created", NULL, NULL, num);
+  if (assignee) ticket_event(tx, id, c->actor, "assigned", "assignee_id", "", assignee);
+  ticket_sla_start(tx, id, n, policies, match, hub_clock_wall_s(), &c->ticket);
+  ticket_outbox(tx, "ticket.created", id, n);
   return HUB_STATUS_OK;
 }
 
@@ -143,7 +143,7 @@ hub_status hub_ticket_v1_ticket_create_ticket(hub_call *call, const Hub__Ticket_
   create_ctx c = {.req = request, .actor = pr->user_id};
   c.priority = request->priority ? ticket_priority_text(a, request->priority) : "normal";
   if (!(c.channel = channel_ok(request->channel))) return hub_status_invalid(a, "channel", "api, email, web, phone or chat");
-  c.tags = hub_ticket_tags_literal(a, request->tags, request->n_tags);
+  c.tags = ticket_tags_literal(a, request->tags, request->n_tags);
   hub_status st = check_custom_fields(a, "custom_fields_json", request->custom_fields_json, &c.custom);
   if (!hub_ok(st)) return st;
   c.brand = *request->brand ? request->brand : pr->brand;
@@ -156,7 +156,7 @@ hub_status hub_ticket_v1_ticket_create_ticket(hub_call *call, const Hub__Ticket_
   if (st.code == HUB_ALREADY_EXISTS && *request->request_id) /* a concurrent twin won: answer with its ticket */
     st = hub_call_tx(call, create_fn, &c);
   if (!hub_ok(st)) return st;
-  hub_ticket_decode(c.ticket, 0, response);
+  ticket_decode(c.ticket, 0, response);
   return HUB_STATUS_OK;
 }
 
@@ -171,7 +171,7 @@ static hub_status get_fn(hub_tx *tx, void *ud) {
   get_ctx *g = ud;
   char n[24];
   snprintf(n, sizeof n, "%lld", (long long)g->req->number);
-  g->r = *g->req->id ? hub_ticket_queue_load(tx, g->req->id, false) : hub_tx_exec(tx, &by_number_sql, (const char *[]){n});
+  g->r = *g->req->id ? ticket_queue_load(tx, g->req->id, false) : hub_tx_exec(tx, &by_number_sql, (const char *[]){n});
   return HUB_STATUS_OK;
 }
 
@@ -183,7 +183,7 @@ hub_status hub_ticket_v1_ticket_get_ticket(hub_call *call, const Hub__Ticket__V1
   get_ctx g = {request, NULL};
   hub_status st = hub_call_tx(call, get_fn, &g);
   if (!hub_ok(st)) return st;
-  if (!hub_ticket_decode(g.r, 0, response))
+  if (!ticket_decode(g.r, 0, response))
     return hub_status_new(a, HUB_NOT_FOUND, *request->id ? "id: no such ticket" : "number: no such ticket");
   return HUB_STATUS_OK;
 }
@@ -206,15 +206,15 @@ static hub_status update_fn(hub_tx *tx, void *ud) {
   const Hub__Ticket__V1__TicketInfo *in = u->req->ticket;
   hub_arena *a = hub_tx_arena(tx);
   u->ticket = NULL;
-  hub_rows *loaded = hub_ticket_queue_load(tx, in->id, true);
-  hub_ticket_ref team = {0};
-  if (u->set_team && *in->team_id) team = hub_ticket_queue_team(tx, in->team_id, "ticket.team_id");
-  hub_rows *policies = u->set_priority || u->set_tags ? hub_ticket_sla_queue_policies(tx) : NULL;
+  hub_rows *loaded = ticket_queue_load(tx, in->id, true);
+  ticket_ref team = {0};
+  if (u->set_team && *in->team_id) team = ticket_queue_team(tx, in->team_id, "ticket.team_id");
+  hub_rows *policies = u->set_priority || u->set_tags ? ticket_sla_queue_policies(tx) : NULL;
   hub_status st = hub_tx_flush(tx);
   if (!hub_ok(st)) return st;
   Hub__Ticket__V1__TicketInfo *cur;
-  if (!hub_ok(st = hub_ticket_loaded(a, loaded, false, "ticket.id", &cur))) return st;
-  if (!hub_ok(st = hub_ticket_ref_check(a, &team))) return st;
+  if (!hub_ok(st = ticket_loaded(a, loaded, false, "ticket.id", &cur))) return st;
+  if (!hub_ok(st = ticket_ref_check(a, &team))) return st;
   if (strcmp(cur->etag, u->req->etag) != 0)
     return hub_status_new(a, HUB_ABORTED, "the ticket changed since it was read (etag %s, now %s)",
                           hub_status_quote(a, u->req->etag), cur->etag);
@@ -225,10 +225,10 @@ static hub_status update_fn(hub_tx *tx, void *ud) {
   Hub__Ticket__V1__Priority new_priority = u->set_priority ? in->priority : cur->priority;
   const char *priority = ticket_priority_text(a, new_priority);
   Hub__Ticket__V1__Status new_status = u->set_status ? in->status : cur->status;
-  if (new_status != cur->status && !hub_ticket_transition_allowed(cur->status, new_status))
+  if (new_status != cur->status && !ticket_transition_allowed(cur->status, new_status))
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "a ticket cannot move from %s to %s",
                           ticket_status_text(a, cur->status), ticket_status_text(a, new_status));
-  const char *old_tags = hub_ticket_tags_literal(a, cur->tags, cur->n_tags);
+  const char *old_tags = ticket_tags_literal(a, cur->tags, cur->n_tags);
   const char *tags = u->set_tags ? u->tags : old_tags;
   const char *custom = u->set_custom ? u->custom : cur->custom_fields_json;
   const char *team_id = u->set_team ? in->team_id : cur->team_id;
@@ -239,7 +239,7 @@ static hub_status update_fn(hub_tx *tx, void *ud) {
   if (rematch) {
     char **t;
     size_t n_t = hub_pg_array_parse(a, tags, &t);
-    policy = hub_ticket_sla_policy_id(policies, hub_ticket_sla_match(a, policies, new_priority, cur->brand, t, n_t));
+    policy = ticket_sla_policy_id(policies, ticket_sla_pick(a, policies, new_priority, cur->brand, t, n_t));
   }
   const char *p[] = {in->id, subject, description, priority, ticket_status_text(a, new_status), tags, custom,
                      *team_id ? team_id : NULL, req_email, rematch ? "true" : "false", policy};
@@ -260,11 +260,11 @@ static hub_status update_fn(hub_tx *tx, void *ud) {
   };
   for (size_t i = 0; i < sizeof changes / sizeof *changes; i++)
     if (changes[i].set && strcmp(changes[i].old, changes[i].now) != 0)
-      hub_ticket_event(tx, in->id, u->actor, "updated", changes[i].field, changes[i].old, changes[i].now);
-  bool was_paused = hub_ticket_status_pauses(cur->status), paused = hub_ticket_status_pauses(new_status);
-  if (was_paused != paused) hub_ticket_sla_pause(tx, in->id, paused);
-  if (!hub_ok(st = hub_ticket_sla_refresh(tx, in->id, hub_clock_wall_s(), &u->ticket))) return st;
-  hub_ticket_outbox(tx, "ticket.updated", in->id, cur->number);
+      ticket_event(tx, in->id, u->actor, "updated", changes[i].field, changes[i].old, changes[i].now);
+  bool was_paused = ticket_status_pauses(cur->status), paused = ticket_status_pauses(new_status);
+  if (was_paused != paused) ticket_sla_set_paused(tx, in->id, paused);
+  if (!hub_ok(st = ticket_sla_refresh(tx, in->id, hub_clock_wall_s(), &u->ticket))) return st;
+  ticket_outbox(tx, "ticket.updated", in->id, cur->number);
   return HUB_STATUS_OK;
 }
 
@@ -274,7 +274,7 @@ hub_status hub_ticket_v1_ticket_update_ticket(hub_call *call, const Hub__Ticket_
   const Hub__Ticket__V1__TicketInfo *in = request->ticket;
   if (!request->update_mask || request->update_mask->n_paths == 0)
     return hub_status_invalid(a, "update_mask", "name the fields to change");
-  update_ctx u = {.req = request, .actor = hub_ticket_actor(call)};
+  update_ctx u = {.req = request, .actor = ticket_actor(call)};
   hub_status st;
   for (size_t i = 0; i < request->update_mask->n_paths; i++) {
     const char *path = request->update_mask->paths[i];
@@ -290,7 +290,7 @@ hub_status hub_ticket_v1_ticket_update_ticket(hub_call *call, const Hub__Ticket_
       if (!in->status) return hub_status_invalid(a, "ticket.status", "required");
       u.set_status = true;
     } else if (!strcmp(path, "tags")) {
-      u.tags = hub_ticket_tags_literal(a, in->tags, in->n_tags);
+      u.tags = ticket_tags_literal(a, in->tags, in->n_tags);
       u.set_tags = true;
     } else if (!strcmp(path, "custom_fields_json")) {
       if (!hub_ok(st = check_custom_fields(a, "ticket.custom_fields_json", in->custom_fields_json, &u.custom))) return st;
@@ -308,7 +308,7 @@ hub_status hub_ticket_v1_ticket_update_ticket(hub_call *call, const Hub__Ticket_
   }
   st = hub_call_tx(call, update_fn, &u);
   if (!hub_ok(st)) return st;
-  hub_ticket_decode(u.ticket, 0, response);
+  ticket_decode(u.ticket, 0, response);
   return HUB_STATUS_OK;
 }
 
@@ -326,21 +326,21 @@ static hub_status delete_fn(hub_tx *tx, void *ud) {
   delete_ctx *d = ud;
   hub_arena *a = hub_tx_arena(tx);
   Hub__Ticket__V1__TicketInfo *cur;
-  hub_rows *loaded = hub_ticket_queue_load(tx, d->id, true);
+  hub_rows *loaded = ticket_queue_load(tx, d->id, true);
   hub_status st = hub_tx_flush(tx);
-  if (!hub_ok(st) || !hub_ok(st = hub_ticket_loaded(a, loaded, true, "id", &cur))) return st;
+  if (!hub_ok(st) || !hub_ok(st = ticket_loaded(a, loaded, true, "id", &cur))) return st;
   if (d->del == (cur->deleted_at != NULL))
     return hub_status_new(a, HUB_FAILED_PRECONDITION, d->del ? "the ticket is already deleted" : "the ticket is not deleted");
   d->ticket = hub_tx_exec(tx, &delete_sql, (const char *[]){d->id, d->del ? "true" : "false"});
-  hub_ticket_event(tx, d->id, d->actor, d->del ? "deleted" : "undeleted", NULL, NULL, NULL);
-  hub_ticket_outbox(tx, d->del ? "ticket.deleted" : "ticket.undeleted", d->id, cur->number);
+  ticket_event(tx, d->id, d->actor, d->del ? "deleted" : "undeleted", NULL, NULL, NULL);
+  ticket_outbox(tx, d->del ? "ticket.deleted" : "ticket.undeleted", d->id, cur->number);
   return HUB_STATUS_OK;
 }
 
 static hub_status delete_or_undelete(hub_call *call, const char *id, bool del, Hub__Ticket__V1__TicketInfo *response) {
-  delete_ctx d = {id, hub_ticket_actor(call), del, NULL};
+  delete_ctx d = {id, ticket_actor(call), del, NULL};
   hub_status st = hub_call_tx(call, delete_fn, &d);
-  if (hub_ok(st)) hub_ticket_decode(d.ticket, 0, response);
+  if (hub_ok(st)) ticket_decode(d.ticket, 0, response);
   return st;
 }
 
@@ -366,9 +366,9 @@ static hub_status rate_fn(hub_tx *tx, void *ud) {
   rate_ctx *r = ud;
   hub_arena *a = hub_tx_arena(tx);
   Hub__Ticket__V1__TicketInfo *cur;
-  hub_rows *loaded = hub_ticket_queue_load(tx, r->req->id, true);
+  hub_rows *loaded = ticket_queue_load(tx, r->req->id, true);
   hub_status st = hub_tx_flush(tx);
-  if (!hub_ok(st) || !hub_ok(st = hub_ticket_loaded(a, loaded, false, "id", &cur))) return st;
+  if (!hub_ok(st) || !hub_ok(st = ticket_loaded(a, loaded, false, "id", &cur))) return st;
   if (strcmp(cur->requester_user_id, r->actor) != 0)
     return hub_status_new(a, HUB_PERMISSION_DENIED, "only the requester rates a ticket");
   if (cur->status != HUB__TICKET__V1__STATUS__STATUS_SOLVED && cur->status != HUB__TICKET__V1__STATUS__STATUS_CLOSED)
@@ -377,15 +377,15 @@ static hub_status rate_fn(hub_tx *tx, void *ud) {
   char score[8];
   snprintf(score, sizeof score, "%d", r->req->score);
   r->ticket = hub_tx_exec(tx, &rate_sql, (const char *[]){r->req->id, score, r->req->comment});
-  hub_ticket_event(tx, r->req->id, r->actor, "rated", "csat_score", "", score);
-  hub_ticket_outbox(tx, "ticket.rated", r->req->id, cur->number);
+  ticket_event(tx, r->req->id, r->actor, "rated", "csat_score", "", score);
+  ticket_outbox(tx, "ticket.rated", r->req->id, cur->number);
   return HUB_STATUS_OK;
 }
 
 hub_status hub_ticket_v1_ticket_rate_ticket(hub_call *call, const Hub__Ticket__V1__RateTicketRequest *request,
                                             Hub__Ticket__V1__TicketInfo *response) {
-  rate_ctx r = {request, hub_ticket_actor(call), NULL};
+  rate_ctx r = {request, ticket_actor(call), NULL};
   hub_status st = hub_call_tx(call, rate_fn, &r);
-  if (hub_ok(st)) hub_ticket_decode(r.ticket, 0, response);
+  if (hub_ok(st)) ticket_decode(r.ticket, 0, response);
   return st;
 }

@@ -21,7 +21,7 @@ static const hub_pg_stmt head_sql = {
     "SELECT coalesce((SELECT last_seq FROM ticket_counters WHERE tenant_id = hub_current_tenant()), 0) AS _seq", 0};
 static const hub_pg_stmt since_sql = {
     "ticket_watch_since",
-    "SELECT " HUB_TICKET_EVENT_COLUMNS " FROM ticket_events e "
+    "SELECT " TICKET_EVENT_COLUMNS " FROM ticket_events e "
     "WHERE e.tenant_id = hub_current_tenant() AND e.seq > $1::bigint ORDER BY e.seq LIMIT " "500",
     1};
 

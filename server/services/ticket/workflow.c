@@ -16,11 +16,11 @@ static const bool allowed[7][7] = {
     /* closed */ {0, 0, 0, 0, 0, 0, 0},
 };
 
-bool hub_ticket_transition_allowed(S from, S to) {
+bool ticket_transition_allowed(S from, S to) {
   if (from < 1 || from > 6 || to < 1 || to > 6) return false;
   return allowed[from][to];
 }
 
-bool hub_ticket_status_pauses(S s) {
+bool ticket_status_pauses(S s) {
   return s == HUB__TICKET__V1__STATUS__STATUS_PENDING || s == HUB__TICKET__V1__STATUS__STATUS_ON_HOLD;
 }
