@@ -13,7 +13,8 @@
  *       nested messages) as ${NAME} for later lines of the same file.
  * CALLER is `a` or `b` (the owners of two tenants, each signed up with a first tenant) or
  * `anon` (no token). ${a.tenant}, ${b.tenant}, ${a.user} and ${b.user} are always set. So
- * "another tenant's object is NOT_FOUND" is a `let` as b and a line as a. */
+ * "another tenant's object is NOT_FOUND" is a `let` as b and a line as a. ${NAME|upper} is the
+ * value in upper case (ids are accepted in any case); CODE may be OK. */
 #include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -76,14 +77,16 @@ static bool expand(file_state *fs, const char *in, char *out, size_t cap) {
   for (const char *p = in; *p;) {
     const char *end;
     if (p[0] == '$' && p[1] == '{' && (end = strchr(p, '}'))) {
-      const char *v = get_var(fs, p + 2, (size_t)(end - p - 2));
-      if (!v) {
-        report(fs, "unknown variable %.*s", (int)(end - p + 1), p);
+      const char *bar = memchr(p, '|', (size_t)(end - p));
+      bool upper = bar && (size_t)(end - bar - 1) == 5 && strncmp(bar + 1, "upper", 5) == 0;
+      const char *v = get_var(fs, p + 2, (size_t)((upper ? bar : end) - p - 2));
+      if (!v || (bar && !upper)) {
+        report(fs, "unknown variable or filter %.*s", (int)(end - p + 1), p);
         return false;
       }
       size_t n = strlen(v);
       if (o + n >= cap) break;
-      memcpy(out + o, v, n);
+      for (size_t i = 0; i < n; i++) out[o + i] = upper ? (char)toupper((unsigned char)v[i]) : v[i];
       o += n;
       p = end + 1;
     } else {
