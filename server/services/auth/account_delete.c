@@ -128,10 +128,8 @@ hub_status hub_auth_v1_auth_delete_my_account(hub_call *call, const Hub__Auth__V
                                               Hub__Auth__V1__DeleteMyAccountResponse *response) {
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
-  if (!*request->password) return hub_status_invalid(a, "password", "required");
-  if (strlen(request->password) > HUB_PASSWORD_MAX_BYTES)
+  if (strlen(request->password) > HUB_PASSWORD_MAX_BYTES) /* bytes: the rules bound characters */
     return hub_status_invalid(a, "password", "at most %d bytes", HUB_PASSWORD_MAX_BYTES);
-  if (*request->totp_code && strlen(request->totp_code) != 6) return hub_status_invalid(a, "totp_code", "six digits");
   auth_proof proof;
   hub_status st = auth_prove_password(call, p->user_id, request->password, "account_deletion", &proof);
   if (!hub_ok(st)) return st;

@@ -40,8 +40,10 @@ const char *auth_peer_ip(hub_call *call);
 /* Counts one attempt; RESOURCE_EXHAUSTED (with a retry-after-ms trailer) when over. Redis
  * being down fails closed for these limits: UNAVAILABLE. */
 hub_status auth_limit(hub_call *call, const hub_rate_limit *limit, const char *subject);
-/* Lower-cases and checks an email's shape; INVALID_ARGUMENT on `field`. */
-hub_status auth_normalize_email(hub_arena *a, const char *field, const char *email, char **norm);
+/* An email address as stored for comparison (email_norm): lower case, in the arena. Its shape
+ * is the contract's email rule (hub/email.h), checked before the handler for a request field
+ * and by the caller for anything else. */
+char *auth_email_norm(hub_arena *a, const char *email);
 /* Splits `s` in place at every `sep` (empty fields kept) into at most `max` fields; returns
  * how many there were. */
 int auth_split(char *s, char sep, char **fields, int max);

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hub/email.h"
 #include "hub/log.h"
 #include "services/auth/auth.h"
 
@@ -39,15 +38,11 @@ hub_status auth_limit(hub_call *call, const hub_rate_limit *limit, const char *s
   return st;
 }
 
-hub_status auth_normalize_email(hub_arena *a, const char *field, const char *email, char **norm) {
-  size_t n = email ? strlen(email) : 0;
-  if (n == 0) return hub_status_invalid(a, field, "an email address is required");
-  if (n > 254) return hub_status_invalid(a, field, "an email address is at most 254 characters");
-  if (!hub_email_valid(email)) return hub_status_invalid(a, field, "not an email address");
+char *auth_email_norm(hub_arena *a, const char *email) {
+  size_t n = strlen(email);
   char *out = hub_arena_alloc(a, n + 1);
   for (size_t i = 0; i <= n; i++) out[i] = (char)tolower((unsigned char)email[i]);
-  *norm = out;
-  return HUB_STATUS_OK;
+  return out;
 }
 
 int auth_split(char *s, char sep, char **fields, int max) {

@@ -41,7 +41,7 @@ static const hub_pg_stmt old_email_sql = {
     "auth_email_change_old", "SELECT email FROM users WHERE id = $1::uuid AND deleted_at IS NULL FOR UPDATE", 1};
 static const hub_pg_stmt taken_sql = {"auth_email_change_taken",
                                       "SELECT id FROM users WHERE email_norm = $1 AND id <> $2::uuid", 2};
-/* email_norm is normalised here exactly as SignUp does it (auth_normalize_email), never by
+/* email_norm is normalised here exactly as SignUp does it (auth_email_norm), never by
  * PostgreSQL's lower(), so one address cannot end up with two normal forms. */
 static const hub_pg_stmt swap_sql = {
     "auth_email_change_swap",
@@ -95,14 +95,11 @@ hub_status hub_auth_v1_auth_request_email_change(hub_call *call, const Hub__Auth
   (void)response;
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
-  if (!*request->current_password) return hub_status_invalid(a, "current_password", "required");
-  if (strlen(request->current_password) > HUB_PASSWORD_MAX_BYTES)
+  if (strlen(request->current_password) > HUB_PASSWORD_MAX_BYTES) /* bytes: the rules bound characters */
     return hub_status_invalid(a, "current_password", "at most %d bytes", HUB_PASSWORD_MAX_BYTES);
-  char *norm;
-  hub_status st = auth_normalize_email(a, "new_email", request->new_email, &norm);
-  if (!hub_ok(st)) return st;
+  const char *norm = auth_email_norm(a, request->new_email);
   auth_proof proof;
-  st = auth_prove_password(call, p->user_id, request->current_password, "email_change", &proof);
+  hub_status st = auth_prove_password(call, p->user_id, request->current_password, "email_change", &proof);
   if (!hub_ok(st)) return st;
   if (strcmp(norm, proof.email_norm) == 0) return hub_status_invalid(a, "new_email", "this is already your address");
   request_ctx c = {p->user_id, request->new_email, norm, hub_random_token(a, 32), p->brand, p->ip};
@@ -135,9 +132,7 @@ static hub_status confirm_fn(hub_tx *tx, void *ud) {
   c->outcome = hub_rows_bool(r, 0, "used") ? C_USED : hub_rows_bool(r, 0, "expired") ? C_EXPIRED : C_DONE;
   if (c->outcome != C_DONE) return HUB_STATUS_OK;
 
-  char *norm;
-  st = auth_normalize_email(a, "token", c->new_email, &norm);
-  if (!hub_ok(st)) return st;
+  const char *norm = auth_email_norm(a, c->new_email); /* checked by the rules when it was requested */
   hub_rows *old = hub_tx_exec(tx, &old_email_sql, (const char *[]){c->user_id});
   hub_rows *taken = hub_tx_exec(tx, &taken_sql, (const char *[]){norm, c->user_id});
   st = hub_tx_flush(tx);
@@ -166,7 +161,6 @@ hub_status hub_auth_v1_auth_confirm_email_change(hub_call *call, const Hub__Auth
                                                  Hub__Auth__V1__ConfirmEmailChangeResponse *response) {
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
-  if (!*request->token || strlen(request->token) > 128) return hub_status_invalid(a, "token", "the mailed token is required");
   confirm_ctx c = {.user_id = p->user_id, .hash = hub_sha256_hex(a, request->token), .brand = p->brand, .ip = p->ip};
   hub_status st = hub_call_tx(call, confirm_fn, &c);
   if (st.code == HUB_ALREADY_EXISTS) c.outcome = C_TAKEN;

@@ -58,8 +58,7 @@ hub_status hub_auth_v1_auth_change_password(hub_call *call, const Hub__Auth__V1_
                                             Hub__Auth__V1__ChangePasswordResponse *response) {
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
-  if (!*request->current_password) return hub_status_invalid(a, "current_password", "required");
-  if (strlen(request->current_password) > HUB_PASSWORD_MAX_BYTES)
+  if (strlen(request->current_password) > HUB_PASSWORD_MAX_BYTES) /* bytes: the rules bound characters */
     return hub_status_invalid(a, "current_password", "at most %d bytes", HUB_PASSWORD_MAX_BYTES);
   pw_ctx c = {.user_id = p->user_id, .ip = p->ip};
   hub_status st = read_hash(call, &c);
@@ -110,10 +109,8 @@ hub_status hub_auth_v1_auth_request_password_reset(hub_call *call,
                                                    Hub__Auth__V1__RequestPasswordResetResponse *response) {
   (void)response;
   hub_arena *a = hub_call_arena(call);
-  char *email;
-  hub_status st = auth_normalize_email(a, "email", request->email, &email);
-  if (!hub_ok(st)) return st;
-  st = auth_limit(call, &auth_limit_reset_ip, auth_peer_ip(call));
+  const char *email = auth_email_norm(a, request->email);
+  hub_status st = auth_limit(call, &auth_limit_reset_ip, auth_peer_ip(call));
   if (hub_ok(st)) st = auth_limit(call, &auth_limit_reset_account, email);
   if (!hub_ok(st)) return st;
   pw_ctx c = {.email = email, .ip = auth_peer_ip(call), .token = hub_random_token(a, 32)};
@@ -145,7 +142,6 @@ hub_status hub_auth_v1_auth_reset_password(hub_call *call, const Hub__Auth__V1__
                                            Hub__Auth__V1__ResetPasswordResponse *response) {
   (void)response;
   hub_arena *a = hub_call_arena(call);
-  if (!*request->token || strlen(request->token) > 128) return hub_status_invalid(a, "token", "the mailed token is required");
   hub_status st = hub_password_check_policy(a, request->new_password, NULL);
   if (!hub_ok(st)) {
     if (st.violations) st.violations->field = "new_password";

@@ -105,8 +105,7 @@ hub_status hub_auth_v1_auth_update_profile(hub_call *call, const Hub__Auth__V1__
   unsigned bits;
   hub_status st = hub_update_mask(a, request->update_mask, paths, &bits);
   if (!hub_ok(st)) return st;
-  const Hub__Auth__V1__Profile *in = request->profile;
-  if (!in) return hub_status_invalid(a, "profile", "required");
+  const Hub__Auth__V1__Profile *in = request->profile; /* required by the contract */
   const char *locale = "";
   if ((bits & F_DISPLAY_NAME) && !hub_text_ok(in->display_name, DISPLAY_NAME_MAX, false))
     return hub_status_invalid(a, "profile.display_name", "one line of at most %d bytes of UTF-8", DISPLAY_NAME_MAX);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "crypto/password.h"
+#include "hub/email.h"
 #include "hub/auth/v1/auth.hub-server.h"
 #include "crypto/random.h"
 #include "services/auth/auth.h"
@@ -83,9 +84,7 @@ static hub_status link_fn(hub_tx *tx, void *ud) {
 hub_status hub_auth_v1_auth_login_with_id_token(hub_call *call, const Hub__Auth__V1__LoginWithIdTokenRequest *request,
                                                 Hub__Auth__V1__LoginResponse *response) {
   hub_arena *a = hub_call_arena(call);
-  if (!*request->provider) return hub_status_invalid(a, "provider", "required");
-  if (!*request->id_token) return hub_status_invalid(a, "id_token", "required");
-  if (strlen(request->password) > HUB_PASSWORD_MAX_BYTES)
+  if (strlen(request->password) > HUB_PASSWORD_MAX_BYTES) /* bytes: the rules bound characters */
     return hub_status_invalid(a, "password", "at most %d bytes", HUB_PASSWORD_MAX_BYTES);
   hub_rate_limit by_ip = auth_limit_login_ip();
   hub_status st = auth_limit(call, &by_ip, auth_peer_ip(call));
@@ -94,9 +93,9 @@ hub_status hub_auth_v1_auth_login_with_id_token(hub_call *call, const Hub__Auth_
   st = hub_oidc_verify(hub_identity_get()->oidc, a, request->provider, request->id_token, request->nonce,
                        hub_clock_wall_ms() / 1000, &c);
   if (!hub_ok(st)) return st;
-  char *email_norm = NULL;
-  if (!*c.email || !hub_ok(auth_normalize_email(a, "email", c.email, &email_norm)))
+  if (!*c.email || !hub_email_valid(c.email))
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "the provider did not share a usable email address");
+  const char *email_norm = auth_email_norm(a, c.email);
 
   sso_ctx s = {.c = &c, .email_norm = email_norm, .ip = auth_peer_ip(call)};
   st = hub_call_tx(call, resolve_fn, &s);
