@@ -90,7 +90,7 @@ static hub_status signup_fn(hub_tx *tx, void *ud) {
   hub_audit_account_write(tx, user_id, "signup", c->ip, NULL);
   if (!c->tenant_name || !*c->tenant_name) return HUB_STATUS_OK;
   hub_tenant_new t = {c->tenant_id, c->tenant_name, c->slug, c->brand, user_id, c->ip}; /* Tenant's own creation */
-  return hub_tenant_create_in_tx(hub_ctx_of(c->call)->pg, a, &t, NULL);
+  return hub_tenant_create_in_tx(tx, &t);
 }
 
 hub_status hub_auth_v1_auth_sign_up(hub_call *call, const Hub__Auth__V1__SignUpRequest *request,

@@ -4,8 +4,7 @@
 #ifndef HUB_SERVICES_TENANT_API_H
 #define HUB_SERVICES_TENANT_API_H
 
-#include "db/pg.h"
-#include "hub/tenant/v1/tenant.pb-c.h"
+#include "db/tx.h"
 
 typedef struct hub_tenant_new {
   const char *id, *name, *slug, *brand; /* validated; the brand exists */
@@ -13,11 +12,11 @@ typedef struct hub_tenant_new {
 } hub_tenant_new;
 
 /* Creates the tenant with its owner and the home brand entitled with all of that brand's
- * modules, inside a transaction the caller runs with hub.tenant_id = in->id; when a tenant
- * with this id exists already (a repeated request), returns it. ALREADY_EXISTS when the slug
- * is taken; NOT_FOUND when the existing tenant is deleted or the caller is no longer its
- * member. *out may be NULL. */
-hub_status hub_tenant_create_in_tx(hub_pg *pg, hub_arena *a, const hub_tenant_new *in,
-                                   Hub__Tenant__V1__TenantInfo **out);
+ * modules, inside a transaction the caller runs with hub.tenant_id = in->id (the owner row,
+ * the entitlement and the audit are queued behind the insert, for the caller's next flush or
+ * its COMMIT); when a tenant with this id exists already (a repeated request), leaves it as it
+ * is. ALREADY_EXISTS when the slug is taken; NOT_FOUND when the existing tenant is deleted or
+ * the caller is no longer its member. */
+hub_status hub_tenant_create_in_tx(hub_tx *tx, const hub_tenant_new *in);
 
 #endif

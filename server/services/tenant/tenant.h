@@ -1,5 +1,5 @@
 /* Internals shared by the Tenant service's files. Handlers live in one file per group of RPCs
- * (brands.c, features.c, access.c, audit.c), each with its SQL beside it; the pure modules
+ * (tenants.c, members.c, brands.c, features.c, access.c, audit.c), each with its SQL beside it; the pure modules
  * below (no I/O, no clock) have unit tests (tests/unit/test_tenant_pure.c). Requests arrive
  * checked against the contract's field rules (proto/hub/tenant/v1/tenant.proto), so a
  * handler checks only what needs the database or several fields at once. */
@@ -70,7 +70,9 @@ hub_status tenant_check_items(hub_arena *a, const char *field, char **items, siz
 hub_status tenant_rule_member_change(hub_arena *a, const char *actor_role, const char *target_role,
                                      const char *new_role, bool removing, int owners);
 /* Checks extra permissions for a grant by `granter`: INVALID_ARGUMENT "<field>[i]" for a
- * malformed, repeated or platform pattern, PERMISSION_DENIED for one the granter lacks. */
+ * malformed, repeated or platform pattern (or more than 32), PERMISSION_DENIED for one the
+ * granter lacks. (The contract's rules say as much of a create request's list; an update's
+ * list counts only when its update mask names it, which no field rule can express.) */
 hub_status tenant_rule_grants(hub_arena *a, const hub_acl *granter, const char *field, char **perms, size_t n);
 /* A role the granter may hand out: INVALID_ARGUMENT "<field>" when not a role,
  * PERMISSION_DENIED when above the granter's. */
@@ -119,11 +121,19 @@ typedef struct tenant_access_tenant {
 /* One tenant's BrandAccess list; services and permissions sorted and distinct. */
 void tenant_access_brands(hub_arena *a, const tenant_access_tenant *t, Hub__Tenant__V1__TenantAccess *out);
 
-/* ---- members (member_handler.c) ---- */
+/* ---- members (members.c) ---- */
 
 /* Brands a member or a service account may be limited to: brand ids that exist (a lookup in
- * the process-wide brand list); the violation names "<field>[i]". */
+ * the process-wide brand list), at most 16, no repeats; the violation names "<field>[i]". (As
+ * for tenant_rule_grants, the update paths need the count and repeats checked here.) */
 hub_status tenant_check_brands(hub_call *call, const char *field, char **brands, size_t n);
+/* After a change to someone's membership, role, brands, permissions, or to a tenant's
+ * entitlements or existence, their live sessions must rebuild their access snapshot on the
+ * next call: this forgets the snapshots of `users` acting in `tenant_id` (and every API key's
+ * of the tenant). Call after the commit. Best effort: a failure is logged (the change stands;
+ * sessions pick it up when their snapshot is rebuilt for another reason or they end) and
+ * retried once. */
+void tenant_refresh_access(hub_call *call, const char *tenant_id, char *const *users, size_t n);
 
 /* ---- feature flags (features.c) ---- */
 
