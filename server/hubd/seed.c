@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "crypto/password.h"
-#include "db/pg.h"
+#include "db/tx.h"
 #include "hub/log.h"
 
 #define DEMO_TENANT "0190a000-0000-7000-8000-000000000001"
@@ -39,17 +39,18 @@ typedef struct seed_ctx {
   const char *phc;
 } seed_ctx;
 
-static hub_status seed_fn(hub_pg *pg, hub_arena *a, void *ud) {
+/* Two round trips: the owner (whose id the rest needs), then the tenant, membership and
+ * entitlements with the COMMIT. */
+static hub_status seed_fn(hub_tx *tx, void *ud) {
   seed_ctx *c = ud;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &user_sql, (const char *[]){DEMO_EMAIL, c->phc}, &res);
+  hub_rows *r;
+  hub_status st = hub_tx_query(tx, &user_sql, (const char *[]){DEMO_EMAIL, c->phc}, &r);
   if (!hub_ok(st)) return st;
-  char *user = hub_arena_strdup(a, PQgetvalue(res, 0, 0));
-  PQclear(res);
-  st = hub_pg_exec(pg, a, &tenant_sql, (const char *[]){DEMO_TENANT}, NULL);
-  if (hub_ok(st)) st = hub_pg_exec(pg, a, &member_sql, (const char *[]){DEMO_TENANT, user}, NULL);
-  if (hub_ok(st)) st = hub_pg_exec(pg, a, &entitle_sql, (const char *[]){DEMO_TENANT}, NULL);
-  return st;
+  const char *user = hub_rows_text(r, 0, "id");
+  hub_tx_exec(tx, &tenant_sql, (const char *[]){DEMO_TENANT});
+  hub_tx_exec(tx, &member_sql, (const char *[]){DEMO_TENANT, user});
+  hub_tx_exec(tx, &entitle_sql, (const char *[]){DEMO_TENANT});
+  return HUB_STATUS_OK;
 }
 
 int hub_seed_demo(const hub_config *cfg) {
@@ -62,7 +63,7 @@ int hub_seed_demo(const hub_config *cfg) {
   if (hub_ok(st)) st = hub_password_hash(a, password, 10000, &phc);
   c.phc = phc;
   hub_pg *pg = hub_pg_new(cfg->database_url, cfg->db_timeout_ms);
-  if (hub_ok(st)) st = hub_pg_tx(pg, a, DEMO_TENANT, 10000, seed_fn, &c);
+  if (hub_ok(st)) st = hub_tx_run(pg, a, DEMO_TENANT, NULL, 10000, seed_fn, &c); /* global work: the tenant by hand */
   if (hub_ok(st)) {
     printf("demo tenant %s (Demo Company, every brand)\n", DEMO_TENANT);
     printf("demo owner  %s / %s\n", DEMO_EMAIL, password);

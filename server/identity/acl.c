@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db/array.h"
+#include "hub/assert.h"
 #include "hub/api/v1/module.pb-c.h"
 #include "hub/enum_text.h"
 #include "hub/log.h"
@@ -225,8 +226,8 @@ void hub_acl_narrow(hub_acl *acl, char *const *scopes, size_t n) {
 
 static const hub_pg_stmt admin_sql = {
     "acl_account",
-    "SELECT is_platform_admin, email, display_name, email_verified_at IS NOT NULL, totp_sealed IS NOT NULL "
-    "FROM users WHERE id = $1::uuid",
+    "SELECT is_platform_admin, email, display_name, email_verified_at IS NOT NULL AS email_verified, "
+    "totp_sealed IS NOT NULL AS mfa_enabled FROM users WHERE id = $1::uuid",
     1};
 
 /* The member's role, extra permissions and brand list; nothing when not a member or the
@@ -244,8 +245,8 @@ static const hub_pg_stmt role_sql = {"acl_role_perms",
  * narrowed to the member's brand list when it is not empty ($2). */
 static const hub_pg_stmt brands_sql = {
     "acl_brands",
-    "SELECT e.brand, array_to_string(ARRAY(SELECT unnest(e.modules) INTERSECT SELECT unnest(b.modules) ORDER BY 1), '+') "
-    "FROM entitlements e JOIN brands b ON b.id = e.brand "
+    "SELECT e.brand, array_to_string(ARRAY(SELECT unnest(e.modules) INTERSECT SELECT unnest(b.modules) ORDER BY 1), "
+    "'+') AS modules FROM entitlements e JOIN brands b ON b.id = e.brand "
     "WHERE e.tenant_id = $1::uuid AND (cardinality($2::text[]) = 0 OR e.brand = ANY($2::text[])) ORDER BY e.brand",
     2};
 
@@ -260,50 +261,40 @@ static void add_array(hub_arena *a, hub_acl *acl, const char *lit) {
   }
 }
 
-hub_status hub_acl_load_in_tx(hub_pg *pg, hub_arena *a, const char *user_id, const char *tenant_id, hub_acl *out) {
+/* Two round trips: the account with the membership, then the role's defaults with the brands. */
+hub_status hub_acl_load_tx(hub_tx *tx, const char *user_id, const char *tenant_id, hub_acl *out) {
   memset(out, 0, sizeof *out);
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &admin_sql, (const char *[]){user_id}, &res);
+  bool in_tenant = tenant_id && *tenant_id;
+  hub_rows *account = hub_tx_exec(tx, &admin_sql, (const char *[]){user_id});
+  hub_rows *member = in_tenant ? hub_tx_exec(tx, &member_sql, (const char *[]){tenant_id, user_id}) : NULL;
+  hub_status st = hub_tx_flush(tx);
   if (!hub_ok(st)) return st;
-  if (PQntuples(res) == 1) {
-    out->platform_admin = PQgetvalue(res, 0, 0)[0] == 't';
-    snprintf(out->email, sizeof out->email, "%s", PQgetvalue(res, 0, 1));
-    snprintf(out->display_name, sizeof out->display_name, "%s", PQgetvalue(res, 0, 2));
-    out->email_verified = PQgetvalue(res, 0, 3)[0] == 't';
-    out->mfa_enabled = PQgetvalue(res, 0, 4)[0] == 't';
+  if (hub_rows_count(account) == 1) {
+    out->platform_admin = hub_rows_bool(account, 0, "is_platform_admin");
+    snprintf(out->email, sizeof out->email, "%s", hub_rows_text(account, 0, "email"));
+    snprintf(out->display_name, sizeof out->display_name, "%s", hub_rows_text(account, 0, "display_name"));
+    out->email_verified = hub_rows_bool(account, 0, "email_verified");
+    out->mfa_enabled = hub_rows_bool(account, 0, "mfa_enabled");
   }
-  PQclear(res);
-  if (!tenant_id || !*tenant_id) return HUB_STATUS_OK;
-  st = hub_pg_exec(pg, a, &member_sql, (const char *[]){tenant_id, user_id}, &res);
-  if (!hub_ok(st)) return st;
-  if (PQntuples(res) != 1) {
-    PQclear(res);
-    return HUB_STATUS_OK; /* not a member: empty role */
-  }
-  char *role = hub_arena_strdup(a, PQgetvalue(res, 0, 0));
-  char *extra = hub_arena_strdup(a, PQgetvalue(res, 0, 1));
-  char *member_brands = hub_arena_strdup(a, PQgetvalue(res, 0, 2));
-  PQclear(res);
-  return hub_acl_load_grant_in_tx(pg, a, tenant_id, role, extra, member_brands, out);
+  if (!member || hub_rows_count(member) != 1) return HUB_STATUS_OK; /* not a member: empty role */
+  return hub_acl_load_grant_tx(tx, tenant_id, hub_rows_text(member, 0, "role"), hub_rows_text(member, 0, "permissions"),
+                               hub_rows_text(member, 0, "brands"), out);
 }
 
-hub_status hub_acl_load_grant_in_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *role,
-                                    const char *extra, const char *member_brands, hub_acl *out) {
-  PGresult *res = NULL;
+hub_status hub_acl_load_grant_tx(hub_tx *tx, const char *tenant_id, const char *role, const char *extra,
+                                 const char *member_brands, hub_acl *out) {
   snprintf(out->role, sizeof out->role, "%s", role);
-  hub_status st = hub_pg_exec(pg, a, &role_sql, (const char *[]){out->role}, &res);
+  hub_rows *perms = hub_tx_exec(tx, &role_sql, (const char *[]){out->role});
+  hub_rows *brands = hub_tx_exec(tx, &brands_sql, (const char *[]){tenant_id, member_brands});
+  hub_status st = hub_tx_flush(tx);
   if (!hub_ok(st)) return st;
-  for (int i = 0; i < PQntuples(res) && out->n_perms < HUB_ACL_MAX_PERMS; i++)
-    snprintf(out->perms[out->n_perms++], sizeof out->perms[0], "%s", PQgetvalue(res, i, 0));
-  PQclear(res);
-  add_array(a, out, extra);
-
-  st = hub_pg_exec(pg, a, &brands_sql, (const char *[]){tenant_id, member_brands}, &res);
-  if (!hub_ok(st)) return st;
-  for (int i = 0; i < PQntuples(res) && out->n_brands < HUB_ACL_MAX_BRANDS; i++) {
+  for (int i = 0; i < hub_rows_count(perms) && out->n_perms < HUB_ACL_MAX_PERMS; i++)
+    snprintf(out->perms[out->n_perms++], sizeof out->perms[0], "%s", hub_rows_text(perms, i, "permission"));
+  add_array(hub_tx_arena(tx), out, extra);
+  for (int i = 0; i < hub_rows_count(brands) && out->n_brands < HUB_ACL_MAX_BRANDS; i++) {
     hub_acl_brand *b = &out->brands[out->n_brands++];
-    snprintf(b->id, sizeof b->id, "%s", PQgetvalue(res, i, 0));
-    const char *m = PQgetvalue(res, i, 1);
+    snprintf(b->id, sizeof b->id, "%s", hub_rows_text(brands, i, "brand"));
+    const char *m = hub_rows_text(brands, i, "modules");
     while (*m && b->n_modules < HUB_ACL_MAX_MODULES) {
       const char *e = strchr(m, '+');
       if (!e) e = m + strlen(m);
@@ -311,8 +302,15 @@ hub_status hub_acl_load_grant_in_tx(hub_pg *pg, hub_arena *a, const char *tenant
       m = *e ? e + 1 : e;
     }
   }
-  PQclear(res);
   return HUB_STATUS_OK;
+}
+
+hub_status hub_acl_load_grant_in_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *role,
+                                    const char *extra, const char *member_brands, hub_acl *out) {
+  (void)a;
+  hub_tx *tx = hub_pg_current_tx(pg);
+  HUB_ASSERT(tx); /* inside hub_pg_tx */
+  return hub_acl_load_grant_tx(tx, tenant_id, role, extra, member_brands, out);
 }
 
 typedef struct load_ctx {
@@ -320,13 +318,13 @@ typedef struct load_ctx {
   hub_acl *out;
 } load_ctx;
 
-static hub_status load_fn(hub_pg *pg, hub_arena *a, void *ud) {
+static hub_status load_fn(hub_tx *tx, void *ud) {
   load_ctx *c = ud;
-  return hub_acl_load_in_tx(pg, a, c->user_id, c->tenant_id, c->out);
+  return hub_acl_load_tx(tx, c->user_id, c->tenant_id, c->out);
 }
 
 hub_status hub_acl_load(hub_pg *pg, hub_arena *a, const char *user_id, const char *tenant_id, int64_t timeout_ms,
                         hub_acl *out) {
   load_ctx c = {user_id, tenant_id, out};
-  return hub_pg_tx_user(pg, a, tenant_id && *tenant_id ? tenant_id : NULL, user_id, timeout_ms, load_fn, &c);
+  return hub_tx_run(pg, a, tenant_id && *tenant_id ? tenant_id : NULL, user_id, timeout_ms, load_fn, &c);
 }

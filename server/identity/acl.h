@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "db/pg.h"
+#include "db/tx.h"
 
 #define HUB_ACL_MAX_BRANDS 16
 #define HUB_ACL_MAX_MODULES 16
@@ -70,13 +71,17 @@ void hub_acl_narrow(hub_acl *acl, char *const *scopes, size_t n);
  * empty role, which refuses every tenant permission. */
 hub_status hub_acl_load(hub_pg *pg, hub_arena *a, const char *user_id, const char *tenant_id, int64_t timeout_ms,
                         hub_acl *out);
+/* The same inside a running transaction (set up with the user, and the tenant when there is
+ * one): for a body that picks the tenant itself (a sign-in). */
+hub_status hub_acl_load_tx(hub_tx *tx, const char *user_id, const char *tenant_id, hub_acl *out);
 /* The second half of a snapshot, for a grant already read (a membership's or a service
  * account's): the role's defaults plus `extra` (a text[] literal), and the tenant's brands
- * narrowed to `brands` (a text[] literal; empty: all). Inside a transaction with the tenant
- * set. Leaves the account fields of *out alone. */
+ * narrowed to `brands` (a text[] literal; empty: all), in one round trip. Inside a
+ * transaction with the tenant set. Leaves the account fields of *out alone. */
+hub_status hub_acl_load_grant_tx(hub_tx *tx, const char *tenant_id, const char *role, const char *extra,
+                                 const char *brands, hub_acl *out);
+/* hub_acl_load_grant_tx for a legacy body (db/pg.h's hub_pg_tx). */
 hub_status hub_acl_load_grant_in_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *role,
                                     const char *extra, const char *brands, hub_acl *out);
-/* The same statements, for callers already inside a transaction (set up with the user). */
-hub_status hub_acl_load_in_tx(hub_pg *pg, hub_arena *a, const char *user_id, const char *tenant_id, hub_acl *out);
 
 #endif

@@ -239,24 +239,24 @@ static const hub_pg_stmt set_prefix_sql = {"apikey_set_prefix",
                                            "SELECT set_config('hub.api_key_prefix', $1, true)", 1};
 static const hub_pg_stmt key_sql = {
     "apikey_by_prefix",
-    "SELECT tenant_id, id, account_id, encode(secret_hash, 'hex'), scopes, rate_per_min, "
-    "coalesce((extract(epoch FROM expires_at) * 1000)::bigint, 0), revoked_at IS NOT NULL, "
-    "expires_at IS NOT NULL AND expires_at <= now() FROM api_keys WHERE prefix = $1",
+    "SELECT tenant_id, id, account_id, encode(secret_hash, 'hex') AS hash, scopes, rate_per_min, "
+    "coalesce((extract(epoch FROM expires_at) * 1000)::bigint, 0) AS expires_ms, revoked_at IS NOT NULL AS revoked, "
+    "expires_at IS NOT NULL AND expires_at <= now() AS expired FROM api_keys WHERE prefix = $1",
     1};
 /* The tenant comes from the key row itself: from here on the transaction acts in it. */
 static const hub_pg_stmt set_tenant_sql = {"apikey_set_tenant", "SELECT set_config('hub.tenant_id', $1, true)", 1};
 static const hub_pg_stmt account_sql = {
     "apikey_account",
-    "SELECT sa.role, sa.permissions, sa.brands, sa.name, sa.disabled_at IS NOT NULL, t.home_brand "
+    "SELECT sa.role, sa.permissions, sa.brands, sa.name, sa.disabled_at IS NOT NULL AS disabled, t.home_brand "
     "FROM service_accounts sa JOIN tenants t ON t.id = sa.tenant_id "
     "WHERE sa.tenant_id = $1::uuid AND sa.id = $2::uuid AND t.deleted_at IS NULL",
     2};
 /* A platform service account's key (global tables), when no tenant's key has the prefix. */
 static const hub_pg_stmt platform_key_sql = {
     "apikey_platform_by_prefix",
-    "SELECT k.id, k.account_id, encode(k.secret_hash, 'hex'), k.rate_per_min, "
-    "coalesce((extract(epoch FROM k.expires_at) * 1000)::bigint, 0), k.revoked_at IS NOT NULL, "
-    "k.expires_at IS NOT NULL AND k.expires_at <= now(), a.name "
+    "SELECT k.id, k.account_id, encode(k.secret_hash, 'hex') AS hash, k.rate_per_min, "
+    "coalesce((extract(epoch FROM k.expires_at) * 1000)::bigint, 0) AS expires_ms, k.revoked_at IS NOT NULL AS revoked, "
+    "k.expires_at IS NOT NULL AND k.expires_at <= now() AS expired, a.name "
     "FROM platform_api_keys k JOIN platform_service_accounts a ON a.id = k.account_id WHERE k.prefix = $1",
     1};
 static const hub_pg_stmt platform_touch_sql = {
@@ -271,28 +271,25 @@ typedef struct load_ctx {
   const char *why;
 } load_ctx;
 
-/* A platform key's grant: no tenant, the platform flag, no role (so no tenant permission). */
-static hub_status load_platform(hub_pg *pg, hub_arena *a, load_ctx *c) {
-  hub_apikey_grant *g = c->g;
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &platform_key_sql, (const char *[]){c->prefix}, &res);
-  if (!hub_ok(st)) return st;
-  if (PQntuples(res) != 1) {
-    PQclear(res);
-    return HUB_STATUS_OK;
-  }
+/* The key row's common part (either table), into g; false when it is revoked or expired. */
+static bool take_key(const hub_rows *r, hub_apikey_grant *g, load_ctx *c) {
   memset(g, 0, sizeof *g);
-  snprintf(g->key_id, sizeof g->key_id, "%s", PQgetvalue(res, 0, 0));
-  snprintf(g->account_id, sizeof g->account_id, "%s", PQgetvalue(res, 0, 1));
-  snprintf(g->hash, sizeof g->hash, "%s", PQgetvalue(res, 0, 2));
-  g->rate_per_min = atoll(PQgetvalue(res, 0, 3));
-  g->expires_ms = atoll(PQgetvalue(res, 0, 4));
-  bool revoked = PQgetvalue(res, 0, 5)[0] == 't', expired = PQgetvalue(res, 0, 6)[0] == 't';
+  snprintf(g->key_id, sizeof g->key_id, "%s", hub_rows_text(r, 0, "id"));
+  snprintf(g->account_id, sizeof g->account_id, "%s", hub_rows_text(r, 0, "account_id"));
+  snprintf(g->hash, sizeof g->hash, "%s", hub_rows_text(r, 0, "hash"));
+  g->rate_per_min = hub_rows_int(r, 0, "rate_per_min");
+  g->expires_ms = hub_rows_int(r, 0, "expires_ms");
+  if (hub_rows_bool(r, 0, "revoked")) return c->why = "the API key was revoked", false;
+  if (hub_rows_bool(r, 0, "expired")) return c->why = "the API key has expired", false;
+  return true;
+}
+
+/* A platform key's grant: no tenant, the platform flag, no role (so no tenant permission). */
+static hub_status load_platform(hub_arena *a, const hub_rows *r, load_ctx *c) {
+  hub_apikey_grant *g = c->g;
+  if (hub_rows_count(r) != 1 || !take_key(r, g, c)) return HUB_STATUS_OK;
   hub_acl *acl = hub_arena_calloc(a, 1, sizeof *acl);
-  snprintf(acl->display_name, sizeof acl->display_name, "%s", PQgetvalue(res, 0, 7));
-  PQclear(res);
-  if (revoked) return c->why = "the API key was revoked", HUB_STATUS_OK;
-  if (expired) return c->why = "the API key has expired", HUB_STATUS_OK;
+  snprintf(acl->display_name, sizeof acl->display_name, "%s", hub_rows_text(r, 0, "name"));
   acl->platform_admin = true;
   snprintf(g->brand, sizeof g->brand, "smb_hub");
   g->acl = hub_acl_format(acl, a);
@@ -301,47 +298,38 @@ static hub_status load_platform(hub_pg *pg, hub_arena *a, load_ctx *c) {
   return HUB_STATUS_OK;
 }
 
-static hub_status load_fn(hub_pg *pg, hub_arena *a, void *ud) {
+/* Three round trips at most: the key (a tenant's, else a platform one), then its service
+ * account in the key's tenant, then the account's grant. */
+static hub_status load_fn(hub_tx *tx, void *ud) {
   load_ctx *c = ud;
   hub_apikey_grant *g = c->g;
+  hub_arena *a = hub_tx_arena(tx);
   c->usable = false;
   c->why = "unknown API key";
-  hub_status st = hub_pg_exec(pg, a, &set_prefix_sql, (const char *[]){c->prefix}, NULL);
-  PGresult *res = NULL;
-  if (hub_ok(st)) st = hub_pg_exec(pg, a, &key_sql, (const char *[]){c->prefix}, &res);
+  const char *const prefix[] = {c->prefix};
+  hub_tx_exec(tx, &set_prefix_sql, prefix);
+  hub_rows *key = hub_tx_exec(tx, &key_sql, prefix), *platform = hub_tx_exec(tx, &platform_key_sql, prefix);
+  hub_status st = hub_tx_flush(tx);
   if (!hub_ok(st)) return st;
-  if (PQntuples(res) != 1) {
-    PQclear(res);
-    return load_platform(pg, a, c);
-  }
-  memset(g, 0, sizeof *g);
-  snprintf(g->tenant_id, sizeof g->tenant_id, "%s", PQgetvalue(res, 0, 0));
-  snprintf(g->key_id, sizeof g->key_id, "%s", PQgetvalue(res, 0, 1));
-  snprintf(g->account_id, sizeof g->account_id, "%s", PQgetvalue(res, 0, 2));
-  snprintf(g->hash, sizeof g->hash, "%s", PQgetvalue(res, 0, 3));
+  if (hub_rows_count(key) != 1) return load_platform(a, platform, c);
+  if (!take_key(key, g, c)) return HUB_STATUS_OK;
+  snprintf(g->tenant_id, sizeof g->tenant_id, "%s", hub_rows_text(key, 0, "tenant_id"));
   char **scopes = NULL;
-  size_t n_scopes = hub_pg_array_parse(a, PQgetvalue(res, 0, 4), &scopes);
-  g->rate_per_min = atoll(PQgetvalue(res, 0, 5));
-  g->expires_ms = atoll(PQgetvalue(res, 0, 6));
-  bool revoked = PQgetvalue(res, 0, 7)[0] == 't', expired = PQgetvalue(res, 0, 8)[0] == 't';
-  PQclear(res);
-  if (revoked) return c->why = "the API key was revoked", HUB_STATUS_OK;
-  if (expired) return c->why = "the API key has expired", HUB_STATUS_OK;
+  size_t n_scopes = hub_pg_array_parse(a, hub_rows_text(key, 0, "scopes"), &scopes);
 
-  st = hub_pg_exec(pg, a, &set_tenant_sql, (const char *[]){g->tenant_id}, NULL);
-  if (hub_ok(st)) st = hub_pg_exec(pg, a, &account_sql, (const char *[]){g->tenant_id, g->account_id}, &res);
+  hub_tx_exec(tx, &set_tenant_sql, (const char *[]){g->tenant_id});
+  hub_rows *r;
+  st = hub_tx_query(tx, &account_sql, (const char *[]){g->tenant_id, g->account_id}, &r);
   if (!hub_ok(st)) return st;
-  if (PQntuples(res) != 1 || PQgetvalue(res, 0, 4)[0] == 't') {
-    c->why = PQntuples(res) == 1 ? "the service account is disabled" : "unknown API key";
-    PQclear(res);
+  if (hub_rows_count(r) != 1 || hub_rows_bool(r, 0, "disabled")) {
+    c->why = hub_rows_count(r) == 1 ? "the service account is disabled" : "unknown API key";
     return HUB_STATUS_OK;
   }
-  char *role = hub_arena_strdup(a, PQgetvalue(res, 0, 0)), *extra = hub_arena_strdup(a, PQgetvalue(res, 0, 1));
-  char *brands = hub_arena_strdup(a, PQgetvalue(res, 0, 2)), *home = hub_arena_strdup(a, PQgetvalue(res, 0, 5));
+  const char *home = hub_rows_text(r, 0, "home_brand");
   hub_acl *acl = hub_arena_calloc(a, 1, sizeof *acl);
-  snprintf(acl->display_name, sizeof acl->display_name, "%s", PQgetvalue(res, 0, 3));
-  PQclear(res);
-  st = hub_acl_load_grant_in_tx(pg, a, g->tenant_id, role, extra, brands, acl);
+  snprintf(acl->display_name, sizeof acl->display_name, "%s", hub_rows_text(r, 0, "name"));
+  st = hub_acl_load_grant_tx(tx, g->tenant_id, hub_rows_text(r, 0, "role"), hub_rows_text(r, 0, "permissions"),
+                             hub_rows_text(r, 0, "brands"), acl);
   if (!hub_ok(st)) return st;
   hub_acl_narrow(acl, scopes, n_scopes);
   /* The tenant's home brand when the account may use it, else its first brand. */
@@ -356,7 +344,7 @@ static hub_status load_fn(hub_pg *pg, hub_arena *a, void *ud) {
 hub_status hub_apikey_load(hub_pg *pg, hub_arena *a, const char *prefix, int64_t timeout_ms, hub_apikey_grant *g,
                            bool *usable, const char **why) {
   load_ctx c = {prefix, g, false, NULL};
-  hub_status st = hub_pg_tx(pg, a, NULL, timeout_ms, load_fn, &c);
+  hub_status st = hub_tx_run(pg, a, NULL, NULL, timeout_ms, load_fn, &c);
   *usable = hub_ok(st) && c.usable;
   *why = c.why;
   return st;
@@ -366,13 +354,14 @@ typedef struct touch_ctx {
   const char *tenant_id, *key_id;
 } touch_ctx;
 
-static hub_status touch_fn(hub_pg *pg, hub_arena *a, void *ud) {
+static hub_status touch_fn(hub_tx *tx, void *ud) {
   touch_ctx *c = ud;
-  if (!c->tenant_id || !*c->tenant_id) return hub_pg_exec(pg, a, &platform_touch_sql, (const char *[]){c->key_id}, NULL);
-  return hub_pg_exec(pg, a, &touch_sql, (const char *[]){c->tenant_id, c->key_id}, NULL);
+  if (!c->tenant_id || !*c->tenant_id) hub_tx_exec(tx, &platform_touch_sql, (const char *[]){c->key_id});
+  else hub_tx_exec(tx, &touch_sql, (const char *[]){c->tenant_id, c->key_id});
+  return HUB_STATUS_OK;
 }
 
 hub_status hub_apikey_touch(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *key_id, int64_t timeout_ms) {
   touch_ctx c = {tenant_id, key_id};
-  return hub_pg_tx(pg, a, tenant_id && *tenant_id ? tenant_id : NULL, timeout_ms, touch_fn, &c);
+  return hub_tx_run(pg, a, tenant_id && *tenant_id ? tenant_id : NULL, NULL, timeout_ms, touch_fn, &c);
 }

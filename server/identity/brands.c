@@ -1,14 +1,17 @@
 /* The brand-domain cache (see brands.h). One copy per process behind a rwlock: readers
  * never block each other; a reload swaps the table under the write lock. */
-#include "hub/clock.h"
 #include "identity/brands.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "db/tx.h"
+#include "hub/clock.h"
 
 #define REFRESH_MS 30000
 #define MAX_ENTRIES 512
@@ -26,27 +29,34 @@ static int n_brands;
 static int64_t loaded_at; /* monotonic ms; 0: never, or invalidated */
 
 static const hub_pg_stmt domains_sql = {
-    "brands_domains", "SELECT b.id, lower(d) FROM brands b LEFT JOIN LATERAL unnest(b.domains) d ON true ORDER BY 1", 0};
+    "brands_domains",
+    "SELECT b.id, lower(d) AS domain FROM brands b LEFT JOIN LATERAL unnest(b.domains) d ON true ORDER BY 1", 0};
 
+static hub_status domains_fn(hub_tx *tx, void *ud) {
+  *(hub_rows **)ud = hub_tx_exec(tx, &domains_sql, NULL);
+  return HUB_STATUS_OK;
+}
+
+/* One read of a global table (no tenant, no user), bounded by the connection's own cap: a
+ * lookup serves whichever call needed it first. */
 static hub_status reload(hub_pg *pg, hub_arena *a) {
-  PGresult *res = NULL;
-  hub_status st = hub_pg_exec(pg, a, &domains_sql, NULL, &res);
+  hub_rows *r = NULL;
+  hub_status st = hub_tx_run(pg, a, NULL, NULL, INT64_MAX / 4, domains_fn, &r);
   if (!hub_ok(st)) return st;
   pthread_rwlock_wrlock(&lock);
   n_entries = n_brands = 0;
-  for (int i = 0; i < PQntuples(res); i++) {
-    const char *id = PQgetvalue(res, i, 0);
+  for (int i = 0; i < hub_rows_count(r); i++) {
+    const char *id = hub_rows_text(r, i, "id"), *domain = hub_rows_text(r, i, "domain");
     if ((n_brands == 0 || strcmp(brand_ids[n_brands - 1], id) != 0) && n_brands < 64)
       snprintf(brand_ids[n_brands++], sizeof brand_ids[0], "%s", id);
-    if (!PQgetisnull(res, i, 1) && n_entries < MAX_ENTRIES) {
-      snprintf(table[n_entries].domain, sizeof table[0].domain, "%s", PQgetvalue(res, i, 1));
+    if (domain && n_entries < MAX_ENTRIES) {
+      snprintf(table[n_entries].domain, sizeof table[0].domain, "%s", domain);
       snprintf(table[n_entries].brand, sizeof table[0].brand, "%s", id);
       n_entries++;
     }
   }
   loaded_at = hub_clock_mono_ms();
   pthread_rwlock_unlock(&lock);
-  PQclear(res);
   return HUB_STATUS_OK;
 }
 

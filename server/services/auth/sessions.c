@@ -30,18 +30,16 @@ static const hub_pg_stmt revoke_others_sql = {
     2};
 
 typedef struct choose_ctx {
-  hub_call *call;
   const char *user_id, *want_tenant, *want_brand;
   auth_grant *g;
   bool not_member;
 } choose_ctx;
 
 /* In the requested tenant (or none) as the user: the tenant, the access snapshot there (read
- * by identity/acl.h on the same transaction), and the brand. */
+ * in the same transaction), and the brand. */
 static hub_status choose_fn(hub_tx *tx, void *ud) {
   choose_ctx *c = ud;
   auth_grant *g = c->g;
-  hub_arena *a = hub_tx_arena(tx);
   hub_rows *r;
   g->tenant_id[0] = '\0';
   c->not_member = false;
@@ -52,7 +50,7 @@ static hub_status choose_fn(hub_tx *tx, void *ud) {
     if (!hub_ok(st)) return st;
     if (hub_rows_count(r) == 1) snprintf(g->tenant_id, sizeof g->tenant_id, "%s", hub_rows_text(r, 0, "tenant_id"));
   }
-  hub_status st = hub_acl_load_in_tx(hub_ctx_of(c->call)->pg, a, c->user_id, g->tenant_id, &g->acl);
+  hub_status st = hub_acl_load_tx(tx, c->user_id, g->tenant_id, &g->acl);
   if (!hub_ok(st)) return st;
   if (g->tenant_id[0] && !g->acl.role[0]) {
     c->not_member = true;
@@ -83,7 +81,7 @@ hub_status auth_choose_context(hub_call *call, const char *user_id, const char *
     }
     if (!exists) return hub_status_invalid(a, "brand", "no such brand");
   }
-  choose_ctx c = {call, user_id, want_tenant, want_brand, g, false};
+  choose_ctx c = {user_id, want_tenant, want_brand, g, false};
   g->user_id = user_id;
   /* Before the session exists, so in the tenant and as the user named here, not the caller's. */
   hub_status st = hub_call_tx_as(call, want_tenant, user_id, choose_fn, &c);
