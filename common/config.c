@@ -83,6 +83,8 @@ static const var vars[] = {
      "how often health probes PostgreSQL and Redis"},
     {"HUB_SLA_SWEEP_INTERVAL_MS", "15000", K_MS, F(sla_sweep_interval_ms), 0, 60000,
      "how often SLA warnings and breaches that came due are fired into the outbox (0: never, e.g. a replica)"},
+    {"HUB_OPERATIONS_INTERVAL_MS", "1000", K_MS, F(operations_interval_ms), 0, 60000,
+     "how often the operations runner looks for long-running operations to step (0: no runner in this process)"},
     {"HUB_JWT_ISSUER", "smbhub", K_STR, F(jwt_issuer), 0, 0, "the iss claim of access tokens"},
     {"HUB_JWT_AUDIENCE", "smbhub-api", K_STR, F(jwt_audience), 0, 0, "the aud claim of access tokens"},
     {"HUB_JWT_KEY_FILES", "", K_STR, F(jwt_key_files), 0, 0,
