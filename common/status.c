@@ -1,11 +1,11 @@
 /* hub_status constructors and code names (see hub/status.h). */
 #include "hub/status.h"
 
-#include <assert.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hub/assert.h"
 #include "hub/utf8.h"
 
 static const char *const names[HUB_CODE_COUNT] = {
@@ -34,7 +34,7 @@ bool hub_code_parse(const char *text, hub_code *out) {
 }
 
 hub_status hub_status_new(hub_arena *arena, hub_code code, const char *fmt, ...) {
-  assert(arena); /* fixed text goes through hub_status_fixed */
+  HUB_ASSERT(arena); /* fixed text goes through hub_status_fixed */
   if (!arena) return hub_status_fixed(code, hub_code_name(code)); /* never the format itself */
   va_list ap;
   va_start(ap, fmt);

@@ -4,7 +4,10 @@
 
 #include <string.h>
 
+#include "hub/assert.h"
+
 size_t hub_utf8_char_len(const unsigned char *s, size_t left) {
+  HUB_ASSERT(left > 0);
   unsigned c = s[0];
   if (c < 0x80) return 1;
   size_t n;
