@@ -68,7 +68,8 @@ typedef struct auth_grant {
 } auth_grant;
 
 /* Picks the tenant (requested, which must be a membership, else the first membership, else
- * none) and brand (requested, else the tenant's home brand, else smb_hub) and loads the
+ * none; a requested one is a request field the contract's uuid rule has lower-cased, or one a
+ * second-factor challenge kept from such a field) and brand (requested, else the tenant's home brand, else smb_hub) and loads the
  * access snapshot, in one transaction. NOT_FOUND when the requested tenant is not one of the
  * user's; PERMISSION_DENIED when the brand is not available there. */
 hub_status auth_choose_context(hub_call *call, const char *user_id, const char *want_tenant, const char *want_brand,

@@ -6,7 +6,6 @@
 
 #include "crypto/random.h"
 #include "hub/log.h"
-#include "hub/uuid.h"
 #include "identity/brands.h"
 #include "services/auth/auth.h"
 
@@ -71,8 +70,6 @@ static hub_status choose_fn(hub_tx *tx, void *ud) {
 hub_status auth_choose_context(hub_call *call, const char *user_id, const char *want_tenant, const char *want_brand,
                                auth_grant *g) {
   hub_arena *a = hub_call_arena(call);
-  if (want_tenant && *want_tenant && !(want_tenant = hub_uuid_lower(a, want_tenant)))
-    return hub_status_invalid(a, "tenant_id", "not a tenant id");
   if (want_brand && *want_brand) { /* a brand that exists, with or without a tenant: it goes into the token */
     bool exists = strlen(want_brand) < sizeof g->brand;
     if (exists) {
