@@ -4,9 +4,9 @@
  * it. The theme, mail parts, SEO and white-label settings are jsonb (json.c). */
 #include <string.h>
 
+#include "aip/fields.h"
 #include "hub/tenant/v1/tenant.hub-server.h"
 #include "identity/acl.h"
-#include "aip/fields.h"
 #include "identity/brands.h"
 #include "services/context.h"
 #include "services/tenant/tenant.h"
@@ -172,7 +172,7 @@ hub_status hub_tenant_v1_tenant_update_brand_config(hub_call *call, const Hub__T
   hub_arena *a = hub_call_arena(call);
   const Hub__Tenant__V1__Brand *b = request->brand;
   update u = {.id = b->id};
-  hub_status st = tenant_mask(a, request->update_mask, paths, &u.bits);
+  hub_status st = hub_update_mask(a, request->update_mask, paths, &u.bits);
   if (hub_ok(st)) st = tenant_etag(a, request->etag, &u.etag);
   if (hub_ok(st) && (u.bits & BRAND_NAME) && !b->name[0]) st = hub_status_invalid(a, "brand.name", "required");
   if (hub_ok(st)) st = check_settings(a, b, u.bits);

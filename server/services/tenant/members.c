@@ -22,6 +22,7 @@
 #include "crypto/random.h"
 #include "db/outbox.h"
 #include "hub/log.h"
+#include "aip/fields.h"
 #include "hub/tenant/v1/tenant.hub-server.h"
 #include "identity/apikey.h"
 #include "identity/audit.h"
@@ -282,7 +283,7 @@ hub_status hub_tenant_v1_tenant_list_members(hub_call *call, const Hub__Tenant__
   char *after_id = NULL, *after_email = NULL;
   if (request->page_token[0] &&
       (!hub_page_token_parse(a, request->page_token, &after_id, &after_email) || !hub_uuid_lower(a, after_id) ||
-       !tenant_text_ok(after_email, 254, false)))
+       !hub_text_ok(after_email, 254, false)))
     return hub_status_invalid(a, "page_token", "not a page token of this list");
   const char *params[] = {hub_principal_of(call)->tenant_id, after_email, after_id, hub_arena_sprintf(a, "%d", limit + 1)};
   hub_rows *rows;
@@ -372,7 +373,7 @@ hub_status hub_tenant_v1_tenant_update_member(hub_call *call, const Hub__Tenant_
   const hub_principal *p = hub_principal_of(call);
   const Hub__Tenant__V1__Member *m = request->member;
   change c = {.call = call, .user_id = m->user_id};
-  hub_status st = tenant_mask(a, request->update_mask, paths, &c.bits);
+  hub_status st = hub_update_mask(a, request->update_mask, paths, &c.bits);
   if (hub_ok(st)) st = tenant_etag(a, request->etag, &c.etag);
   if (!hub_ok(st)) return st;
   if (c.bits & MEMBER_ROLE) {

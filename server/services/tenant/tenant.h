@@ -1,5 +1,6 @@
 /* Internals shared by the Tenant service's files. Handlers live in one file per group of RPCs
- * (tenants.c, members.c, brands.c, features.c, access.c, audit.c), each with its SQL beside it; the pure modules
+ * (tenants.c, members.c, brands.c, features.c, access.c, audit.c, service_accounts.c,
+ * platform_accounts.c), each with its SQL beside it; the pure modules
  * below (no I/O, no clock) have unit tests (tests/unit/test_tenant_pure.c). Requests arrive
  * checked against the contract's field rules (proto/hub/tenant/v1/tenant.proto), so a
  * handler checks only what needs the database or several fields at once. */
@@ -13,18 +14,16 @@
 #include "aip/paging.h"
 #include "db/array.h"
 #include "db/call.h"
-#include "google/protobuf/field_mask.pb-c.h"
-#include "hub/email.h"
 #include "hub/tenant/v1/tenant.pb-c.h"
 #include "hub/uuid.h"
 #include "identity/acl.h"
+#include "identity/apikey.h"
 
 /* ---- values the field rules cannot express (values.c, pure) ---- */
 
-/* "^[a-z0-9][a-z0-9-]{1,62}$", as the tenants table requires. */
-bool tenant_slug_ok(const char *s);
 /* A slug made from a display name: lower case, runs of anything but a-z0-9 become one "-",
- * trimmed to 63 characters; NULL when fewer than 2 characters remain. */
+ * trimmed to 63 characters; NULL when fewer than 2 characters remain. (A slug the caller
+ * chose is the contract's rule: CHAR_CLASS_SLUG, 2 to 63 characters.) */
 char *tenant_slug_from_name(hub_arena *a, const char *name);
 char *tenant_lower(hub_arena *a, const char *s);
 /* A lower-case DNS host name with at least one dot: labels a-z0-9 and inner "-". */
@@ -39,15 +38,8 @@ int tenant_role_rank(const char *role);
 bool tenant_permission_ok(const char *s);
 /* "^[a-z][a-z0-9_.]{1,63}$". */
 bool tenant_flag_ok(const char *s);
-/* Free text of at most `max` bytes, valid UTF-8, without control characters (newlines and
- * tabs allowed when `multiline`). */
-bool tenant_text_ok(const char *s, size_t max, bool multiline);
 /* An etag: "" means no check (*out = -1), else a positive decimal version. */
 hub_status tenant_etag(hub_arena *a, const char *etag, int64_t *out);
-/* A field mask over `allowed` (NULL-terminated): bit i set for allowed[i]. Empty, unknown
- * or repeated paths are INVALID_ARGUMENT "update_mask". */
-hub_status tenant_mask(hub_arena *a, const Google__Protobuf__FieldMask *mask, const char *const *allowed,
-                       unsigned *bits);
 /* Checks a list of strings with `ok`, refusing duplicates and more than `max` items; the
  * violation names "<field>[i]". */
 hub_status tenant_check_list(hub_arena *a, const char *field, char **items, size_t n, size_t max,
@@ -134,6 +126,44 @@ hub_status tenant_check_brands(hub_call *call, const char *field, char **brands,
  * sessions pick it up when their snapshot is rebuilt for another reason or they end) and
  * retried once. */
 void tenant_refresh_access(hub_call *call, const char *tenant_id, char *const *users, size_t n);
+
+/* ---- API keys of service accounts (service_accounts.c; platform_accounts.c makes the
+ * platform's with the same helpers) ----
+ * A key's secret exists only in CreateApiKey's and RotateApiKey's response; only its SHA-256
+ * is stored. Whatever ends or narrows a key retires its cached grant in Redis after the commit
+ * and before the RPC answers, so no hubd accepts the old grant once the caller has the answer. */
+
+#define TENANT_KEYS_PER_ACCOUNT 20 /* live (not revoked, not expired) keys per service account */
+
+/* A new key being made: the key-making body (`fn` of tenant_key_issue) sets `row` to its
+ * insert's result and, for a rotation, `old` to the old key's locked row (with its "prefix").
+ * Embed it first in the body's context. */
+typedef struct tenant_minting {
+  char prefix[HUB_APIKEY_PREFIX_LEN + 1];
+  const char *hash_hex;
+  hub_rows *row, *old;
+} tenant_minting;
+
+/* An expiry in the future (unset: none), at most max_ahead_s ahead when that is not 0, as the
+ * epoch-microseconds parameter the inserts take (*micros NULL for none). */
+hub_status tenant_key_expiry(hub_arena *a, const char *field, const Google__Protobuf__Timestamp *ts,
+                             int64_t max_ahead_s, const char **micros);
+/* RotateApiKey's and RotatePlatformApiKey's two times: the old key's new expiry (at most 30
+ * days ahead) and the new key's. */
+hub_status tenant_key_rotation_times(hub_arena *a, const Google__Protobuf__Timestamp *old_key_expires_at,
+                                     const Google__Protobuf__Timestamp *expires_at, const char **old_until,
+                                     const char **expires);
+/* The rate limit parameter: the request's (the contract bounds it), 0 meaning the default. */
+const char *tenant_key_rate(hub_arena *a, int32_t requested);
+/* Makes a key and runs `fn(tx, m)` in the call's tenant (platform: no tenant and no user),
+ * with one more draw when the prefix is taken; answers the key and, after a rotation,
+ * retires the old key's cached grant. A refusal names `field`. */
+hub_status tenant_key_issue(hub_call *call, bool platform, hub_tx_fn fn, tenant_minting *m, const char *field,
+                            Hub__Tenant__V1__CreateApiKeyResponse *response);
+/* Retires the cached grants of keys that just changed (identity/apikey.h). A failure is
+ * UNAVAILABLE: the change stands, and the caller retries (revocation and deletion are safe to
+ * repeat) until no hubd can accept the old grant. */
+hub_status tenant_keys_retire(hub_call *call, const hub_rows *prefixes); /* column "prefix" */
 
 /* ---- feature flags (features.c) ---- */
 

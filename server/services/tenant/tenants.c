@@ -18,6 +18,7 @@
 
 #include "crypto/random.h"
 #include "hub/log.h"
+#include "aip/fields.h"
 #include "hub/tenant/v1/tenant.hub-server.h"
 #include "identity/acl.h"
 #include "identity/audit.h"
@@ -295,7 +296,7 @@ hub_status hub_tenant_v1_tenant_list_tenants(hub_call *call, const Hub__Tenant__
   char *after_id = NULL, *after_name = NULL;
   if (request->page_token[0] &&
       (!hub_page_token_parse(a, request->page_token, &after_id, &after_name) || !hub_uuid_lower(a, after_id) ||
-       !tenant_text_ok(after_name, 1000, true)))
+       !hub_text_ok(after_name, 1000, true)))
     return hub_status_invalid(a, "page_token", "not a page token of this list");
   const char *user_id = hub_principal_of(call)->user_id;
   const char *params[] = {user_id, after_name, after_id, hub_arena_sprintf(a, "%d", limit + 1)};
@@ -364,7 +365,7 @@ hub_status hub_tenant_v1_tenant_update_tenant(hub_call *call, const Hub__Tenant_
   hub_arena *a = hub_call_arena(call);
   const Hub__Tenant__V1__TenantInfo *t = request->tenant;
   update u = {.call = call, .name = t->name, .slug = t->slug};
-  hub_status st = tenant_mask(a, request->update_mask, paths, &u.bits);
+  hub_status st = hub_update_mask(a, request->update_mask, paths, &u.bits);
   if (hub_ok(st)) st = tenant_etag(a, request->etag, &u.etag);
   if (!hub_ok(st)) return st;
   if (t->id[0] && strcmp(t->id, hub_principal_of(call)->tenant_id) != 0)

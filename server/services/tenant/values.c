@@ -1,19 +1,15 @@
 /* Values the contract's field rules cannot express (tenant.h): plain loops over bytes, no
  * regex library. */
-#include "services/tenant/tenant.h"
-
 #include <stdlib.h>
-
-#include "crypto/random.h"
-#include "hub/email.h"
-#include "aip/fields.h"
 #include <string.h>
+
+#include "services/tenant/tenant.h"
 
 static bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 static bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
-bool tenant_slug_ok(const char *s) {
+static bool slug_ok(const char *s) {
   size_t n = s ? strlen(s) : 0;
   if (n < 2 || n > 63 || !(is_lower(s[0]) || is_digit(s[0]))) return false;
   for (size_t i = 1; i < n; i++)
@@ -42,7 +38,7 @@ char *tenant_slug_from_name(hub_arena *a, const char *name) {
   }
   while (k > 0 && out[k - 1] == '-') k--;
   out[k] = '\0';
-  return tenant_slug_ok(out) ? out : NULL;
+  return slug_ok(out) ? out : NULL;
 }
 
 char *tenant_lower(hub_arena *a, const char *s) {
@@ -76,8 +72,6 @@ bool tenant_colour_ok(const char *s) {
     if (!is_hex(s[i])) return false;
   return true;
 }
-
-bool tenant_https_url_ok(const char *s) { return hub_https_url_ok(s); }
 
 bool tenant_brand_id_ok(const char *s) {
   size_t n = s ? strlen(s) : 0;
@@ -123,8 +117,6 @@ bool tenant_flag_ok(const char *s) {
   return true;
 }
 
-bool tenant_text_ok(const char *s, size_t max, bool multiline) { return hub_text_ok(s, max, multiline); }
-
 hub_status tenant_etag(hub_arena *a, const char *etag, int64_t *out) {
   *out = -1;
   if (!etag || !*etag) return HUB_STATUS_OK;
@@ -134,11 +126,6 @@ hub_status tenant_etag(hub_arena *a, const char *etag, int64_t *out) {
   *out = strtoll(etag, NULL, 10);
   if (*out <= 0) return hub_status_invalid(a, "etag", "not an etag from this service");
   return HUB_STATUS_OK;
-}
-
-hub_status tenant_mask(hub_arena *a, const Google__Protobuf__FieldMask *mask, const char *const *allowed,
-                       unsigned *bits) {
-  return hub_update_mask(a, mask, allowed, bits);
 }
 
 hub_status tenant_check_list(hub_arena *a, const char *field, char **items, size_t n, size_t max,
