@@ -23,7 +23,8 @@ SRC = os.environ.get("HUB_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirn
 INCLUDES = [os.path.join(SRC, "proto"), "/usr/share/grpc-proto", "/usr/include",
             "/usr/share/gocode/src/github.com/gogo/googleapis"]
 PROTOS = ["hub/system/v1/system.proto", "hub/api/v1/access.proto", "hub/api/v1/rules.proto", "hub/api/v1/types.proto",
-          "hub/auth/v1/auth.proto", "hub/tenant/v1/tenant.proto", "hub/ticket/v1/ticket.proto", "grpc/health/v1/health.proto",
+          "hub/auth/v1/auth.proto", "hub/tenant/v1/tenant.proto", "hub/operations/v1/operations.proto",
+          "hub/ticket/v1/ticket.proto", "grpc/health/v1/health.proto",
           "grpc/reflection/v1/reflection.proto", "grpc/reflection/v1alpha/reflection.proto",
           "google/rpc/status.proto", "google/rpc/error_details.proto"]
 

@@ -99,4 +99,5 @@ static void ticket_stop(void) {
   sweeper_pg = NULL;
 }
 
-const hub_service_lifecycle hub_ticket_v1_ticket_lifecycle = {.start = ticket_start, .stop = ticket_stop};
+const hub_service_lifecycle hub_ticket_v1_ticket_lifecycle = {
+    .init = ticket_jobs_init, .start = ticket_start, .stop = ticket_stop};

@@ -161,4 +161,9 @@ ticket_pick ticket_queue_pick(hub_tx *tx, const char *team_id);
 hub_status ticket_picked(hub_tx *tx, const ticket_pick *p, const char *team_id, const char *field,
                              const char **assignee);
 
+/* ---- long-running jobs (recompute.c) ---- */
+
+/* Ticket's lifecycle init: registers its job kinds with Operations (ticket.recompute_sla). */
+bool ticket_jobs_init(const hub_service_env *env);
+
 #endif

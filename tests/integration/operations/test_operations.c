@@ -3,7 +3,8 @@
  * progress to done seen through Get, List (kind and done filters, pages) and Watch; a step that
  * fails ends the operation with its status; a kind no server registered stays pending; resume
  * after hubd is killed mid-run (progress never goes back, the count ends exact); cancel between
- * steps (done, CANCELLED, no step after it); another tenant's operation is NOT_FOUND. */
+ * steps (done, CANCELLED, no step after it); another tenant's operation is NOT_FOUND. And the
+ * first real job, Ticket's RecomputeSla, started through its RPC. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 
 #include "hub/operations/v1/operations.hub-client.h"
+#include "hub/ticket/v1/ticket.hub-client.h"
 #include "support/world.h"
 
 typedef Hub__Operations__V1__Operation Operation;
@@ -280,6 +282,60 @@ static void test_other_tenant_is_not_found(void **state) {
   hub_arena_free(a);
 }
 
+/* The first real job: Ticket's RecomputeSla. Tickets opened before any policy existed get the
+ * one made afterwards, with their due times, through one operation that counts them. */
+static void test_ticket_recompute_sla(void **state) {
+  (void)state;
+  hub_arena *a = hub_arena_new(0);
+  hub_call_options o = hub_world_opts(&bob);
+  char *ids[3];
+  for (int i = 0; i < 3; i++) {
+    Hub__Ticket__V1__CreateTicketRequest req = HUB__TICKET__V1__CREATE_TICKET_REQUEST__INIT;
+    req.subject = "Before the policy";
+    Hub__Ticket__V1__TicketInfo *t = NULL;
+    hub_status st = hub_ticket_v1_ticket_create_ticket_call(w.ch, &o, a, &req, &t);
+    if (!hub_ok(st)) fail_msg("CreateTicket: %s %s", hub_code_name(st.code), st.message);
+    assert_string_equal(t->sla ? t->sla->policy_id : "", "");
+    ids[i] = t->id;
+  }
+  Hub__Ticket__V1__SlaPolicy pol = HUB__TICKET__V1__SLA_POLICY__INIT;
+  pol.name = "Everything";
+  pol.position = 1;
+  pol.first_response_seconds = 3600;
+  Hub__Ticket__V1__UpsertSlaPolicyRequest preq = HUB__TICKET__V1__UPSERT_SLA_POLICY_REQUEST__INIT;
+  preq.policy = &pol;
+  Hub__Ticket__V1__SlaPolicy *made = NULL;
+  assert_true(hub_ok(hub_ticket_v1_ticket_upsert_sla_policy_call(w.ch, &o, a, &preq, &made)));
+  Hub__Ticket__V1__RecomputeSlaRequest rreq = HUB__TICKET__V1__RECOMPUTE_SLA_REQUEST__INIT;
+  Operation *op = NULL;
+  hub_status st = hub_ticket_v1_ticket_recompute_sla_call(w.ch, &o, a, &rreq, &op);
+  if (!hub_ok(st)) fail_msg("RecomputeSla: %s %s", hub_code_name(st.code), st.message);
+  assert_false(op->done);
+  assert_string_equal(op->metadata->kind, "ticket.recompute_sla");
+  Operation *end = NULL;
+  for (int i = 0; i < 400 && !(end && end->done); i++) {
+    sleep_ms(50);
+    assert_true(hub_ok(get(a, &bob, op->name, &end)));
+  }
+  assert_true(end->done);
+  assert_int_equal(end->metadata->state, HUB__OPERATIONS__V1__STATE__STATE_SUCCEEDED);
+  assert_int_equal(end->metadata->progress_done, 3);
+  assert_int_equal(end->metadata->progress_total, 3);
+  assert_string_equal(end->response_json, "{\"tickets\": 3}");
+  for (int i = 0; i < 3; i++) {
+    Hub__Ticket__V1__GetTicketRequest g = HUB__TICKET__V1__GET_TICKET_REQUEST__INIT;
+    g.id = ids[i];
+    Hub__Ticket__V1__TicketInfo *t = NULL;
+    assert_true(hub_ok(hub_ticket_v1_ticket_get_ticket_call(w.ch, &o, a, &g, &t)));
+    assert_string_equal(t->sla->policy_id, made->id);
+    assert_non_null(t->sla->first_response);
+    assert_non_null(t->sla->first_response->due_at);
+  }
+  /* Alice cannot see Bob's operation. */
+  assert_int_equal(get(a, &alice, op->name, &end).code, HUB_NOT_FOUND);
+  hub_arena_free(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_progress_to_done),
@@ -287,6 +343,7 @@ int main(void) {
       cmocka_unit_test(test_cancel_between_steps),
       cmocka_unit_test(test_other_tenant_is_not_found),
       cmocka_unit_test(test_resume_after_restart),
+      cmocka_unit_test(test_ticket_recompute_sla),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
