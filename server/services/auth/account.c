@@ -42,6 +42,23 @@ hub_status hub_auth_v1_auth_logout(hub_call *call, const Hub__Auth__V1__LogoutRe
   return st;
 }
 
+typedef struct switched {
+  const hub_principal *p;
+  const auth_grant *g;
+} switched;
+
+/* With the new pair's refresh token, in one round trip: the session's older refresh tokens
+ * retire (not a replay: they simply stop working), so only the pair acting in the new tenant
+ * lives on; and the audit. */
+static hub_status switched_fn(hub_tx *tx, void *ud) {
+  switched *s = ud;
+  hub_tx_exec(tx, &retire_sql, (const char *[]){s->p->session_id});
+  hub_audit_account_write(tx, s->p->user_id, "session.switched_tenant", s->p->ip,
+                          hub_arena_sprintf(hub_tx_arena(tx), "{\"tenant_id\":\"%s\",\"brand\":\"%s\"}",
+                                            s->g->tenant_id, s->g->brand));
+  return HUB_STATUS_OK;
+}
+
 hub_status hub_auth_v1_auth_switch_tenant(hub_call *call, const Hub__Auth__V1__SwitchTenantRequest *request,
                                           Hub__Auth__V1__TokenPair *response) {
   hub_arena *a = hub_call_arena(call);
@@ -53,17 +70,11 @@ hub_status hub_auth_v1_auth_switch_tenant(hub_call *call, const Hub__Auth__V1__S
                                hub_acl_format(&g.acl, a));
   if (st.code == HUB_NOT_FOUND) return hub_status_new(a, HUB_UNAUTHENTICATED, "the session has ended; sign in again");
   if (!hub_ok(st)) return st;
-  /* The session's older refresh tokens retire (not a replay: they simply stop working), so
-   * only the pair acting in the new tenant lives on. */
-  hub_rows *r;
-  st = hub_call_query(call, &retire_sql, (const char *[]){p->session_id}, &r);
-  if (!hub_ok(st)) return st;
+  switched s = {p, &g};
   Hub__Auth__V1__TokenPair *pair;
-  st = auth_mint_pair(call, p->user_id, p->session_id, g.tenant_id, g.brand, &pair);
+  st = auth_mint_pair(call, p->user_id, p->session_id, g.tenant_id, g.brand, switched_fn, &s, &pair);
   if (!hub_ok(st)) return st;
   *response = *pair;
-  auth_audit(call, p->user_id, "session.switched_tenant",
-             hub_arena_sprintf(a, "{\"tenant_id\":\"%s\",\"brand\":\"%s\"}", g.tenant_id, g.brand));
   return HUB_STATUS_OK;
 }
 

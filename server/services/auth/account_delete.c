@@ -53,11 +53,8 @@ static const hub_pg_stmt due_sql = {
 
 /* ---- when a deletion falls due ---- */
 
-hub_status auth_deletion_due(hub_call *call, const char *user_id, int64_t *due_s) {
-  hub_rows *r;
-  hub_status st = hub_call_query(call, &due_sql, (const char *[]){user_id}, &r);
-  *due_s = hub_ok(st) && hub_rows_count(r) == 1 ? hub_rows_int(r, 0, "due_s") : 0;
-  return st;
+hub_rows *auth_queue_deletion_due(hub_tx *tx, const char *user_id) {
+  return hub_tx_exec(tx, &due_sql, (const char *[]){user_id});
 }
 
 /* ---- the last-owner rule ---- */
@@ -169,7 +166,8 @@ static hub_status cancel_fn(hub_tx *tx, void *ud) {
   if (!hub_ok(st)) return st;
   c->cancelled = hub_rows_count(r) == 1;
   if (!c->cancelled) { /* why not: past the grace period, or nothing scheduled */
-    st = hub_tx_query(tx, &due_sql, (const char *[]){c->user_id}, &r);
+    r = auth_queue_deletion_due(tx, c->user_id);
+    st = hub_tx_flush(tx);
     c->due_s = hub_ok(st) && hub_rows_count(r) == 1 ? hub_rows_int(r, 0, "due_s") : 0;
     return st;
   }

@@ -74,11 +74,16 @@ typedef struct auth_grant {
  * user's; PERMISSION_DENIED when the brand is not available there. */
 hub_status auth_choose_context(hub_call *call, const char *user_id, const char *want_tenant, const char *want_brand,
                                auth_grant *g);
-/* Creates the Redis session and the first refresh token and signs the access token. */
-hub_status auth_start_session(hub_call *call, auth_grant *g, Hub__Auth__V1__TokenPair **out);
-/* A new refresh token in the session's family (PostgreSQL) and an access token for it. */
+/* Creates the Redis session and the first refresh token and signs the access token; `also`
+ * as for auth_mint_pair (g->session_id is set when it runs). */
+hub_status auth_start_session(hub_call *call, auth_grant *g, hub_tx_fn also, void *also_ud,
+                              Hub__Auth__V1__TokenPair **out);
+/* A new refresh token in the session's family (PostgreSQL) and an access token for it. `also`
+ * (may be NULL) queues the caller's own statements into the same transaction, which then
+ * costs one round trip for all of them: it must only queue (hub_tx_exec), its statements run
+ * before the new token's insert, and their results are read once this returns. */
 hub_status auth_mint_pair(hub_call *call, const char *user_id, const char *session_id, const char *tenant_id,
-                          const char *brand, Hub__Auth__V1__TokenPair **out);
+                          const char *brand, hub_tx_fn also, void *also_ud, Hub__Auth__V1__TokenPair **out);
 /* Ends the session everywhere: Redis, and its refresh tokens in PostgreSQL. */
 hub_status auth_end_session(hub_call *call, const char *user_id, const char *session_id);
 /* Ends every session of the user but `keep_sid` (may be NULL); *n counts them. */
@@ -120,7 +125,8 @@ typedef struct auth_proof {
 hub_status auth_prove_password(hub_call *call, const char *user_id, const char *password, const char *purpose,
                                auth_proof *out);
 
-/* When the user's scheduled deletion falls due (Unix seconds), or 0 when none is scheduled. */
-hub_status auth_deletion_due(hub_call *call, const char *user_id, int64_t *due_s);
+/* Queues the read of when the user's scheduled deletion falls due: once flushed, a row whose
+ * due_s is Unix seconds, or 0 when none is scheduled. */
+hub_rows *auth_queue_deletion_due(hub_tx *tx, const char *user_id);
 
 #endif

@@ -79,21 +79,33 @@ static hub_status take_challenge(hub_call *call, const char *challenge, char **u
   return HUB_STATUS_OK;
 }
 
+typedef struct signed_in {
+  const auth_grant *g;
+  const char *ip;
+  hub_rows *due;
+} signed_in;
+
+/* With the session's first refresh token: the audit, and whether a deletion is scheduled. */
+static hub_status signed_in_fn(hub_tx *tx, void *ud) {
+  signed_in *s = ud;
+  hub_audit_account_write(tx, s->g->user_id, "login.succeeded", s->ip,
+                          hub_arena_sprintf(hub_tx_arena(tx), "{\"session_id\":\"%s\"}", s->g->session_id));
+  s->due = auth_queue_deletion_due(tx, s->g->user_id);
+  return HUB_STATUS_OK;
+}
+
 hub_status auth_finish_login(hub_call *call, const char *user_id, const char *tenant, const char *brand,
                                Hub__Auth__V1__LoginResponse *response) {
   auth_grant g = {0};
   hub_status st = auth_choose_context(call, user_id, tenant, brand, &g);
   if (!hub_ok(st)) return st;
-  st = auth_start_session(call, &g, &response->tokens);
+  signed_in s = {&g, auth_peer_ip(call), NULL};
+  st = auth_start_session(call, &g, signed_in_fn, &s, &response->tokens);
   if (!hub_ok(st)) return st;
   hub_call_set_user(call, user_id);
-  auth_audit(call, user_id, "login.succeeded",
-             hub_arena_sprintf(hub_call_arena(call), "{\"session_id\":\"%s\"}", g.session_id));
   /* Signing in during a deletion's grace period works, and says so. */
-  int64_t due_s = 0;
-  st = auth_deletion_due(call, user_id, &due_s);
-  if (!hub_ok(st)) hub_logf(HUB_LOG_WARN, "login: could not read a scheduled deletion: %s", st.message);
-  else if (due_s) response->account_deletion_due_at = auth_timestamp(hub_call_arena(call), due_s);
+  int64_t due_s = hub_rows_count(s.due) == 1 ? hub_rows_int(s.due, 0, "due_s") : 0;
+  if (due_s) response->account_deletion_due_at = auth_timestamp(hub_call_arena(call), due_s);
   return HUB_STATUS_OK;
 }
 

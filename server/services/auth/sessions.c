@@ -11,7 +11,7 @@
 
 static const hub_pg_stmt first_tenant_sql = {
     "auth_first_tenant",
-    "SELECT m.tenant_id::text AS tenant_id FROM members m JOIN tenants t ON t.id = m.tenant_id "
+    "SELECT m.tenant_id::text AS tenant_id, t.home_brand FROM members m JOIN tenants t ON t.id = m.tenant_id "
     "WHERE m.user_id = $1::uuid AND t.deleted_at IS NULL ORDER BY m.created_at, m.tenant_id LIMIT 1",
     1};
 static const hub_pg_stmt home_brand_sql = {"auth_home_brand", "SELECT home_brand FROM tenants WHERE id = $1::uuid", 1};
@@ -35,35 +35,33 @@ typedef struct choose_ctx {
 } choose_ctx;
 
 /* In the requested tenant (or none) as the user: the tenant, the access snapshot there (read
- * in the same transaction), and the brand. */
+ * in the same transaction) and the brand, in three round trips at most (the first membership
+ * with its home brand, then the snapshot's two; a requested tenant's home brand rides along). */
 static hub_status choose_fn(hub_tx *tx, void *ud) {
   choose_ctx *c = ud;
   auth_grant *g = c->g;
-  hub_rows *r;
+  bool want_brand = c->want_brand && *c->want_brand;
+  hub_rows *home = NULL; /* the tenant's home brand, when the brand is not requested */
   g->tenant_id[0] = '\0';
   c->not_member = false;
   if (c->want_tenant && *c->want_tenant) {
     snprintf(g->tenant_id, sizeof g->tenant_id, "%s", c->want_tenant);
+    if (!want_brand) home = hub_tx_exec(tx, &home_brand_sql, (const char *[]){g->tenant_id});
   } else {
-    hub_status st = hub_tx_query(tx, &first_tenant_sql, (const char *[]){c->user_id}, &r);
+    hub_status st = hub_tx_query(tx, &first_tenant_sql, (const char *[]){c->user_id}, &home);
     if (!hub_ok(st)) return st;
-    if (hub_rows_count(r) == 1) snprintf(g->tenant_id, sizeof g->tenant_id, "%s", hub_rows_text(r, 0, "tenant_id"));
+    if (hub_rows_count(home) == 1) snprintf(g->tenant_id, sizeof g->tenant_id, "%s", hub_rows_text(home, 0, "tenant_id"));
   }
-  hub_status st = hub_acl_load_tx(tx, c->user_id, g->tenant_id, &g->acl);
+  hub_status st = hub_acl_load_tx(tx, c->user_id, g->tenant_id, &g->acl); /* flushes `home` too */
   if (!hub_ok(st)) return st;
   if (g->tenant_id[0] && !g->acl.role[0]) {
     c->not_member = true;
     return HUB_STATUS_OK;
   }
-  if (c->want_brand && *c->want_brand) {
-    snprintf(g->brand, sizeof g->brand, "%s", c->want_brand);
-  } else if (g->tenant_id[0]) {
-    st = hub_tx_query(tx, &home_brand_sql, (const char *[]){g->tenant_id}, &r);
-    if (!hub_ok(st)) return st;
-    snprintf(g->brand, sizeof g->brand, "%s", hub_rows_count(r) == 1 ? hub_rows_text(r, 0, "home_brand") : "smb_hub");
-  } else {
-    strcpy(g->brand, "smb_hub");
-  }
+  const char *brand = want_brand                                             ? c->want_brand
+                      : g->tenant_id[0] && home && hub_rows_count(home) == 1 ? hub_rows_text(home, 0, "home_brand")
+                                                                             : "smb_hub";
+  snprintf(g->brand, sizeof g->brand, "%s", brand);
   return HUB_STATUS_OK;
 }
 
@@ -126,16 +124,28 @@ static Hub__Auth__V1__TokenPair *pair_message(hub_arena *a, const char *access, 
   return p;
 }
 
+typedef struct mint_ctx {
+  const char *hash_hex, *session_id, *user_id;
+  hub_tx_fn also;
+  void *also_ud;
+} mint_ctx;
+
+static hub_status mint_fn(hub_tx *tx, void *ud) {
+  mint_ctx *c = ud;
+  char ttl[24];
+  snprintf(ttl, sizeof ttl, "%lld", (long long)hub_identity_get()->refresh_ttl_ms);
+  hub_status st = c->also ? c->also(tx, c->also_ud) : HUB_STATUS_OK; /* first: it may retire older tokens */
+  if (hub_ok(st)) hub_tx_exec(tx, &insert_refresh_sql, (const char *[]){c->hash_hex, c->session_id, c->user_id, ttl});
+  return st;
+}
+
 hub_status auth_mint_pair(hub_call *call, const char *user_id, const char *session_id, const char *tenant_id,
-                          const char *brand, Hub__Auth__V1__TokenPair **out) {
+                          const char *brand, hub_tx_fn also, void *also_ud, Hub__Auth__V1__TokenPair **out) {
   hub_arena *a = hub_call_arena(call);
   char *refresh = hub_random_token(a, 32);
   if (!refresh) return hub_status_new(a, HUB_INTERNAL, "no randomness");
-  char ttl[24];
-  snprintf(ttl, sizeof ttl, "%lld", (long long)hub_identity_get()->refresh_ttl_ms);
-  hub_rows *r;
-  hub_status st =
-      hub_call_query(call, &insert_refresh_sql, (const char *[]){hub_sha256_hex(a, refresh), session_id, user_id, ttl}, &r);
+  mint_ctx c = {hub_sha256_hex(a, refresh), session_id, user_id, also, also_ud};
+  hub_status st = hub_call_tx(call, mint_fn, &c);
   if (!hub_ok(st)) return st;
   char *access;
   int64_t exp_s;
@@ -145,7 +155,8 @@ hub_status auth_mint_pair(hub_call *call, const char *user_id, const char *sessi
   return HUB_STATUS_OK;
 }
 
-hub_status auth_start_session(hub_call *call, auth_grant *g, Hub__Auth__V1__TokenPair **out) {
+hub_status auth_start_session(hub_call *call, auth_grant *g, hub_tx_fn also, void *also_ud,
+                              Hub__Auth__V1__TokenPair **out) {
   hub_arena *a = hub_call_arena(call);
   const hub_identity *id = hub_identity_get();
   hub_session s = {0};
@@ -159,7 +170,7 @@ hub_status auth_start_session(hub_call *call, auth_grant *g, Hub__Auth__V1__Toke
   hub_status st = hub_session_create(hub_ctx_of(call)->redis, a, &id->session, &s, hub_clock_wall_ms());
   if (!hub_ok(st)) return st;
   g->session_id = hub_arena_strdup(a, s.id);
-  st = auth_mint_pair(call, g->user_id, s.id, g->tenant_id, g->brand, out);
+  st = auth_mint_pair(call, g->user_id, s.id, g->tenant_id, g->brand, also, also_ud, out);
   if (!hub_ok(st)) hub_session_revoke(hub_ctx_of(call)->redis, a, g->user_id, s.id);
   return st;
 }
