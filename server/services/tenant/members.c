@@ -249,19 +249,22 @@ static hub_status accept_fn(hub_tx *tx, void *ud) {
   return HUB_STATUS_OK;
 }
 
+/* The tenant of "<tenant id>.<43 base64url characters>", lower case; NULL when it is not one. */
+static const char *token_tenant(hub_arena *a, const char *token) {
+  if (strlen(token) != 36 + 1 + TOKEN_SECRET_LEN || token[36] != '.') return NULL;
+  for (const char *c = token + 37; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
+      return NULL;
+  return hub_uuid_lower(a, hub_arena_strndup(a, token, 36));
+}
+
 hub_status hub_tenant_v1_tenant_accept_invitation(hub_call *call,
                                                   const Hub__Tenant__V1__AcceptInvitationRequest *request,
                                                   Hub__Tenant__V1__Member *response) {
   hub_arena *a = hub_call_arena(call);
   const hub_principal *p = hub_principal_of(call);
-  const char *token = request->token;
-  if (strlen(token) != 36 + 1 + TOKEN_SECRET_LEN || token[36] != '.')
-    return hub_status_invalid(a, "token", "not an invitation token");
-  const char *tenant_id = hub_uuid_lower(a, hub_arena_strndup(a, token, 36));
+  const char *token = request->token, *tenant_id = token_tenant(a, token);
   if (!tenant_id) return hub_status_invalid(a, "token", "not an invitation token");
-  for (const char *c = token + 37; *c; c++)
-    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
-      return hub_status_invalid(a, "token", "not an invitation token");
   /* The tenant is the token's, not the caller's: the one transaction here with another tenant. */
   accept c = {tenant_id, p->user_id, p->ip, hub_sha256_hex(a, token), NULL};
   hub_status st = hub_tx_run(hub_ctx_of(call)->pg, a, tenant_id, p->user_id, hub_call_remaining_ms(call), accept_fn, &c);

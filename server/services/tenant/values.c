@@ -120,22 +120,20 @@ bool tenant_flag_ok(const char *s) {
 hub_status tenant_etag(hub_arena *a, const char *etag, int64_t *out) {
   *out = -1;
   if (!etag || !*etag) return HUB_STATUS_OK;
-  if (strlen(etag) > 18) return hub_status_invalid(a, "etag", "not an etag from this service");
-  for (const char *p = etag; *p; p++)
-    if (!is_digit(*p)) return hub_status_invalid(a, "etag", "not an etag from this service");
-  *out = strtoll(etag, NULL, 10);
-  if (*out <= 0) return hub_status_invalid(a, "etag", "not an etag from this service");
-  return HUB_STATUS_OK;
+  bool digits = strlen(etag) <= 18;
+  for (const char *p = etag; *p && digits; p++) digits = is_digit(*p);
+  if (digits) *out = strtoll(etag, NULL, 10);
+  return digits && *out > 0 ? HUB_STATUS_OK : hub_status_invalid(a, "etag", "not an etag from this service");
 }
 
 hub_status tenant_check_list(hub_arena *a, const char *field, char **items, size_t n, size_t max,
                              bool (*ok)(const char *)) {
   if (n > max) return hub_status_invalid(a, field, "at most %zu items", max);
   for (size_t i = 0; i < n; i++) {
-    if (!ok(items[i])) return hub_status_invalid(a, hub_arena_sprintf(a, "%s[%zu]", field, i), "not a valid value");
-    for (size_t k = 0; k < i; k++)
-      if (strcmp(items[i], items[k]) == 0)
-        return hub_status_invalid(a, hub_arena_sprintf(a, "%s[%zu]", field, i), "repeated");
+    const char *why = !ok(items[i]) ? "not a valid value" : NULL;
+    for (size_t k = 0; k < i && !why; k++)
+      if (strcmp(items[i], items[k]) == 0) why = "repeated";
+    if (why) return hub_status_invalid(a, hub_arena_sprintf(a, "%s[%zu]", field, i), "%s", why);
   }
   return HUB_STATUS_OK;
 }
