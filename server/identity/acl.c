@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "db/array.h"
-#include "hub/assert.h"
 #include "hub/api/v1/module.pb-c.h"
 #include "hub/enum_text.h"
 #include "hub/log.h"
@@ -303,14 +302,6 @@ hub_status hub_acl_load_grant_tx(hub_tx *tx, const char *tenant_id, const char *
     }
   }
   return HUB_STATUS_OK;
-}
-
-hub_status hub_acl_load_grant_in_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *role,
-                                    const char *extra, const char *member_brands, hub_acl *out) {
-  (void)a;
-  hub_tx *tx = hub_pg_current_tx(pg);
-  HUB_ASSERT(tx); /* inside hub_pg_tx */
-  return hub_acl_load_grant_tx(tx, tenant_id, role, extra, member_brands, out);
 }
 
 typedef struct load_ctx {

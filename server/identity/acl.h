@@ -80,8 +80,4 @@ hub_status hub_acl_load_tx(hub_tx *tx, const char *user_id, const char *tenant_i
  * transaction with the tenant set. Leaves the account fields of *out alone. */
 hub_status hub_acl_load_grant_tx(hub_tx *tx, const char *tenant_id, const char *role, const char *extra,
                                  const char *brands, hub_acl *out);
-/* hub_acl_load_grant_tx for a legacy body (db/pg.h's hub_pg_tx). */
-hub_status hub_acl_load_grant_in_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *role,
-                                    const char *extra, const char *brands, hub_acl *out);
-
 #endif

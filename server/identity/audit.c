@@ -1,8 +1,6 @@
 /* Audit appends (see audit.h): one statement per trail, queued in the caller's transaction. */
 #include "identity/audit.h"
 
-#include "hub/assert.h"
-
 static const hub_pg_stmt tenant_sql = {
     "audit_tenant",
     "INSERT INTO audit_events (tenant_id, actor_id, action, target, ip, detail) "
@@ -25,22 +23,4 @@ void hub_audit_account_write(hub_tx *tx, const char *user_id, const char *action
                              const char *detail_json) {
   const char *p[] = {user_id && *user_id ? user_id : NULL, action, ip ? ip : "", detail_json};
   hub_tx_exec(tx, &account_sql, p);
-}
-
-hub_status hub_audit_tenant(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *actor_id, const char *action,
-                            const char *target, const char *ip, const char *detail_json) {
-  (void)a;
-  hub_tx *tx = hub_pg_current_tx(pg);
-  HUB_ASSERT(tx); /* inside hub_pg_tx */
-  hub_audit_tenant_write(tx, tenant_id, actor_id, action, target, ip, detail_json);
-  return hub_tx_flush(tx);
-}
-
-hub_status hub_audit_account(hub_pg *pg, hub_arena *a, const char *user_id, const char *action, const char *ip,
-                             const char *detail_json) {
-  (void)a;
-  hub_tx *tx = hub_pg_current_tx(pg);
-  HUB_ASSERT(tx); /* inside hub_pg_tx */
-  hub_audit_account_write(tx, user_id, action, ip, detail_json);
-  return hub_tx_flush(tx);
 }

@@ -5,7 +5,6 @@
 #ifndef HUB_IDENTITY_AUDIT_H
 #define HUB_IDENTITY_AUDIT_H
 
-#include "db/pg.h"
 #include "db/tx.h"
 
 /* Queues an append to audit_events of the transaction's tenant (hub.tenant_id must be set) in
@@ -17,12 +16,6 @@ void hub_audit_tenant_write(hub_tx *tx, const char *tenant_id, const char *actor
 /* Queues an append to account_events in tx. user_id may be NULL (a failed login on an unknown
  * email). */
 void hub_audit_account_write(hub_tx *tx, const char *user_id, const char *action, const char *ip,
-                             const char *detail_json);
-
-/* The same, for a legacy body (db/pg.h's hub_pg_tx): appended at once, its failure returned. */
-hub_status hub_audit_tenant(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *actor_id, const char *action,
-                            const char *target, const char *ip, const char *detail_json);
-hub_status hub_audit_account(hub_pg *pg, hub_arena *a, const char *user_id, const char *action, const char *ip,
                              const char *detail_json);
 
 #endif
