@@ -17,10 +17,12 @@
  *     so one token makes at most one member. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cache/session.h"
 #include "crypto/random.h"
 #include "db/outbox.h"
+#include "hub/clock.h"
 #include "hub/log.h"
 #include "aip/fields.h"
 #include "hub/tenant/v1/tenant.hub-server.h"
@@ -32,6 +34,7 @@
 #include "services/tenant/tenant.h"
 
 #define TOKEN_SECRET_LEN 43
+#define INVITATION_TTL_S (7 * 86400)
 
 static const hub_pg_stmt tenant_name_sql = {
     "tenant_member_tenant_name", "SELECT name FROM tenants WHERE id = $1::uuid AND deleted_at IS NULL", 1};
@@ -45,11 +48,10 @@ static const hub_pg_stmt revoke_pending_sql = {
     2};
 static const hub_pg_stmt invite_sql = {
     "tenant_member_invite",
-    "INSERT INTO invitations (tenant_id, email_norm, role, brands, permissions, token_hash, invited_by, expires_at) "
-    "VALUES ($1::uuid, $2, $3, $4::text[], $5::text[], decode($6, 'hex'), $7::uuid, now() + interval '7 days') "
-    "RETURNING id AS invitation_id, expires_at, "
-    "to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS _expires_text",
-    7};
+    "INSERT INTO invitations (id, tenant_id, email_norm, role, brands, permissions, token_hash, invited_by, "
+    "expires_at) VALUES ($8::uuid, $1::uuid, $2, $3, $4::text[], $5::text[], decode($6, 'hex'), $7::uuid, "
+    "to_timestamp($9::bigint)) RETURNING id AS invitation_id, expires_at",
+    9};
 static const hub_pg_stmt find_invitation_sql = {
     "tenant_member_find_invitation",
     "SELECT i.id, i.email_norm, i.role, i.brands, i.permissions, i.revoked_at IS NOT NULL AS revoked, "
@@ -146,7 +148,9 @@ typedef struct invite {
   hub_call *call;
   const Hub__Tenant__V1__InviteMemberRequest *r;
   const char *email_norm, *brands, *permissions, *token, *token_hash;
-  Hub__Tenant__V1__InviteMemberResponse *out;
+  char id[37];
+  int64_t expires_s;
+  hub_rows *row;
 } invite;
 
 /* Stores the invitation (expiring in 7 days; a pending one to the same address is revoked),
@@ -168,17 +172,21 @@ static hub_status invite_fn(hub_tx *tx, void *ud) {
   if (!hub_ok(st)) return st;
   if (hub_rows_count(member) > 0)
     return hub_status_fixed(HUB_ALREADY_EXISTS, "this address belongs to a member already");
+  /* The id and the expiry are minted here, so the insert, the mail and the audit all go out
+   * with the COMMIT. */
   hub_tx_exec(tx, &revoke_pending_sql, (const char *[]){p->tenant_id, c->email_norm});
-  const char *params[] = {p->tenant_id, c->email_norm, r->role, c->brands, c->permissions, c->token_hash, p->user_id};
-  hub_rows *row;
-  st = hub_tx_query(tx, &invite_sql, params, &row);
-  if (!hub_ok(st)) return st;
-  hub_rows_decode(row, 0, &c->out->base);
-  const char *id = c->out->invitation_id;
+  const char *id = c->id, *expires = hub_arena_sprintf(a, "%lld", (long long)c->expires_s);
+  const char *params[] = {p->tenant_id, c->email_norm, r->role, c->brands, c->permissions, c->token_hash, p->user_id,
+                          id, expires};
+  c->row = hub_tx_exec(tx, &invite_sql, params);
+  char expires_text[32];
+  time_t t = (time_t)c->expires_s;
+  struct tm tm;
+  strftime(expires_text, sizeof expires_text, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
   hub_outbox_write(tx, HUB_OUTBOX_TENANT, "tenant.invitation", id,
                    tenant_json_object(a, "invitation_id", id, "email", r->email, "tenant_name",
                                       hub_rows_text(tenant, 0, "name"), "role", r->role, "token", c->token,
-                                      "expires_at", hub_rows_text(row, 0, "_expires_text"), "brand", p->brand, NULL));
+                                      "expires_at", expires_text, "brand", p->brand, NULL));
   hub_audit_tenant_write(tx, p->tenant_id, p->user_id, "member.invited", c->email_norm, p->ip,
                          tenant_json_object(a, "invitation_id", id, "email", c->email_norm, "role", r->role, NULL));
   return HUB_STATUS_OK;
@@ -202,8 +210,11 @@ hub_status hub_tenant_v1_tenant_invite_member(hub_call *call, const Hub__Tenant_
               .permissions = hub_pg_array_literal(a, request->permissions, request->n_permissions),
               .token = token,
               .token_hash = hub_sha256_hex(a, token),
-              .out = response};
-  return hub_call_tx(call, invite_fn, &c);
+              .expires_s = hub_clock_wall_s() + INVITATION_TTL_S};
+  if (!hub_uuid_v7(c.id)) return hub_status_fixed(HUB_INTERNAL, "no randomness available");
+  st = hub_call_tx(call, invite_fn, &c);
+  if (hub_ok(st)) hub_rows_decode(c.row, 0, &response->base);
+  return st;
 }
 
 /* ---- AcceptInvitation ---- */
