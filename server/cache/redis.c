@@ -131,6 +131,26 @@ static bool ensure_connected(hub_redis *r) {
   return false;
 }
 
+redisContext *hub_redis_connect_dedicated(const hub_redis *r) {
+  redisContext *c = redisConnectWithTimeout(r->host, r->port, tv(r->timeout_ms));
+  if (!c || c->err) {
+    if (c) redisFree(c);
+    return NULL;
+  }
+  redisSetTimeout(c, tv(r->timeout_ms));
+  redisEnableKeepAlive(c);
+  if (r->password) {
+    redisReply *rep = redisCommandArgv(c, 2, (const char *[]){"AUTH", r->password}, NULL);
+    bool ok = rep && rep->type != REDIS_REPLY_ERROR;
+    if (rep) freeReplyObject(rep);
+    if (!ok) {
+      redisFree(c);
+      return NULL;
+    }
+  }
+  return c;
+}
+
 /* EVAL sends the whole script on every call (hundreds of bytes for Redis to hash and for us
  * to format); EVALSHA sends its 40-character digest. Scripts are static strings, so their
  * digests are cached per thread by address. */

@@ -32,4 +32,8 @@ bool hub_redis_ping(hub_redis *r);
 hub_status hub_redis_command(hub_redis *r, hub_arena *a, int argc, const char **argv, const size_t *argvlen,
                              redisReply **reply);
 
+/* A new connection to r's server of the caller's own (authenticated, with r's timeouts; no
+ * backoff), for a subscriber; NULL when it cannot connect. Freed with redisFree. */
+redisContext *hub_redis_connect_dedicated(const hub_redis *r);
+
 #endif

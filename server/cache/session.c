@@ -3,7 +3,9 @@
  *                        of the idle and the absolute timeout, renewed by every touch
  *   hub:usess:{u}        sorted set of the user's session ids, scored by creation time
  * Each operation is one Lua script, so it is atomic and one round trip. The scripts name
- * the per-session keys themselves; they all share the user's hash tag, hence one slot. */
+ * the per-session keys themselves; they all share the user's hash tag, hence one slot.
+ * Every change to a user's sessions ends in changed(): the user's local copies go
+ * (session_cache.c) and the change is published for every other hubd's. */
 #include "session.h"
 
 #include <openssl/rand.h>
@@ -11,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "session_cache.h"
 
 static const char create_lua[] =
     "redis.call('HSET', KEYS[1], 'user', ARGV[2], 'tenant', ARGV[3], 'brand', ARGV[4], 'ip', ARGV[5],"
@@ -98,6 +102,13 @@ static void session_key(char *out, size_t cap, const char *user, const char *sid
 
 static void user_key(char *out, size_t cap, const char *user) { snprintf(out, cap, "hub:usess:{%s}", user); }
 
+/* After a change to the user's sessions in Redis: drop the copies here, and tell every other
+ * hubd (best effort: theirs are rechecked within HUB_SESSION_RECHECK_MS anyway). */
+static void changed(hub_redis *r, hub_arena *a, const char *user_id) {
+  hub_session_cache_forget_user(user_id);
+  hub_redis_command(r, a, 3, (const char *[]){"PUBLISH", HUB_SESSION_CHANNEL, user_id}, NULL, NULL);
+}
+
 static void copy(char *dst, size_t cap, const char *src) { snprintf(dst, cap, "%s", src ? src : ""); }
 
 hub_status hub_session_create(hub_redis *r, hub_arena *a, const hub_session_policy *p, hub_session *s, int64_t now_ms) {
@@ -141,6 +152,7 @@ hub_status hub_session_set_context(hub_redis *r, hub_arena *a, const char *user_
   if (!hub_ok(st)) return st;
   bool gone = rep->integer == 0;
   freeReplyObject(rep);
+  changed(r, a, user_id);
   return gone ? hub_status_new(a, HUB_NOT_FOUND, "no such session") : HUB_STATUS_OK;
 }
 
@@ -150,7 +162,11 @@ hub_status hub_session_set_acl(hub_redis *r, hub_arena *a, const char *user_id, 
   char skey[128];
   session_key(skey, sizeof skey, user_id, sid);
   const char *argv[] = {"EVAL", set_acl_lua, "1", skey, tenant_id ? tenant_id : "", acl};
-  return hub_redis_command(r, a, 6, argv, NULL, NULL);
+  hub_status st = hub_redis_command(r, a, 6, argv, NULL, NULL);
+  /* Only a cleared snapshot is rebuilt, and clearing it dropped every hubd's copies: this
+   * hubd's next touch picks the stored one up. */
+  hub_session_cache_forget_user(user_id);
+  return st;
 }
 
 hub_status hub_session_clear_acl(hub_redis *r, hub_arena *a, const char *user_id, const char *tenant_id) {
@@ -159,7 +175,9 @@ hub_status hub_session_clear_acl(hub_redis *r, hub_arena *a, const char *user_id
   user_key(ukey, sizeof ukey, user_id);
   snprintf(prefix, sizeof prefix, "hub:sess:{%s}:", user_id);
   const char *argv[] = {"EVAL", clear_acl_lua, "1", ukey, prefix, tenant_id ? tenant_id : ""};
-  return hub_redis_command(r, a, 6, argv, NULL, NULL);
+  hub_status st = hub_redis_command(r, a, 6, argv, NULL, NULL);
+  changed(r, a, user_id);
+  return st;
 }
 
 hub_status hub_session_touch(hub_redis *r, hub_arena *a, const hub_session_policy *p, const char *user_id,
@@ -185,6 +203,17 @@ hub_status hub_session_touch(hub_redis *r, hub_arena *a, const hub_session_polic
   return HUB_STATUS_OK;
 }
 
+hub_status hub_session_touch_cached(hub_redis *r, hub_arena *a, const hub_session_policy *p, const char *user_id,
+                                    const char *sid, int64_t now_ms, hub_session *out) {
+  if (!id_ok(user_id) || !id_ok(sid)) return hub_status_new(a, HUB_NOT_FOUND, "no such session");
+  int64_t recheck = p->idle_ms / 4 < HUB_SESSION_RECHECK_MS ? p->idle_ms / 4 : HUB_SESSION_RECHECK_MS;
+  if (hub_session_cache_get(user_id, sid, now_ms, recheck, p, a, out)) return HUB_STATUS_OK;
+  uint64_t before = hub_session_cache_seq();
+  hub_status st = hub_session_touch(r, a, p, user_id, sid, now_ms, out);
+  if (hub_ok(st)) hub_session_cache_put(out, now_ms, before);
+  return st;
+}
+
 hub_status hub_session_revoke(hub_redis *r, hub_arena *a, const char *user_id, const char *sid) {
   if (!id_ok(user_id) || !id_ok(sid)) return hub_status_new(a, HUB_NOT_FOUND, "no such session");
   char skey[128], ukey[96];
@@ -195,6 +224,7 @@ hub_status hub_session_revoke(hub_redis *r, hub_arena *a, const char *user_id, c
   if (!hub_ok(st)) return st;
   long long gone = rep->integer;
   freeReplyObject(rep);
+  changed(r, a, user_id);
   st = hub_redis_command(r, a, 3, (const char *[]){"ZREM", ukey, sid}, NULL, NULL);
   if (!hub_ok(st)) return st;
   return gone ? HUB_STATUS_OK : hub_status_new(a, HUB_NOT_FOUND, "no such session");
@@ -212,6 +242,7 @@ hub_status hub_session_revoke_all(hub_redis *r, hub_arena *a, const char *user_i
   if (!hub_ok(st)) return st;
   if (revoked) *revoked = (int)rep->integer;
   freeReplyObject(rep);
+  changed(r, a, user_id);
   return HUB_STATUS_OK;
 }
 

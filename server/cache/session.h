@@ -39,6 +39,27 @@ hub_status hub_session_create(hub_redis *r, hub_arena *a, const hub_session_poli
 hub_status hub_session_touch(hub_redis *r, hub_arena *a, const hub_session_policy *p, const char *user_id,
                              const char *sid, int64_t now_ms, hub_session *out);
 
+/* The copies are confirmed with Redis at least this often (and a quarter of the idle
+ * timeout, when that is shorter). */
+#define HUB_SESSION_RECHECK_MS 1000
+
+/* hub_session_touch for the access chain: answers from this process's copy of the session
+ * when it has one (see session_cache.c), else touches Redis and keeps a copy. Every change
+ * made through this file drops the user's copies in this process at once and in every other
+ * hubd when the published change reaches it; without the subscription no copy is used, and
+ * no copy is older than HUB_SESSION_RECHECK_MS. The idle timeout slides with each recheck,
+ * so a session's last_seen_ms lags its last use by up to that. */
+hub_status hub_session_touch_cached(hub_redis *r, hub_arena *a, const hub_session_policy *p, const char *user_id,
+                                    const char *sid, int64_t now_ms, hub_session *out);
+
+/* Starts the subscription that lets hub_session_touch_cached use copies (a thread with its
+ * own connection to redis_url, reconnecting with backoff); false on a bad URL. */
+bool hub_session_cache_start(const char *redis_url, int64_t timeout_ms);
+/* Whether copies are in use (subscribed). */
+bool hub_session_cache_live(void);
+/* Stops the subscription and drops every copy. */
+void hub_session_cache_stop(void);
+
 /* Moves a session to another tenant and brand with its new access snapshot (SwitchTenant).
  * NOT_FOUND when the session is gone. */
 hub_status hub_session_set_context(hub_redis *r, hub_arena *a, const char *user_id, const char *sid,

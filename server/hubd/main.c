@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cache/redis.h"
+#include "cache/session.h"
 #include "db/migrate.h"
 #include "db/pg.h"
 #include "hubd/keys.h"
@@ -99,6 +100,9 @@ static int serve(void) {
 
   hub_server *srv = hub_server_new(&o);
   if (!srv) return 1;
+  /* Sessions checked from a local copy while this hubd hears every change (cache/session.h). */
+  if (!hub_session_cache_start(cfg->redis_url, cfg->redis_timeout_ms))
+    hub_logf(HUB_LOG_WARN, "session cache: bad Redis URL; sessions are checked in Redis");
   for (size_t i = 0; hub_served_services[i]; i++) hub_server_add_service(srv, hub_served_services[i]);
   if (!hub_server_start(srv)) {
     hub_logf(HUB_LOG_ERROR, "cannot start the worker threads");
@@ -120,6 +124,7 @@ static int serve(void) {
   hub_lifecycle_drain();
   hub_server_shutdown(srv, cfg->shutdown_grace_ms);
   hub_lifecycle_stop();
+  hub_session_cache_stop();
   hub_server_free(srv);
   hub_logf(HUB_LOG_INFO, "stopped");
   return started ? 0 : 1;

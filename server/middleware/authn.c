@@ -1,8 +1,9 @@
 /* Authentication: "authorization: Bearer <jwt>", verified against the key ring (through the
  * per-worker cache, so a warm call does no signature check), then the session the token
- * names must still be alive in Redis: one round trip, which also slides the idle timeout and
- * returns the tenant, brand and access snapshot. A revoked session's token is refused at once
- * even though it has not expired. API keys (a bearer value starting "hub_", or x-api-key)
+ * names must still be alive: from the process's copy of it, confirmed in Redis at least every
+ * HUB_SESSION_RECHECK_MS (which slides the idle timeout), with the tenant, brand and access
+ * snapshot. A revoked session's token is refused on the next call even though it has not
+ * expired: every change drops the copies (cache/session.h). API keys (a bearer value starting "hub_", or x-api-key)
  * take the machine-caller branch in apikey.c. */
 #include <stdio.h>
 #include <string.h>
@@ -32,7 +33,7 @@ hub_status hub_authn(hub_call *call, hub_principal *p, const char **session_acl)
   hub_status st = hub_token_verify_cached(id->keys, a, auth + 7, id->issuer, id->audience, now / 1000, &c);
   if (!hub_ok(st)) return st;
   hub_session s;
-  st = hub_session_touch(hub_ctx_of(call)->redis, a, &id->session, c.sub, c.sid, now, &s);
+  st = hub_session_touch_cached(hub_ctx_of(call)->redis, a, &id->session, c.sub, c.sid, now, &s);
   if (st.code == HUB_NOT_FOUND) return hub_status_new(a, HUB_UNAUTHENTICATED, "the session has ended; sign in again");
   if (!hub_ok(st)) return st;
   /* A token minted before SwitchTenant names the old tenant: only the newest pair acts. */
