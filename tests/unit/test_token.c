@@ -257,6 +257,13 @@ static void test_cache(void **state) {
   print_message("token verify: %.1f us cold (ES256), %.2f us from the per-thread cache\n", cold, warm);
   assert_true(warm < cold / 5);
   assert_string_equal(out.sid, c.sid);
+  /* A token that differs from a cached one anywhere (here its claims, so it shares the
+   * cached one's slot) is checked in full, and refused. */
+  char *forged = hub_arena_strdup(a, tok);
+  char *dot = strchr(forged, '.');
+  dot[5] = dot[5] == 'A' ? 'B' : 'A';
+  assert_int_equal(hub_token_verify_cached(r, a, forged, ISS, AUD, NOW, &out).code, HUB_UNAUTHENTICATED);
+  assert_true(hub_ok(hub_token_verify_cached(r, a, tok, ISS, AUD, NOW, &out)));
   /* Expired tokens are not served from the cache; other audiences do not match it. */
   assert_int_equal(hub_token_verify_cached(r, a, tok, ISS, AUD, NOW + 2000, &out).code, HUB_UNAUTHENTICATED);
   assert_int_equal(hub_token_verify_cached(r, a, tok, ISS, "other-app", NOW, &out).code, HUB_UNAUTHENTICATED);
