@@ -145,7 +145,8 @@ hub_status hub_auth_v1_auth_delete_my_account(hub_call *call, const Hub__Auth__V
   if (!c.scheduled)
     return hub_status_new(a, HUB_FAILED_PRECONDITION, "a deletion of this account is already scheduled");
   int n = 0;
-  st = auth_end_other_sessions(call, p->user_id, NULL, &n);
+  /* Every refresh token went with the schedule; what is left are the sessions in Redis. */
+  st = hub_session_revoke_all(hub_ctx_of(call)->redis, a, p->user_id, NULL, &n);
   response->deletion_due_at = auth_timestamp(a, c.due_s);
   response->sessions_revoked = n;
   return st;
