@@ -256,14 +256,18 @@ static hub_status run_pipeline(hub_pg *pg, hub_tx *tx, item *items, size_t n_ite
   cmd stack_cmds[32];
   HUB_ASSERT(tx || max <= 32);
   cmd *cmds = max <= 32 ? stack_cmds : hub_arena_alloc(tx ? tx->a : items[0].rows->a, max * sizeof *cmds);
+  /* A transaction that is all in this flush needs no BEGIN and COMMIT: what a pipeline sends
+   * before its Sync is one implicit transaction, which a failure rolls back, the Sync
+   * commits, and which the settings (set_config(..., true)) last until. */
+  bool implicit = tx && begin && commit;
   bool sent = PQenterPipelineMode(pg->conn) == 1;
   if (sent && begin) {
-    sent = PQsendQueryParams(pg->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1;
-    if (sent) cmds[n++] = (cmd){CMD_BEGIN, NULL, NULL, NULL};
+    if (!implicit) sent = PQsendQueryParams(pg->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1;
+    if (sent && !implicit) cmds[n++] = (cmd){CMD_BEGIN, NULL, NULL, NULL};
     if (sent) sent = send_stmt(pg, cmds, &n, &tx_settings, tx->settings, NULL);
   }
   for (size_t i = 0; sent && i < n_items; i++) sent = send_stmt(pg, cmds, &n, items[i].stmt, items[i].params, &items[i]);
-  if (sent && commit) {
+  if (sent && commit && !implicit) {
     sent = PQsendQueryParams(pg->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) == 1;
     if (sent) cmds[n++] = (cmd){CMD_COMMIT, NULL, NULL, NULL};
   }
@@ -273,6 +277,7 @@ static hub_status run_pipeline(hub_pg *pg, hub_tx *tx, item *items, size_t n_ite
   hub_blocking_begin();
   bool synced = sent && PQpipelineSync(pg->conn) == 1;
   size_t got = 0;
+  PGresult *commit_error = NULL; /* implicit: the Sync's commit failed (a deferred check) */
   if (synced) {
     for (; got < n; got++) {
       cmds[got].res = PQgetResult(pg->conn);
@@ -286,6 +291,11 @@ static hub_status run_pipeline(hub_pg *pg, hub_tx *tx, item *items, size_t n_ite
     }
     if (got == n) {
       PGresult *sync = PQgetResult(pg->conn);
+      if (implicit && sync && PQresultStatus(sync) == PGRES_FATAL_ERROR) {
+        commit_error = sync; /* then its NULL, then the Sync's answer */
+        sync = PQgetResult(pg->conn);
+        if (!sync) sync = PQgetResult(pg->conn);
+      }
       if (PQresultStatus(sync) != PGRES_PIPELINE_SYNC) synced = false;
       PQclear(sync);
     }
@@ -324,6 +334,13 @@ static hub_status run_pipeline(hub_pg *pg, hub_tx *tx, item *items, size_t n_ite
     }
     if (c->res) PQclear(c->res);
   }
+  if (commit_error) {
+    if (!failed) st = failure(pg, commit_error, "COMMIT");
+    failed = true;
+    PQclear(commit_error);
+  }
+  /* The Sync answered an implicit transaction that nothing failed in: it committed. */
+  if (implicit && !failed && synced && got == n) committed = true;
   for (size_t i = 0; i < n_items; i++)
     if (items[i].rows) items[i].rows->flushed = true;
   if (tx && begun_here) tx->begun = true;
@@ -333,6 +350,9 @@ static hub_status run_pipeline(hub_pg *pg, hub_tx *tx, item *items, size_t n_ite
      * COMMIT that was answered is known to have committed. */
     bool commit_out = n > 0 && cmds[n - 1].kind == CMD_COMMIT;
     if (tx && tx->begun && commit_out && got < n) tx->commit_unknown = true;
+    /* Implicit: the first answer plays BEGIN's part; with it in and the Sync's missing, the
+     * Sync may have committed. */
+    if (implicit && got > 0 && !failed && !committed) tx->commit_unknown = true;
     if (!failed && !committed) st = lose_connection(pg, "pipeline");
     else if (pg->conn) lose_connection(pg, "pipeline");
     if (committed && !failed) pg->lost = false;

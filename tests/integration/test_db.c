@@ -4,7 +4,9 @@
  * migration helper (hub_tenant_table); SQLSTATEs map to canonical codes; the
  * deadline becomes statement_timeout; deadlocks and serialization failures are retried; a
  * connection killed mid-transaction never autocommits half of it; a killed connection is
- * re-established with its statements prepared again. */
+ * re-established with its statements prepared again. A transaction sent in one flush (no
+ * BEGIN/COMMIT: the pipeline's implicit transaction) commits at the Sync, rolls back on a
+ * failure, including one found only at commit, and leaves no setting behind. */
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -41,7 +43,8 @@ static int setup(void **state) {
   PGresult *r = PQexec(c, "CREATE TABLE pairs (k text PRIMARY KEY, v int NOT NULL CHECK (v >= 0));"
                           "INSERT INTO pairs VALUES ('left', 0), ('right', 0), ('sl', 0), ('sr', 0);"
                           "CREATE TABLE notes (tenant_id uuid NOT NULL, body text NOT NULL);"
-                          "CALL hub_tenant_table('notes');");
+                          "CALL hub_tenant_table('notes');"
+                          "CREATE TABLE deferred (k int, CONSTRAINT deferred_k UNIQUE (k) DEFERRABLE INITIALLY DEFERRED);");
   int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
   PQclear(r);
   PQfinish(c);
@@ -159,6 +162,45 @@ static int64_t notes_as(hub_pg *pg, hub_arena *a, const char *tenant) {
   hub_status st = hub_tx_run(pg, a, tenant, NULL, 5000, do_count_notes, &n);
   if (!hub_ok(st)) fail_msg("count notes: %s", st.message);
   return n;
+}
+
+static const hub_pg_stmt insert_deferred = {"t_insert_deferred", "INSERT INTO deferred (k) VALUES ($1::int)", 1};
+static const hub_pg_stmt count_deferred = {"t_count_deferred", "SELECT count(*) FROM deferred", 0};
+static const hub_pg_stmt tenant_setting = {"t_tenant_setting", "SELECT coalesce(current_setting('hub.tenant_id', true), '')", 0};
+
+static hub_status do_deferred(hub_tx *tx, void *ud) {
+  const char *const *keys = ud;
+  for (; *keys; keys++) hub_tx_exec(tx, &insert_deferred, (const char *const[]){*keys});
+  return HUB_STATUS_OK;
+}
+
+static const char *one_value(hub_pg *pg, hub_arena *a, const hub_pg_stmt *stmt) {
+  PGresult *r;
+  hub_status st = hub_pg_exec(pg, a, stmt, NULL, &r);
+  if (!hub_ok(st)) fail_msg("%s: %s", stmt->name, st.message);
+  const char *v = hub_arena_strdup(a, PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return v;
+}
+
+static void test_one_flush_transaction(void **state) {
+  (void)state;
+  hub_pg *pg = hub_pg_new(app_url, 5000);
+  hub_arena *a = hub_arena_new(0);
+  /* Committed by the Sync. */
+  assert_true(hub_ok(hub_tx_run(pg, a, TENANT_A, NULL, 5000, do_deferred, (const char *[]){"1", "2", NULL})));
+  assert_string_equal(one_value(pg, a, &count_deferred), "2");
+  /* A failure found only at commit (a deferred unique check) rolls the whole of it back. */
+  hub_status st = hub_tx_run(pg, a, TENANT_A, NULL, 5000, do_deferred, (const char *[]){"3", "3", NULL});
+  assert_int_equal(st.code, HUB_ALREADY_EXISTS);
+  /* So does one found at a statement, and the statements after it never run. */
+  st = hub_tx_run(pg, a, TENANT_A, NULL, 5000, do_deferred, (const char *[]){"4", "x", "5", NULL});
+  assert_int_equal(st.code, HUB_INVALID_ARGUMENT);
+  assert_string_equal(one_value(pg, a, &count_deferred), "2");
+  /* The transaction's settings ended with it. */
+  assert_string_equal(one_value(pg, a, &tenant_setting), "");
+  hub_arena_free(a);
+  hub_pg_free(pg);
 }
 
 /* A table made by CALL hub_tenant_table (migrations/0008) is isolated like every other
@@ -473,6 +515,7 @@ static void test_ping(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_commit_and_rollback),
+      cmocka_unit_test(test_one_flush_transaction),
       cmocka_unit_test(test_row_level_security),
       cmocka_unit_test(test_tenant_table_helper),
       cmocka_unit_test(test_sqlstate_mapping),
