@@ -1,6 +1,7 @@
-/* Results by column name (see tx.h). A result is decoded into messages through a plan built
- * once per (result, message type): each column's path of fields, found by name in the
- * descriptor, so a list of 50 rows looks its 30 names up once, not 1500 times. */
+/* Results by column name (see tx.h). A result is decoded into messages through a plan: each
+ * column's path of fields, found by name in the descriptor, so a list of 50 rows looks its
+ * 30 names up once, not 1500 times. Plans are kept per thread by (message type, column
+ * names), so a statement decoded again (every GetTicket) reuses the one built the first time. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,11 +57,63 @@ static const ProtobufCFieldDescriptor *field_named(const ProtobufCMessageDescrip
   return protobuf_c_message_descriptor_get_field_by_name(d, buf);
 }
 
+/* A plan built before, for a result with these column names (in this order). */
+typedef struct kept_plan {
+  const ProtobufCMessageDescriptor *d;
+  int n_cols;
+  char **names;
+  hub_col_plan *plan;
+  int n_plan;
+} kept_plan;
+
+#define KEPT_PLANS 32
+static __thread kept_plan kept[KEPT_PLANS];
+static __thread unsigned kept_next;
+
+static bool same_columns(const kept_plan *k, const PGresult *res, const ProtobufCMessageDescriptor *d) {
+  if (k->d != d || k->n_cols != PQnfields(res)) return false;
+  for (int c = 0; c < k->n_cols; c++)
+    if (strcmp(k->names[c], PQfname(res, c)) != 0) return false;
+  return true;
+}
+
+static void forget(kept_plan *k) {
+  for (int c = 0; k->names && c < k->n_cols; c++) free(k->names[c]);
+  free(k->names);
+  free(k->plan);
+  memset(k, 0, sizeof *k);
+}
+
+/* Keeps a copy of r's plan for the next result of the same shape (best effort). */
+static void keep(const hub_rows *r, const ProtobufCMessageDescriptor *d) {
+  kept_plan *k = &kept[kept_next++ % KEPT_PLANS];
+  forget(k);
+  int n = PQnfields(r->res);
+  k->names = calloc((size_t)(n ? n : 1), sizeof *k->names);
+  k->plan = malloc((size_t)(r->n_plan ? r->n_plan : 1) * sizeof *k->plan);
+  bool ok = k->names && k->plan;
+  for (int c = 0; ok && c < n; c++) ok = (k->names[c] = strdup(PQfname(r->res, c))) != NULL;
+  k->n_cols = n;
+  if (!ok) {
+    forget(k);
+    return;
+  }
+  memcpy(k->plan, r->plan, (size_t)r->n_plan * sizeof *k->plan);
+  k->n_plan = r->n_plan;
+  k->d = d;
+}
+
 static void build_plan(hub_rows *r, const ProtobufCMessageDescriptor *d) {
   int n = PQnfields(r->res);
   r->plan = hub_arena_alloc(r->a, (size_t)(n ? n : 1) * sizeof *r->plan);
   r->n_plan = 0;
   r->plan_for = d;
+  for (size_t i = 0; i < KEPT_PLANS; i++)
+    if (same_columns(&kept[i], r->res, d)) { /* a copy: the kept one may be replaced meanwhile */
+      memcpy(r->plan, kept[i].plan, (size_t)kept[i].n_plan * sizeof *r->plan);
+      r->n_plan = kept[i].n_plan;
+      return;
+    }
   for (int c = 0; c < n; c++) {
     const char *name = PQfname(r->res, c);
     if (name[0] == '_') continue; /* the body's own column */
@@ -87,6 +140,7 @@ static void build_plan(hub_rows *r, const ProtobufCMessageDescriptor *d) {
     }
     r->n_plan++;
   }
+  keep(r, d);
 }
 
 /* ---- values ---- */
@@ -153,8 +207,13 @@ static void set_timestamp(hub_arena *a, const ProtobufCFieldDescriptor *f, void 
   if (!ok) return;
   const ProtobufCMessageDescriptor *d = f->descriptor;
   char *ts = new_message(a, d);
-  const ProtobufCFieldDescriptor *fs = protobuf_c_message_descriptor_get_field_by_name(d, "seconds");
-  const ProtobufCFieldDescriptor *fn = protobuf_c_message_descriptor_get_field_by_name(d, "nanos");
+  static __thread const ProtobufCMessageDescriptor *ts_d; /* the fields of the one Timestamp type */
+  static __thread const ProtobufCFieldDescriptor *fs, *fn;
+  if (ts_d != d) {
+    fs = protobuf_c_message_descriptor_get_field_by_name(d, "seconds");
+    fn = protobuf_c_message_descriptor_get_field_by_name(d, "nanos");
+    ts_d = d;
+  }
   *(int64_t *)(ts + fs->offset) = sec;
   *(int32_t *)(ts + fn->offset) = nanos;
   *(void **)slot = ts;

@@ -6,7 +6,8 @@
  * connection killed mid-transaction never autocommits half of it; a killed connection is
  * re-established with its statements prepared again. A transaction sent in one flush (no
  * BEGIN/COMMIT: the pipeline's implicit transaction) commits at the Sync, rolls back on a
- * failure, including one found only at commit, and leaves no setting behind. */
+ * failure, including one found only at commit, and leaves no setting behind. Rows decode
+ * by column name, with the plans kept per thread telling results of different columns apart. */
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -22,6 +23,7 @@
 #include "db/migrate.h"
 #include "db/pg.h"
 #include "db/tx.h"
+#include "hub/auth/v1/auth.pb-c.h"
 #include "support/pgtest.h"
 #include "support/procs.h"
 
@@ -199,6 +201,43 @@ static void test_one_flush_transaction(void **state) {
   assert_string_equal(one_value(pg, a, &count_deferred), "2");
   /* The transaction's settings ended with it. */
   assert_string_equal(one_value(pg, a, &tenant_setting), "");
+  hub_arena_free(a);
+  hub_pg_free(pg);
+}
+
+static const hub_pg_stmt session_a = {
+    "t_session_a", "SELECT 's1' AS id, 'exakeep' AS brand, '2026-12-02 10:23:44.5+00'::timestamptz AS created_at", 0};
+static const hub_pg_stmt session_b = {"t_session_b", "SELECT 's2' AS id, '198.51.100.7' AS ip, true AS current", 0};
+
+static hub_status do_sessions(hub_tx *tx, void *ud) {
+  hub_rows **r = ud;
+  r[0] = hub_tx_exec(tx, &session_a, NULL);
+  r[1] = hub_tx_exec(tx, &session_b, NULL);
+  return HUB_STATUS_OK;
+}
+
+static void test_decode_by_column_name(void **state) {
+  (void)state;
+  hub_pg *pg = hub_pg_new(app_url, 5000);
+  hub_arena *a = hub_arena_new(0);
+  for (int round = 0; round < 3; round++) { /* the first builds the plans, the others reuse them */
+    hub_rows *r[2];
+    assert_true(hub_ok(hub_tx_run(pg, a, NULL, NULL, 5000, do_sessions, r)));
+    Hub__Auth__V1__Session *sa = (Hub__Auth__V1__Session *)hub_rows_message(r[0], 0, &hub__auth__v1__session__descriptor);
+    Hub__Auth__V1__Session *sb = (Hub__Auth__V1__Session *)hub_rows_message(r[1], 0, &hub__auth__v1__session__descriptor);
+    assert_string_equal(sa->id, "s1");
+    assert_string_equal(sa->brand, "exakeep");
+    assert_string_equal(sa->ip, "");
+    assert_non_null(sa->created_at);
+    assert_int_equal(sa->created_at->seconds, 1796207024);
+    assert_int_equal(sa->created_at->nanos, 500000000);
+    assert_false(sa->current);
+    assert_string_equal(sb->id, "s2");
+    assert_string_equal(sb->ip, "198.51.100.7");
+    assert_string_equal(sb->brand, "");
+    assert_null(sb->created_at);
+    assert_true(sb->current);
+  }
   hub_arena_free(a);
   hub_pg_free(pg);
 }
@@ -516,6 +555,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_commit_and_rollback),
       cmocka_unit_test(test_one_flush_transaction),
+      cmocka_unit_test(test_decode_by_column_name),
       cmocka_unit_test(test_row_level_security),
       cmocka_unit_test(test_tenant_table_helper),
       cmocka_unit_test(test_sqlstate_mapping),
