@@ -188,8 +188,7 @@ static void mark_prepared(hub_pg *pg, const hub_pg_stmt *stmt) {
 typedef struct item {
   const hub_pg_stmt *stmt;
   const char **params;
-  hub_rows *rows;      /* where the result goes (arena-owned) */
-  PGresult **detached; /* or: handed to a legacy caller, who clears it */
+  hub_rows *rows; /* where the result goes (arena-owned) */
 } item;
 
 struct hub_tx {
@@ -324,9 +323,6 @@ static hub_status run_pipeline(hub_pg *pg, hub_tx *tx, item *items, size_t n_ite
       committed = !strcmp(PQcmdStatus(c->res), "COMMIT");
       if (!committed && !failed) st = hub_status_fixed(HUB_INTERNAL, "internal database error");
       failed = failed || !committed;
-    } else if (c->it && c->it->detached) {
-      *c->it->detached = c->res;
-      c->res = NULL;
     } else if (c->it) {
       c->it->rows->res = c->res;
       hub_arena_on_free(c->it->rows->a, clear_result, c->res);
@@ -381,7 +377,7 @@ static item *enqueue(hub_tx *tx, const hub_pg_stmt *stmt, const char *const *par
     tx->cap = cap;
   }
   item *it = &tx->q[tx->n++];
-  *it = (item){stmt, copy_params(tx->a, stmt, params), NULL, NULL};
+  *it = (item){stmt, copy_params(tx->a, stmt, params), NULL};
   return it;
 }
 
@@ -514,54 +510,4 @@ hub_status hub_tx_run(hub_pg *pg, hub_arena *a, const char *tenant_id, const cha
   }
   hub_logf(HUB_LOG_WARN, "postgresql: transaction still conflicting after %d attempts", TX_ATTEMPTS);
   return st;
-}
-
-/* ---- statement-at-a-time (legacy, see pg.h) ---- */
-
-hub_status hub_pg_exec(hub_pg *pg, hub_arena *a, const hub_pg_stmt *stmt, const char *const *params,
-                       PGresult **out) {
-  PGresult *res = NULL;
-  hub_status st;
-  if (pg->tx) {
-    item *it = enqueue(pg->tx, stmt, params);
-    it->detached = &res;
-    st = hub_tx_flush(pg->tx);
-  } else if (!ensure_connected(pg)) {
-    st = hub_status_fixed(HUB_UNAVAILABLE, "the database is unavailable; retry later");
-  } else {
-    HUB_ASSERT(stmt && stmt->sql && (stmt->n_params == 0 || params));
-    item it = {stmt, (const char **)params, NULL, &res};
-    st = run_pipeline(pg, NULL, &it, 1, false, false);
-    (void)a;
-  }
-  if (!hub_ok(st)) {
-    PQclear(res);
-    res = NULL;
-  }
-  if (out) *out = res;
-  else PQclear(res);
-  return st;
-}
-
-typedef struct legacy_body {
-  hub_pg_tx_fn fn;
-  void *ud;
-} legacy_body;
-
-static hub_status legacy_fn(hub_tx *tx, void *ud) {
-  legacy_body *b = ud;
-  return b->fn(tx->pg, tx->a, b->ud);
-}
-
-hub_tx *hub_pg_current_tx(hub_pg *pg) { return pg->tx; }
-
-hub_status hub_pg_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, int64_t timeout_ms, hub_pg_tx_fn fn,
-                     void *ud) {
-  return hub_pg_tx_user(pg, a, tenant_id, NULL, timeout_ms, fn, ud);
-}
-
-hub_status hub_pg_tx_user(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *user_id, int64_t timeout_ms,
-                          hub_pg_tx_fn fn, void *ud) {
-  legacy_body b = {fn, ud};
-  return hub_tx_run(pg, a, tenant_id, user_id, timeout_ms, legacy_fn, &b);
 }

@@ -37,31 +37,6 @@ typedef struct hub_pg_stmt {
   int n_params;
 } hub_pg_stmt;
 
-/* ---- statement-at-a-time (legacy) ----
- * The first design: one round trip per statement, PGresults freed by hand. Kept only until the
- * last callers (services/tenant, auth, system, identity/) are on db/tx.h; new code does not use it.
- * It runs on the same engine as db/tx.h, so it keeps every guarantee written there. */
-
-/* Runs a prepared statement with text parameters (NULL = SQL NULL). On success *out (when
- * out is non-NULL) is the result, which the caller PQclear()s; on failure *out is NULL.
- * Failures map through hub_pg_code_for_sqlstate (see db/tx.h). Inside hub_pg_tx it joins the
- * transaction; outside it runs in autocommit mode with no tenant set. */
-hub_status hub_pg_exec(hub_pg *pg, hub_arena *a, const hub_pg_stmt *stmt, const char *const *params,
-                       PGresult **out);
-
-/* The body of a legacy transaction: runs statements with hub_pg_exec. */
-typedef hub_status (*hub_pg_tx_fn)(hub_pg *pg, hub_arena *a, void *ud);
-
-/* hub_tx_run (db/tx.h) for a legacy body: same retries, deadline, reconnect and tenant rules. */
-hub_status hub_pg_tx(hub_pg *pg, hub_arena *a, const char *tenant_id, int64_t timeout_ms, hub_pg_tx_fn fn,
-                     void *ud);
-hub_status hub_pg_tx_user(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *user_id, int64_t timeout_ms,
-                          hub_pg_tx_fn fn, void *ud);
-
-/* The transaction a legacy body runs in (inside hub_pg_tx), so it can hand its work to code
- * written for hub_tx (db/outbox.h); NULL outside a transaction. */
-struct hub_tx *hub_pg_current_tx(hub_pg *pg);
-
 /* Waits for the server (round trips: a pipeline's sync, a blocking command) made on this
  * thread so far, over all its connections; the runtime reads it around each call for the
  * call's log line (db_round_trips). */

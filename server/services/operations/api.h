@@ -14,8 +14,7 @@
 #include "hub/operations/v1/operations.pb-c.h"
 
 /* One step's view of its operation. The step reads the inputs, does one bounded piece of
- * work with statements on `tx` (hub_tx_exec; code on the legacy hub_pg_exec may use `pg`,
- * which joins the same transaction), and reports through the outputs. Its statements, the new
+ * work with statements on `tx` (hub_tx_exec), and reports through the outputs. Its statements, the new
  * checkpoint and the progress commit together, or none of them does. */
 typedef struct hub_op_job {
   /* in */
@@ -24,7 +23,6 @@ typedef struct hub_op_job {
   const char *user_id;    /* who started it ("" for nobody), set as hub.user_id */
   const char *input_json; /* what the starter passed ("{}" when nothing) */
   const char *checkpoint; /* what the previous step left; "" before the first step */
-  hub_pg *pg;             /* the runner's connection (for legacy hub_pg_exec code) */
   hub_arena *arena;       /* freed after the step */
   /* in and out: progress so far, which the step moves on (total may be learnt by step one) */
   int64_t done, total;

@@ -90,7 +90,6 @@ static hub_status step_fn(hub_tx *tx, void *ud) {
       .user_id = user,
       .input_json = hub_rows_text(r, 0, "_input"),
       .checkpoint = hub_rows_text(r, 0, "_checkpoint"),
-      .pg = c->pg,
       .arena = c->a,
       .done = hub_rows_int(r, 0, "_done"),
       .total = hub_rows_int(r, 0, "_total"),
