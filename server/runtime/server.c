@@ -474,7 +474,16 @@ void hub_server_shutdown(hub_server *s, int64_t grace_ms) {
     grpc_server_cancel_all_calls(s->server);
     wait_until(s, shutdown_seen, INT64_MAX);
   }
-  wait_until(s, streams_gone, hub_clock_mono_us() + 5000000);
+  /* Stream threads are detached and use the server (its queue, lock, counters) until their
+   * last line: it must not be freed under them. Those still running after 5 s are cancelled
+   * and given 10 s more; any left after that make hub_server_free leave the server alone. */
+  if (!wait_until(s, streams_gone, hub_clock_mono_us() + 5000000)) {
+    hub_logf(HUB_LOG_WARN, "streams still running 5 s after shutdown; cancelling them");
+    grpc_server_cancel_all_calls(s->server);
+    if (!wait_until(s, streams_gone, hub_clock_mono_us() + 10000000))
+      hub_logf(HUB_LOG_WARN, "%d streams did not end; the server is not freed",
+               (int)atomic_load(&s->streaming));
+  }
   gate_open(s);
   grpc_completion_queue_shutdown(s->cq);
   for (int i = 0; i < s->n_threads; i++) pthread_join(s->threads[i], NULL);
@@ -483,6 +492,7 @@ void hub_server_shutdown(hub_server *s, int64_t grace_ms) {
 
 void hub_server_free(hub_server *s) {
   if (!s) return;
+  if (atomic_load(&s->streaming) != 0) return; /* a stream thread still uses it (see shutdown) */
   grpc_server_destroy(s->server);
   grpc_completion_queue_destroy(s->cq);
   if (s->quota) grpc_resource_quota_unref(s->quota);
