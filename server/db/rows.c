@@ -2,6 +2,7 @@
  * column's path of fields, found by name in the descriptor, so a list of 50 rows looks its
  * 30 names up once, not 1500 times. Plans are kept per thread by (message type, column
  * names), so a statement decoded again (every GetTicket) reuses the one built the first time. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,8 +85,21 @@ static void forget(kept_plan *k) {
   memset(k, 0, sizeof *k);
 }
 
+/* The kept plans go with their thread: a key whose destructor runs at the thread's exit. */
+static pthread_key_t kept_key;
+static pthread_once_t kept_once = PTHREAD_ONCE_INIT;
+
+static void forget_all(void *unused) {
+  (void)unused;
+  for (int i = 0; i < KEPT_PLANS; i++) forget(&kept[i]);
+}
+
+static void make_kept_key(void) { (void)pthread_key_create(&kept_key, forget_all); }
+
 /* Keeps a copy of r's plan for the next result of the same shape (best effort). */
 static void keep(const hub_rows *r, const ProtobufCMessageDescriptor *d) {
+  pthread_once(&kept_once, make_kept_key);
+  if (!pthread_getspecific(kept_key)) (void)pthread_setspecific(kept_key, kept);
   kept_plan *k = &kept[kept_next++ % KEPT_PLANS];
   forget(k);
   int n = PQnfields(r->res);
