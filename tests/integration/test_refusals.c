@@ -14,7 +14,9 @@
  * CALLER is `a` or `b` (the owners of two tenants, each signed up with a first tenant) or
  * `anon` (no token). ${a.tenant}, ${b.tenant}, ${a.user} and ${b.user} are always set. So
  * "another tenant's object is NOT_FOUND" is a `let` as b and a line as a. ${NAME|upper} is the
- * value in upper case (ids are accepted in any case); CODE may be OK. */
+ * value in upper case (ids are accepted in any case); CODE may be OK. Every refusal's message
+ * must be filled in, at most HUB_STATUS_MESSAGE_MAX bytes, and free of the other caller's
+ * ids and kept values. */
 #include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -228,6 +230,14 @@ static void run_expect(file_state *fs, hub_arena *a, char *line) {
   ProtobufCMessage *resp = NULL;
   if (!call(fs, a, line, &st, &resp)) return;
   fs->rows++;
+  /* The text a client reads: filled in for a refusal, bounded, and naming nothing of the other
+   * tenant's (its ids, the objects its `let` lines kept). */
+  char other = (line[0] == 'a' && line[1] == ' ') ? 'b' : (line[0] == 'b' && line[1] == ' ') ? 'a' : 0;
+  if (st.code != HUB_OK && (!st.message || !*st.message || strlen(st.message) > HUB_STATUS_MESSAGE_MAX))
+    report(fs, "%s: the message is empty or longer than %d bytes", line, HUB_STATUS_MESSAGE_MAX);
+  for (int i = 0; other && st.message && i < fs->n_vars; i++)
+    if (fs->vars[i].name[0] == other && fs->vars[i].name[1] == '.' && strstr(st.message, fs->vars[i].value))
+      report(fs, "%s: the message quotes %s", line, fs->vars[i].name);
   if (st.code != want) {
     report(fs, "%s: got %s (%s), want %s", line, hub_code_name(st.code), st.message, code_name);
   } else if (field && !names_field(&st, field)) {
