@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hub/api/v1/rules.pb-c.h"
+#include "hub/calendar.h"
 #include "hub/email.h"
 #include "hub/utf8.h"
 #include "hub/uuid.h"
@@ -70,7 +71,12 @@ static const char *chars_text(int chars) {
 static void check_string(walk *w, const hub_field_rules *r, char *s, bool item) {
   if (!s || !*s) {
     if (r->required && !item) violation(w, "required");
-    else if (item && (r->min_len || r->uuid || r->email || r->chars)) violation(w, "must not be empty");
+    else if (item && (r->min_len || r->uuid || r->email || r->date || r->chars)) violation(w, "must not be empty");
+    return;
+  }
+  if (r->date) {
+    int64_t days;
+    if (!hub_date_parse(s, &days)) violation(w, "not a date (YYYY-MM-DD, a day that exists)");
     return;
   }
   if (r->uuid) {

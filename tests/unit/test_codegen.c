@@ -151,6 +151,7 @@ static void valid_case(rule_case *c) {
   c->msg.id = c->id;
   c->msg.email = "a@example.com";
   c->msg.slug = "my-slug1";
+  c->msg.day = "2024-02-29"; /* a leap day */
   c->msg.ident = "my_id2";
   c->msg.n_tags = 3, c->msg.tags = c->tags;
   c->msg.count = 10;
@@ -228,6 +229,7 @@ static void test_rules_report_every_violation_at_once(void **state) {
   c.price.currency_code = "eur";
   c.msg.text = "tab\tand\x01";
   c.msg.pick_id = "nope";
+  c.msg.day = "2026-02-29";
   hub_status st = check(a, &c);
   assert_int_equal(st.code, HUB_INVALID_ARGUMENT);
   assert_string_equal(violations(a, st),
@@ -238,8 +240,9 @@ static void test_rules_report_every_violation_at_once(void **state) {
                       "shade=not a value of the enum; ids[0]=not a UUID; inner=required; "
                       "inners[0].code=a lower-case letter, then letters, digits and '_'; "
                       "price.currency_code=an ISO-4217 code: three upper-case letters; "
-                      "text=no control characters but tab and line breaks; pick_id=not a UUID");
-  assert_string_equal(st.message, "name: at least 2 characters (and 16 more violations)");
+                      "text=no control characters but tab and line breaks; pick_id=not a UUID; "
+                      "day=not a date (YYYY-MM-DD, a day that exists)");
+  assert_string_equal(st.message, "name: at least 2 characters (and 17 more violations)");
 
   /* Items of a list within bounds are checked one by one, repeats included. */
   valid_case(&c);
@@ -351,7 +354,7 @@ static void test_refuses_misplaced_rule(void **state) {
   (void)state;
   char out[4096];
   assert_int_not_equal(run_generator("bad/badrule.proto", out, sizeof out), 0);
-  assert_non_null(strstr(out, "bad.v1.Odd.count: min_len, max_len, chars, uuid and email apply to strings"));
+  assert_non_null(strstr(out, "bad.v1.Odd.count: min_len, max_len, chars, uuid, email and date apply to strings"));
 }
 
 static void test_accepts_good_contract(void **state) {

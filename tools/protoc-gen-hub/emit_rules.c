@@ -15,6 +15,7 @@ static void row(sb *c, const Google__Protobuf__FieldDescriptorProto *f, const Hu
     if (r->required) sb_printf(c, ", .required = true");
     if (r->uuid) sb_printf(c, ", .uuid = true");
     if (r->email) sb_printf(c, ", .email = true");
+    if (r->date) sb_printf(c, ", .date = true");
     if (r->defined) sb_printf(c, ", .defined = true");
     if (r->unique) sb_printf(c, ", .unique = true");
     if (r->min_len) sb_printf(c, ", .min_len = %u", r->min_len);

@@ -33,9 +33,9 @@ static bool is_integer(const field_proto *f) {
 /* What is wrong with `r` on field `f`, or NULL. */
 static const char *misfit(const Hub__Api__V1__Rules *r, const field_proto *f) {
   bool repeated = f->has_label && f->label == GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__LABEL__LABEL_REPEATED;
-  if ((r->min_len || r->max_len || r->chars || r->uuid || r->email) && !is_string(f))
-    return "min_len, max_len, chars, uuid and email apply to strings";
-  if (r->uuid + r->email + (r->chars != 0) > 1) return "uuid, email and chars exclude each other";
+  if ((r->min_len || r->max_len || r->chars || r->uuid || r->email || r->date) && !is_string(f))
+    return "min_len, max_len, chars, uuid, email and date apply to strings";
+  if (r->uuid + r->email + r->date + (r->chars != 0) > 1) return "uuid, email, date and chars exclude each other";
   if (r->max_len && r->min_len > r->max_len) return "min_len is above max_len";
   if (((r->lower_case == HUB__API__V1__RULES__LOWER_MIN) || (r->upper_case == HUB__API__V1__RULES__UPPER_MAX)) && !is_integer(f)) return "min and max apply to integers and enums";
   if ((r->lower_case == HUB__API__V1__RULES__LOWER_MIN) && (r->upper_case == HUB__API__V1__RULES__UPPER_MAX) && r->min > r->max) return "min is above max";

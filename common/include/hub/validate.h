@@ -20,7 +20,7 @@ struct hub_message_rules;
 /* The rules of one field, as rules.proto defines them. */
 typedef struct hub_field_rules {
   uint32_t number; /* the field's number in its message */
-  bool required, uuid, email, defined, unique, has_min, has_max;
+  bool required, uuid, email, date, defined, unique, has_min, has_max;
   int chars; /* a hub.api.v1.CharClass value; 0 = any well-formed UTF-8 */
   uint32_t min_len, max_len, max_items;
   int64_t min, max;
