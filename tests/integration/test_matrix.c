@@ -29,6 +29,7 @@
 
 #include "google/protobuf/field_mask.pb-c.h"
 #include "hub/tenant/v1/tenant.hub-client.h"
+#include "hub/accounting/v1/accounting.hub-client.h"
 #include "hub/ticket/v1/ticket.hub-client.h"
 #include "hub/method.h"
 #include "identity/acl.h"
@@ -44,6 +45,7 @@ static char b_ticket[40], b_ticket2[40], b_comment[40], b_team[40], b_calendar[4
 /* Tenant B's service account and its key; one service account per role in tenant A, each
  * with a key (all made through the API). */
 static char b_service_account[40], b_api_key[40];
+static char b_account[40], b_entry[40]; /* B's books */
 static char role_key[4][128];
 
 static const char *value_or(char *v, const char *fallback) { return v ? v : fallback; }
@@ -119,7 +121,7 @@ static bool make_helpdesk(const hub_test_user *owner, const char *tag, helpdesk 
 
 /* What an id field names. A side (tenant A or B) gives one object of each kind. */
 typedef enum kind { K_LITERAL, K_TICKET, K_TICKET2, K_COMMENT, K_TEAM, K_CALENDAR, K_POLICY, K_TENANT, K_MEMBER,
-                    K_INVITATION, K_SERVICE_ACCOUNT, K_API_KEY, K_COUNT } kind;
+                    K_INVITATION, K_SERVICE_ACCOUNT, K_API_KEY, K_ACCOUNT, K_ENTRY, K_COUNT } kind;
 
 typedef struct side {
   const char *ids[K_COUNT];
@@ -139,8 +141,35 @@ static bool make_b_helpdesk(void) {
   side_b = (side){{[K_TICKET] = b_ticket, [K_TICKET2] = b_ticket2, [K_COMMENT] = b_comment, [K_TEAM] = b_team,
                    [K_CALENDAR] = b_calendar, [K_POLICY] = b_policy, [K_TENANT] = b_owner.tenant_id,
                    [K_MEMBER] = b_member.user_id, [K_INVITATION] = b_invitation,
-                   [K_SERVICE_ACCOUNT] = b_service_account, [K_API_KEY] = b_api_key}};
+                   [K_SERVICE_ACCOUNT] = b_service_account, [K_API_KEY] = b_api_key, [K_ACCOUNT] = b_account,
+                   [K_ENTRY] = b_entry}};
   return true;
+}
+
+/* A tenant's books: an account of its own (code `code`) and an entry posted to it. */
+static bool make_books(const hub_test_user *owner, const char *code, char *account_out, char *entry_out) {
+  hub_arena *a = hub_arena_new(0);
+  hub_call_options o = hub_world_opts(owner);
+  Hub__Accounting__V1__CreateAccountRequest req = HUB__ACCOUNTING__V1__CREATE_ACCOUNT_REQUEST__INIT;
+  req.code = (char *)code;
+  req.name = "B's secret account";
+  req.type = HUB__ACCOUNTING__V1__ACCOUNT_TYPE__ACCOUNT_TYPE_ASSET;
+  Hub__Accounting__V1__Account *acc = NULL;
+  bool ok = must("CreateAccount", hub_accounting_v1_accounting_create_account_call(w.ch, &o, a, &req, &acc)) &&
+            copy_id(account_out, acc->id);
+  Hub__Accounting__V1__Line l1 = HUB__ACCOUNTING__V1__LINE__INIT, l2 = HUB__ACCOUNTING__V1__LINE__INIT;
+  l1.account_id = account_out, l1.side = HUB__ACCOUNTING__V1__SIDE__SIDE_DEBIT, l1.amount_minor = 4242, l1.currency_code = "USD";
+  l2.account_code = "4010", l2.side = HUB__ACCOUNTING__V1__SIDE__SIDE_CREDIT, l2.amount_minor = 4242, l2.currency_code = "USD";
+  Hub__Accounting__V1__Line *lines[] = {&l1, &l2};
+  Hub__Accounting__V1__EntryInput e = HUB__ACCOUNTING__V1__ENTRY_INPUT__INIT;
+  e.date = "2026-11-02", e.description = "B's secret entry", e.n_lines = 2, e.lines = lines;
+  Hub__Accounting__V1__PostEntryRequest preq = HUB__ACCOUNTING__V1__POST_ENTRY_REQUEST__INIT;
+  preq.entry = &e;
+  Hub__Accounting__V1__Entry *out = NULL;
+  ok = ok && must("PostEntry", hub_accounting_v1_accounting_post_entry_call(w.ch, &o, a, &preq, &out)) &&
+       copy_id(entry_out, out->id);
+  hub_arena_free(a);
+  return ok;
 }
 
 /* A service account with `role` in `owner`'s tenant and a key for it (rate limit high
@@ -204,7 +233,7 @@ static int setup(void **state) {
     if (!hub_ok(hub_world_login(&w, email, role_user[i].password, a_owner.tenant_id, &role_user[i]))) return -1;
   }
   if (!make_service_account(&b_owner, "B's robot", "admin", b_service_account, NULL, b_api_key)) return -1;
-  if (!make_b_helpdesk()) return -1;
+  if (!make_books(&b_owner, "1999", b_account, b_entry) || !make_b_helpdesk()) return -1;
   for (int i = 0; i < 4; i++) {
     char name[32];
     snprintf(name, sizeof name, "robot-%s", roles[i]);
@@ -241,6 +270,10 @@ static char *b_digest(void) {
       "  UNION ALL SELECT 'A' || row(x.*)::text FROM ticket_agent_status x WHERE tenant_id = '%1$s'"
       "  UNION ALL SELECT 'S' || row(x.*)::text FROM service_accounts x WHERE tenant_id = '%1$s'"
       "  UNION ALL SELECT 'k' || row(x.*)::text FROM api_keys x WHERE tenant_id = '%1$s'"
+      "  UNION ALL SELECT 'G' || row(x.*)::text FROM accounting_accounts x WHERE tenant_id = '%1$s'"
+      "  UNION ALL SELECT 'J' || row(x.*)::text FROM accounting_entries x WHERE tenant_id = '%1$s'"
+      "  UNION ALL SELECT 'L' || row(x.*)::text FROM accounting_lines x WHERE tenant_id = '%1$s'"
+      "  UNION ALL SELECT 'B' || row(x.*)::text FROM accounting_balances x WHERE tenant_id = '%1$s'"
       "  UNION ALL SELECT 'u' || row(u.*)::text FROM users u WHERE id IN ('%2$s', '%3$s')) s",
       b_owner.tenant_id, b_owner.user_id, b_member.user_id);
 }
@@ -279,6 +312,16 @@ static const fixture fixtures[] = {
     {NULL, "service_account_id", K_SERVICE_ACCOUNT, NULL, true},
     {NULL, "key_id", K_API_KEY, NULL, true},
     {"hub.ticket.v1.MergeTicketsRequest", "target_id", K_TICKET2, NULL, true},
+    {"hub.accounting.v1.GetAccountRequest", "id", K_ACCOUNT, NULL, true},
+    {"hub.accounting.v1.UpdateAccountRequest", "id", K_ACCOUNT, NULL, true},
+    {"hub.accounting.v1.GetEntryRequest", "id", K_ENTRY, NULL, true},
+    {"hub.accounting.v1.ReverseEntryRequest", "id", K_ENTRY, NULL, true},
+    {"hub.accounting.v1.ResolvePendingRequest", "id", K_ENTRY, NULL, true},
+    {NULL, "parent_id", K_ACCOUNT, NULL, false},
+    {NULL, "account_id", K_ACCOUNT, NULL, false},
+    {"hub.accounting.v1.EntryInput", "id", K_LITERAL, "0190a000-0000-7000-8000-00000000abcf", false}, /* a new key */
+    {NULL, "code", K_LITERAL, "7777", false},
+    {NULL, "reversal_id", K_LITERAL, "0190a000-0000-7000-8000-00000000abce", false},
     {NULL, "id", K_TICKET, NULL, true},
     {NULL, "ticket_id", K_TICKET, NULL, true},
     {NULL, "source_id", K_TICKET, NULL, true},
@@ -386,6 +429,10 @@ static void fill(hub_arena *a, ProtobufCMessage *m, const side *sd_, fill_result
       } else if (ends_with(f->name, "_id") || !strcmp(f->name, "id")) {
         snprintf(r->missing, sizeof r->missing, "%s.%s", d->name, f->name);
       }
+    } else if (f->type == PROTOBUF_C_TYPE_ENUM && !strcmp(f->name, "type")) {
+      *(int *)slot = 1; /* an account's type: the first defined */
+    } else if (f->type == PROTOBUF_C_TYPE_INT64 && !strcmp(f->name, "version")) {
+      *(int64_t *)slot = 1;
     } else if (f->type == PROTOBUF_C_TYPE_INT32 && !strcmp(f->name, "score")) {
       *(int32_t *)slot = 5;
     } else if ((f->type == PROTOBUF_C_TYPE_INT64 || f->type == PROTOBUF_C_TYPE_INT32) && ends_with(f->name, "_seconds")) {
@@ -713,10 +760,13 @@ static void test_id_field_matrix(void **state) {
     static char a_service_account[40], a_api_key[40];
     assert_true(make_service_account(&a_owner, hub_arena_sprintf(a, "%s robot", tag), "viewer", a_service_account, NULL,
                                      a_api_key));
+    static char a_account[40], a_entry[40];
+    assert_true(make_books(&a_owner, tag, a_account, a_entry));
     side side_a = {{[K_TICKET] = h.ticket, [K_TICKET2] = h.ticket2, [K_COMMENT] = h.comment, [K_TEAM] = h.team,
                     [K_CALENDAR] = h.calendar, [K_POLICY] = h.policy, [K_TENANT] = a_owner.tenant_id,
                     [K_MEMBER] = role_user[2].user_id, [K_INVITATION] = a_invitation,
-                    [K_SERVICE_ACCOUNT] = a_service_account, [K_API_KEY] = a_api_key}};
+                    [K_SERVICE_ACCOUNT] = a_service_account, [K_API_KEY] = a_api_key, [K_ACCOUNT] = a_account,
+                    [K_ENTRY] = a_entry}};
     rpcs++;
     for (int f = 0; f < count.seen; f++) {
       for (int variant = 0; variant < 2; variant++) {
@@ -732,7 +782,7 @@ static void test_id_field_matrix(void **state) {
         m->input->message_init(req);
         fill(a, req, &side_a, &r, 0, is_list(m), &ov, "");
         /* An update applies only the fields its mask names: name this one. */
-        if (ov.depth >= 1 && !ov.target) {
+        if (!ov.target) {
           const ProtobufCMessageDescriptor *d = m->input;
           for (unsigned i = 0; i < d->n_fields; i++)
             if (d->fields[i].descriptor == &google__protobuf__field_mask__descriptor) {

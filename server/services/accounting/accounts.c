@@ -1,0 +1,267 @@
+/* The chart of accounts: CreateAccount (idempotent by request_id), GetAccount (by id or code,
+ * with current balances), ListAccounts (keyset pages by code) and UpdateAccount (field mask,
+ * optimistic version). The tenant's books and the generic SMB chart are made on first use by
+ * accounting_open_books() (migration 0010), which every statement here calls first. */
+#include <stdio.h>
+#include <string.h>
+
+#include "aip/fields.h"
+#include "services/accounting/accounting.h"
+
+/* The row, or (same request_id again) the one the first request made. A concurrent twin answers
+ * no row: ABORTED, and the caller's retry finds the row. */
+static const hub_pg_stmt create_sql = {
+    "accounting_create_account",
+    "WITH ins AS (INSERT INTO accounting_accounts AS x (tenant_id, code, name, type, normal_side, parent_id, currency, "
+    "  description, min_balance, max_balance, request_id) "
+    "  SELECT hub_current_tenant(), $1, $2, $3, coalesce($4, CASE WHEN $3 IN ('asset', 'expense') THEN 'debit' ELSE 'credit' END), "
+    "    $5::uuid, $6, $7, $8::bigint, $9::bigint, $10::uuid "
+    "  ON CONFLICT (tenant_id, request_id) WHERE request_id IS NOT NULL DO NOTHING "
+    "  RETURNING " ACCOUNTING_ACCOUNT_COLUMNS ") "
+    "SELECT * FROM ins UNION ALL "
+    "SELECT " ACCOUNTING_ACCOUNT_COLUMNS " FROM accounting_accounts x "
+    "WHERE x.tenant_id = hub_current_tenant() AND x.request_id = $10::uuid AND NOT EXISTS (SELECT 1 FROM ins)",
+    10};
+
+static const hub_pg_stmt get_sql = {
+    "accounting_get_account",
+    "SELECT " ACCOUNTING_ACCOUNT_COLUMNS " FROM accounting_accounts x WHERE x.tenant_id = hub_current_tenant() "
+    "AND (x.id = $1::uuid OR ($1 IS NULL AND x.code = $2))", 2};
+
+static const hub_pg_stmt balances_sql = {
+    "accounting_account_balances",
+    "SELECT x.account_id, a.code AS account_code, x.currency AS currency_code, x.debits_posted AS debits_minor, "
+    "x.credits_posted AS credits_minor, "
+    "CASE WHEN a.normal_side = 'debit' THEN x.debits_posted - x.credits_posted ELSE x.credits_posted - x.debits_posted END AS balance_minor, "
+    "x.debits_pending AS pending_debits_minor, x.credits_pending AS pending_credits_minor, "
+    "CASE WHEN a.normal_side = 'debit' THEN x.base_debits - x.base_credits ELSE x.base_credits - x.base_debits END AS base_balance_minor "
+    "FROM accounting_balances x JOIN accounting_accounts a ON a.tenant_id = x.tenant_id AND a.id = x.account_id "
+    "WHERE x.tenant_id = hub_current_tenant() AND (a.id = $1::uuid OR ($1 IS NULL AND a.code = $2)) ORDER BY x.currency",
+    2};
+
+/* One row more than the page, to know whether another page follows. */
+static const hub_pg_stmt list_sql = {
+    "accounting_list_accounts",
+    "SELECT " ACCOUNTING_ACCOUNT_COLUMNS " FROM accounting_accounts x WHERE x.tenant_id = hub_current_tenant() "
+    "AND ($1::text IS NULL OR x.code > $1) AND ($3::text IS NULL OR x.type = $3) AND ($4 OR NOT x.archived) "
+    "ORDER BY x.code LIMIT $2::int + 1",
+    4};
+
+/* $2 is the mask's bits: 1 name, 2 description, 4 parent_id, 8 archived, 16 min, 32 max.
+ * Refused (no row) when the version moved; the caller tells NOT_FOUND from ABORTED by _found. */
+static const hub_pg_stmt update_sql = {
+    "accounting_update_account",
+    "WITH u AS (UPDATE accounting_accounts x SET "
+    "  name = CASE WHEN $2::int & 1 <> 0 THEN $3 ELSE x.name END, "
+    "  description = CASE WHEN $2::int & 2 <> 0 THEN $4 ELSE x.description END, "
+    "  parent_id = CASE WHEN $2::int & 4 <> 0 THEN $5::uuid ELSE x.parent_id END, "
+    "  archived = CASE WHEN $2::int & 8 <> 0 THEN $6::boolean ELSE x.archived END, "
+    "  min_balance = CASE WHEN $2::int & 16 <> 0 THEN $7::bigint ELSE x.min_balance END, "
+    "  max_balance = CASE WHEN $2::int & 32 <> 0 THEN $8::bigint ELSE x.max_balance END, "
+    "  version = x.version + 1, updated_at = now() "
+    "  WHERE x.tenant_id = hub_current_tenant() AND x.id = $1::uuid AND x.version = $9::bigint "
+    "  RETURNING " ACCOUNTING_ACCOUNT_COLUMNS ") "
+    "SELECT *, true AS _found FROM u UNION ALL "
+    "SELECT " ACCOUNTING_ACCOUNT_COLUMNS ", true FROM accounting_accounts x "
+    "WHERE x.tenant_id = hub_current_tenant() AND x.id = $1::uuid AND NOT EXISTS (SELECT 1 FROM u)",
+    9};
+
+/* A parent must not be the account itself or one of its descendants (no cycles). */
+static const hub_pg_stmt cycle_sql = {
+    "accounting_parent_cycle",
+    "WITH RECURSIVE up AS (SELECT p.id, p.parent_id, 1 AS depth FROM accounting_accounts p "
+    "  WHERE p.tenant_id = hub_current_tenant() AND p.id = $2::uuid "
+    "  UNION ALL SELECT p.id, p.parent_id, up.depth + 1 FROM accounting_accounts p JOIN up ON p.id = up.parent_id "
+    "  WHERE p.tenant_id = hub_current_tenant() AND up.depth < 64) "
+    "SELECT count(*) FILTER (WHERE id = $1::uuid) AS _cycle, count(*) AS _found FROM up",
+    2};
+
+/* The books (and the generic chart) on first use: a statement of its own, queued before the
+ * reads, because a statement does not see rows a function it calls inserted. */
+static const hub_pg_stmt books_sql = {"accounting_open_books", "SELECT accounting_open_books() IS NOT NULL AS _open", 0};
+
+static const char *or_null(const char *s) { return s && *s ? s : NULL; }
+
+static const char *lower_enum(hub_arena *a, const ProtobufCEnumDescriptor *d, int value, const char *prefix) {
+  const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(d, value);
+  if (!v || value == 0) return NULL;
+  const char *name = v->name + strlen(prefix);
+  char *out = hub_arena_strdup(a, name);
+  for (char *p = out; *p; p++)
+    if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+  return out;
+}
+
+static const char *limit_text(hub_arena *a, const Hub__Accounting__V1__Limit *l) {
+  return l ? hub_arena_sprintf(a, "%lld", (long long)l->amount_minor) : NULL;
+}
+
+/* A violated FK on parent_id is FAILED_PRECONDITION from the database; say which field. */
+static hub_status parent_missing(hub_arena *a, hub_status st, const char *parent) {
+  if (st.code == HUB_FAILED_PRECONDITION && parent)
+    return hub_status_new(a, HUB_NOT_FOUND, "parent_id: no such account");
+  return st;
+}
+
+typedef struct create_ctx {
+  const char *const *params;
+  hub_rows *rows;
+} create_ctx;
+
+static hub_status create_fn(hub_tx *tx, void *ud) {
+  create_ctx *c = ud;
+  hub_tx_exec(tx, &books_sql, NULL);
+  c->rows = hub_tx_exec(tx, &create_sql, c->params);
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_accounting_v1_accounting_create_account(hub_call *call, const Hub__Accounting__V1__CreateAccountRequest *request,
+                                                       Hub__Accounting__V1__Account *response) {
+  hub_arena *a = hub_call_arena(call);
+  if (request->min_balance && request->max_balance && request->min_balance->amount_minor > request->max_balance->amount_minor)
+    return hub_status_invalid(a, "min_balance", "is above max_balance");
+  const char *p[] = {request->code,
+                     request->name,
+                     lower_enum(a, &hub__accounting__v1__account_type__descriptor, request->type, "ACCOUNT_TYPE_"),
+                     lower_enum(a, &hub__accounting__v1__side__descriptor, request->normal_side, "SIDE_"),
+                     or_null(request->parent_id),
+                     or_null(request->currency_code),
+                     request->description,
+                     limit_text(a, request->min_balance),
+                     limit_text(a, request->max_balance),
+                     or_null(request->request_id)};
+  create_ctx c = {.params = p};
+  hub_status st = hub_call_tx(call, create_fn, &c);
+  hub_rows *rows = c.rows;
+  if (st.code == HUB_ALREADY_EXISTS) return hub_status_new(a, HUB_ALREADY_EXISTS, "code: the chart has an account with this code");
+  if (!hub_ok(st)) return parent_missing(a, st, p[4]);
+  if (hub_rows_count(rows) != 1)
+    return hub_status_new(a, HUB_ABORTED, "a request with this request_id is in flight; retry");
+  hub_rows_decode(rows, 0, &response->base);
+  return HUB_STATUS_OK;
+}
+
+typedef struct get_ctx {
+  const char *id, *code;
+  hub_rows *account, *balances;
+} get_ctx;
+
+static hub_status get_fn(hub_tx *tx, void *ud) {
+  get_ctx *c = ud;
+  const char *p[] = {c->id, c->code};
+  hub_tx_exec(tx, &books_sql, NULL);
+  c->account = hub_tx_exec(tx, &get_sql, p);
+  c->balances = hub_tx_exec(tx, &balances_sql, p);
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_accounting_v1_accounting_get_account(hub_call *call, const Hub__Accounting__V1__GetAccountRequest *request,
+                                                    Hub__Accounting__V1__Account *response) {
+  hub_arena *a = hub_call_arena(call);
+  if (!*request->id && !*request->code) return hub_status_invalid(a, "id", "name the account by id or by code");
+  get_ctx c = {.id = or_null(request->id), .code = or_null(request->code)};
+  hub_status st = hub_call_tx(call, get_fn, &c);
+  if (!hub_ok(st)) return st;
+  if (hub_rows_count(c.account) == 0)
+    return hub_status_new(a, HUB_NOT_FOUND, c.id ? "id: no such account" : "code: no such account");
+  hub_rows_decode(c.account, 0, &response->base);
+  response->n_balances = hub_rows_messages(c.balances, &hub__accounting__v1__balance__descriptor, -1,
+                                           (void ***)&response->balances);
+  return HUB_STATUS_OK;
+}
+
+typedef struct list_ctx {
+  const char *const *params;
+  hub_rows *rows;
+} list_ctx;
+
+static hub_status list_fn(hub_tx *tx, void *ud) {
+  list_ctx *c = ud;
+  hub_tx_exec(tx, &books_sql, NULL);
+  c->rows = hub_tx_exec(tx, &list_sql, c->params);
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_accounting_v1_accounting_list_accounts(hub_call *call, const Hub__Accounting__V1__ListAccountsRequest *request,
+                                                      Hub__Accounting__V1__ListAccountsResponse *response) {
+  hub_arena *a = hub_call_arena(call);
+  int limit;
+  hub_status st = hub_page_size(a, request->page_size, &limit);
+  if (!hub_ok(st)) return st;
+  char *after = NULL, *rest = NULL; /* the last code of the previous page */
+  if (*request->page_token && !hub_page_token_parse(a, request->page_token, &after, &rest))
+    return hub_status_invalid(a, "page_token", "not a token from this list");
+  const char *p[] = {after, hub_arena_sprintf(a, "%d", limit),
+                     lower_enum(a, &hub__accounting__v1__account_type__descriptor, request->type, "ACCOUNT_TYPE_"),
+                     request->include_archived ? "true" : "false"};
+  list_ctx c = {.params = p};
+  st = hub_call_tx(call, list_fn, &c);
+  if (!hub_ok(st)) return st;
+  hub_rows *rows = c.rows;
+  response->n_accounts = hub_rows_messages(rows, &hub__accounting__v1__account__descriptor, limit,
+                                           (void ***)&response->accounts);
+  Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
+  hub__api__v1__page_info__init(page);
+  if (hub_rows_count(rows) > limit) page->next_page_token = hub_page_token(a, response->accounts[limit - 1]->code, "");
+  response->page = page;
+  return HUB_STATUS_OK;
+}
+
+enum { MASK_NAME = 1, MASK_DESCRIPTION = 2, MASK_PARENT = 4, MASK_ARCHIVED = 8, MASK_MIN = 16, MASK_MAX = 32 };
+
+typedef struct update_ctx {
+  const Hub__Accounting__V1__UpdateAccountRequest *req;
+  unsigned bits;
+  const char *const *params;
+  hub_rows *rows;
+  bool cycle;
+} update_ctx;
+
+static hub_status update_fn(hub_tx *tx, void *ud) {
+  update_ctx *c = ud;
+  if ((c->bits & MASK_PARENT) && *c->req->parent_id) {
+    hub_rows *r;
+    const char *p[] = {c->req->id, c->req->parent_id};
+    hub_status st = hub_tx_query(tx, &cycle_sql, p, &r);
+    if (!hub_ok(st)) return st;
+    if (hub_rows_int(r, 0, "_cycle") > 0) {
+      c->cycle = true;
+      return HUB_STATUS_OK;
+    }
+    if (hub_rows_int(r, 0, "_found") == 0) return hub_status_new(hub_tx_arena(tx), HUB_NOT_FOUND, "parent_id: no such account");
+  }
+  c->rows = hub_tx_exec(tx, &update_sql, c->params);
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_accounting_v1_accounting_update_account(hub_call *call, const Hub__Accounting__V1__UpdateAccountRequest *request,
+                                                       Hub__Accounting__V1__Account *response) {
+  hub_arena *a = hub_call_arena(call);
+  static const char *const allowed[] = {"name", "description", "parent_id", "archived", "min_balance", "max_balance", NULL};
+  unsigned bits;
+  hub_status st = hub_update_mask(a, request->update_mask, allowed, &bits);
+  if (!hub_ok(st)) return st;
+  if ((bits & MASK_NAME) && !*request->name) return hub_status_invalid(a, "name", "required when in update_mask");
+  if (request->min_balance && request->max_balance && request->min_balance->amount_minor > request->max_balance->amount_minor)
+    return hub_status_invalid(a, "min_balance", "is above max_balance");
+  const char *p[] = {request->id,
+                     hub_arena_sprintf(a, "%u", bits),
+                     request->name,
+                     request->description,
+                     or_null(request->parent_id),
+                     request->archived ? "true" : "false",
+                     limit_text(a, request->min_balance),
+                     limit_text(a, request->max_balance),
+                     hub_arena_sprintf(a, "%lld", (long long)request->version)};
+  update_ctx c = {.req = request, .bits = bits, .params = p};
+  st = hub_call_tx(call, update_fn, &c);
+  if (!hub_ok(st)) return st;
+  if (c.cycle) return hub_status_invalid(a, "parent_id", "would make the account its own ancestor");
+  if (hub_rows_count(c.rows) == 0) return hub_status_new(a, HUB_NOT_FOUND, "id: no such account");
+  Hub__Accounting__V1__Account *now = (Hub__Accounting__V1__Account *)hub_rows_message(
+      c.rows, 0, &hub__accounting__v1__account__descriptor);
+  if (now->version != request->version + 1)
+    return hub_status_new(a, HUB_ABORTED, "version: the account changed since it was read; read it again");
+  *response = *now;
+  return HUB_STATUS_OK;
+}

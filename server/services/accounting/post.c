@@ -1,0 +1,76 @@
+/* The one way into the journal from C: entries become the JSON accounting_post takes (migration
+ * 0010), and its answer rows become results or a status naming the refused field. The database
+ * function does every check that needs data (accounts, periods, rates, balance rules,
+ * assertions, idempotency) inside the caller's transaction, so PostEntry, PostEntries,
+ * ReverseEntry and api.h (Billing, HRMS) all post under the same rules. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "services/accounting/accounting.h"
+
+static const hub_pg_stmt post_sql = {
+    "accounting_post",
+    "SELECT i AS index, id, seq, outcome, code, field, message FROM accounting_post_checked($1::jsonb, $2::boolean)", 2};
+
+hub_status accounting_post_json(hub_tx *tx, const char *entries_json, bool each, hub_rows **out) {
+  const char *p[] = {entries_json, each ? "true" : "false"};
+  return hub_tx_query(tx, &post_sql, p, out);
+}
+
+hub_status accounting_refusal(hub_arena *a, const hub_rows *r, int row, const char *prefix) {
+  hub_code code = HUB_INTERNAL;
+  if (!hub_code_parse(hub_rows_text(r, row, "code"), &code)) code = HUB_INTERNAL;
+  const char *field = hub_rows_text(r, row, "field");
+  const char *msg = hub_rows_text(r, row, "message");
+  if (field && prefix && !strncmp(field, "entries[", 8)) {
+    const char *close = strchr(field, ']');
+    if (close) field = hub_arena_sprintf(a, "%s%s", prefix, close + 1);
+  }
+  if (code == HUB_INVALID_ARGUMENT && field) return hub_status_invalid(a, field, "%s", msg ? msg : "refused");
+  return hub_status_new(a, code, "%s: %s", field ? field : "entry", msg ? msg : "refused");
+}
+
+static json_t *str_or_null(const char *s) { return s && *s ? json_string(s) : json_null(); }
+
+static const char *side_text(Hub__Accounting__V1__Side s) { return s == HUB__ACCOUNTING__V1__SIDE__SIDE_DEBIT ? "debit" : "credit"; }
+
+static json_t *line_json(const Hub__Accounting__V1__Line *l) {
+  json_t *o = json_object();
+  json_object_set_new(o, "account_id", str_or_null(l->account_id));
+  json_object_set_new(o, "account_code", str_or_null(l->account_code));
+  json_object_set_new(o, "side", json_string(side_text(l->side)));
+  json_object_set_new(o, "amount", json_integer(l->amount_minor));
+  json_object_set_new(o, "currency", json_string(l->currency_code));
+  json_object_set_new(o, "base_amount", l->base_amount_minor ? json_integer(l->base_amount_minor) : json_null());
+  json_object_set_new(o, "description", json_string(l->description));
+  json_object_set_new(o, "brand", json_string(l->brand));
+  json_object_set_new(o, "department", json_string(l->department));
+  json_object_set_new(o, "project", json_string(l->project));
+  return o;
+}
+
+char *accounting_entries_json(hub_arena *a, Hub__Accounting__V1__EntryInput *const *entries, size_t n) {
+  json_t *arr = json_array();
+  for (size_t k = 0; k < n; k++) {
+    const Hub__Accounting__V1__EntryInput *e = entries[k];
+    json_t *o = json_object(), *lines = json_array();
+    json_object_set_new(o, "i", json_integer((json_int_t)k));
+    json_object_set_new(o, "id", str_or_null(e->id));
+    json_object_set_new(o, "date", json_string(e->date));
+    json_object_set_new(o, "description", json_string(e->description));
+    json_object_set_new(o, "reference", json_string(e->reference));
+    json_object_set_new(o, "pending", json_boolean(e->pending));
+    json_object_set_new(o, "adjusting", json_boolean(e->adjusting));
+    if (e->expire_time) json_object_set_new(o, "expires_epoch", json_integer(e->expire_time->seconds));
+    for (size_t j = 0; j < e->n_lines; j++) json_array_append_new(lines, line_json(e->lines[j]));
+    json_object_set_new(o, "lines", lines);
+    json_array_append_new(arr, o);
+  }
+  char *text = json_dumps(arr, JSON_COMPACT);
+  json_decref(arr);
+  char *out = hub_arena_strdup(a, text ? text : "[]");
+  free(text);
+  return out;
+}
