@@ -316,7 +316,8 @@ static const fixture fixtures[] = {
     {"hub.accounting.v1.UpdateAccountRequest", "id", K_ACCOUNT, NULL, true},
     {"hub.accounting.v1.GetEntryRequest", "id", K_ENTRY, NULL, true},
     {"hub.accounting.v1.ReverseEntryRequest", "id", K_ENTRY, NULL, true},
-    {"hub.accounting.v1.ResolvePendingRequest", "id", K_ENTRY, NULL, true},
+    {"hub.accounting.v1.PostPendingEntryRequest", "id", K_ENTRY, NULL, true},
+    {"hub.accounting.v1.VoidPendingEntryRequest", "id", K_ENTRY, NULL, true},
     {NULL, "parent_id", K_ACCOUNT, NULL, false},
     {NULL, "account_id", K_ACCOUNT, NULL, false},
     {"hub.accounting.v1.EntryInput", "id", K_LITERAL, "0190a000-0000-7000-8000-00000000abcf", false}, /* a new key */

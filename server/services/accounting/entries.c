@@ -311,14 +311,14 @@ static const hub_pg_stmt resolve_sql = {
     "accounting_resolve",
     "SELECT i AS index, id, seq, outcome, code, field, message FROM accounting_resolve_checked($1::uuid, $2::boolean)", 2};
 
-hub_status hub_accounting_v1_accounting_post_pending_entry(hub_call *call, const Hub__Accounting__V1__ResolvePendingRequest *request,
+hub_status hub_accounting_v1_accounting_post_pending_entry(hub_call *call, const Hub__Accounting__V1__PostPendingEntryRequest *request,
                                                            Hub__Accounting__V1__Entry *response) {
   const char *p[] = {request->id, "true"};
   one_ctx c = {.stmt = &resolve_sql, .params = p};
   return run_one(call, &c, response);
 }
 
-hub_status hub_accounting_v1_accounting_void_pending_entry(hub_call *call, const Hub__Accounting__V1__ResolvePendingRequest *request,
+hub_status hub_accounting_v1_accounting_void_pending_entry(hub_call *call, const Hub__Accounting__V1__VoidPendingEntryRequest *request,
                                                            Hub__Accounting__V1__Entry *response) {
   const char *p[] = {request->id, "false"};
   one_ctx c = {.stmt = &resolve_sql, .params = p};

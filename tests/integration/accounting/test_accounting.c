@@ -214,16 +214,18 @@ static void test_no_overdraft_and_two_phase(void **state) {
   EntryInput *hold2 = entry2(a, NULL, "2026-11-06", "6020", "1011", 600);
   hold2->pending = true, hold2->expire_time = &exp;
   assert_int_equal(post(a, &alice, hold2, &second).code, HUB_FAILED_PRECONDITION);
-  Hub__Accounting__V1__ResolvePendingRequest rreq = HUB__ACCOUNTING__V1__RESOLVE_PENDING_REQUEST__INIT;
+  Hub__Accounting__V1__VoidPendingEntryRequest rreq = HUB__ACCOUNTING__V1__VOID_PENDING_ENTRY_REQUEST__INIT;
+  Hub__Accounting__V1__PostPendingEntryRequest preq = HUB__ACCOUNTING__V1__POST_PENDING_ENTRY_REQUEST__INIT;
   rreq.id = pending->id;
+  preq.id = pending->id;
   hub_call_options o = hub_world_opts(&alice);
   CHECK(hub_accounting_v1_accounting_void_pending_entry_call(w.ch, &o, a, &rreq, &out), "void");
   assert_int_equal(out->status, HUB__ACCOUNTING__V1__ENTRY_STATUS__ENTRY_STATUS_VOIDED);
-  assert_int_equal(hub_accounting_v1_accounting_post_pending_entry_call(w.ch, &o, a, &rreq, &out).code,
+  assert_int_equal(hub_accounting_v1_accounting_post_pending_entry_call(w.ch, &o, a, &preq, &out).code,
                    HUB_FAILED_PRECONDITION);
   CHECK(post(a, &alice, hold2, &second), "pending after void");
-  rreq.id = second->id;
-  CHECK(hub_accounting_v1_accounting_post_pending_entry_call(w.ch, &o, a, &rreq, &out), "post pending");
+  preq.id = second->id;
+  CHECK(hub_accounting_v1_accounting_post_pending_entry_call(w.ch, &o, a, &preq, &out), "post pending");
   assert_int_equal(out->status, HUB__ACCOUNTING__V1__ENTRY_STATUS__ENTRY_STATUS_POSTED);
   assert_int_equal(balance_of(a, &alice, "1011", NULL), 400);
   hub_arena_free(a);
