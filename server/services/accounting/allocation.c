@@ -52,7 +52,7 @@ bool accounting_allocate_oldest(int64_t payment, const accounting_open_item *ite
   order_ref *ord = n ? malloc(n * sizeof *ord) : NULL;
   if (n && !ord) return fail(err, -1, "out of memory");
   for (size_t i = 0; i < n; i++) ord[i] = (order_ref){&items[i], i};
-  qsort(ord, n, sizeof *ord, by_due);
+  if (n) qsort(ord, n, sizeof *ord, by_due); /* qsort(NULL, 0, ...) is undefined */
   int64_t left = payment;
   for (size_t k = 0; k < n && left > 0; k++) {
     const int64_t take = ord[k].it->open < left ? ord[k].it->open : left;
