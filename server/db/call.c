@@ -6,19 +6,18 @@
 #include "identity/principal.h"
 #include "services/context.h"
 
-static const char *or_null(const char *s) { return s && *s ? s : NULL; }
 
 hub_status hub_call_tx(hub_call *call, hub_tx_fn fn, void *ud) {
   const hub_principal *p = hub_principal_of(call);
   /* The access chain sets the principal before any handler of an RPC that declares a
    * permission runs; without it this transaction would run in no tenant and see nothing. */
   HUB_ASSERT(p || !hub_call_method(call)->access.permission);
-  return hub_tx_run(hub_ctx_of(call)->pg, hub_call_arena(call), p ? or_null(p->tenant_id) : NULL,
-                    p ? or_null(p->user_id) : NULL, hub_call_remaining_ms(call), fn, ud);
+  return hub_tx_run(hub_ctx_of(call)->pg, hub_call_arena(call), p ? hub_sql_opt(p->tenant_id) : NULL,
+                    p ? hub_sql_opt(p->user_id) : NULL, hub_call_remaining_ms(call), fn, ud);
 }
 
 hub_status hub_call_tx_as(hub_call *call, const char *tenant_id, const char *user_id, hub_tx_fn fn, void *ud) {
-  return hub_tx_run(hub_ctx_of(call)->pg, hub_call_arena(call), or_null(tenant_id), or_null(user_id),
+  return hub_tx_run(hub_ctx_of(call)->pg, hub_call_arena(call), hub_sql_opt(tenant_id), hub_sql_opt(user_id),
                     hub_call_remaining_ms(call), fn, ud);
 }
 

@@ -44,6 +44,9 @@ typedef hub_status (*hub_tx_fn)(hub_tx *tx, void *ud);
 hub_status hub_tx_run(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *user_id, int64_t timeout_ms,
                       hub_tx_fn fn, void *ud);
 
+/* An optional text parameter: proto3's unset string ("") or NULL as SQL NULL, the value otherwise. */
+static inline const char *hub_sql_opt(const char *s) { return s && *s ? s : NULL; }
+
 /* Queues `stmt` with text parameters (NULL = SQL NULL; copied, so they may live on the stack).
  * Returns its result, filled by the next flush. A statement a store declares is prepared on
  * the connection inside the pipeline the first time it runs there. */

@@ -317,5 +317,5 @@ static hub_status load_fn(hub_tx *tx, void *ud) {
 hub_status hub_acl_load(hub_pg *pg, hub_arena *a, const char *user_id, const char *tenant_id, int64_t timeout_ms,
                         hub_acl *out) {
   load_ctx c = {user_id, tenant_id, out};
-  return hub_tx_run(pg, a, tenant_id && *tenant_id ? tenant_id : NULL, user_id, timeout_ms, load_fn, &c);
+  return hub_tx_run(pg, a, hub_sql_opt(tenant_id), user_id, timeout_ms, load_fn, &c);
 }

@@ -9,6 +9,7 @@
 
 #include "crypto/random.h"
 #include "db/array.h"
+#include "db/tx.h"
 #include "hub/uuid.h"
 #include "identity/acl.h"
 
@@ -363,5 +364,5 @@ static hub_status touch_fn(hub_tx *tx, void *ud) {
 
 hub_status hub_apikey_touch(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *key_id, int64_t timeout_ms) {
   touch_ctx c = {tenant_id, key_id};
-  return hub_tx_run(pg, a, tenant_id && *tenant_id ? tenant_id : NULL, NULL, timeout_ms, touch_fn, &c);
+  return hub_tx_run(pg, a, hub_sql_opt(tenant_id), NULL, timeout_ms, touch_fn, &c);
 }

@@ -14,13 +14,13 @@ static const hub_pg_stmt account_sql = {
 
 void hub_audit_tenant_write(hub_tx *tx, const char *tenant_id, const char *actor_id, const char *action,
                             const char *target, const char *ip, const char *detail_json) {
-  const char *p[] = {tenant_id, actor_id && *actor_id ? actor_id : NULL, action, target ? target : "",
+  const char *p[] = {tenant_id, hub_sql_opt(actor_id), action, target ? target : "",
                      ip ? ip : "", detail_json};
   hub_tx_exec(tx, &tenant_sql, p);
 }
 
 void hub_audit_account_write(hub_tx *tx, const char *user_id, const char *action, const char *ip,
                              const char *detail_json) {
-  const char *p[] = {user_id && *user_id ? user_id : NULL, action, ip ? ip : "", detail_json};
+  const char *p[] = {hub_sql_opt(user_id), action, ip ? ip : "", detail_json};
   hub_tx_exec(tx, &account_sql, p);
 }

@@ -13,6 +13,11 @@
 
 /* ---- accounts (accounts.c) ---- */
 
+/* Opens the tenant's books on first use (making the generic chart) and answers their base
+ * currency (column "_base"). Queued before any statement that reads accounts, as a statement of
+ * its own: a statement does not see the rows a function it calls inserted. */
+hub_rows *accounting_books_queue(hub_tx *tx);
+
 /* The columns every read of an account selects, each named for a field of Account (db/tx.h
  * decodes rows by name), from the table accounting_accounts (alias x). */
 #define ACCOUNTING_ACCOUNT_COLUMNS                                                                           \
@@ -26,9 +31,18 @@
  * describes it): one row per entry, columns i, id, seq, outcome, code, field, message. */
 hub_status accounting_post_json(hub_tx *tx, const char *entries_json, bool each, hub_rows **out);
 
-/* A refusal row of accounting_post_checked as a status: its code, field and message. `prefix`
- * rewrites the field's "entries[N]" ("entry" for PostEntry). */
-hub_status accounting_refusal(hub_arena *a, const hub_rows *r, int row, const char *prefix);
+/* How a field accounting_post names ("entries[3].lines[1].account_code") becomes the request's:
+ * its rest after "entries[N]" is looked up by prefix in a table ending with {NULL}; the first
+ * entry whose `from` begins it replaces `from` by `to` (keep_rest) or the whole field by `to`.
+ * PostEntry maps {"", "entry", true}; ReverseEntry maps the reversal's fields to its own. */
+typedef struct accounting_field_map {
+  const char *from, *to;
+  bool keep_rest;
+} accounting_field_map;
+
+/* A refusal row of accounting_post_checked as a status: its code, the field (through `map`; NULL
+ * keeps it as named) and the message. */
+hub_status accounting_refusal(hub_arena *a, const hub_rows *r, int row, const accounting_field_map *map);
 
 /* The JSON array of `n` entries (as accounting_post takes them). */
 char *accounting_entries_json(hub_arena *a, Hub__Accounting__V1__EntryInput *const *entries, size_t n);
@@ -41,6 +55,6 @@ typedef struct accounting_entry_read {
 } accounting_entry_read;
 void accounting_entry_queue(hub_tx *tx, const char *id, accounting_entry_read *rd);
 /* False when the entry does not exist. */
-bool accounting_entry_decode(hub_arena *a, const accounting_entry_read *rd, Hub__Accounting__V1__Entry *out);
+bool accounting_entry_decode(const accounting_entry_read *rd, Hub__Accounting__V1__Entry *out);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "aip/fields.h"
+#include "hub/enum_text.h"
 #include "services/accounting/accounting.h"
 
 /* The row, or (same request_id again) the one the first request made. A concurrent twin answers
@@ -76,20 +77,23 @@ static const hub_pg_stmt cycle_sql = {
     "SELECT count(*) FILTER (WHERE id = $1::uuid) AS _cycle, count(*) AS _found FROM up",
     2};
 
-/* The books (and the generic chart) on first use: a statement of its own, queued before the
- * reads, because a statement does not see rows a function it calls inserted. */
-static const hub_pg_stmt books_sql = {"accounting_open_books", "SELECT accounting_open_books() IS NOT NULL AS _open", 0};
+static const hub_pg_stmt books_sql = {"accounting_open_books",
+                                      "SELECT (accounting_open_books()).base_currency AS _base", 0};
 
-static const char *or_null(const char *s) { return s && *s ? s : NULL; }
+hub_rows *accounting_books_queue(hub_tx *tx) { return hub_tx_exec(tx, &books_sql, NULL); }
 
-static const char *lower_enum(hub_arena *a, const ProtobufCEnumDescriptor *d, int value, const char *prefix) {
-  const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(d, value);
-  if (!v || value == 0) return NULL;
-  const char *name = v->name + strlen(prefix);
-  char *out = hub_arena_strdup(a, name);
-  for (char *p = out; *p; p++)
-    if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
-  return out;
+/* The body of CreateAccount and ListAccounts: the books, then one statement. */
+typedef struct books_then {
+  const hub_pg_stmt *stmt;
+  const char *const *params;
+  hub_rows *rows;
+} books_then;
+
+static hub_status books_then_fn(hub_tx *tx, void *ud) {
+  books_then *c = ud;
+  accounting_books_queue(tx);
+  c->rows = hub_tx_exec(tx, c->stmt, c->params);
+  return HUB_STATUS_OK;
 }
 
 static const char *limit_text(hub_arena *a, const Hub__Accounting__V1__Limit *l) {
@@ -103,18 +107,6 @@ static hub_status parent_missing(hub_arena *a, hub_status st, const char *parent
   return st;
 }
 
-typedef struct create_ctx {
-  const char *const *params;
-  hub_rows *rows;
-} create_ctx;
-
-static hub_status create_fn(hub_tx *tx, void *ud) {
-  create_ctx *c = ud;
-  hub_tx_exec(tx, &books_sql, NULL);
-  c->rows = hub_tx_exec(tx, &create_sql, c->params);
-  return HUB_STATUS_OK;
-}
-
 hub_status hub_accounting_v1_accounting_create_account(hub_call *call, const Hub__Accounting__V1__CreateAccountRequest *request,
                                                        Hub__Accounting__V1__Account *response) {
   hub_arena *a = hub_call_arena(call);
@@ -122,16 +114,16 @@ hub_status hub_accounting_v1_accounting_create_account(hub_call *call, const Hub
     return hub_status_invalid(a, "min_balance", "is above max_balance");
   const char *p[] = {request->code,
                      request->name,
-                     lower_enum(a, &hub__accounting__v1__account_type__descriptor, request->type, "ACCOUNT_TYPE_"),
-                     lower_enum(a, &hub__accounting__v1__side__descriptor, request->normal_side, "SIDE_"),
-                     or_null(request->parent_id),
-                     or_null(request->currency_code),
+                     hub_enum_to_text(a, &hub__accounting__v1__account_type__descriptor, (int)request->type),
+                     hub_enum_to_text(a, &hub__accounting__v1__side__descriptor, (int)request->normal_side),
+                     hub_sql_opt(request->parent_id),
+                     hub_sql_opt(request->currency_code),
                      request->description,
                      limit_text(a, request->min_balance),
                      limit_text(a, request->max_balance),
-                     or_null(request->request_id)};
-  create_ctx c = {.params = p};
-  hub_status st = hub_call_tx(call, create_fn, &c);
+                     hub_sql_opt(request->request_id)};
+  books_then c = {.stmt = &create_sql, .params = p};
+  hub_status st = hub_call_tx(call, books_then_fn, &c);
   hub_rows *rows = c.rows;
   if (st.code == HUB_ALREADY_EXISTS) return hub_status_new(a, HUB_ALREADY_EXISTS, "code: the chart has an account with this code");
   if (!hub_ok(st)) return parent_missing(a, st, p[4]);
@@ -149,7 +141,7 @@ typedef struct get_ctx {
 static hub_status get_fn(hub_tx *tx, void *ud) {
   get_ctx *c = ud;
   const char *p[] = {c->id, c->code};
-  hub_tx_exec(tx, &books_sql, NULL);
+  accounting_books_queue(tx);
   c->account = hub_tx_exec(tx, &get_sql, p);
   c->balances = hub_tx_exec(tx, &balances_sql, p);
   return HUB_STATUS_OK;
@@ -159,7 +151,7 @@ hub_status hub_accounting_v1_accounting_get_account(hub_call *call, const Hub__A
                                                     Hub__Accounting__V1__Account *response) {
   hub_arena *a = hub_call_arena(call);
   if (!*request->id && !*request->code) return hub_status_invalid(a, "id", "name the account by id or by code");
-  get_ctx c = {.id = or_null(request->id), .code = or_null(request->code)};
+  get_ctx c = {.id = hub_sql_opt(request->id), .code = hub_sql_opt(request->code)};
   hub_status st = hub_call_tx(call, get_fn, &c);
   if (!hub_ok(st)) return st;
   if (hub_rows_count(c.account) == 0)
@@ -167,18 +159,6 @@ hub_status hub_accounting_v1_accounting_get_account(hub_call *call, const Hub__A
   hub_rows_decode(c.account, 0, &response->base);
   response->n_balances = hub_rows_messages(c.balances, &hub__accounting__v1__balance__descriptor, -1,
                                            (void ***)&response->balances);
-  return HUB_STATUS_OK;
-}
-
-typedef struct list_ctx {
-  const char *const *params;
-  hub_rows *rows;
-} list_ctx;
-
-static hub_status list_fn(hub_tx *tx, void *ud) {
-  list_ctx *c = ud;
-  hub_tx_exec(tx, &books_sql, NULL);
-  c->rows = hub_tx_exec(tx, &list_sql, c->params);
   return HUB_STATUS_OK;
 }
 
@@ -192,10 +172,10 @@ hub_status hub_accounting_v1_accounting_list_accounts(hub_call *call, const Hub_
   if (*request->page_token && !hub_page_token_parse(a, request->page_token, &after, &rest))
     return hub_status_invalid(a, "page_token", "not a token from this list");
   const char *p[] = {after, hub_arena_sprintf(a, "%d", limit),
-                     lower_enum(a, &hub__accounting__v1__account_type__descriptor, request->type, "ACCOUNT_TYPE_"),
+                     hub_enum_to_text(a, &hub__accounting__v1__account_type__descriptor, (int)request->type),
                      request->include_archived ? "true" : "false"};
-  list_ctx c = {.params = p};
-  st = hub_call_tx(call, list_fn, &c);
+  books_then c = {.stmt = &list_sql, .params = p};
+  st = hub_call_tx(call, books_then_fn, &c);
   if (!hub_ok(st)) return st;
   hub_rows *rows = c.rows;
   response->n_accounts = hub_rows_messages(rows, &hub__accounting__v1__account__descriptor, limit,
@@ -248,7 +228,7 @@ hub_status hub_accounting_v1_accounting_update_account(hub_call *call, const Hub
                      hub_arena_sprintf(a, "%u", bits),
                      request->name,
                      request->description,
-                     or_null(request->parent_id),
+                     hub_sql_opt(request->parent_id),
                      request->archived ? "true" : "false",
                      limit_text(a, request->min_balance),
                      limit_text(a, request->max_balance),

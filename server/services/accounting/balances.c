@@ -35,9 +35,6 @@ static const hub_pg_stmt balances_sql = {
     "WHERE ($2::uuid[] IS NULL OR a.id = ANY($2::uuid[])) ORDER BY a.code, g.currency, g.dim",
     4};
 
-static const hub_pg_stmt base_sql = {"accounting_base_currency",
-                                     "SELECT (accounting_open_books()).base_currency AS base_currency_code", 0};
-
 typedef struct ctx {
   const char *const *params;
   hub_rows *balances, *base;
@@ -45,7 +42,7 @@ typedef struct ctx {
 
 static hub_status fn(hub_tx *tx, void *ud) {
   ctx *c = ud;
-  c->base = hub_tx_exec(tx, &base_sql, NULL);
+  c->base = accounting_books_queue(tx);
   c->balances = hub_tx_exec(tx, &balances_sql, c->params);
   return HUB_STATUS_OK;
 }
@@ -62,7 +59,7 @@ hub_status hub_accounting_v1_accounting_get_balances(hub_call *call, const Hub__
   ctx c = {.params = p};
   hub_status st = hub_call_tx(call, fn, &c);
   if (!hub_ok(st)) return st;
-  hub_rows_decode(c.base, 0, &response->base);
+  response->base_currency_code = (char *)hub_rows_text(c.base, 0, "_base");
   response->n_balances = hub_rows_messages(c.balances, &hub__accounting__v1__balance__descriptor, -1,
                                            (void ***)&response->balances);
   return HUB_STATUS_OK;

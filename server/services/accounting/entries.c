@@ -1,10 +1,11 @@
 /* The journal: PostEntry and PostEntries (through accounting_post, post.c), GetEntry,
  * ListEntries (keyset pages, newest date first), ReverseEntry and the two-phase
- * PostPendingEntry / VoidPendingEntry. A PostEntry is one round trip: the entry's id is fixed
- * here (the caller's, or a new UUID v7), so the read of what was posted is queued behind the
- * posting in the same pipeline; a refused posting applied nothing and its read finds nothing. */
+ * PostPendingEntry / VoidPendingEntry, the last four through one body (run_one). PostEntry is one
+ * round trip: the entry's id is fixed here (the caller's, or a new UUID v7), so the read of what
+ * was posted is queued behind the posting in the same pipeline. */
 #include <string.h>
 
+#include "crypto/random.h"
 #include "hub/calendar.h"
 #include "hub/clock.h"
 #include "services/accounting/accounting.h"
@@ -33,8 +34,7 @@ void accounting_entry_queue(hub_tx *tx, const char *id, accounting_entry_read *r
   rd->lines = hub_tx_exec(tx, &lines_sql, p);
 }
 
-bool accounting_entry_decode(hub_arena *a, const accounting_entry_read *rd, Hub__Accounting__V1__Entry *out) {
-  (void)a;
+bool accounting_entry_decode(const accounting_entry_read *rd, Hub__Accounting__V1__Entry *out) {
   if (hub_rows_count(rd->entry) == 0) return false;
   hub_rows_decode(rd->entry, 0, &out->base);
   out->n_lines = hub_rows_messages(rd->lines, &hub__accounting__v1__line__descriptor, -1, (void ***)&out->lines);
@@ -65,24 +65,54 @@ static hub_status check_entry(hub_arena *a, const Hub__Accounting__V1__EntryInpu
   return HUB_STATUS_OK;
 }
 
-/* ---- PostEntry ---- */
+/* ---- one entry: posted, reversed, or resolved ---- */
 
-typedef struct post_ctx {
-  const char *json;
-  const char *id;
+/* A statement answering accounting_post_checked's rows for one entry (post.c), then the read of
+ * that entry. When its id is known beforehand (PostEntry, the two-phase RPCs) the read is queued
+ * behind it and the whole call is one round trip; a refusal applied nothing, so the read finds
+ * the entry as it was (or nothing) and the answer is the refusal. Otherwise (a reversal whose id
+ * the database picks) the read waits for the statement's answer. */
+typedef struct one_ctx {
+  const hub_pg_stmt *stmt;
+  const char *const *params;
+  const char *id; /* the entry's id when known before the statement runs */
+  const accounting_field_map *fields;
   hub_rows *result;
   accounting_entry_read rd;
-} post_ctx;
+} one_ctx;
 
-static hub_status post_fn(hub_tx *tx, void *ud) {
-  post_ctx *c = ud;
-  hub_status st = accounting_post_json(tx, c->json, false, &c->result);
-  if (!hub_ok(st)) return st;
-  if (hub_rows_count(c->result) == 1 && !strcmp(hub_rows_text(c->result, 0, "outcome"), "refused"))
-    return accounting_refusal(hub_tx_arena(tx), c->result, 0, "entry");
+static hub_status one_fn(hub_tx *tx, void *ud) {
+  one_ctx *c = ud;
+  if (c->id) {
+    c->result = hub_tx_exec(tx, c->stmt, c->params);
+    accounting_entry_queue(tx, c->id, &c->rd);
+    return HUB_STATUS_OK;
+  }
+  hub_status st = hub_tx_query(tx, c->stmt, c->params, &c->result);
+  if (!hub_ok(st) || hub_rows_count(c->result) == 0 || !strcmp(hub_rows_text(c->result, 0, "outcome"), "refused"))
+    return st;
   accounting_entry_queue(tx, hub_rows_text(c->result, 0, "id"), &c->rd);
   return HUB_STATUS_OK;
 }
+
+static hub_status run_one(hub_call *call, one_ctx *c, Hub__Accounting__V1__Entry *response) {
+  hub_arena *a = hub_call_arena(call);
+  hub_status st = hub_call_tx(call, one_fn, c);
+  if (!hub_ok(st)) return st;
+  if (hub_rows_count(c->result) == 0) return hub_status_new(a, HUB_NOT_FOUND, "id: no such entry");
+  if (!strcmp(hub_rows_text(c->result, 0, "outcome"), "refused")) return accounting_refusal(a, c->result, 0, c->fields);
+  if (!accounting_entry_decode(&c->rd, response)) return hub_status_new(a, HUB_INTERNAL, "the entry was not found");
+  response->existed = !strcmp(hub_rows_text(c->result, 0, "outcome"), "exists");
+  return HUB_STATUS_OK;
+}
+
+/* ---- PostEntry ---- */
+
+static const accounting_field_map entry_fields[] = {{"", "entry", true}, {NULL, NULL, false}};
+
+static const hub_pg_stmt post_one_sql = {
+    "accounting_post_one",
+    "SELECT i AS index, id, seq, outcome, code, field, message FROM accounting_post_checked($1::jsonb, $2::boolean)", 2};
 
 hub_status hub_accounting_v1_accounting_post_entry(hub_call *call, const Hub__Accounting__V1__PostEntryRequest *request,
                                                    Hub__Accounting__V1__Entry *response) {
@@ -90,13 +120,15 @@ hub_status hub_accounting_v1_accounting_post_entry(hub_call *call, const Hub__Ac
   Hub__Accounting__V1__EntryInput *e = request->entry;
   hub_status st = check_entry(a, e, "entry");
   if (!hub_ok(st)) return st;
-  post_ctx c = {0};
-  c.json = accounting_entries_json(a, &e, 1);
-  st = hub_call_tx(call, post_fn, &c);
-  if (!hub_ok(st)) return st;
-  if (!accounting_entry_decode(a, &c.rd, response)) return hub_status_new(a, HUB_INTERNAL, "the posted entry was not found");
-  response->existed = !strcmp(hub_rows_text(c.result, 0, "outcome"), "exists");
-  return HUB_STATUS_OK;
+  /* The entry's id is fixed here, so the read of what was posted rides in the same pipeline. */
+  char id[37];
+  if (!*e->id) {
+    if (!hub_uuid_v7(id)) return hub_status_new(a, HUB_INTERNAL, "no randomness for an entry id");
+    e->id = hub_arena_strdup(a, id);
+  }
+  const char *p[] = {accounting_entries_json(a, &e, 1), "false"};
+  one_ctx c = {.stmt = &post_one_sql, .params = p, .id = e->id, .fields = entry_fields};
+  return run_one(call, &c, response);
 }
 
 /* ---- PostEntries ---- */
@@ -157,7 +189,7 @@ hub_status hub_accounting_v1_accounting_get_entry(hub_call *call, const Hub__Acc
   get_ctx c = {.id = request->id};
   hub_status st = hub_call_tx(call, get_fn, &c);
   if (!hub_ok(st)) return st;
-  if (!accounting_entry_decode(a, &c.rd, response)) return hub_status_new(a, HUB_NOT_FOUND, "id: no such entry");
+  if (!accounting_entry_decode(&c.rd, response)) return hub_status_new(a, HUB_NOT_FOUND, "id: no such entry");
   return HUB_STATUS_OK;
 }
 
@@ -197,8 +229,6 @@ static hub_status list_fn(hub_tx *tx, void *ud) {
   return HUB_STATUS_OK;
 }
 
-static const char *or_null(const char *s) { return s && *s ? s : NULL; }
-
 hub_status hub_accounting_v1_accounting_list_entries(hub_call *call, const Hub__Accounting__V1__ListEntriesRequest *request,
                                                      Hub__Accounting__V1__ListEntriesResponse *response) {
   hub_arena *a = hub_call_arena(call);
@@ -212,8 +242,8 @@ hub_status hub_accounting_v1_accounting_list_entries(hub_call *call, const Hub__
         !(id = (char *)hub_uuid_lower(a, id)))
       return hub_status_invalid(a, "page_token", "not a token from this list");
   }
-  const char *p[] = {date, id, hub_arena_sprintf(a, "%d", limit), or_null(request->from_date), or_null(request->to_date),
-                     or_null(request->account_id)};
+  const char *p[] = {date, id, hub_arena_sprintf(a, "%d", limit), hub_sql_opt(request->from_date), hub_sql_opt(request->to_date),
+                     hub_sql_opt(request->account_id)};
   list_ctx c = {.params = p};
   st = hub_call_tx(call, list_fn, &c);
   if (!hub_ok(st)) return st;
@@ -263,46 +293,14 @@ static const hub_pg_stmt reverse_sql = {
     "WHERE e.tenant_id = hub_current_tenant() AND e.id = $1::uuid",
     4};
 
-typedef struct one_ctx {
-  const hub_pg_stmt *stmt;
-  const char *const *params;
-  const char *prefix;
-  hub_rows *result;
-  accounting_entry_read rd;
-} one_ctx;
-
-/* Runs a statement answering accounting_post_checked's rows for one entry, then reads it. */
-static hub_status one_fn(hub_tx *tx, void *ud) {
-  one_ctx *c = ud;
-  hub_status st = hub_tx_query(tx, c->stmt, c->params, &c->result);
-  if (!hub_ok(st)) return st;
-  if (hub_rows_count(c->result) == 0) return hub_status_new(hub_tx_arena(tx), HUB_NOT_FOUND, "id: no such entry");
-  if (!strcmp(hub_rows_text(c->result, 0, "outcome"), "refused"))
-    return accounting_refusal(hub_tx_arena(tx), c->result, 0, c->prefix);
-  accounting_entry_queue(tx, hub_rows_text(c->result, 0, "id"), &c->rd);
-  return HUB_STATUS_OK;
-}
-
-static hub_status run_one(hub_call *call, one_ctx *c, Hub__Accounting__V1__Entry *response) {
-  hub_arena *a = hub_call_arena(call);
-  hub_status st = hub_call_tx(call, one_fn, c);
-  if (!hub_ok(st)) return st;
-  if (!accounting_entry_decode(a, &c->rd, response)) return hub_status_new(a, HUB_INTERNAL, "the entry was not found");
-  response->existed = !strcmp(hub_rows_text(c->result, 0, "outcome"), "exists");
-  return HUB_STATUS_OK;
-}
-
 hub_status hub_accounting_v1_accounting_reverse_entry(hub_call *call, const Hub__Accounting__V1__ReverseEntryRequest *request,
                                                       Hub__Accounting__V1__Entry *response) {
-  const char *p[] = {request->id, or_null(request->reversal_id), or_null(request->date), or_null(request->description)};
-  /* The reversal's own fields map back to the request's: entries[0].reverses is `id`. */
-  one_ctx c = {.stmt = &reverse_sql, .params = p, .prefix = "reversal"};
-  hub_status st = run_one(call, &c, response);
-  if (!hub_ok(st) && st.message && strstr(st.message, "reversal.reverses"))
-    return hub_status_new(hub_call_arena(call), st.code, "id%s", strstr(st.message, "reversal.reverses") + 17);
-  if (!hub_ok(st) && st.message && !strncmp(st.message, "reversal.date", 13))
-    return hub_status_new(hub_call_arena(call), st.code, "date%s", st.message + 13);
-  return st;
+  const char *p[] = {request->id, hub_sql_opt(request->reversal_id), hub_sql_opt(request->date), hub_sql_opt(request->description)};
+  /* The reversal's fields are the request's: its date is `date`, and everything else about it
+   * (the entry it reverses, the lines it mirrors) is the entry named by `id`. */
+  static const accounting_field_map fields[] = {{".date", "date", false}, {"", "id", false}, {NULL, NULL, false}};
+  one_ctx c = {.stmt = &reverse_sql, .params = p, .fields = fields};
+  return run_one(call, &c, response);
 }
 
 /* ---- two-phase ---- */
@@ -314,13 +312,13 @@ static const hub_pg_stmt resolve_sql = {
 hub_status hub_accounting_v1_accounting_post_pending_entry(hub_call *call, const Hub__Accounting__V1__PostPendingEntryRequest *request,
                                                            Hub__Accounting__V1__Entry *response) {
   const char *p[] = {request->id, "true"};
-  one_ctx c = {.stmt = &resolve_sql, .params = p};
+  one_ctx c = {.stmt = &resolve_sql, .params = p, .id = request->id};
   return run_one(call, &c, response);
 }
 
 hub_status hub_accounting_v1_accounting_void_pending_entry(hub_call *call, const Hub__Accounting__V1__VoidPendingEntryRequest *request,
                                                            Hub__Accounting__V1__Entry *response) {
   const char *p[] = {request->id, "false"};
-  one_ctx c = {.stmt = &resolve_sql, .params = p};
+  one_ctx c = {.stmt = &resolve_sql, .params = p, .id = request->id};
   return run_one(call, &c, response);
 }

@@ -19,15 +19,22 @@ hub_status accounting_post_json(hub_tx *tx, const char *entries_json, bool each,
   return hub_tx_query(tx, &post_sql, p, out);
 }
 
-hub_status accounting_refusal(hub_arena *a, const hub_rows *r, int row, const char *prefix) {
+static const char *map_field(hub_arena *a, const char *field, const accounting_field_map *map) {
+  const char *close = field && map && !strncmp(field, "entries[", 8) ? strchr(field, ']') : NULL;
+  if (!close) return field;
+  const char *rest = close + 1;
+  for (; map->from; map++) {
+    size_t n = strlen(map->from);
+    if (!strncmp(rest, map->from, n)) return map->keep_rest ? hub_arena_sprintf(a, "%s%s", map->to, rest + n) : map->to;
+  }
+  return field;
+}
+
+hub_status accounting_refusal(hub_arena *a, const hub_rows *r, int row, const accounting_field_map *map) {
   hub_code code = HUB_INTERNAL;
   if (!hub_code_parse(hub_rows_text(r, row, "code"), &code)) code = HUB_INTERNAL;
-  const char *field = hub_rows_text(r, row, "field");
+  const char *field = map_field(a, hub_rows_text(r, row, "field"), map);
   const char *msg = hub_rows_text(r, row, "message");
-  if (field && prefix && !strncmp(field, "entries[", 8)) {
-    const char *close = strchr(field, ']');
-    if (close) field = hub_arena_sprintf(a, "%s%s", prefix, close + 1);
-  }
   if (code == HUB_INVALID_ARGUMENT && field) return hub_status_invalid(a, field, "%s", msg ? msg : "refused");
   return hub_status_new(a, code, "%s: %s", field ? field : "entry", msg ? msg : "refused");
 }

@@ -71,7 +71,7 @@ hub_status hub_operations_v1_operations_list_operations(hub_call *call,
   int done = request->done == HUB__OPERATIONS__V1__DONE_FILTER__DONE_FILTER_DONE       ? 1
              : request->done == HUB__OPERATIONS__V1__DONE_FILTER__DONE_FILTER_NOT_DONE ? 2
                                                                                        : 0;
-  const char *p[] = {before, *request->kind ? request->kind : NULL, hub_arena_sprintf(a, "%d", done),
+  const char *p[] = {before, hub_sql_opt(request->kind), hub_arena_sprintf(a, "%d", done),
                      hub_arena_sprintf(a, "%d", limit)};
   hub_rows *rows;
   st = hub_call_query(call, &list_sql, p, &rows);

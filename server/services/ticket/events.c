@@ -22,7 +22,7 @@ static const hub_pg_stmt event_sql = {
 
 void ticket_event(hub_tx *tx, const char *ticket_id, const char *actor, const char *kind, const char *field,
                       const char *old_value, const char *new_value) {
-  const char *p[] = {ticket_id, actor && *actor ? actor : NULL, kind, field, old_value, new_value};
+  const char *p[] = {ticket_id, hub_sql_opt(actor), kind, field, old_value, new_value};
   hub_tx_exec(tx, &event_sql, p);
 }
 

@@ -32,7 +32,7 @@ static hub_status recompute_step(hub_tx *tx, hub_op_job *job) {
   hub_arena *a = hub_tx_arena(tx);
   hub_rows *count = job->total ? NULL : hub_tx_exec(tx, &open_count_sql, NULL);
   hub_rows *policies = ticket_sla_queue_policies(tx);
-  hub_rows *batch = hub_tx_exec(tx, &batch_sql, (const char *[]){*job->checkpoint ? job->checkpoint : NULL});
+  hub_rows *batch = hub_tx_exec(tx, &batch_sql, (const char *[]){hub_sql_opt(job->checkpoint)});
   hub_status st = hub_tx_flush(tx);
   if (!hub_ok(st)) return st;
   if (count) job->total = hub_rows_int(count, 0, "_n");

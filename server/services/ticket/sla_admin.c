@@ -119,7 +119,7 @@ hub_status hub_ticket_v1_ticket_upsert_sla_policy(hub_call *call, const Hub__Tic
   char *rs = hub_arena_sprintf(a, "%lld", (long long)in->resolution_seconds);
   char *warn = hub_arena_sprintf(a, "%lld", (long long)(in->warn_before_seconds ? in->warn_before_seconds : 900));
   const char *prio = in->priority ? ticket_priority_text(a, in->priority) : NULL;
-  const char *brand = *in->brand ? in->brand : NULL, *cal = *in->calendar_id ? in->calendar_id : NULL;
+  const char *brand = hub_sql_opt(in->brand), *cal = hub_sql_opt(in->calendar_id);
   const char *params[] = {in->id, in->name, pos, prio, brand, tags, cal, fr, nr, rs, warn};
   char *id;
   hub_status st = upsert(call, *in->id ? &pol_update_sql : &pol_insert_sql, *in->id ? params : params + 1, "policy", &id);

@@ -121,7 +121,7 @@ static hub_status assign_fn(hub_tx *tx, void *ud) {
     if (!hub_ok(st = ticket_picked(tx, &pick, req->team_id, "team_id", &assignee))) return st;
     if (!assignee) return hub_status_new(a, HUB_FAILED_PRECONDITION, "nobody in the team is available to assign");
   }
-  c->ticket = hub_tx_exec(tx, &assign_sql, (const char *[]){req->id, assignee, *req->team_id ? req->team_id : NULL});
+  c->ticket = hub_tx_exec(tx, &assign_sql, (const char *[]){req->id, assignee, hub_sql_opt(req->team_id)});
   ticket_event(tx, req->id, c->actor, "assigned", "assignee_id", t->assignee_id, assignee ? assignee : "");
   ticket_outbox(tx, "ticket.assigned", req->id, t->number);
   return HUB_STATUS_OK;

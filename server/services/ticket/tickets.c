@@ -126,8 +126,8 @@ static hub_status create_fn(hub_tx *tx, void *ud) {
   size_t n_tags = hub_pg_array_parse(a, c->tags, &tags);
   int match = ticket_sla_pick(a, policies, ticket_priority_from_text(c->priority), c->brand, tags, n_tags);
   const char *p[] = {id, num, c->brand, req->subject, req->description, c->requester_user, c->requester_email,
-                     c->priority, c->tags, c->custom, c->channel, *req->team_id ? req->team_id : NULL, assignee,
-                     *req->request_id ? req->request_id : NULL, c->actor, ticket_sla_policy_id(policies, match)};
+                     c->priority, c->tags, c->custom, c->channel, hub_sql_opt(req->team_id), assignee,
+                     hub_sql_opt(req->request_id), c->actor, ticket_sla_policy_id(policies, match)};
   c->ticket = hub_tx_exec(tx, &insert_sql, p);
   ticket_event(tx, id, c->actor, "created", NULL, NULL, num);
   if (assignee) ticket_event(tx, id, c->actor, "assigned", "assignee_id", "", assignee);
@@ -242,7 +242,7 @@ static hub_status update_fn(hub_tx *tx, void *ud) {
     policy = ticket_sla_policy_id(policies, ticket_sla_pick(a, policies, new_priority, cur->brand, t, n_t));
   }
   const char *p[] = {in->id, subject, description, priority, ticket_status_text(a, new_status), tags, custom,
-                     *team_id ? team_id : NULL, req_email, rematch ? "true" : "false", policy};
+                     hub_sql_opt(team_id), req_email, rematch ? "true" : "false", policy};
   u->ticket = hub_tx_exec(tx, &update_sql, p);
   /* One event per field that really changed. */
   struct {
