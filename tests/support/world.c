@@ -18,6 +18,15 @@
 
 #define TEST_PASSWORD "purple-otter-galaxy-42"
 
+/* hubd on the world's environment, and a channel to it. */
+static bool start_hubd(hub_world *w) {
+  w->hubd = hub_hubd_start(w->env, &w->port);
+  if (!w->hubd) return false;
+  snprintf(w->target, sizeof w->target, "127.0.0.1:%d", w->port);
+  w->ch = hub_channel_new(w->target, NULL);
+  return w->ch != NULL;
+}
+
 bool hub_world_up(hub_world *w, const char *label, const char *const *extra_env) {
   memset(w, 0, sizeof *w);
   if (!hub_stack_up(&w->stack, label)) return false;
@@ -34,20 +43,22 @@ bool hub_world_up(hub_world *w, const char *label, const char *const *extra_env)
   if (!f) return false;
   fputs(w->key_pem, f);
   fclose(f);
-  static char key_env[300];
-  snprintf(key_env, sizeof key_env, "HUB_JWT_KEY_FILES=%s", w->key_path);
-  const char *env[32];
+  snprintf(w->key_env, sizeof w->key_env, "HUB_JWT_KEY_FILES=%s", w->key_path);
   size_t n = 0;
-  for (int i = 0; w->stack.env[i] && n < 20; i++) env[n++] = w->stack.env[i];
-  env[n++] = key_env;
-  env[n++] = "HUB_WORKERS=4";
-  for (const char *const *e = extra_env; e && *e && n < 31; e++) env[n++] = *e;
-  env[n] = NULL;
-  w->hubd = hub_hubd_start(env, &w->port);
-  if (!w->hubd) return false;
-  snprintf(w->target, sizeof w->target, "127.0.0.1:%d", w->port);
-  w->ch = hub_channel_new(w->target, NULL);
-  return w->ch != NULL;
+  for (int i = 0; w->stack.env[i] && n < 20; i++) w->env[n++] = w->stack.env[i];
+  w->env[n++] = w->key_env;
+  w->env[n++] = "HUB_WORKERS=4";
+  for (const char *const *e = extra_env; e && *e && n < 31; e++) w->env[n++] = *e;
+  w->env[n] = NULL;
+  return start_hubd(w);
+}
+
+bool hub_world_restart(hub_world *w) {
+  hub_proc_stop(w->hubd, SIGKILL);
+  w->hubd = NULL;
+  hub_channel_free(w->ch);
+  w->ch = NULL;
+  return start_hubd(w);
 }
 
 void hub_world_down(hub_world *w) {

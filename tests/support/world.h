@@ -17,11 +17,16 @@ typedef struct hub_world {
   char target[64];
   char key_path[256]; /* the signing key hubd uses (kid "test-k1") */
   char *key_pem;
+  char key_env[300];
+  const char *env[32]; /* hubd's environment, kept for hub_world_restart */
 } hub_world;
 
 /* Starts everything; `extra_env` (NULL-terminated, may be NULL) adds hubd settings. */
 bool hub_world_up(hub_world *w, const char *label, const char *const *extra_env);
 void hub_world_down(hub_world *w);
+/* SIGKILLs hubd and starts it again on the same database, Redis, signing key and settings (so
+ * tokens stay valid); the channel is replaced. */
+bool hub_world_restart(hub_world *w);
 
 typedef struct hub_test_user {
   char email[128];

@@ -30,6 +30,8 @@ hub_rows *accounting_books_queue(hub_tx *tx);
 /* The result of accounting_post_checked for a batch (JSON array of entries as the migration
  * describes it): one row per entry, columns i, id, seq, outcome, code, field, message. */
 hub_status accounting_post_json(hub_tx *tx, const char *entries_json, bool each, hub_rows **out);
+/* Its statement, for callers that queue it ($1 the JSON, $2 "true" for one by one). */
+extern const hub_pg_stmt accounting_post_sql;
 
 /* How a field accounting_post names ("entries[3].lines[1].account_code") becomes the request's:
  * its rest after "entries[N]" is looked up by prefix in a table ending with {NULL}; the first
@@ -44,8 +46,9 @@ typedef struct accounting_field_map {
  * keeps it as named) and the message. */
 hub_status accounting_refusal(hub_arena *a, const hub_rows *r, int row, const accounting_field_map *map);
 
-/* The JSON array of `n` entries (as accounting_post takes them). */
-char *accounting_entries_json(hub_arena *a, Hub__Accounting__V1__EntryInput *const *entries, size_t n);
+/* The JSON array of `n` entries (as accounting_post takes them), indexed from `first` (their
+ * position in the request, which refusals name). */
+char *accounting_entries_json(hub_arena *a, Hub__Accounting__V1__EntryInput *const *entries, size_t n, size_t first);
 
 /* ---- entries (entries.c) ---- */
 

@@ -110,10 +110,6 @@ static hub_status run_one(hub_call *call, one_ctx *c, Hub__Accounting__V1__Entry
 
 static const accounting_field_map entry_fields[] = {{"", "entry", true}, {NULL, NULL, false}};
 
-static const hub_pg_stmt post_one_sql = {
-    "accounting_post_one",
-    "SELECT i AS index, id, seq, outcome, code, field, message FROM accounting_post_checked($1::jsonb, $2::boolean)", 2};
-
 hub_status hub_accounting_v1_accounting_post_entry(hub_call *call, const Hub__Accounting__V1__PostEntryRequest *request,
                                                    Hub__Accounting__V1__Entry *response) {
   hub_arena *a = hub_call_arena(call);
@@ -126,12 +122,18 @@ hub_status hub_accounting_v1_accounting_post_entry(hub_call *call, const Hub__Ac
     if (!hub_uuid_v7(id)) return hub_status_new(a, HUB_INTERNAL, "no randomness for an entry id");
     e->id = hub_arena_strdup(a, id);
   }
-  const char *p[] = {accounting_entries_json(a, &e, 1), "false"};
-  one_ctx c = {.stmt = &post_one_sql, .params = p, .id = e->id, .fields = entry_fields};
+  const char *p[] = {accounting_entries_json(a, &e, 1, 0), "false"};
+  one_ctx c = {.stmt = &accounting_post_sql, .params = p, .id = e->id, .fields = entry_fields};
   return run_one(call, &c, response);
 }
 
 /* ---- PostEntries ---- */
+
+/* Entries posted one by one go in chunks of this many, each chunk its own transaction: each
+ * entry of a chunk is a subtransaction that moves its balance rows again, and the row versions
+ * of one transaction cannot be pruned before it ends, so a long chunk on a hot account would
+ * make every entry slower than the last (migration 0011). All or none is one transaction. */
+enum { EACH_CHUNK = 32 };
 
 typedef struct batch_ctx {
   const char *json;
@@ -151,20 +153,27 @@ static hub_status batch_fn(hub_tx *tx, void *ud) {
 hub_status hub_accounting_v1_accounting_post_entries(hub_call *call, const Hub__Accounting__V1__PostEntriesRequest *request,
                                                      Hub__Accounting__V1__PostEntriesResponse *response) {
   hub_arena *a = hub_call_arena(call);
-  for (size_t k = 0; k < request->n_entries; k++) {
+  size_t n = request->n_entries;
+  for (size_t k = 0; k < n; k++) {
     hub_status st = check_entry(a, request->entries[k], hub_arena_sprintf(a, "entries[%zu]", k));
     if (!hub_ok(st)) return st;
   }
-  batch_ctx c = {.json = accounting_entries_json(a, request->entries, request->n_entries), .each = request->each_on_its_own};
-  hub_status st = hub_call_tx(call, batch_fn, &c);
-  if (!hub_ok(st)) return st;
-  response->n_results = hub_rows_messages(c.result, &hub__accounting__v1__entry_result__descriptor, -1,
-                                          (void ***)&response->results);
+  size_t chunk = request->each_on_its_own ? EACH_CHUNK : n;
+  response->results = hub_arena_alloc(a, n * sizeof *response->results);
+  for (size_t off = 0; off < n; off += chunk) {
+    size_t m = n - off < chunk ? n - off : chunk;
+    batch_ctx c = {.json = accounting_entries_json(a, request->entries + off, m, off), .each = request->each_on_its_own};
+    hub_status st = hub_call_tx(call, batch_fn, &c);
+    if (!hub_ok(st)) return st; /* one by one, earlier chunks stay posted: a retry with the same ids finds them */
+    Hub__Accounting__V1__EntryResult **rs = NULL;
+    size_t got = hub_rows_messages(c.result, &hub__accounting__v1__entry_result__descriptor, -1, (void ***)&rs);
+    for (size_t k = 0; k < got && response->n_results < n; k++) response->results[response->n_results++] = rs[k];
+  }
   for (size_t k = 0; k < response->n_results; k++) {
-    const char *o = response->results[k]->outcome;
-    if (!strcmp(o, "posted") || !strcmp(o, "pending")) {
+    const Hub__Accounting__V1__EntryResult *r = response->results[k];
+    if ((!strcmp(r->outcome, "posted") || !strcmp(r->outcome, "pending")) && r->index >= 0 && (size_t)r->index < n) {
       response->posted++;
-      response->lines += (int32_t)request->entries[response->results[k]->index]->n_lines;
+      response->lines += (int32_t)request->entries[r->index]->n_lines;
     }
   }
   return HUB_STATUS_OK;

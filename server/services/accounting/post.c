@@ -10,13 +10,13 @@
 
 #include "services/accounting/accounting.h"
 
-static const hub_pg_stmt post_sql = {
+const hub_pg_stmt accounting_post_sql = {
     "accounting_post",
     "SELECT i AS index, id, seq, outcome, code, field, message FROM accounting_post_checked($1::jsonb, $2::boolean)", 2};
 
 hub_status accounting_post_json(hub_tx *tx, const char *entries_json, bool each, hub_rows **out) {
   const char *p[] = {entries_json, each ? "true" : "false"};
-  return hub_tx_query(tx, &post_sql, p, out);
+  return hub_tx_query(tx, &accounting_post_sql, p, out);
 }
 
 static const char *map_field(hub_arena *a, const char *field, const accounting_field_map *map) {
@@ -58,12 +58,12 @@ static json_t *line_json(const Hub__Accounting__V1__Line *l) {
   return o;
 }
 
-char *accounting_entries_json(hub_arena *a, Hub__Accounting__V1__EntryInput *const *entries, size_t n) {
+char *accounting_entries_json(hub_arena *a, Hub__Accounting__V1__EntryInput *const *entries, size_t n, size_t first) {
   json_t *arr = json_array();
   for (size_t k = 0; k < n; k++) {
     const Hub__Accounting__V1__EntryInput *e = entries[k];
     json_t *o = json_object(), *lines = json_array();
-    json_object_set_new(o, "i", json_integer((json_int_t)k));
+    json_object_set_new(o, "i", json_integer((json_int_t)(first + k)));
     json_object_set_new(o, "id", str_or_null(e->id));
     json_object_set_new(o, "date", json_string(e->date));
     json_object_set_new(o, "description", json_string(e->description));

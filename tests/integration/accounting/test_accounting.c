@@ -14,15 +14,8 @@
 
 #include <cmocka.h>
 
-#include "hub/accounting/v1/accounting.hub-client.h"
-#include "support/world.h"
+#include "books.h"
 
-typedef Hub__Accounting__V1__Account Account;
-typedef Hub__Accounting__V1__Entry Entry;
-typedef Hub__Accounting__V1__Line Line;
-typedef Hub__Accounting__V1__EntryInput EntryInput;
-
-static hub_world w;
 static hub_test_user alice, bob; /* owners of two tenants */
 
 static int setup(void **state) {
@@ -37,86 +30,6 @@ static int teardown(void **state) {
   (void)state;
   hub_world_down(&w);
   return 0;
-}
-
-#define CHECK(st, what)                                                                    \
-  do {                                                                                     \
-    hub_status _s = (st);                                                                  \
-    if (!hub_ok(_s)) fail_msg("%s: %s %s", what, hub_code_name(_s.code), _s.message);      \
-  } while (0)
-
-static hub_status create_account(hub_arena *a, const hub_test_user *u, const char *code, int type, const int64_t *min,
-                                 Account **out) {
-  Hub__Accounting__V1__CreateAccountRequest req = HUB__ACCOUNTING__V1__CREATE_ACCOUNT_REQUEST__INIT;
-  req.code = (char *)code;
-  req.name = (char *)code;
-  req.type = type;
-  Hub__Accounting__V1__Limit *lim = NULL;
-  if (min) {
-    lim = hub_arena_alloc(a, sizeof *lim);
-    hub__accounting__v1__limit__init(lim);
-    lim->amount_minor = *min;
-    req.min_balance = lim;
-  }
-  hub_call_options o = hub_world_opts(u);
-  return hub_accounting_v1_accounting_create_account_call(w.ch, &o, a, &req, out);
-}
-
-static Line *line(hub_arena *a, const char *code, int side, int64_t amount, const char *currency) {
-  Line *l = hub_arena_alloc(a, sizeof *l);
-  hub__accounting__v1__line__init(l);
-  l->account_code = (char *)code;
-  l->side = side;
-  l->amount_minor = amount;
-  l->currency_code = (char *)currency;
-  return l;
-}
-
-#define DR HUB__ACCOUNTING__V1__SIDE__SIDE_DEBIT
-#define CR HUB__ACCOUNTING__V1__SIDE__SIDE_CREDIT
-
-/* An entry of two lines: debit `dr`, credit `cr`. */
-static EntryInput *entry2(hub_arena *a, const char *id, const char *date, const char *dr, const char *cr, int64_t amount) {
-  EntryInput *e = hub_arena_alloc(a, sizeof *e);
-  hub__accounting__v1__entry_input__init(e);
-  e->id = (char *)(id ? id : "");
-  e->date = (char *)date;
-  e->description = "test entry";
-  e->n_lines = 2;
-  e->lines = hub_arena_alloc(a, 2 * sizeof *e->lines);
-  e->lines[0] = line(a, dr, DR, amount, "USD");
-  e->lines[1] = line(a, cr, CR, amount, "USD");
-  return e;
-}
-
-static hub_status post(hub_arena *a, const hub_test_user *u, EntryInput *e, Entry **out) {
-  Hub__Accounting__V1__PostEntryRequest req = HUB__ACCOUNTING__V1__POST_ENTRY_REQUEST__INIT;
-  req.entry = e;
-  hub_call_options o = hub_world_opts(u);
-  return hub_accounting_v1_accounting_post_entry_call(w.ch, &o, a, &req, out);
-}
-
-static int64_t balance_of(hub_arena *a, const hub_test_user *u, const char *code, const char *as_of) {
-  Hub__Accounting__V1__GetAccountRequest greq = HUB__ACCOUNTING__V1__GET_ACCOUNT_REQUEST__INIT;
-  greq.code = (char *)code;
-  Account *acc = NULL;
-  hub_call_options o = hub_world_opts(u);
-  CHECK(hub_accounting_v1_accounting_get_account_call(w.ch, &o, a, &greq, &acc), "GetAccount");
-  Hub__Accounting__V1__GetBalancesRequest req = HUB__ACCOUNTING__V1__GET_BALANCES_REQUEST__INIT;
-  req.as_of_date = (char *)(as_of ? as_of : "");
-  req.n_account_ids = 1;
-  req.account_ids = &acc->id;
-  Hub__Accounting__V1__GetBalancesResponse *resp = NULL;
-  CHECK(hub_accounting_v1_accounting_get_balances_call(w.ch, &o, a, &req, &resp), "GetBalances");
-  int64_t sum = 0;
-  for (size_t i = 0; i < resp->n_balances; i++) sum += resp->balances[i]->balance_minor;
-  return sum;
-}
-
-static bool violation_on(hub_status st, const char *field) {
-  for (const hub_violation *v = st.violations; v; v = v->next)
-    if (!strcmp(v->field, field)) return true;
-  return false;
 }
 
 static void test_chart_is_made_on_first_use(void **state) {
@@ -136,7 +49,7 @@ static void test_chart_is_made_on_first_use(void **state) {
   CHECK(hub_accounting_v1_accounting_list_accounts_call(w.ch, &o, a, &req, &p2), "ListAccounts page 2");
   assert_true(strcmp(p2->accounts[0]->code, p1->accounts[9]->code) > 0);
   Account *dup = NULL;
-  assert_int_equal(create_account(a, &bob, "1010", HUB__ACCOUNTING__V1__ACCOUNT_TYPE__ACCOUNT_TYPE_ASSET, NULL, &dup).code,
+  assert_int_equal(acc_create_account(a, &bob, "1010", HUB__ACCOUNTING__V1__ACCOUNT_TYPE__ACCOUNT_TYPE_ASSET, NULL, &dup).code,
                    HUB_ALREADY_EXISTS);
   hub_arena_free(a);
 }
@@ -146,8 +59,8 @@ static void test_post_balanced_idempotent(void **state) {
   hub_arena *a = hub_arena_new(0);
   const char *id = "0190b000-0000-7000-8000-000000000001";
   Entry *e = NULL, *again = NULL;
-  int64_t before = balance_of(a, &alice, "1020", NULL);
-  CHECK(post(a, &alice, entry2(a, id, "2026-11-03", "1020", "4010", 12500), &e), "PostEntry");
+  int64_t before = acc_balance_of(a, &alice, "1020", NULL);
+  CHECK(acc_post(a, &alice, acc_entry2(a, id, "2026-11-03", "1020", "4010", 12500), &e), "PostEntry");
   assert_string_equal(e->id, id);
   assert_int_equal(e->n_lines, 2);
   assert_string_equal(e->lines[0]->account_code, "1020");
@@ -156,36 +69,36 @@ static void test_post_balanced_idempotent(void **state) {
   assert_false(e->existed);
   assert_true(e->seq > 0);
   /* The same id and body: the first entry, nothing applied again. */
-  CHECK(post(a, &alice, entry2(a, id, "2026-11-03", "1020", "4010", 12500), &again), "PostEntry again");
+  CHECK(acc_post(a, &alice, acc_entry2(a, id, "2026-11-03", "1020", "4010", 12500), &again), "PostEntry again");
   assert_true(again->existed);
   assert_int_equal(again->seq, e->seq);
-  assert_int_equal(balance_of(a, &alice, "1020", NULL), before + 12500);
+  assert_int_equal(acc_balance_of(a, &alice, "1020", NULL), before + 12500);
   /* The same id, another body: refused, nothing applied. */
-  hub_status st = post(a, &alice, entry2(a, id, "2026-11-03", "1020", "4010", 99), &again);
+  hub_status st = acc_post(a, &alice, acc_entry2(a, id, "2026-11-03", "1020", "4010", 99), &again);
   assert_int_equal(st.code, HUB_ALREADY_EXISTS);
   assert_non_null(strstr(st.message, "entry.id"));
-  assert_int_equal(balance_of(a, &alice, "1020", NULL), before + 12500);
+  assert_int_equal(acc_balance_of(a, &alice, "1020", NULL), before + 12500);
   /* Unbalanced: refused naming the lines, nothing written. */
-  EntryInput *bad = entry2(a, NULL, "2026-11-03", "1020", "4010", 100);
+  EntryInput *bad = acc_entry2(a, NULL, "2026-11-03", "1020", "4010", 100);
   bad->lines[1]->amount_minor = 90;
-  st = post(a, &alice, bad, &again);
+  st = acc_post(a, &alice, bad, &again);
   assert_int_equal(st.code, HUB_INVALID_ARGUMENT);
-  assert_true(violation_on(st, "entry.lines"));
+  assert_true(acc_violation_on(st, "entry.lines"));
   /* An unknown account, by code. */
-  st = post(a, &alice, entry2(a, NULL, "2026-11-03", "1020", "9999", 100), &again);
+  st = acc_post(a, &alice, acc_entry2(a, NULL, "2026-11-03", "1020", "9999", 100), &again);
   assert_int_equal(st.code, HUB_NOT_FOUND);
   assert_non_null(strstr(st.message, "entry.lines[1].account_code"));
   /* One line, and a date that does not exist: the rules before any SQL. */
-  bad = entry2(a, NULL, "2026-02-30", "1020", "4010", 100);
-  st = post(a, &alice, bad, &again);
-  assert_true(violation_on(st, "entry.date"));
-  bad = entry2(a, NULL, "2026-11-03", "1020", "4010", 100);
+  bad = acc_entry2(a, NULL, "2026-02-30", "1020", "4010", 100);
+  st = acc_post(a, &alice, bad, &again);
+  assert_true(acc_violation_on(st, "entry.date"));
+  bad = acc_entry2(a, NULL, "2026-11-03", "1020", "4010", 100);
   bad->n_lines = 1;
-  assert_true(violation_on(post(a, &alice, bad, &again), "entry.lines"));
-  assert_int_equal(balance_of(a, &alice, "1020", NULL), before + 12500);
+  assert_true(acc_violation_on(acc_post(a, &alice, bad, &again), "entry.lines"));
+  assert_int_equal(acc_balance_of(a, &alice, "1020", NULL), before + 12500);
   /* Balances at a past date exclude later postings. */
-  assert_int_equal(balance_of(a, &alice, "1020", "2026-11-02"), 0);
-  assert_int_equal(balance_of(a, &alice, "1020", "2026-11-03"), before + 12500);
+  assert_int_equal(acc_balance_of(a, &alice, "1020", "2026-11-02"), 0);
+  assert_int_equal(acc_balance_of(a, &alice, "1020", "2026-11-03"), before + 12500);
   hub_arena_free(a);
 }
 
@@ -194,26 +107,26 @@ static void test_no_overdraft_and_two_phase(void **state) {
   hub_arena *a = hub_arena_new(0);
   int64_t zero = 0;
   Account *cash = NULL;
-  CHECK(create_account(a, &alice, "1011", HUB__ACCOUNTING__V1__ACCOUNT_TYPE__ACCOUNT_TYPE_ASSET, &zero, &cash), "CreateAccount");
+  CHECK(acc_create_account(a, &alice, "1011", HUB__ACCOUNTING__V1__ACCOUNT_TYPE__ACCOUNT_TYPE_ASSET, &zero, &cash), "CreateAccount");
   Entry *e = NULL;
-  CHECK(post(a, &alice, entry2(a, NULL, "2026-11-05", "1011", "3010", 1000), &e), "fund");
+  CHECK(acc_post(a, &alice, acc_entry2(a, NULL, "2026-11-05", "1011", "3010", 1000), &e), "fund");
   /* Spending more than is there: refused naming the account. */
-  hub_status st = post(a, &alice, entry2(a, NULL, "2026-11-06", "6020", "1011", 1001), &e);
+  hub_status st = acc_post(a, &alice, acc_entry2(a, NULL, "2026-11-06", "6020", "1011", 1001), &e);
   assert_int_equal(st.code, HUB_FAILED_PRECONDITION);
   assert_non_null(strstr(st.message, "1011"));
   /* A pending 600 holds: a second 600 does not fit, until the first is voided. */
-  EntryInput *hold = entry2(a, NULL, "2026-11-06", "6020", "1011", 600);
+  EntryInput *hold = acc_entry2(a, NULL, "2026-11-06", "6020", "1011", 600);
   hold->pending = true;
   Google__Protobuf__Timestamp exp = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
   exp.seconds = time(NULL) + 3600;
   hold->expire_time = &exp;
   Entry *pending = NULL, *second = NULL, *out = NULL;
-  CHECK(post(a, &alice, hold, &pending), "pending");
+  CHECK(acc_post(a, &alice, hold, &pending), "pending");
   assert_int_equal(pending->status, HUB__ACCOUNTING__V1__ENTRY_STATUS__ENTRY_STATUS_PENDING);
-  assert_int_equal(balance_of(a, &alice, "1011", NULL), 1000); /* not posted yet */
-  EntryInput *hold2 = entry2(a, NULL, "2026-11-06", "6020", "1011", 600);
+  assert_int_equal(acc_balance_of(a, &alice, "1011", NULL), 1000); /* not posted yet */
+  EntryInput *hold2 = acc_entry2(a, NULL, "2026-11-06", "6020", "1011", 600);
   hold2->pending = true, hold2->expire_time = &exp;
-  assert_int_equal(post(a, &alice, hold2, &second).code, HUB_FAILED_PRECONDITION);
+  assert_int_equal(acc_post(a, &alice, hold2, &second).code, HUB_FAILED_PRECONDITION);
   Hub__Accounting__V1__VoidPendingEntryRequest rreq = HUB__ACCOUNTING__V1__VOID_PENDING_ENTRY_REQUEST__INIT;
   Hub__Accounting__V1__PostPendingEntryRequest preq = HUB__ACCOUNTING__V1__POST_PENDING_ENTRY_REQUEST__INIT;
   rreq.id = pending->id;
@@ -223,21 +136,21 @@ static void test_no_overdraft_and_two_phase(void **state) {
   assert_int_equal(out->status, HUB__ACCOUNTING__V1__ENTRY_STATUS__ENTRY_STATUS_VOIDED);
   assert_int_equal(hub_accounting_v1_accounting_post_pending_entry_call(w.ch, &o, a, &preq, &out).code,
                    HUB_FAILED_PRECONDITION);
-  CHECK(post(a, &alice, hold2, &second), "pending after void");
+  CHECK(acc_post(a, &alice, hold2, &second), "pending after void");
   preq.id = second->id;
   CHECK(hub_accounting_v1_accounting_post_pending_entry_call(w.ch, &o, a, &preq, &out), "post pending");
   assert_int_equal(out->status, HUB__ACCOUNTING__V1__ENTRY_STATUS__ENTRY_STATUS_POSTED);
-  assert_int_equal(balance_of(a, &alice, "1011", NULL), 400);
+  assert_int_equal(acc_balance_of(a, &alice, "1011", NULL), 400);
   hub_arena_free(a);
 }
 
 static void test_batches_and_reversal(void **state) {
   (void)state;
   hub_arena *a = hub_arena_new(0);
-  int64_t before = balance_of(a, &alice, "1100", NULL);
+  int64_t before = acc_balance_of(a, &alice, "1100", NULL);
   Hub__Accounting__V1__PostEntriesRequest req = HUB__ACCOUNTING__V1__POST_ENTRIES_REQUEST__INIT;
-  EntryInput *es[3] = {entry2(a, NULL, "2026-11-10", "1100", "4020", 100), entry2(a, NULL, "2026-11-10", "1100", "9998", 200),
-                       entry2(a, NULL, "2026-11-10", "1100", "4020", 300)};
+  EntryInput *es[3] = {acc_entry2(a, NULL, "2026-11-10", "1100", "4020", 100), acc_entry2(a, NULL, "2026-11-10", "1100", "9998", 200),
+                       acc_entry2(a, NULL, "2026-11-10", "1100", "4020", 300)};
   req.n_entries = 3, req.entries = es;
   Hub__Accounting__V1__PostEntriesResponse *resp = NULL;
   hub_call_options o = hub_world_opts(&alice);
@@ -245,7 +158,7 @@ static void test_batches_and_reversal(void **state) {
   hub_status st = hub_accounting_v1_accounting_post_entries_call(w.ch, &o, a, &req, &resp);
   assert_int_equal(st.code, HUB_NOT_FOUND);
   assert_non_null(strstr(st.message, "entries[1].lines[1].account_code"));
-  assert_int_equal(balance_of(a, &alice, "1100", NULL), before);
+  assert_int_equal(acc_balance_of(a, &alice, "1100", NULL), before);
   /* One by one: two posted, the second refused with its reason. */
   req.each_on_its_own = true;
   CHECK(hub_accounting_v1_accounting_post_entries_call(w.ch, &o, a, &req, &resp), "PostEntries each");
@@ -256,7 +169,7 @@ static void test_batches_and_reversal(void **state) {
   assert_string_equal(resp->results[2]->outcome, "posted");
   assert_int_equal(resp->posted, 2);
   assert_int_equal(resp->lines, 4);
-  assert_int_equal(balance_of(a, &alice, "1100", NULL), before + 400);
+  assert_int_equal(acc_balance_of(a, &alice, "1100", NULL), before + 400);
   /* Reverse the first: once. */
   Hub__Accounting__V1__ReverseEntryRequest rreq = HUB__ACCOUNTING__V1__REVERSE_ENTRY_REQUEST__INIT;
   rreq.id = resp->results[0]->id;
@@ -265,12 +178,12 @@ static void test_batches_and_reversal(void **state) {
   assert_int_equal(rev->kind, HUB__ACCOUNTING__V1__ENTRY_KIND__ENTRY_KIND_REVERSAL);
   assert_string_equal(rev->reverses, resp->results[0]->id);
   assert_int_equal(rev->lines[0]->side, CR);
-  assert_int_equal(balance_of(a, &alice, "1100", NULL), before + 300);
+  assert_int_equal(acc_balance_of(a, &alice, "1100", NULL), before + 300);
   Entry *again = NULL;
   CHECK(hub_accounting_v1_accounting_reverse_entry_call(w.ch, &o, a, &rreq, &again), "ReverseEntry retry");
   assert_string_equal(again->id, rev->id);
   assert_true(again->existed);
-  assert_int_equal(balance_of(a, &alice, "1100", NULL), before + 300);
+  assert_int_equal(acc_balance_of(a, &alice, "1100", NULL), before + 300);
   Hub__Accounting__V1__GetEntryRequest greq = HUB__ACCOUNTING__V1__GET_ENTRY_REQUEST__INIT;
   greq.id = resp->results[0]->id;
   CHECK(hub_accounting_v1_accounting_get_entry_call(w.ch, &o, a, &greq, &orig), "GetEntry");
@@ -282,10 +195,10 @@ static void test_list_entries_pages(void **state) {
   (void)state;
   hub_arena *a = hub_arena_new(0);
   Account *acc = NULL;
-  CHECK(create_account(a, &alice, "6041", HUB__ACCOUNTING__V1__ACCOUNT_TYPE__ACCOUNT_TYPE_EXPENSE, NULL, &acc), "account");
+  CHECK(acc_create_account(a, &alice, "6041", HUB__ACCOUNTING__V1__ACCOUNT_TYPE__ACCOUNT_TYPE_EXPENSE, NULL, &acc), "account");
   const char *dates[] = {"2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04", "2026-10-05"};
   Entry *e = NULL;
-  for (int i = 0; i < 5; i++) CHECK(post(a, &alice, entry2(a, NULL, dates[i], "6041", "1020", 10 + i), &e), "post");
+  for (int i = 0; i < 5; i++) CHECK(acc_post(a, &alice, acc_entry2(a, NULL, dates[i], "6041", "1020", 10 + i), &e), "post");
   Hub__Accounting__V1__ListEntriesRequest req = HUB__ACCOUNTING__V1__LIST_ENTRIES_REQUEST__INIT;
   req.account_id = acc->id;
   req.page_size = 2;
@@ -311,7 +224,7 @@ static void test_other_tenant_is_not_found(void **state) {
   (void)state;
   hub_arena *a = hub_arena_new(0);
   Entry *mine = NULL, *out = NULL;
-  CHECK(post(a, &alice, entry2(a, NULL, "2026-11-20", "1020", "4010", 7), &mine), "post");
+  CHECK(acc_post(a, &alice, acc_entry2(a, NULL, "2026-11-20", "1020", "4010", 7), &mine), "post");
   Hub__Accounting__V1__GetEntryRequest greq = HUB__ACCOUNTING__V1__GET_ENTRY_REQUEST__INIT;
   greq.id = mine->id;
   hub_call_options o = hub_world_opts(&bob);
@@ -320,10 +233,10 @@ static void test_other_tenant_is_not_found(void **state) {
   rreq.id = mine->id;
   assert_int_equal(hub_accounting_v1_accounting_reverse_entry_call(w.ch, &o, a, &rreq, &out).code, HUB_NOT_FOUND);
   /* Bob cannot post to Alice's account by id. */
-  EntryInput *e = entry2(a, NULL, "2026-11-20", "1020", "4010", 7);
+  EntryInput *e = acc_entry2(a, NULL, "2026-11-20", "1020", "4010", 7);
   e->lines[0]->account_code = "";
   e->lines[0]->account_id = mine->lines[0]->account_id;
-  assert_int_equal(post(a, &bob, e, &out).code, HUB_NOT_FOUND);
+  assert_int_equal(acc_post(a, &bob, e, &out).code, HUB_NOT_FOUND);
   hub_arena_free(a);
 }
 

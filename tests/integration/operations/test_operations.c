@@ -187,22 +187,7 @@ static void test_failed_step_and_unknown_kind(void **state) {
 
 /* hubd again on the same database, Redis and signing key (tokens stay valid). */
 static void restart_hubd(void) {
-  hub_proc_stop(w.hubd, SIGKILL);
-  hub_channel_free(w.ch);
-  static char key_env[300];
-  snprintf(key_env, sizeof key_env, "HUB_JWT_KEY_FILES=%s", w.key_path);
-  const char *env[32];
-  size_t n = 0;
-  for (int i = 0; w.stack.env[i] && n < 20; i++) env[n++] = w.stack.env[i];
-  env[n++] = key_env;
-  env[n++] = "HUB_WORKERS=4";
-  env[n++] = extra_env[0];
-  env[n] = NULL;
-  w.hubd = hub_hubd_start(env, &w.port);
-  assert_non_null(w.hubd);
-  snprintf(w.target, sizeof w.target, "127.0.0.1:%d", w.port);
-  w.ch = hub_channel_new(w.target, NULL);
-  assert_non_null(w.ch);
+  assert_true(hub_world_restart(&w));
 }
 
 static void test_resume_after_restart(void **state) {
