@@ -143,3 +143,66 @@ report() {
   echo "Raw loadgen output:"
   printf '  %s\n' "${raw[@]}"
 }
+
+# bench_stack LABEL: what a suite needs of its own: a fresh database (dropped at exit), a Redis
+# of its own on CPU 1, a signing key, the schema; then admin_db (psql as the superuser on that
+# database), call (buf curl against hubd), and $root, $buf, $work, $rport, $redis_pid, $db.
+# Extra hubd settings are exported by the caller before `start`.
+bench_stack() {
+  : "${HUB_TEST_PG_ADMIN_URL:?run through tools/dev bench}" "${HUB_DATABASE_URL:?}" "${HUB_MIGRATE_DATABASE_URL:?}"
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  buf=$root/tools/node_modules/.bin/buf
+  db=hub_bench_$1_$$
+  work=$(mktemp -d)
+  rport=$((port + 500))
+  redis_pid=
+  trap bench_cleanup EXIT
+  psql -X -q -v ON_ERROR_STOP=1 "$HUB_TEST_PG_ADMIN_URL" -c "CREATE DATABASE $db OWNER hub_owner"
+  export HUB_DATABASE_URL=${HUB_DATABASE_URL%/*}/$db HUB_MIGRATE_DATABASE_URL=${HUB_MIGRATE_DATABASE_URL%/*}/$db
+  "${pin_load[@]}" redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no >/dev/null &
+  redis_pid=$!
+  wait_port "$rport"
+  export HUB_REDIS_URL=redis://127.0.0.1:$rport/0
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/bench-k1.pem" 2>/dev/null
+  export HUB_JWT_KEY_FILES=$work/bench-k1.pem
+  "$build/server/hubd/hubd" migrate >/dev/null 2>&1
+}
+
+bench_cleanup() {
+  [[ -n ${server_pid:-} ]] && kill "$server_pid" 2>/dev/null
+  [[ -n ${redis_pid:-} ]] && kill "$redis_pid" 2>/dev/null
+  wait 2>/dev/null || true
+  psql -X -q "$HUB_TEST_PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+
+admin_db() { psql -X -q -v ON_ERROR_STOP=1 "${HUB_TEST_PG_ADMIN_URL%/*}/$db" "$@"; }
+call() { "$buf" curl --protocol grpc --http2-prior-knowledge -d "$2" ${3:+-H "authorization: Bearer $3"} "http://127.0.0.1:$port/$1"; }
+
+# bench_login: signs up bench@bench.test with a tenant "Bench Co" (unless it exists) and logs in:
+# $bench_token, $tenant and $user.
+bench_login() {
+  call hub.auth.v1.Auth/SignUp '{"email":"bench@bench.test","password":"bench-passphrase-2026","tenantName":"Bench Co"}' >/dev/null
+  bench_token=$(call hub.auth.v1.Auth/Login '{"email":"bench@bench.test","password":"bench-passphrase-2026"}' |
+    sed -n 's/.*"accessToken": *"\([^"]*\)".*/\1/p')
+  [[ -n $bench_token ]] || { echo "bench: login failed" >&2; exit 1; }
+  tenant=$(admin_db -tAc "SELECT id FROM tenants WHERE name = 'Bench Co'")
+  user=$(admin_db -tAc "SELECT id FROM users WHERE email_norm = 'bench@bench.test'")
+}
+
+# pgbench_point NAME SCRIPT C [-D k=v]...: pgbench -M prepared with C clients for $secs s as the
+# server's role (row-level security applies); appends a row to pg_rows.
+pgbench_point() {
+  local name=$1 script=$2 c=$3
+  shift 3
+  rm -f "$work"/pgbench_log.*
+  (cd "$work" && "${pin_load[@]}" pgbench -n -M prepared -c "$c" -j 1 -T "$secs" "$@" -f "$work/$script.sql" \
+    --log --log-prefix=pgbench_log "$HUB_DATABASE_URL" >"$work/pgb.out" 2>&1) ||
+    { cat "$work/pgb.out" >&2; failed=1; return; }
+  local tps p50 p99
+  tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgb.out" | head -1)
+  read -r p50 p99 < <(cat "$work"/pgbench_log.* | awk '{print $3}' | sort -n |
+    awk '{a[NR]=$1} END {printf "%d %d\n", a[int(NR*0.5)], a[int(NR*0.99)]}')
+  pg_rows+=("| pgbench | $name (same SQL) | $c | ${tps%.*} | $p50 | $p99 | — | — | — |")
+}
+pg_rows=()

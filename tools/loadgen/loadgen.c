@@ -5,7 +5,9 @@
  * It only ever sends to the target given (loopback in our benchmarks), and stops by itself.
  *
  *   hub-loadgen --target 127.0.0.1:50051 --method grpc.health.v1.Health/Check --data '{}' \
- *               --connections 1 --concurrency 16 --duration 10 --warmup 2 [--metadata k=v] [--token T] */
+ *               --connections 1 --concurrency 16 --duration 10 --warmup 2 [--metadata k=v] [--token T]
+ * --data @FILE reads the JSON from FILE (a batch of thousands of entries is longer than an
+ * argument may be). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +29,32 @@ static int64_t now_us(void) {
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* The whole file, NUL-terminated, in the arena; NULL (after saying why) when unreadable. */
+static char *read_file(hub_arena *a, const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return perror(path), NULL;
+  char *buf = NULL;
+  size_t len = 0, cap = 0;
+  for (;;) {
+    if (len + 65536 + 1 > cap) {
+      cap = (len + 65536 + 1) * 2;
+      char *grown = hub_arena_alloc(a, cap);
+      if (len) memcpy(grown, buf, len);
+      buf = grown;
+    }
+    size_t n = fread(buf + len, 1, cap - len - 1, f);
+    if (n == 0) break;
+    len += n;
+  }
+  bool bad = ferror(f);
+  fclose(f);
+  if (bad) return perror(path), NULL;
+  buf[len] = '\0';
+  return buf;
+}
+
 static void usage(void) {
-  fprintf(stderr, "usage: hub-loadgen --target HOST:PORT --method pkg.Service/Method [--data JSON]\n"
+  fprintf(stderr, "usage: hub-loadgen --target HOST:PORT --method pkg.Service/Method [--data JSON|@FILE]\n"
                   "         [--connections N] [--concurrency C] [--duration S] [--warmup S]\n"
                   "         [--metadata key=value]... [--token BEARER] [--timeout-ms MS]\n");
 }
@@ -75,6 +101,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   hub_arena *arena = hub_arena_new(0);
+  if (data[0] == '@' && !(data = read_file(arena, data + 1))) return 2;
   ProtobufCMessage *req;
   hub_status st = hub_json_to_pb(arena, m->input, data, &req);
   if (!hub_ok(st)) {

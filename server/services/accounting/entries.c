@@ -204,37 +204,46 @@ hub_status hub_accounting_v1_accounting_get_entry(hub_call *call, const Hub__Acc
 
 /* ---- ListEntries ---- */
 
-/* The page: (date, id) below the cursor, newest first; with an account, through the lines'
- * (account, date) index. One row more than the page tells whether another follows. */
-#define PAGE_SQL                                                                                               \
+/* The page: (date, id) below the cursor, newest first, one row more than the page to tell
+ * whether another follows. Without an account, through the entries' (date, id) index; with one,
+ * through the lines' (account, date, entry) index read backwards, so a page of a busy account
+ * costs its own rows, not the account's whole history. */
+#define PAGE_ALL_SQL                                                                                           \
   "SELECT e.* FROM accounting_entries e WHERE e.tenant_id = hub_current_tenant() "                           \
   "AND ($1::date IS NULL OR (e.entry_date, e.id) < ($1::date, $2::uuid)) "                                   \
   "AND ($4::date IS NULL OR e.entry_date >= $4::date) AND ($5::date IS NULL OR e.entry_date <= $5::date) "   \
-  "AND ($6::uuid IS NULL OR e.id IN (SELECT l.entry_id FROM accounting_lines l WHERE l.tenant_id = hub_current_tenant() " \
-  "  AND l.account_id = $6::uuid AND ($1::date IS NULL OR l.entry_date <= $1::date) "                       \
-  "  AND ($4::date IS NULL OR l.entry_date >= $4::date) AND ($5::date IS NULL OR l.entry_date <= $5::date))) " \
   "ORDER BY e.entry_date DESC, e.id DESC LIMIT $3::int + 1"
 
-static const hub_pg_stmt list_sql = {
-    "accounting_list_entries",
-    "SELECT " ENTRY_COLUMNS " FROM (" PAGE_SQL ") e ORDER BY e.entry_date DESC, e.id DESC", 6};
+#define PAGE_ACCOUNT_SQL                                                                                       \
+  "SELECT e.* FROM (SELECT DISTINCT l.entry_date, l.entry_id FROM accounting_lines l "                       \
+  "  WHERE l.tenant_id = hub_current_tenant() AND l.account_id = $6::uuid "                                  \
+  "  AND ($1::date IS NULL OR (l.entry_date, l.entry_id) < ($1::date, $2::uuid)) "                           \
+  "  AND ($4::date IS NULL OR l.entry_date >= $4::date) AND ($5::date IS NULL OR l.entry_date <= $5::date) " \
+  "  ORDER BY l.entry_date DESC, l.entry_id DESC LIMIT $3::int + 1) k "                                     \
+  "JOIN accounting_entries e ON e.tenant_id = hub_current_tenant() AND e.id = k.entry_id"
 
-static const hub_pg_stmt list_lines_sql = {
-    "accounting_list_entry_lines",
-    "SELECT l.entry_id AS _entry, " LINE_COLUMNS " FROM (" PAGE_SQL ") e "
-    "JOIN accounting_lines l ON l.tenant_id = e.tenant_id AND l.entry_id = e.id "
-    "JOIN accounting_accounts a ON a.tenant_id = l.tenant_id AND a.id = l.account_id "
-    "ORDER BY e.entry_date DESC, e.id DESC, l.line_no", 6};
+#define LIST_SQL(page) "SELECT " ENTRY_COLUMNS " FROM (" page ") e ORDER BY e.entry_date DESC, e.id DESC"
+#define LIST_LINES_SQL(page)                                                                                   \
+  "SELECT l.entry_id AS _entry, " LINE_COLUMNS " FROM (" page ") e "                                          \
+  "JOIN accounting_lines l ON l.tenant_id = e.tenant_id AND l.entry_id = e.id "                               \
+  "JOIN accounting_accounts a ON a.tenant_id = l.tenant_id AND a.id = l.account_id "                          \
+  "ORDER BY e.entry_date DESC, e.id DESC, l.line_no"
+
+static const hub_pg_stmt list_sql = {"accounting_list_entries", LIST_SQL(PAGE_ALL_SQL), 5};
+static const hub_pg_stmt list_lines_sql = {"accounting_list_entry_lines", LIST_LINES_SQL(PAGE_ALL_SQL), 5};
+static const hub_pg_stmt list_account_sql = {"accounting_list_account_entries", LIST_SQL(PAGE_ACCOUNT_SQL), 6};
+static const hub_pg_stmt list_account_lines_sql = {"accounting_list_account_entry_lines", LIST_LINES_SQL(PAGE_ACCOUNT_SQL), 6};
 
 typedef struct list_ctx {
   const char *const *params;
+  bool by_account;
   hub_rows *entries, *lines;
 } list_ctx;
 
 static hub_status list_fn(hub_tx *tx, void *ud) {
   list_ctx *c = ud;
-  c->entries = hub_tx_exec(tx, &list_sql, c->params);
-  c->lines = hub_tx_exec(tx, &list_lines_sql, c->params);
+  c->entries = hub_tx_exec(tx, c->by_account ? &list_account_sql : &list_sql, c->params);
+  c->lines = hub_tx_exec(tx, c->by_account ? &list_account_lines_sql : &list_lines_sql, c->params);
   return HUB_STATUS_OK;
 }
 
@@ -253,7 +262,7 @@ hub_status hub_accounting_v1_accounting_list_entries(hub_call *call, const Hub__
   }
   const char *p[] = {date, id, hub_arena_sprintf(a, "%d", limit), hub_sql_opt(request->from_date), hub_sql_opt(request->to_date),
                      hub_sql_opt(request->account_id)};
-  list_ctx c = {.params = p};
+  list_ctx c = {.params = p, .by_account = *request->account_id};
   st = hub_call_tx(call, list_fn, &c);
   if (!hub_ok(st)) return st;
   response->n_entries = hub_rows_messages(c.entries, &hub__accounting__v1__entry__descriptor, limit,
