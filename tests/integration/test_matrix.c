@@ -45,7 +45,7 @@ static char b_ticket[40], b_ticket2[40], b_comment[40], b_team[40], b_calendar[4
 /* Tenant B's service account and its key; one service account per role in tenant A, each
  * with a key (all made through the API). */
 static char b_service_account[40], b_api_key[40];
-static char b_account[40], b_entry[40]; /* B's books */
+static char b_account[40], b_entry[40], b_period[40]; /* B's books */
 static char role_key[4][128];
 
 static const char *value_or(char *v, const char *fallback) { return v ? v : fallback; }
@@ -121,7 +121,7 @@ static bool make_helpdesk(const hub_test_user *owner, const char *tag, helpdesk 
 
 /* What an id field names. A side (tenant A or B) gives one object of each kind. */
 typedef enum kind { K_LITERAL, K_TICKET, K_TICKET2, K_COMMENT, K_TEAM, K_CALENDAR, K_POLICY, K_TENANT, K_MEMBER,
-                    K_INVITATION, K_SERVICE_ACCOUNT, K_API_KEY, K_ACCOUNT, K_ENTRY, K_COUNT } kind;
+                    K_INVITATION, K_SERVICE_ACCOUNT, K_API_KEY, K_ACCOUNT, K_ENTRY, K_PERIOD, K_COUNT } kind;
 
 typedef struct side {
   const char *ids[K_COUNT];
@@ -142,12 +142,14 @@ static bool make_b_helpdesk(void) {
                    [K_CALENDAR] = b_calendar, [K_POLICY] = b_policy, [K_TENANT] = b_owner.tenant_id,
                    [K_MEMBER] = b_member.user_id, [K_INVITATION] = b_invitation,
                    [K_SERVICE_ACCOUNT] = b_service_account, [K_API_KEY] = b_api_key, [K_ACCOUNT] = b_account,
-                   [K_ENTRY] = b_entry}};
+                   [K_ENTRY] = b_entry, [K_PERIOD] = b_period}};
   return true;
 }
 
-/* A tenant's books: an account of its own (code `code`) and an entry posted to it. */
-static bool make_books(const hub_test_user *owner, const char *code, char *account_out, char *entry_out) {
+/* A tenant's books: an account of its own (code `code`), an entry posted to it, and a fiscal
+ * year (`year`, one per call) whose first period goes to period_out. */
+static bool make_books(const hub_test_user *owner, const char *code, int year, char *account_out, char *entry_out,
+                       char *period_out) {
   hub_arena *a = hub_arena_new(0);
   hub_call_options o = hub_world_opts(owner);
   Hub__Accounting__V1__CreateAccountRequest req = HUB__ACCOUNTING__V1__CREATE_ACCOUNT_REQUEST__INIT;
@@ -168,6 +170,11 @@ static bool make_books(const hub_test_user *owner, const char *code, char *accou
   Hub__Accounting__V1__Entry *out = NULL;
   ok = ok && must("PostEntry", hub_accounting_v1_accounting_post_entry_call(w.ch, &o, a, &preq, &out)) &&
        copy_id(entry_out, out->id);
+  Hub__Accounting__V1__OpenFiscalYearRequest yreq = HUB__ACCOUNTING__V1__OPEN_FISCAL_YEAR_REQUEST__INIT;
+  yreq.start_date = hub_arena_sprintf(a, "%04d-01-01", year);
+  Hub__Accounting__V1__ListPeriodsResponse *periods = NULL;
+  ok = ok && must("OpenFiscalYear", hub_accounting_v1_accounting_open_fiscal_year_call(w.ch, &o, a, &yreq, &periods)) &&
+       periods->n_periods == 12 && copy_id(period_out, periods->periods[0]->id);
   hub_arena_free(a);
   return ok;
 }
@@ -233,7 +240,7 @@ static int setup(void **state) {
     if (!hub_ok(hub_world_login(&w, email, role_user[i].password, a_owner.tenant_id, &role_user[i]))) return -1;
   }
   if (!make_service_account(&b_owner, "B's robot", "admin", b_service_account, NULL, b_api_key)) return -1;
-  if (!make_books(&b_owner, "1999", b_account, b_entry) || !make_b_helpdesk()) return -1;
+  if (!make_books(&b_owner, "1999", 1999, b_account, b_entry, b_period) || !make_b_helpdesk()) return -1;
   for (int i = 0; i < 4; i++) {
     char name[32];
     snprintf(name, sizeof name, "robot-%s", roles[i]);
@@ -274,6 +281,8 @@ static char *b_digest(void) {
       "  UNION ALL SELECT 'J' || row(x.*)::text FROM accounting_entries x WHERE tenant_id = '%1$s'"
       "  UNION ALL SELECT 'L' || row(x.*)::text FROM accounting_lines x WHERE tenant_id = '%1$s'"
       "  UNION ALL SELECT 'B' || row(x.*)::text FROM accounting_balances x WHERE tenant_id = '%1$s'"
+      "  UNION ALL SELECT 'R' || row(x.*)::text FROM accounting_periods x WHERE tenant_id = '%1$s'"
+      "  UNION ALL SELECT 'b' || row(x.*)::text FROM accounting_books x WHERE tenant_id = '%1$s'"
       "  UNION ALL SELECT 'u' || row(u.*)::text FROM users u WHERE id IN ('%2$s', '%3$s')) s",
       b_owner.tenant_id, b_owner.user_id, b_member.user_id);
 }
@@ -318,6 +327,8 @@ static const fixture fixtures[] = {
     {"hub.accounting.v1.ReverseEntryRequest", "id", K_ENTRY, NULL, true},
     {"hub.accounting.v1.PostPendingEntryRequest", "id", K_ENTRY, NULL, true},
     {"hub.accounting.v1.VoidPendingEntryRequest", "id", K_ENTRY, NULL, true},
+    {"hub.accounting.v1.ClosePeriodRequest", "id", K_PERIOD, NULL, true},
+    {"hub.accounting.v1.ReopenPeriodRequest", "id", K_PERIOD, NULL, true},
     {NULL, "parent_id", K_ACCOUNT, NULL, false},
     {NULL, "account_id", K_ACCOUNT, NULL, false},
     {"hub.accounting.v1.EntryInput", "id", K_LITERAL, "0190a000-0000-7000-8000-00000000abcf", false}, /* a new key */
@@ -342,6 +353,7 @@ static const fixture fixtures[] = {
     {NULL, "display_name", K_LITERAL, "Matrix", false},
     {NULL, "subject", K_LITERAL, "Matrix subject", false},
     {NULL, "body", K_LITERAL, "Matrix body", false},
+    {NULL, "reason", K_LITERAL, "Matrix reason", false},
     {NULL, "slug", K_LITERAL, "matrix-slug", false},
     {NULL, "confirm_slug", K_LITERAL, "not-the-slug", false},
     {NULL, "flag", K_LITERAL, "matrix_flag", false},
@@ -761,13 +773,13 @@ static void test_id_field_matrix(void **state) {
     static char a_service_account[40], a_api_key[40];
     assert_true(make_service_account(&a_owner, hub_arena_sprintf(a, "%s robot", tag), "viewer", a_service_account, NULL,
                                      a_api_key));
-    static char a_account[40], a_entry[40];
-    assert_true(make_books(&a_owner, tag, a_account, a_entry));
+    static char a_account[40], a_entry[40], a_period[40];
+    assert_true(make_books(&a_owner, tag, 2000 + (int)k, a_account, a_entry, a_period));
     side side_a = {{[K_TICKET] = h.ticket, [K_TICKET2] = h.ticket2, [K_COMMENT] = h.comment, [K_TEAM] = h.team,
                     [K_CALENDAR] = h.calendar, [K_POLICY] = h.policy, [K_TENANT] = a_owner.tenant_id,
                     [K_MEMBER] = role_user[2].user_id, [K_INVITATION] = a_invitation,
                     [K_SERVICE_ACCOUNT] = a_service_account, [K_API_KEY] = a_api_key, [K_ACCOUNT] = a_account,
-                    [K_ENTRY] = a_entry}};
+                    [K_ENTRY] = a_entry, [K_PERIOD] = a_period}};
     rpcs++;
     for (int f = 0; f < count.seen; f++) {
       for (int variant = 0; variant < 2; variant++) {
