@@ -75,3 +75,42 @@ bool acc_violation_on(hub_status st, const char *field) {
   return false;
 }
 
+
+hub_status acc_report(hub_arena *a, const hub_test_user *u, int kind, const char *from, const char *to, const char *dimension,
+                      const char *value, bool from_postings, Report **out) {
+  Hub__Accounting__V1__GetReportRequest req = HUB__ACCOUNTING__V1__GET_REPORT_REQUEST__INIT;
+  req.kind = kind;
+  req.from_date = (char *)from, req.to_date = (char *)to;
+  req.dimension = (char *)(dimension ? dimension : ""), req.dimension_value = (char *)(value ? value : "");
+  req.from_postings = from_postings;
+  hub_call_options o = hub_world_opts(u);
+  o.timeout_ms = 60000;
+  return hub_accounting_v1_accounting_get_report_call(w.ch, &o, a, &req, out);
+}
+
+static void same_rows(Hub__Accounting__V1__ReportRow *const *x, size_t nx, Hub__Accounting__V1__ReportRow *const *y, size_t ny,
+                      const char *what) {
+  if (nx != ny) fail_msg("%s: %zu rows against %zu", what, nx, ny);
+  for (size_t i = 0; i < nx; i++) {
+    if (strcmp(x[i]->name, y[i]->name) || x[i]->n_amounts != y[i]->n_amounts)
+      fail_msg("%s: row %zu is %s against %s", what, i, x[i]->name, y[i]->name);
+    for (size_t k = 0; k < x[i]->n_amounts; k++)
+      if (x[i]->amounts[k] != y[i]->amounts[k])
+        fail_msg("%s: %s %s column %zu: %lld against %lld", what, x[i]->account_code, x[i]->name, k,
+                 (long long)x[i]->amounts[k], (long long)y[i]->amounts[k]);
+  }
+}
+
+void acc_assert_same_report(const Report *x, const Report *y, const char *what) {
+  same_rows(x->rows, x->n_rows, y->rows, y->n_rows, what);
+  same_rows(x->totals, x->n_totals, y->totals, y->n_totals, what);
+}
+
+Report *acc_report_both_ways(hub_arena *a, const hub_test_user *u, int kind, const char *from, const char *to,
+                             const char *dimension, const char *value) {
+  Report *daily = NULL, *raw = NULL;
+  CHECK(acc_report(a, u, kind, from, to, dimension, value, false, &daily), "GetReport");
+  CHECK(acc_report(a, u, kind, from, to, dimension, value, true, &raw), "GetReport from postings");
+  acc_assert_same_report(daily, raw, "maintained movements against raw postings");
+  return daily;
+}

@@ -38,4 +38,15 @@ hub_status acc_post(hub_arena *a, const hub_test_user *u, EntryInput *e, Entry *
 /* The account's balance (sum over currencies, minor units), now or at the end of `as_of`. */
 int64_t acc_balance_of(hub_arena *a, const hub_test_user *u, const char *code, const char *as_of);
 bool acc_violation_on(hub_status st, const char *field);
+
+typedef Hub__Accounting__V1__Report Report;
+/* GetReport of `kind` over from..to (from may be ""), optionally per dimension value. */
+hub_status acc_report(hub_arena *a, const hub_test_user *u, int kind, const char *from, const char *to, const char *dimension,
+                      const char *value, bool from_postings, Report **out);
+/* Fails the test, saying where, unless the two reports have the same rows and totals. */
+void acc_assert_same_report(const Report *x, const Report *y, const char *what);
+/* The report twice, from the daily movements and from the raw postings, asserted equal; the
+ * first is answered. */
+Report *acc_report_both_ways(hub_arena *a, const hub_test_user *u, int kind, const char *from, const char *to,
+                             const char *dimension, const char *value);
 #endif
