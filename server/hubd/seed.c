@@ -1,6 +1,6 @@
 /* The demo tenant: "Demo Company" on every brand (the SMB Hub bundle) with every module, tier
- * pro, and an owner who is also a platform administrator, so every RPC in the docs can be
- * tried. Idempotent: running it again resets the owner's password to the printed one. Runs
+ * pro, an owner who is also a platform administrator, and a month of books (seed_books.c), so
+ * every RPC in the docs can be tried. Idempotent: running it again resets the owner's password to the printed one. Runs
  * through the server's own role, so row-level security applies as for any request. */
 #include "hubd/seed.h"
 
@@ -37,6 +37,7 @@ static const hub_pg_stmt entitle_sql = {
 
 typedef struct seed_ctx {
   const char *phc;
+  const char *user; /* the owner's id, for the books */
 } seed_ctx;
 
 /* Two round trips: the owner (whose id the rest needs), then the tenant, membership and
@@ -46,7 +47,7 @@ static hub_status seed_fn(hub_tx *tx, void *ud) {
   hub_rows *r;
   hub_status st = hub_tx_query(tx, &user_sql, (const char *[]){DEMO_EMAIL, c->phc}, &r);
   if (!hub_ok(st)) return st;
-  const char *user = hub_rows_text(r, 0, "id");
+  const char *user = c->user = hub_arena_strdup(hub_tx_arena(tx), hub_rows_text(r, 0, "id"));
   hub_tx_exec(tx, &tenant_sql, (const char *[]){DEMO_TENANT});
   hub_tx_exec(tx, &member_sql, (const char *[]){DEMO_TENANT, user});
   hub_tx_exec(tx, &entitle_sql, (const char *[]){DEMO_TENANT});
@@ -64,6 +65,7 @@ int hub_seed_demo(const hub_config *cfg) {
   c.phc = phc;
   hub_pg *pg = hub_pg_new(cfg->database_url, cfg->db_timeout_ms);
   if (hub_ok(st)) st = hub_tx_run(pg, a, DEMO_TENANT, NULL, 10000, seed_fn, &c); /* global work: the tenant by hand */
+  if (hub_ok(st)) st = hub_seed_demo_books(pg, a, DEMO_TENANT, c.user);
   if (hub_ok(st)) {
     printf("demo tenant %s (Demo Company, every brand)\n", DEMO_TENANT);
     printf("demo owner  %s / %s\n", DEMO_EMAIL, password);

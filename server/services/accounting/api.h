@@ -1,8 +1,48 @@
-/* What other services may use of Accounting: nothing yet. When one needs it (a lookup inside its
- * own transaction, say), the function is declared here, written in a .c of this folder, and the
- * caller names accounting under SERVICES on its hub_service() line; nothing else of server/services/accounting/
- * is included from outside it (tests/shape checks). */
+/* What other services (Billing's invoices, HRMS's payroll, the demo seed) use of Accounting:
+ * posting an entry inside their own transaction, so a document and its entry commit together or
+ * not at all. The entry goes through accounting_post like every other (balanced per currency,
+ * periods, lock date, balance rules), idempotent by (source, source_id): posting the same pair
+ * again with the same body answers the entry posted before, with another body ALREADY_EXISTS.
+ * The caller names accounting under SERVICES on its hub_service() line and includes only this
+ * header of server/services/accounting/. */
 #ifndef HUB_SERVICES_ACCOUNTING_API_H
 #define HUB_SERVICES_ACCOUNTING_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db/tx.h"
+
+typedef struct hub_accounting_line {
+  const char *account_code; /* in the tenant's chart ("1100") */
+  bool debit;               /* else credit */
+  int64_t amount_minor;
+  const char *currency;     /* ISO 4217 */
+  const char *description, *brand, *department, *project; /* each may be NULL */
+} hub_accounting_line;
+
+typedef struct hub_accounting_entry {
+  const char *source;    /* who posts: "billing.invoice" */
+  const char *source_id; /* its document: "INV-2026-0042" */
+  const char *date;      /* YYYY-MM-DD */
+  const char *description, *reference; /* each may be NULL */
+  const hub_accounting_line *lines;
+  size_t n_lines;
+} hub_accounting_entry;
+
+typedef struct hub_accounting_posting {
+  hub_rows *books, *result;
+} hub_accounting_posting;
+
+/* Queues the posting of `e` in tx, the caller's transaction in its tenant (no round trip of its
+ * own). After the caller's next flush (hub_tx_query, or the end of its body), read the outcome
+ * with hub_accounting_posted. */
+void hub_accounting_post_queue(hub_tx *tx, const hub_accounting_entry *e, hub_accounting_posting *out);
+
+/* After a flush: OK with the entry's id (and `existed` when this (source, source_id) was posted
+ * before), or the refusal as a status naming the field ("lines[1].account_code"): the caller
+ * returns it from its body, which rolls back its own writes with the entry's. */
+hub_status hub_accounting_posted(hub_tx *tx, const hub_accounting_posting *p, const char **entry_id, bool *existed);
 
 #endif

@@ -1,0 +1,121 @@
+/* api.h as another service uses it: an entry posted inside the caller's own transaction (here
+ * a document's outbox message stands for the caller's writes), against a real PostgreSQL as the
+ * server's role. Both commit together; a refused entry is the caller's status and rolls its
+ * writes back too; the same (source, source_id) again answers the first entry, with another body
+ * ALREADY_EXISTS; the balances moved once. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "books.h"
+#include "db/outbox.h"
+#include "db/pg.h"
+#include "services/accounting/api.h"
+
+static hub_test_user fay;
+static hub_pg *pg;
+
+static int setup(void **state) {
+  (void)state;
+  if (!hub_world_up(&w, "accapi", NULL)) return -1;
+  hub_world_signup_login(&w, "fay-api@example.com", "Fay Invoices", "smb_hub", &fay);
+  pg = hub_pg_new(w.stack.app_url, 5000);
+  return pg ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  hub_pg_free(pg);
+  hub_world_down(&w);
+  return 0;
+}
+
+typedef struct invoice {
+  const char *number;
+  int64_t amount, tax;
+  const char *tax_account; /* NULL: 2200 */
+  const char *entry_id;
+  bool existed;
+} invoice;
+
+/* The body of an invoice's finalizing transaction: its message, its entry. */
+static hub_status finalize_fn(hub_tx *tx, void *ud) {
+  invoice *inv = ud;
+  hub_outbox_write(tx, HUB_OUTBOX_TENANT, "test.invoice_finalized", NULL,
+                   hub_arena_sprintf(hub_tx_arena(tx), "{\"number\": \"%s\"}", inv->number));
+  hub_accounting_line lines[] = {
+      {.account_code = "1100", .debit = true, .amount_minor = inv->amount + inv->tax, .currency = "USD", .brand = "exakeep"},
+      {.account_code = "4010", .debit = false, .amount_minor = inv->amount, .currency = "USD", .brand = "exakeep"},
+      {.account_code = inv->tax_account ? inv->tax_account : "2200", .debit = false, .amount_minor = inv->tax, .currency = "USD", .brand = "exakeep"},
+  };
+  hub_accounting_entry e = {.source = "billing.invoice", .source_id = inv->number, .date = "2026-11-20",
+                            .description = "Invoice", .reference = inv->number, .lines = lines, .n_lines = 3};
+  hub_accounting_posting posting;
+  hub_accounting_post_queue(tx, &e, &posting);
+  hub_status st = hub_tx_flush(tx);
+  if (!hub_ok(st)) return st;
+  const char *id = NULL;
+  st = hub_accounting_posted(tx, &posting, &id, &inv->existed);
+  if (hub_ok(st)) inv->entry_id = hub_arena_strdup(hub_tx_arena(tx), id);
+  return st;
+}
+
+static hub_status finalize(hub_arena *a, invoice *inv) {
+  return hub_tx_run(pg, a, fay.tenant_id, fay.user_id, 5000, finalize_fn, inv);
+}
+
+static long count_sql(const char *fmt, const char *arg) {
+  char *v = hub_world_query(&w, fmt, arg);
+  long n = v ? atol(v) : -1;
+  free(v);
+  return n;
+}
+
+static void test_document_and_entry_commit_together(void **state) {
+  (void)state;
+  hub_arena *a = hub_arena_new(0);
+  invoice first = {.number = "INV-2026-0001", .amount = 10000, .tax = 2000};
+  CHECK(finalize(a, &first), "finalize");
+  assert_false(first.existed);
+  assert_int_equal(count_sql("SELECT count(*) FROM outbox WHERE topic = 'test.invoice_finalized' AND payload->>'number' = '%s'",
+                             "INV-2026-0001"),
+                   1);
+  assert_int_equal(count_sql("SELECT count(*) FROM accounting_entries WHERE source = 'billing.invoice' AND source_id = '%s'"
+                             " AND kind = 'document'",
+                             "INV-2026-0001"),
+                   1);
+  assert_int_equal(acc_balance_of(a, &fay, "1100", NULL), 12000);
+
+  /* Again, the same document: the entry posted before, applied once. */
+  invoice again = first;
+  again.entry_id = NULL;
+  CHECK(finalize(a, &again), "finalize again");
+  assert_true(again.existed);
+  assert_string_equal(again.entry_id, first.entry_id);
+  assert_int_equal(acc_balance_of(a, &fay, "1100", NULL), 12000);
+
+  /* The same number with another amount: refused, and the caller's message rolls back too. */
+  invoice changed = {.number = "INV-2026-0001", .amount = 10001, .tax = 2000};
+  hub_status st = finalize(a, &changed);
+  assert_int_equal(st.code, HUB_ALREADY_EXISTS);
+  assert_non_null(strstr(st.message, "source_id"));
+
+  /* An account the chart lacks: the refusal names the line; nothing of the document stays. */
+  invoice bad = {.number = "INV-2026-0002", .amount = 500, .tax = 100, .tax_account = "9998"};
+  st = finalize(a, &bad);
+  assert_int_equal(st.code, HUB_NOT_FOUND);
+  assert_non_null(strstr(st.message, "lines[2].account_code"));
+  assert_int_equal(count_sql("SELECT count(*) FROM outbox WHERE topic = 'test.invoice_finalized' AND payload->>'number' = '%s'",
+                             "INV-2026-0002"),
+                   0);
+  assert_int_equal(count_sql("SELECT count(*) FROM accounting_entries WHERE source_id = '%s'", "INV-2026-0002"), 0);
+  assert_int_equal(acc_balance_of(a, &fay, "1100", NULL), 12000);
+  hub_arena_free(a);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_document_and_entry_commit_together),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
