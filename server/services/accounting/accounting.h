@@ -50,6 +50,9 @@ hub_status accounting_refusal(hub_arena *a, const hub_rows *r, int row, const ac
 /* The JSON array of `n` entries (as accounting_post takes them), indexed from `first` (their
  * position in the request, which refusals name). */
 char *accounting_entries_json(hub_arena *a, Hub__Accounting__V1__EntryInput *const *entries, size_t n, size_t first);
+/* One entry of another service's document (api.h): kind "document", its source and source_id. */
+char *accounting_document_json(hub_arena *a, const Hub__Accounting__V1__EntryInput *e, const char *source,
+                               const char *source_id);
 
 /* ---- entries (entries.c) ---- */
 

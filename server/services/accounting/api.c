@@ -2,44 +2,31 @@
  * accounting_post (post.c's statement), which opens the books on first use. */
 #include "services/accounting/api.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "services/accounting/accounting.h"
 
-static json_t *text_or_empty(const char *s) { return json_string(s ? s : ""); }
+static char *text_or_empty(const char *s) { return (char *)(s ? s : ""); }
 
+/* The entry as the RPCs take it, then accounting_post's JSON with its source. */
 static const char *entry_json(hub_arena *a, const hub_accounting_entry *e) {
-  json_t *o = json_object(), *lines = json_array();
-  json_object_set_new(o, "i", json_integer(0));
-  json_object_set_new(o, "source", json_string(e->source));
-  json_object_set_new(o, "source_id", json_string(e->source_id));
-  json_object_set_new(o, "kind", json_string("document"));
-  json_object_set_new(o, "date", json_string(e->date));
-  json_object_set_new(o, "description", text_or_empty(e->description));
-  json_object_set_new(o, "reference", text_or_empty(e->reference));
+  Hub__Accounting__V1__EntryInput in = HUB__ACCOUNTING__V1__ENTRY_INPUT__INIT;
+  in.date = (char *)e->date, in.description = text_or_empty(e->description), in.reference = text_or_empty(e->reference);
+  in.n_lines = e->n_lines;
+  in.lines = hub_arena_alloc(a, (e->n_lines ? e->n_lines : 1) * sizeof *in.lines);
   for (size_t k = 0; k < e->n_lines; k++) {
     const hub_accounting_line *l = &e->lines[k];
-    json_t *j = json_object();
-    json_object_set_new(j, "account_code", json_string(l->account_code));
-    json_object_set_new(j, "side", json_string(l->debit ? "debit" : "credit"));
-    json_object_set_new(j, "amount", json_integer(l->amount_minor));
-    json_object_set_new(j, "currency", json_string(l->currency));
-    json_object_set_new(j, "description", text_or_empty(l->description));
-    json_object_set_new(j, "brand", text_or_empty(l->brand));
-    json_object_set_new(j, "department", text_or_empty(l->department));
-    json_object_set_new(j, "project", text_or_empty(l->project));
-    json_array_append_new(lines, j);
+    Hub__Accounting__V1__Line *x = hub_arena_alloc(a, sizeof *x);
+    hub__accounting__v1__line__init(x);
+    x->account_code = (char *)l->account_code;
+    x->side = l->debit ? HUB__ACCOUNTING__V1__SIDE__SIDE_DEBIT : HUB__ACCOUNTING__V1__SIDE__SIDE_CREDIT;
+    x->amount_minor = l->amount_minor, x->currency_code = (char *)l->currency;
+    x->description = text_or_empty(l->description), x->brand = text_or_empty(l->brand);
+    x->department = text_or_empty(l->department), x->project = text_or_empty(l->project);
+    in.lines[k] = x;
   }
-  json_object_set_new(o, "lines", lines);
-  json_t *arr = json_array();
-  json_array_append_new(arr, o);
-  char *text = json_dumps(arr, JSON_COMPACT);
-  json_decref(arr);
-  const char *out = hub_arena_strdup(a, text ? text : "[]");
-  free(text);
-  return out;
+  return accounting_document_json(a, &in, e->source, e->source_id);
 }
 
 void hub_accounting_post_queue(hub_tx *tx, const hub_accounting_entry *e, hub_accounting_posting *out) {

@@ -58,26 +58,41 @@ static json_t *line_json(const Hub__Accounting__V1__Line *l) {
   return o;
 }
 
-char *accounting_entries_json(hub_arena *a, Hub__Accounting__V1__EntryInput *const *entries, size_t n, size_t first) {
-  json_t *arr = json_array();
-  for (size_t k = 0; k < n; k++) {
-    const Hub__Accounting__V1__EntryInput *e = entries[k];
-    json_t *o = json_object(), *lines = json_array();
-    json_object_set_new(o, "i", json_integer((json_int_t)(first + k)));
-    json_object_set_new(o, "id", str_or_null(e->id));
-    json_object_set_new(o, "date", json_string(e->date));
-    json_object_set_new(o, "description", json_string(e->description));
-    json_object_set_new(o, "reference", json_string(e->reference));
-    json_object_set_new(o, "pending", json_boolean(e->pending));
-    json_object_set_new(o, "adjusting", json_boolean(e->adjusting));
-    if (e->expire_time) json_object_set_new(o, "expires_epoch", json_integer(e->expire_time->seconds));
-    for (size_t j = 0; j < e->n_lines; j++) json_array_append_new(lines, line_json(e->lines[j]));
-    json_object_set_new(o, "lines", lines);
-    json_array_append_new(arr, o);
-  }
+static json_t *entry_object(const Hub__Accounting__V1__EntryInput *e, size_t index) {
+  json_t *o = json_object(), *lines = json_array();
+  json_object_set_new(o, "i", json_integer((json_int_t)index));
+  json_object_set_new(o, "id", str_or_null(e->id));
+  json_object_set_new(o, "date", json_string(e->date));
+  json_object_set_new(o, "description", json_string(e->description));
+  json_object_set_new(o, "reference", json_string(e->reference));
+  json_object_set_new(o, "pending", json_boolean(e->pending));
+  json_object_set_new(o, "adjusting", json_boolean(e->adjusting));
+  if (e->expire_time) json_object_set_new(o, "expires_epoch", json_integer(e->expire_time->seconds));
+  for (size_t j = 0; j < e->n_lines; j++) json_array_append_new(lines, line_json(e->lines[j]));
+  json_object_set_new(o, "lines", lines);
+  return o;
+}
+
+static char *dump(hub_arena *a, json_t *arr) {
   char *text = json_dumps(arr, JSON_COMPACT);
   json_decref(arr);
   char *out = hub_arena_strdup(a, text ? text : "[]");
   free(text);
   return out;
+}
+
+char *accounting_entries_json(hub_arena *a, Hub__Accounting__V1__EntryInput *const *entries, size_t n, size_t first) {
+  json_t *arr = json_array();
+  for (size_t k = 0; k < n; k++) json_array_append_new(arr, entry_object(entries[k], first + k));
+  return dump(a, arr);
+}
+
+char *accounting_document_json(hub_arena *a, const Hub__Accounting__V1__EntryInput *e, const char *source,
+                               const char *source_id) {
+  json_t *o = entry_object(e, 0), *arr = json_array();
+  json_object_set_new(o, "kind", json_string("document"));
+  json_object_set_new(o, "source", json_string(source));
+  json_object_set_new(o, "source_id", json_string(source_id));
+  json_array_append_new(arr, o);
+  return dump(a, arr);
 }
