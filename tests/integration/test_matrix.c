@@ -354,6 +354,8 @@ static const fixture fixtures[] = {
     {NULL, "subject", K_LITERAL, "Matrix subject", false},
     {NULL, "body", K_LITERAL, "Matrix body", false},
     {NULL, "reason", K_LITERAL, "Matrix reason", false},
+    {"hub.accounting.v1.AssertBalanceRequest", "currency_code", K_LITERAL, "USD", false},
+    {"hub.accounting.v1.AssertBalanceRequest", "as_of_date", K_LITERAL, "2026-01-31", false},
     {NULL, "slug", K_LITERAL, "matrix-slug", false},
     {NULL, "confirm_slug", K_LITERAL, "not-the-slug", false},
     {NULL, "flag", K_LITERAL, "matrix_flag", false},
