@@ -104,24 +104,13 @@ hub_status hub_accounting_v1_accounting_assert_balance(hub_call *call, const Hub
   return HUB_STATUS_OK;
 }
 
-typedef struct list_ctx {
-  const char *account_id;
-  hub_rows *rows;
-} list_ctx;
-
-static hub_status list_fn(hub_tx *tx, void *ud) {
-  list_ctx *c = ud;
-  c->rows = hub_tx_exec(tx, &list_sql, (const char *[]){c->account_id});
-  return HUB_STATUS_OK;
-}
-
 hub_status hub_accounting_v1_accounting_list_balance_assertions(
     hub_call *call, const Hub__Accounting__V1__ListBalanceAssertionsRequest *request,
     Hub__Accounting__V1__ListBalanceAssertionsResponse *response) {
-  list_ctx c = {.account_id = hub_sql_opt(request->account_id)};
-  hub_status st = hub_call_tx(call, list_fn, &c);
+  hub_rows *rows;
+  hub_status st = hub_call_query(call, &list_sql, (const char *[]){hub_sql_opt(request->account_id)}, &rows);
   if (!hub_ok(st)) return st;
-  response->n_assertions = hub_rows_messages(c.rows, &hub__accounting__v1__balance_assertion__descriptor, -1,
+  response->n_assertions = hub_rows_messages(rows, &hub__accounting__v1__balance_assertion__descriptor, -1,
                                              (void ***)&response->assertions);
   return HUB_STATUS_OK;
 }

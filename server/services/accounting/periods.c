@@ -224,23 +224,13 @@ hub_status hub_accounting_v1_accounting_open_fiscal_year(hub_call *call,
   return HUB_STATUS_OK;
 }
 
-typedef struct list_ctx {
-  const char *year;
-  hub_rows *rows;
-} list_ctx;
-
-static hub_status list_fn(hub_tx *tx, void *ud) {
-  list_ctx *c = ud;
-  c->rows = hub_tx_exec(tx, &list_sql, (const char *[]){c->year});
-  return HUB_STATUS_OK;
-}
-
 hub_status hub_accounting_v1_accounting_list_periods(hub_call *call, const Hub__Accounting__V1__ListPeriodsRequest *request,
                                                      Hub__Accounting__V1__ListPeriodsResponse *response) {
-  list_ctx c = {.year = hub_arena_sprintf(hub_call_arena(call), "%d", request->fiscal_year)};
-  hub_status st = hub_call_tx(call, list_fn, &c);
+  hub_rows *rows;
+  const char *year = hub_arena_sprintf(hub_call_arena(call), "%d", request->fiscal_year);
+  hub_status st = hub_call_query(call, &list_sql, (const char *[]){year}, &rows);
   if (!hub_ok(st)) return st;
-  periods_out(c.rows, response);
+  periods_out(rows, response);
   return HUB_STATUS_OK;
 }
 

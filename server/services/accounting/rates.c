@@ -35,38 +35,26 @@ static bool rate_ok(const char *s) {
   return strspn(s, "0.") != strlen(s);
 }
 
-typedef struct rate_ctx {
-  const hub_pg_stmt *stmt;
-  const char *const *params;
-  hub_rows *rows;
-} rate_ctx;
-
-static hub_status rate_fn(hub_tx *tx, void *ud) {
-  rate_ctx *c = ud;
-  c->rows = hub_tx_exec(tx, c->stmt, c->params);
-  return HUB_STATUS_OK;
-}
-
 hub_status hub_accounting_v1_accounting_set_rate(hub_call *call, const Hub__Accounting__V1__SetRateRequest *request,
                                                  Hub__Accounting__V1__Rate *response) {
   hub_arena *a = hub_call_arena(call);
   if (!strcmp(request->from_currency_code, request->to_currency_code))
     return hub_status_invalid(a, "to_currency_code", "is the same currency");
   if (!rate_ok(request->rate)) return hub_status_invalid(a, "rate", "a positive decimal such as 1.0842 (12 digits each side at most)");
-  rate_ctx c = {.stmt = &set_sql,
-                .params = (const char *[]){request->from_currency_code, request->to_currency_code, request->rate_date,
-                                           request->rate}};
-  hub_status st = hub_call_tx(call, rate_fn, &c);
+  const char *p[] = {request->from_currency_code, request->to_currency_code, request->rate_date, request->rate};
+  hub_rows *rows;
+  hub_status st = hub_call_query(call, &set_sql, p, &rows);
   if (!hub_ok(st)) return st;
-  hub_rows_decode(c.rows, 0, &response->base);
+  hub_rows_decode(rows, 0, &response->base);
   return HUB_STATUS_OK;
 }
 
 hub_status hub_accounting_v1_accounting_list_rates(hub_call *call, const Hub__Accounting__V1__ListRatesRequest *request,
                                                    Hub__Accounting__V1__ListRatesResponse *response) {
-  rate_ctx c = {.stmt = &list_sql, .params = (const char *[]){request->from_currency_code, request->to_currency_code}};
-  hub_status st = hub_call_tx(call, rate_fn, &c);
+  const char *p[] = {request->from_currency_code, request->to_currency_code};
+  hub_rows *rows;
+  hub_status st = hub_call_query(call, &list_sql, p, &rows);
   if (!hub_ok(st)) return st;
-  response->n_rates = hub_rows_messages(c.rows, &hub__accounting__v1__rate__descriptor, -1, (void ***)&response->rates);
+  response->n_rates = hub_rows_messages(rows, &hub__accounting__v1__rate__descriptor, -1, (void ***)&response->rates);
   return HUB_STATUS_OK;
 }
