@@ -85,6 +85,8 @@ static const var vars[] = {
      "how often SLA warnings and breaches that came due are fired into the outbox (0: never, e.g. a replica)"},
     {"HUB_OPERATIONS_INTERVAL_MS", "1000", K_MS, F(operations_interval_ms), 0, 60000,
      "how often the operations runner looks for long-running operations to step (0: no runner in this process)"},
+    {"HUB_ACCOUNTING_EXPIRY_INTERVAL_MS", "10000", K_MS, F(accounting_expiry_interval_ms), 0, 600000,
+     "how often pending accounting entries past their expiry are voided, releasing their holds (0: never here)"},
     {"HUB_JWT_ISSUER", "smbhub", K_STR, F(jwt_issuer), 0, 0, "the iss claim of access tokens"},
     {"HUB_JWT_AUDIENCE", "smbhub-api", K_STR, F(jwt_audience), 0, 0, "the aud claim of access tokens"},
     {"HUB_JWT_KEY_FILES", "", K_STR, F(jwt_key_files), 0, 0,

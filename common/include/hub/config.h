@@ -43,6 +43,7 @@ typedef struct hub_config {
   int64_t health_interval_ms; /* HUB_HEALTH_INTERVAL_MS: how often PostgreSQL and Redis are probed */
   int64_t sla_sweep_interval_ms; /* HUB_SLA_SWEEP_INTERVAL_MS: 0 = no SLA sweeper in this process */
   int64_t operations_interval_ms; /* HUB_OPERATIONS_INTERVAL_MS: 0 = no operations runner in this process */
+  int64_t accounting_expiry_interval_ms; /* HUB_ACCOUNTING_EXPIRY_INTERVAL_MS: 0 = no expiry sweeper here */
   char *jwt_issuer;           /* HUB_JWT_ISSUER / HUB_JWT_AUDIENCE: iss and aud of access tokens */
   char *jwt_audience;
   char *jwt_key_files;        /* HUB_JWT_KEY_FILES: PEM files, last signs; empty = ephemeral key */

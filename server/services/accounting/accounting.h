@@ -1,7 +1,8 @@
 /* Internals shared by the Accounting service's files. Handlers live in one file per group of RPCs
  * (accounts.c: the chart; entries.c: posting and the journal; balances.c: balances now and at a
  * past date; periods.c: periods, the lock date and the year-end close; reports.c: GetReport;
- * rates.c and assertions.c; api.c: api.h); SQL sits next to the code that uses it. What keeps the books balanced lives in the database
+ * rates.c and assertions.c; api.c: api.h; expiry.c: the pending-entry sweeper); SQL sits next to
+ * the code that uses it. What keeps the books balanced lives in the database
  * (migrations 0010 and 0011: accounting_post and its triggers), so every path that posts, api.h
  * included, goes through it. Other services reach Accounting only through api.h. */
 #ifndef HUB_SERVICES_ACCOUNTING_H
@@ -63,5 +64,10 @@ typedef struct accounting_entry_read {
 void accounting_entry_queue(hub_tx *tx, const char *id, accounting_entry_read *rd);
 /* False when the entry does not exist. */
 bool accounting_entry_decode(const accounting_entry_read *rd, Hub__Accounting__V1__Entry *out);
+
+/* ---- the expiry sweeper (expiry.c) ---- */
+
+/* One pass: voids the pending entries past their expiry, across tenants, each in its own. */
+hub_status accounting_expire_once(hub_pg *pg, hub_arena *a, int *voided);
 
 #endif

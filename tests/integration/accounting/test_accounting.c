@@ -3,7 +3,8 @@
  * naming the line; idempotent by entry id, a different body refused with nothing applied),
  * batches all-or-none and one by one, a no-overdraft rule, two-phase entries (held, posted,
  * voided), reversal once, journal pages, balances now and at a past date, and isolation:
- * another tenant's accounts and entries are NOT_FOUND. */
+ * another tenant's accounts and entries are NOT_FOUND; the sweeper voids an expired pending
+ * entry, releasing its hold. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,7 +21,8 @@ static hub_test_user alice, bob; /* owners of two tenants */
 
 static int setup(void **state) {
   (void)state;
-  if (!hub_world_up(&w, "accounting", NULL)) return -1;
+  static const char *const extra[] = {"HUB_ACCOUNTING_EXPIRY_INTERVAL_MS=200", NULL};
+  if (!hub_world_up(&w, "accounting", extra)) return -1;
   hub_world_signup_login(&w, "alice-accounting@example.com", "Alice Accounting Co", "smb_hub", &alice);
   hub_world_signup_login(&w, "bob-accounting@example.com", "Bob Accounting Co", "smb_hub", &bob);
   return 0;
@@ -240,6 +242,40 @@ static void test_other_tenant_is_not_found(void **state) {
   hub_arena_free(a);
 }
 
+/* A pending entry past its expiry is voided by the sweeper: its hold is released. */
+static void test_pending_entry_expires(void **state) {
+  (void)state;
+  hub_arena *a = hub_arena_new(0);
+  int64_t zero = 0;
+  Account *cash = NULL;
+  Entry *e = NULL, *pending = NULL, *got = NULL;
+  CHECK(acc_create_account(a, &alice, "1012", HUB__ACCOUNTING__V1__ACCOUNT_TYPE__ACCOUNT_TYPE_ASSET, &zero, &cash), "CreateAccount");
+  CHECK(acc_post(a, &alice, acc_entry2(a, NULL, "2026-11-05", "1012", "3010", 100), &e), "fund");
+  EntryInput *hold = acc_entry2(a, NULL, "2026-11-06", "6020", "1012", 80);
+  hold->pending = true;
+  Google__Protobuf__Timestamp exp = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+  exp.seconds = time(NULL) + 2;
+  hold->expire_time = &exp;
+  CHECK(acc_post(a, &alice, hold, &pending), "pending");
+  assert_int_equal(acc_post(a, &alice, acc_entry2(a, NULL, "2026-11-06", "6020", "1012", 30), &e).code,
+                   HUB_FAILED_PRECONDITION); /* held */
+  Hub__Accounting__V1__GetEntryRequest greq = HUB__ACCOUNTING__V1__GET_ENTRY_REQUEST__INIT;
+  greq.id = pending->id;
+  hub_call_options o = hub_world_opts(&alice);
+  for (int i = 0; i < 100; i++) {
+    CHECK(hub_accounting_v1_accounting_get_entry_call(w.ch, &o, a, &greq, &got), "GetEntry");
+    if (got->status == HUB__ACCOUNTING__V1__ENTRY_STATUS__ENTRY_STATUS_VOIDED) break;
+    nanosleep(&(struct timespec){0, 100000000L}, NULL);
+  }
+  assert_int_equal(got->status, HUB__ACCOUNTING__V1__ENTRY_STATUS__ENTRY_STATUS_VOIDED);
+  CHECK(acc_post(a, &alice, acc_entry2(a, NULL, "2026-11-06", "6020", "1012", 30), &e), "fits once the hold expired");
+  char *voided = hub_world_query(&w, "SELECT count(*) FROM outbox WHERE topic = 'accounting.entry_voided' AND aggregate_id = '%s'",
+                                 pending->id);
+  assert_string_equal(voided, "1");
+  free(voided);
+  hub_arena_free(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_chart_is_made_on_first_use),
@@ -248,6 +284,7 @@ int main(void) {
       cmocka_unit_test(test_batches_and_reversal),
       cmocka_unit_test(test_list_entries_pages),
       cmocka_unit_test(test_other_tenant_is_not_found),
+      cmocka_unit_test(test_pending_entry_expires),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
