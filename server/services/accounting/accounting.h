@@ -1,10 +1,10 @@
 /* Internals shared by the Accounting service's files. Handlers live in one file per group of RPCs
- * (accounts.c: the chart; entries.c: posting and the journal; balances.c: balances now and at a
- * past date; periods.c: periods, the lock date and the year-end close; reports.c: GetReport;
- * rates.c and assertions.c; api.c: api.h; expiry.c: the pending-entry sweeper); SQL sits next to
- * the code that uses it. What keeps the books balanced lives in the database
- * (migrations 0010 and 0011: accounting_post and its triggers), so every path that posts, api.h
- * included, goes through it. Other services reach Accounting only through api.h. */
+ * (accounts.c and chart_import.c: the chart; entries.c: posting and the journal; balances.c:
+ * balances now and at a past date; periods.c: periods, the lock date and the year-end close;
+ * reports.c: GetReport; rates.c and assertions.c; api.c: api.h; expiry.c: the pending-entry
+ * sweeper); SQL sits next to the code that uses it. What keeps the books balanced lives in the
+ * database (migrations 0010 and 0011: accounting_post and its triggers), so every path that posts,
+ * api.h included, goes through it. Other services reach Accounting only through api.h. */
 #ifndef HUB_SERVICES_ACCOUNTING_H
 #define HUB_SERVICES_ACCOUNTING_H
 

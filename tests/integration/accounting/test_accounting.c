@@ -242,6 +242,50 @@ static void test_other_tenant_is_not_found(void **state) {
   hub_arena_free(a);
 }
 
+static Hub__Accounting__V1__ImportChartResponse *import_chart(hub_arena *a, const char *csv) {
+  Hub__Accounting__V1__ImportChartRequest req = HUB__ACCOUNTING__V1__IMPORT_CHART_REQUEST__INIT;
+  req.csv = (char *)csv;
+  Hub__Accounting__V1__ImportChartResponse *out = NULL;
+  hub_call_options o = hub_world_opts(&bob);
+  CHECK(hub_accounting_v1_accounting_import_chart_call(w.ch, &o, a, &req, &out), "ImportChart");
+  return out;
+}
+
+static Account *account_by_code(hub_arena *a, const char *code) {
+  Hub__Accounting__V1__GetAccountRequest req = HUB__ACCOUNTING__V1__GET_ACCOUNT_REQUEST__INIT;
+  req.code = (char *)code;
+  Account *acc = NULL;
+  hub_call_options o = hub_world_opts(&bob);
+  CHECK(hub_accounting_v1_accounting_get_account_call(w.ch, &o, a, &req, &acc), code);
+  return acc;
+}
+
+/* A chart from CSV: parents by code (forward references too), quoted fields, again unchanged. */
+static void test_import_chart(void **state) {
+  (void)state;
+  hub_arena *a = hub_arena_new(0);
+  const char *csv = "Code,Name,Type,Parent_Code,Description\r\n"
+                    "1610,Van,asset,1600,\"Delivery van, white\"\r\n"
+                    "1600,Vehicles,ASSET,1000,\r\n"
+                    "6080,\"Fuel \"\"diesel\"\"\",expense,6000,\r\n";
+  Hub__Accounting__V1__ImportChartResponse *r = import_chart(a, csv);
+  assert_int_equal(r->created, 3);
+  assert_int_equal(r->updated, 0);
+  Account *van = account_by_code(a, "1610"), *vehicles = account_by_code(a, "1600"), *fuel = account_by_code(a, "6080");
+  assert_string_equal(van->parent_id, vehicles->id);
+  assert_string_equal(van->description, "Delivery van, white");
+  assert_string_equal(fuel->name, "Fuel \"diesel\"");
+  assert_int_equal(fuel->normal_side, DR);
+  r = import_chart(a, csv);
+  assert_int_equal(r->created, 0);
+  assert_int_equal(r->updated, 0);
+  r = import_chart(a, "code,name,type\n1610,Van (electric),asset\n");
+  assert_int_equal(r->created, 0);
+  assert_int_equal(r->updated, 1);
+  assert_string_equal(account_by_code(a, "1610")->name, "Van (electric)");
+  hub_arena_free(a);
+}
+
 /* A pending entry past its expiry is voided by the sweeper: its hold is released. */
 static void test_pending_entry_expires(void **state) {
   (void)state;
@@ -285,6 +329,7 @@ int main(void) {
       cmocka_unit_test(test_list_entries_pages),
       cmocka_unit_test(test_other_tenant_is_not_found),
       cmocka_unit_test(test_pending_entry_expires),
+      cmocka_unit_test(test_import_chart),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
