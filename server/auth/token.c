@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,24 @@ void hub_keyring_remove(hub_keyring *r, const char *kid) {
     break;
   }
   pthread_rwlock_unlock(&r->lock);
+}
+
+bool hub_keyring_fingerprint(hub_keyring *r, int index, char kid_out[64], char hex_out[65]) {
+  bool ok = false;
+  pthread_rwlock_rdlock(&r->lock);
+  if (index >= 0 && index < r->n) {
+    const key *k = &r->keys[r->n - 1 - index];
+    unsigned char *der = NULL;
+    int len = i2d_PUBKEY(k->pkey, &der);
+    unsigned char md[32];
+    unsigned int md_len = 0;
+    ok = len > 0 && EVP_Digest(der, (size_t)len, md, &md_len, EVP_sha256(), NULL) == 1 && md_len == sizeof md;
+    OPENSSL_free(der);
+    for (unsigned i = 0; ok && i < md_len; i++) snprintf(hex_out + 2 * i, 3, "%02x", md[i]);
+    if (ok) snprintf(kid_out, 64, "%s", k->kid);
+  }
+  pthread_rwlock_unlock(&r->lock);
+  return ok;
 }
 
 static char *coordinate(hub_arena *a, EVP_PKEY *k, const char *which) {

@@ -28,6 +28,10 @@ bool hub_keyring_add_pem(hub_keyring *ring, const char *kid, const char *pem);
 char *hub_keyring_generate_pem(void);
 /* Drops a key (after a rotation has outlived the tokens it signed). */
 void hub_keyring_remove(hub_keyring *ring, const char *kid);
+/* The SHA-256 of a key's public key (DER), in lower-case hex: what stays the same for one key
+ * whatever its file or kid is called. `index` counts from the signing key (0) back to the
+ * oldest; false when the ring holds no such key. kid_out (64 bytes) gets its kid. */
+bool hub_keyring_fingerprint(hub_keyring *ring, int index, char kid_out[64], char hex_out[65]);
 /* {"keys":[{"kty":"EC","crv":"P-256","x":..,"y":..,"kid":..,"alg":"ES256","use":"sig"},...]} */
 char *hub_keyring_jwks(hub_keyring *ring, hub_arena *a);
 

@@ -1,15 +1,18 @@
 /* Identity set-up at start: the token signing keys (HUB_JWT_KEY_FILES; the file name less
  * ".pem" is the kid, the last file signs, the others still verify during a rotation) and the
  * data key sealing secrets at rest (HUB_DATA_KEY_FILE). Without them hubd makes throwaway
- * keys and says so: fine for a laptop, wrong for more than one process or a restart. */
+ * keys and says so: fine for a laptop, wrong for more than one process or a restart — and
+ * refused (hubd/key_check.c) once the database holds what a throwaway key would lose. */
 #include "hubd/keys.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hub/log.h"
+#include "hubd/key_check.h"
 
 static char *read_file(const char *path) {
   FILE *f = fopen(path, "rb");
@@ -65,15 +68,20 @@ static bool load_data_key(const hub_config *cfg, unsigned char key[32]) {
   return ok;
 }
 
-bool hub_keys_setup(const hub_config *cfg) {
+int hub_keys_setup(const hub_config *cfg) {
   hub_identity id = {0};
   id.keys = hub_keyring_new();
-  if (!load_keys(cfg, id.keys) || !load_data_key(cfg, id.data_key)) return false;
+  int rc = 1;
+  if (!load_keys(cfg, id.keys) || !load_data_key(cfg, id.data_key)) goto fail;
+  const hub_start_keys start = {id.keys, !*cfg->jwt_key_files, id.data_key, !*cfg->data_key_file};
+  rc = hub_key_check(cfg, &start);
+  if (rc != 0) goto fail;
   char err[512];
   id.oidc = hub_oidc_load(cfg->oidc_providers_file, err, sizeof err);
   if (!id.oidc) {
     hub_logf(HUB_LOG_ERROR, "HUB_OIDC_PROVIDERS_FILE: %s", err);
-    return false;
+    rc = 1;
+    goto fail;
   }
   id.issuer = cfg->jwt_issuer;
   id.audience = cfg->jwt_audience;
@@ -86,5 +94,10 @@ bool hub_keys_setup(const hub_config *cfg) {
   id.login_per_account = cfg->login_limit_per_account;
   id.deletion_grace_ms = cfg->account_deletion_grace_ms;
   hub_identity_set(&id);
-  return true;
+  OPENSSL_cleanse(id.data_key, sizeof id.data_key);
+  return 0;
+fail: /* hubd stops: nothing of the keys outlives this (LeakSanitizer checks the exit) */
+  hub_keyring_free(id.keys);
+  OPENSSL_cleanse(id.data_key, sizeof id.data_key);
+  return rc;
 }

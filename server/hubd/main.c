@@ -83,7 +83,8 @@ static char *make_instance_id(void) {
 
 static int serve(void) {
   if (cfg->migrate_on_start && run_migrations() != 0) return 1;
-  if (!hub_keys_setup(cfg)) return 1;
+  int keys = hub_keys_setup(cfg);
+  if (keys != 0) return keys;
   const hub_service_env env = {cfg, HUB_VERSION, make_instance_id()};
   if (!hub_lifecycle_init(&env)) {
     hub_lifecycle_stop();

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/rand.h>
 
 #include "auth/token.h"
 #include "hub/auth/v1/auth.hub-client.h"
@@ -43,10 +44,17 @@ bool hub_world_up(hub_world *w, const char *label, const char *const *extra_env)
   if (!f) return false;
   fputs(w->key_pem, f);
   fclose(f);
+  snprintf(w->data_key_path, sizeof w->data_key_path, "%s/data.key", dir);
+  unsigned char raw[32];
+  if (RAND_bytes(raw, sizeof raw) != 1 || !(f = fopen(w->data_key_path, "w"))) return false;
+  for (int i = 0; i < 32; i++) fprintf(f, "%02x", raw[i]);
+  fclose(f);
   snprintf(w->key_env, sizeof w->key_env, "HUB_JWT_KEY_FILES=%s", w->key_path);
+  snprintf(w->data_key_env, sizeof w->data_key_env, "HUB_DATA_KEY_FILE=%s", w->data_key_path);
   size_t n = 0;
   for (int i = 0; w->stack.env[i] && n < 20; i++) w->env[n++] = w->stack.env[i];
   w->env[n++] = w->key_env;
+  w->env[n++] = w->data_key_env;
   w->env[n++] = "HUB_WORKERS=4";
   for (const char *const *e = extra_env; e && *e && n < 31; e++) w->env[n++] = *e;
   w->env[n] = NULL;
@@ -66,6 +74,7 @@ void hub_world_down(hub_world *w) {
   if (w->hubd) hub_proc_stop(w->hubd, SIGKILL);
   hub_stack_down(&w->stack);
   if (w->key_path[0]) unlink(w->key_path);
+  if (w->data_key_path[0]) unlink(w->data_key_path);
   free(w->key_pem);
 }
 

@@ -1,5 +1,6 @@
 /* A running SMB Hub for identity-aware integration tests: fresh database, private Redis,
- * hubd with a signing key the test also holds (so it can mint expired or forged tokens), a
+ * hubd with a signing key the test also holds (so it can mint expired or forged tokens) and a
+ * data key of its own (so sealed secrets survive hub_world_restart, which hubd insists on), a
  * channel, and helpers to sign users up and in through the real Auth RPCs. */
 #ifndef HUB_TEST_WORLD_H
 #define HUB_TEST_WORLD_H
@@ -15,17 +16,18 @@ typedef struct hub_world {
   int port;
   hub_channel *ch;
   char target[64];
-  char key_path[256]; /* the signing key hubd uses (kid "test-k1") */
+  char key_path[256];      /* the signing key hubd uses (kid "test-k1") */
+  char data_key_path[256]; /* the data key sealing secrets at rest (64 hex digits) */
   char *key_pem;
-  char key_env[300];
+  char key_env[300], data_key_env[300];
   const char *env[32]; /* hubd's environment, kept for hub_world_restart */
 } hub_world;
 
 /* Starts everything; `extra_env` (NULL-terminated, may be NULL) adds hubd settings. */
 bool hub_world_up(hub_world *w, const char *label, const char *const *extra_env);
 void hub_world_down(hub_world *w);
-/* SIGKILLs hubd and starts it again on the same database, Redis, signing key and settings (so
- * tokens stay valid); the channel is replaced. */
+/* SIGKILLs hubd and starts it again on the same database, Redis, keys and settings (so tokens
+ * and sealed secrets stay valid); the channel is replaced. */
 bool hub_world_restart(hub_world *w);
 
 typedef struct hub_test_user {
