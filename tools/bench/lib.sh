@@ -53,17 +53,26 @@ round_trips() {
 log_lines() { wc -l <"$build/bench-server.log"; }
 
 # measure NAME METHOD DATA: BENCH_REPEAT runs per concurrency; the run with the median CPU
-# per call is reported, with the round trips per call counted over all the runs.
+# per call is reported, with the round trips per call counted over all the runs. A token from
+# bench_login is renewed when 10 minutes old (access tokens live 15), so a long suite never
+# measures UNAUTHENTICATED answers.
 measure() {
   local name=$1 method=$2 data=$3
   for c in $levels; do
     local runs=() from=$(log_lines)
-    for _ in $(seq "$repeat"); do runs+=("$(one_run "$method" "$data" "$c")"); done
+    for _ in $(seq "$repeat"); do
+      if [[ -n ${bench_login_at:-} ]] && (($(date +%s) - bench_login_at > 600)); then bench_login; fi
+      runs+=("$(one_run "$method" "$data" "$c")")
+    done
     sleep 0.2 # hubd writes its batched log lines once a worker idles
     local trips=$(round_trips "$method" "$from")
     local median=$(printf '%s\n' "${runs[@]}" | sort -n | sed -n "$(( (repeat + 1) / 2 ))p")
     local cpu=${median%% *} json=${median#* }
-    for r in "${runs[@]}"; do raw+=("$name c=$c cpu_us_per_call=${r%% *}: ${r#* }"); done
+    for r in "${runs[@]}"; do
+      raw+=("$name c=$c cpu_us_per_call=${r%% *}: ${r#* }")
+      # A point whose calls failed measures the failure: say so, and fail the suite.
+      if [[ $r == *'"errors":{"'* ]]; then echo "bench: $name c=$c had errors: ${r#*\"errors\":}" >&2; failed=1; fi
+    done
     local rps=$(sed -n 's/.*"rps":\([0-9]*\).*/\1/p' <<<"$json")
     local p50=$(sed -n 's/.*"p50_us":\([0-9]*\).*/\1/p' <<<"$json")
     local p99=$(sed -n 's/.*"p99_us":\([0-9]*\).*/\1/p' <<<"$json")
@@ -182,10 +191,12 @@ call() { "$buf" curl --protocol grpc --http2-prior-knowledge -d "$2" ${3:+-H "au
 # bench_login: signs up bench@bench.test with a tenant "Bench Co" (unless it exists) and logs in:
 # $bench_token, $tenant and $user.
 bench_login() {
-  call hub.auth.v1.Auth/SignUp '{"email":"bench@bench.test","password":"bench-passphrase-2026","tenantName":"Bench Co"}' >/dev/null
+  call hub.auth.v1.Auth/SignUp '{"email":"bench@bench.test","password":"bench-passphrase-2026","tenantName":"Bench Co"}' \
+    >/dev/null 2>&1 || true # signed up already (a renewal)
   bench_token=$(call hub.auth.v1.Auth/Login '{"email":"bench@bench.test","password":"bench-passphrase-2026"}' |
     sed -n 's/.*"accessToken": *"\([^"]*\)".*/\1/p')
   [[ -n $bench_token ]] || { echo "bench: login failed" >&2; exit 1; }
+  bench_login_at=$(date +%s)
   tenant=$(admin_db -tAc "SELECT id FROM tenants WHERE name = 'Bench Co'")
   user=$(admin_db -tAc "SELECT id FROM users WHERE email_norm = 'bench@bench.test'")
 }
