@@ -91,9 +91,11 @@ static const var vars[] = {
     {"HUB_JWT_AUDIENCE", "smbhub-api", K_STR, F(jwt_audience), 0, 0, "the aud claim of access tokens"},
     {"HUB_JWT_KEY_FILES", "", K_STR, F(jwt_key_files), 0, 0,
      "comma-separated P-256 private key PEM files; the file name (less .pem) is the kid, the last one signs "
-     "(empty: one key made at start, tokens die with the process)"},
+     "(empty: one key made at start, tokens die with the process; hubd refuses to start, exit 2, without the key "
+     "that signed access tokens still valid)"},
     {"HUB_DATA_KEY_FILE", "", K_STR, F(data_key_file), 0, 0,
-     "file holding 64 hex digits, the AES-256 key sealing TOTP secrets at rest (empty: a key made at start)"},
+     "file holding 64 hex digits, the AES-256 key sealing TOTP secrets at rest (empty: a key made at start; hubd "
+     "refuses to start, exit 2, when the database holds secrets sealed with another key)"},
     {"HUB_OIDC_PROVIDERS_FILE", "", K_STR, F(oidc_providers_file), 0, 0,
      "JSON file naming the OIDC providers (issuer, audiences, JWKS file) LoginWithIdToken accepts (empty: none)"},
     {"HUB_ACCESS_TOKEN_TTL_MS", "900000", K_MS, F(access_token_ttl_ms), 10000, 900000,
