@@ -51,6 +51,12 @@ static const hub_pg_stmt postings_sql = {
                "  AND NOT ($6::boolean AND e.source IS NOT DISTINCT FROM 'accounting.year_end') AND " REPORT_DIM("l")),
     6};
 
+/* The raw-postings path reads every line of the tenant: hash joins, never a nested loop chosen
+ * on a stale estimate of a table that just grew (a nested loop over a misjudged side turns this
+ * into lines x entries; seen in tests, whose tables grow from nothing within seconds). */
+static const hub_pg_stmt full_scan_sql = {"accounting_report_full_scan", "SELECT set_config('enable_nestloop', 'off', true)",
+                                          0};
+
 typedef Hub__Accounting__V1__ReportRow Row;
 
 typedef struct acct {
@@ -70,6 +76,7 @@ static hub_status report_fn(hub_tx *tx, void *ud) {
   report_ctx *c = ud;
   c->books = accounting_books_queue(tx);
   c->chart = hub_tx_exec(tx, &chart_sql, NULL);
+  if (c->from_postings) hub_tx_exec(tx, &full_scan_sql, NULL);
   c->values = hub_tx_exec(tx, c->from_postings ? &postings_sql : &daily_sql, c->params);
   return HUB_STATUS_OK;
 }
