@@ -1,6 +1,7 @@
 /* Shared calls of the Accounting test programs (see books.h). */
 #include "books.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 hub_world w;
@@ -113,4 +114,11 @@ Report *acc_report_both_ways(hub_arena *a, const hub_test_user *u, int kind, con
   CHECK(acc_report(a, u, kind, from, to, dimension, value, true, &raw), "GetReport from postings");
   acc_assert_same_report(daily, raw, "maintained movements against raw postings");
   return daily;
+}
+
+long acc_count(const char *fmt, const char *arg) {
+  char *v = hub_world_query(&w, fmt, arg);
+  long n = v ? atol(v) : -1;
+  free(v);
+  return n;
 }

@@ -38,6 +38,8 @@ hub_status acc_post(hub_arena *a, const hub_test_user *u, EntryInput *e, Entry *
 /* The account's balance (sum over currencies, minor units), now or at the end of `as_of`. */
 int64_t acc_balance_of(hub_arena *a, const hub_test_user *u, const char *code, const char *as_of);
 bool acc_violation_on(hub_status st, const char *field);
+/* The first value of `fmt` (one %s: `arg`) run as the admin, as a number; -1 when none. */
+long acc_count(const char *fmt, const char *arg);
 
 typedef Hub__Accounting__V1__Report Report;
 /* GetReport of `kind` over from..to (from may be ""), optionally per dimension value. */

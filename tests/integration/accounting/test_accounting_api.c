@@ -64,12 +64,6 @@ static hub_status finalize(hub_arena *a, invoice *inv) {
   return hub_tx_run(pg, a, fay.tenant_id, fay.user_id, 5000, finalize_fn, inv);
 }
 
-static long count_sql(const char *fmt, const char *arg) {
-  char *v = hub_world_query(&w, fmt, arg);
-  long n = v ? atol(v) : -1;
-  free(v);
-  return n;
-}
 
 static void test_document_and_entry_commit_together(void **state) {
   (void)state;
@@ -77,10 +71,10 @@ static void test_document_and_entry_commit_together(void **state) {
   invoice first = {.number = "INV-2026-0001", .amount = 10000, .tax = 2000};
   CHECK(finalize(a, &first), "finalize");
   assert_false(first.existed);
-  assert_int_equal(count_sql("SELECT count(*) FROM outbox WHERE topic = 'test.invoice_finalized' AND payload->>'number' = '%s'",
+  assert_int_equal(acc_count("SELECT count(*) FROM outbox WHERE topic = 'test.invoice_finalized' AND payload->>'number' = '%s'",
                              "INV-2026-0001"),
                    1);
-  assert_int_equal(count_sql("SELECT count(*) FROM accounting_entries WHERE source = 'billing.invoice' AND source_id = '%s'"
+  assert_int_equal(acc_count("SELECT count(*) FROM accounting_entries WHERE source = 'billing.invoice' AND source_id = '%s'"
                              " AND kind = 'document'",
                              "INV-2026-0001"),
                    1);
@@ -105,10 +99,10 @@ static void test_document_and_entry_commit_together(void **state) {
   st = finalize(a, &bad);
   assert_int_equal(st.code, HUB_NOT_FOUND);
   assert_non_null(strstr(st.message, "lines[2].account_code"));
-  assert_int_equal(count_sql("SELECT count(*) FROM outbox WHERE topic = 'test.invoice_finalized' AND payload->>'number' = '%s'",
+  assert_int_equal(acc_count("SELECT count(*) FROM outbox WHERE topic = 'test.invoice_finalized' AND payload->>'number' = '%s'",
                              "INV-2026-0002"),
                    0);
-  assert_int_equal(count_sql("SELECT count(*) FROM accounting_entries WHERE source_id = '%s'", "INV-2026-0002"), 0);
+  assert_int_equal(acc_count("SELECT count(*) FROM accounting_entries WHERE source_id = '%s'", "INV-2026-0002"), 0);
   assert_int_equal(acc_balance_of(a, &fay, "1100", NULL), 12000);
   hub_arena_free(a);
 }

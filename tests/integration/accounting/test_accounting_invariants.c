@@ -35,12 +35,6 @@ static int teardown(void **state) {
   return 0;
 }
 
-static long count_sql(const char *fmt, const char *arg) {
-  char *v = hub_world_query(&w, fmt, arg);
-  long n = v ? atol(v) : -1;
-  free(v);
-  return n;
-}
 
 static void sleep_ms(int ms) { nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL); }
 
@@ -48,7 +42,7 @@ static void sleep_ms(int ms) { nanosleep(&(struct timespec){ms / 1000, (ms % 100
  * of the tenant (0 when the books agree with themselves), plus currencies whose debits and
  * credits differ over the whole tenant. */
 static long disagreements(const char *tenant_id) {
-  return count_sql(
+  return acc_count(
       "WITH raw AS (SELECT l.account_id, l.currency, sum(l.amount) FILTER (WHERE l.side = 'debit') AS d,"
       "                    sum(l.amount) FILTER (WHERE l.side = 'credit') AS c"
       "             FROM accounting_lines l JOIN accounting_entries e ON e.tenant_id = l.tenant_id AND e.id = l.entry_id"
@@ -159,7 +153,7 @@ static void *killed_call_thread(void *arg) {
 }
 
 static long waiting_on_locks(void) {
-  return count_sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+  return acc_count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                    " AND wait_event_type = 'Lock'%s",
                    "");
 }
@@ -198,21 +192,21 @@ static void test_retry_after_sigkill_mid_call(void **state) {
   PQfinish(holder);
   for (waited = 0; waiting_on_locks() > 0 && waited < 10000; waited += 20) sleep_ms(20);
   for (waited = 0; waited < 10000; waited += 20) {
-    if (count_sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+    if (acc_count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                   " AND state = 'active' AND pid <> pg_backend_pid()%s",
                   "") == 0)
       break;
     sleep_ms(20);
   }
-  long landed_before_retry = count_sql("SELECT count(*) FROM accounting_entries WHERE id = '%s'", id);
+  long landed_before_retry = acc_count("SELECT count(*) FROM accounting_entries WHERE id = '%s'", id);
   printf("the orphaned transaction %s\n", landed_before_retry ? "committed" : "rolled back");
 
   Entry *again = NULL;
   CHECK(acc_post(a, &alice, acc_entry2(a, id, "2026-11-11", "1020", "4010", 777), &again), "retry");
   assert_string_equal(again->id, id);
   CHECK(acc_post(a, &alice, acc_entry2(a, id, "2026-11-11", "1020", "4010", 777), &again), "retry again");
-  assert_int_equal(count_sql("SELECT count(*) FROM accounting_entries WHERE id = '%s'", id), 1);
-  assert_int_equal(count_sql("SELECT count(*) FROM accounting_lines WHERE entry_id = '%s'", id), 2);
+  assert_int_equal(acc_count("SELECT count(*) FROM accounting_entries WHERE id = '%s'", id), 1);
+  assert_int_equal(acc_count("SELECT count(*) FROM accounting_lines WHERE entry_id = '%s'", id), 2);
   assert_int_equal(acc_balance_of(a, &alice, "1020", NULL), before + 777);
   assert_int_equal(disagreements(alice.tenant_id), 0);
   hub_arena_free(a);
@@ -422,7 +416,7 @@ static void test_random_stream_against_model(void **state) {
          " same id same body %d; %d posted\n",
          counts[0], counts[1], counts[2], counts[3], counts[4], counts[5], posted_total);
   assert_int_equal(posted_total, m.n_ids);
-  assert_int_equal(count_sql("SELECT count(*) FROM accounting_entries WHERE tenant_id = '%s'", carol.tenant_id),
+  assert_int_equal(acc_count("SELECT count(*) FROM accounting_entries WHERE tenant_id = '%s'", carol.tenant_id),
                    m.n_ids);
   /* The server's balances are the model's, account by account. */
   for (int i = 0; i < P_ACCOUNTS; i++) {

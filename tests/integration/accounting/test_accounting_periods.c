@@ -70,12 +70,6 @@ static EntryInput *adjusting(EntryInput *e) {
   return e;
 }
 
-static long count_sql(const char *fmt, const char *arg) {
-  char *v = hub_world_query(&w, fmt, arg);
-  long n = v ? atol(v) : -1;
-  free(v);
-  return n;
-}
 
 static void test_periods_close_and_reopen(void **state) {
   (void)state;
@@ -115,11 +109,11 @@ static void test_periods_close_and_reopen(void **state) {
   CHECK(reopen_period(a, march, "late supplier invoice", &now), "reopen");
   assert_int_equal(now->state, HUB__ACCOUNTING__V1__PERIOD_STATE__PERIOD_STATE_OPEN);
   CHECK(acc_post(a, &dora, acc_entry2(a, NULL, "2025-03-16", "1020", "4010", 5), &e), "post after reopening");
-  assert_int_equal(count_sql("SELECT count(*) FROM audit_events WHERE tenant_id = '%s' AND action = 'accounting.period_reopened'"
+  assert_int_equal(acc_count("SELECT count(*) FROM audit_events WHERE tenant_id = '%s' AND action = 'accounting.period_reopened'"
                              " AND detail->>'reason' = 'late supplier invoice' AND detail->>'from' = 'closed'",
                              dora.tenant_id),
                    1);
-  assert_int_equal(count_sql("SELECT count(*) FROM outbox WHERE tenant_id = '%s' AND topic = 'accounting.period_closed'",
+  assert_int_equal(acc_count("SELECT count(*) FROM outbox WHERE tenant_id = '%s' AND topic = 'accounting.period_closed'",
                              dora.tenant_id),
                    2);
 
@@ -146,7 +140,7 @@ static void test_periods_close_and_reopen(void **state) {
   lreq.reason = "audit adjustments";
   CHECK(hub_accounting_v1_accounting_set_lock_date_call(w.ch, &o, a, &lreq, &books), "unlock");
   assert_string_equal(books->lock_date, "");
-  assert_int_equal(count_sql("SELECT count(*) FROM audit_events WHERE tenant_id = '%s'"
+  assert_int_equal(acc_count("SELECT count(*) FROM audit_events WHERE tenant_id = '%s'"
                              " AND action = 'accounting.lock_date_moved_back' AND detail->>'from' = '2025-02-28'",
                              dora.tenant_id),
                    1);
