@@ -46,6 +46,7 @@ static char b_ticket[40], b_ticket2[40], b_comment[40], b_team[40], b_calendar[4
  * with a key (all made through the API). */
 static char b_service_account[40], b_api_key[40];
 static char b_account[40], b_entry[40], b_period[40]; /* B's books */
+static char b_party[40], b_document[40], b_payment[40]; /* B's receivables */
 static char role_key[4][128];
 
 static const char *value_or(char *v, const char *fallback) { return v ? v : fallback; }
@@ -121,7 +122,8 @@ static bool make_helpdesk(const hub_test_user *owner, const char *tag, helpdesk 
 
 /* What an id field names. A side (tenant A or B) gives one object of each kind. */
 typedef enum kind { K_LITERAL, K_TICKET, K_TICKET2, K_COMMENT, K_TEAM, K_CALENDAR, K_POLICY, K_TENANT, K_MEMBER,
-                    K_INVITATION, K_SERVICE_ACCOUNT, K_API_KEY, K_ACCOUNT, K_ENTRY, K_PERIOD, K_COUNT } kind;
+                    K_INVITATION, K_SERVICE_ACCOUNT, K_API_KEY, K_ACCOUNT, K_ENTRY, K_PERIOD,
+                    K_PARTY, K_DOCUMENT, K_PAYMENT, K_COUNT } kind;
 
 typedef struct side {
   const char *ids[K_COUNT];
@@ -142,7 +144,8 @@ static bool make_b_helpdesk(void) {
                    [K_CALENDAR] = b_calendar, [K_POLICY] = b_policy, [K_TENANT] = b_owner.tenant_id,
                    [K_MEMBER] = b_member.user_id, [K_INVITATION] = b_invitation,
                    [K_SERVICE_ACCOUNT] = b_service_account, [K_API_KEY] = b_api_key, [K_ACCOUNT] = b_account,
-                   [K_ENTRY] = b_entry, [K_PERIOD] = b_period}};
+                   [K_ENTRY] = b_entry, [K_PERIOD] = b_period, [K_PARTY] = b_party, [K_DOCUMENT] = b_document,
+                   [K_PAYMENT] = b_payment}};
   return true;
 }
 
@@ -175,6 +178,36 @@ static bool make_books(const hub_test_user *owner, const char *code, int year, c
   Hub__Accounting__V1__ListPeriodsResponse *periods = NULL;
   ok = ok && must("OpenFiscalYear", hub_accounting_v1_accounting_open_fiscal_year_call(w.ch, &o, a, &yreq, &periods)) &&
        periods->n_periods == 12 && copy_id(period_out, periods->periods[0]->id);
+  hub_arena_free(a);
+  return ok;
+}
+
+/* A tenant's receivables: a customer, a finalized credit note to it, and a payment from it left
+ * unallocated. */
+static bool make_receivables(const hub_test_user *owner, char *party_out, char *document_out, char *payment_out) {
+  hub_arena *a = hub_arena_new(0);
+  hub_call_options o = hub_world_opts(owner);
+  Hub__Accounting__V1__CreatePartyRequest preq = HUB__ACCOUNTING__V1__CREATE_PARTY_REQUEST__INIT;
+  preq.role = HUB__ACCOUNTING__V1__PARTY_ROLE__PARTY_ROLE_BOTH, preq.name = "B's secret customer";
+  Hub__Accounting__V1__Party *party = NULL;
+  bool ok = must("CreateParty", hub_accounting_v1_accounting_create_party_call(w.ch, &o, a, &preq, &party)) &&
+            copy_id(party_out, party->id);
+  Hub__Accounting__V1__DocumentLineInput l = HUB__ACCOUNTING__V1__DOCUMENT_LINE_INPUT__INIT, *lp = &l;
+  l.description = "B's secret line", l.unit_price_minor = 4242;
+  Hub__Accounting__V1__CreateDocumentRequest dreq = HUB__ACCOUNTING__V1__CREATE_DOCUMENT_REQUEST__INIT;
+  dreq.kind = HUB__ACCOUNTING__V1__DOCUMENT_KIND__DOCUMENT_KIND_SALES_CREDIT_NOTE, dreq.party_id = party_out;
+  dreq.issue_date = "2026-11-02", dreq.n_lines = 1, dreq.lines = &lp, dreq.finalize = true;
+  Hub__Accounting__V1__Document *doc = NULL;
+  ok = ok && must("CreateDocument", hub_accounting_v1_accounting_create_document_call(w.ch, &o, a, &dreq, &doc)) &&
+       copy_id(document_out, doc->id);
+  Hub__Api__V1__Money m = HUB__API__V1__MONEY__INIT;
+  m.amount_minor = 4242, m.currency_code = "USD";
+  Hub__Accounting__V1__RecordPaymentRequest yreq = HUB__ACCOUNTING__V1__RECORD_PAYMENT_REQUEST__INIT;
+  yreq.direction = HUB__ACCOUNTING__V1__PAYMENT_DIRECTION__PAYMENT_DIRECTION_RECEIVED, yreq.party_id = party_out;
+  yreq.date = "2026-11-03", yreq.amount = &m;
+  Hub__Accounting__V1__Payment *pay = NULL;
+  ok = ok && must("RecordPayment", hub_accounting_v1_accounting_record_payment_call(w.ch, &o, a, &yreq, &pay)) &&
+       copy_id(payment_out, pay->id);
   hub_arena_free(a);
   return ok;
 }
@@ -240,7 +273,9 @@ static int setup(void **state) {
     if (!hub_ok(hub_world_login(&w, email, role_user[i].password, a_owner.tenant_id, &role_user[i]))) return -1;
   }
   if (!make_service_account(&b_owner, "B's robot", "admin", b_service_account, NULL, b_api_key)) return -1;
-  if (!make_books(&b_owner, "1999", 1999, b_account, b_entry, b_period) || !make_b_helpdesk()) return -1;
+  if (!make_books(&b_owner, "1999", 1999, b_account, b_entry, b_period) ||
+      !make_receivables(&b_owner, b_party, b_document, b_payment) || !make_b_helpdesk())
+    return -1;
   for (int i = 0; i < 4; i++) {
     char name[32];
     snprintf(name, sizeof name, "robot-%s", roles[i]);
@@ -329,6 +364,20 @@ static const fixture fixtures[] = {
     {"hub.accounting.v1.VoidPendingEntryRequest", "id", K_ENTRY, NULL, true},
     {"hub.accounting.v1.ClosePeriodRequest", "id", K_PERIOD, NULL, true},
     {"hub.accounting.v1.ReopenPeriodRequest", "id", K_PERIOD, NULL, true},
+    {"hub.accounting.v1.GetPartyRequest", "id", K_PARTY, NULL, true},
+    {"hub.accounting.v1.GetDocumentRequest", "id", K_DOCUMENT, NULL, true},
+    {"hub.accounting.v1.FinalizeDocumentRequest", "id", K_DOCUMENT, NULL, true},
+    {"hub.accounting.v1.ApproveExpenseRequest", "id", K_DOCUMENT, NULL, true},
+    {NULL, "party_id", K_PARTY, NULL, false},
+    {NULL, "document_id", K_DOCUMENT, NULL, false},
+    {NULL, "payment_id", K_PAYMENT, NULL, true},
+    {NULL, "credit_note_id", K_DOCUMENT, NULL, true},
+    {NULL, "issue_date", K_LITERAL, "2026-11-02", false},
+    {"hub.accounting.v1.EntryInput", "date", K_LITERAL, "2026-11-02", false},
+    {"hub.accounting.v1.Line", "currency_code", K_LITERAL, "USD", false},
+    {"hub.accounting.v1.DocumentLineInput", "description", K_LITERAL, "Matrix line", false},
+    {"hub.accounting.v1.RecordPaymentRequest", "date", K_LITERAL, "2026-11-02", false},
+    {"hub.api.v1.Money", "currency_code", K_LITERAL, "USD", false},
     {NULL, "parent_id", K_ACCOUNT, NULL, false},
     {NULL, "account_id", K_ACCOUNT, NULL, false},
     {"hub.accounting.v1.EntryInput", "id", K_LITERAL, "0190a000-0000-7000-8000-00000000abcf", false}, /* a new key */
@@ -426,6 +475,20 @@ static void fill(hub_arena *a, ProtobufCMessage *m, const side *sd_, fill_result
         *(size_t *)((char *)m + f->quantifier_offset) = 1;
         *(char ***)slot = arr;
         r->names_b_object |= target;
+      } else if (f->type == PROTOBUF_C_TYPE_MESSAGE && depth < 2 && !strncmp(((const ProtobufCMessageDescriptor *)f->descriptor)->package_name, "hub.", 4)) {
+        /* Items filled like a message field, so a request that needs lines has them (two: an
+         * entry needs two); each item's id fields are swept in turn. */
+        const ProtobufCMessageDescriptor *sd = f->descriptor;
+        int items = strcmp(f->name, "lines") ? 1 : 2;
+        ProtobufCMessage **arr = hub_arena_alloc(a, 2 * sizeof *arr);
+        for (int item = 0; item < items; item++) {
+          arr[item] = hub_arena_alloc(a, sd->sizeof_message);
+          sd->message_init(arr[item]);
+          fill(a, arr[item], sd_, r, depth + 1, list_request, ov,
+               hub_arena_sprintf(a, "%s%s%s[%d]", prefix, *prefix ? "." : "", f->name, item));
+        }
+        *(size_t *)((char *)m + f->quantifier_offset) = (size_t)items;
+        *(ProtobufCMessage ***)slot = arr;
       }
       continue;
     }
@@ -444,8 +507,12 @@ static void fill(hub_arena *a, ProtobufCMessage *m, const side *sd_, fill_result
       } else if (ends_with(f->name, "_id") || !strcmp(f->name, "id")) {
         snprintf(r->missing, sizeof r->missing, "%s.%s", d->name, f->name);
       }
-    } else if (f->type == PROTOBUF_C_TYPE_ENUM && !strcmp(f->name, "type")) {
-      *(int *)slot = 1; /* an account's type: the first defined */
+    } else if (f->type == PROTOBUF_C_TYPE_ENUM &&
+               (!strcmp(f->name, "type") || !strcmp(f->name, "kind") || !strcmp(f->name, "direction") ||
+                !strcmp(f->name, "side"))) {
+      *(int *)slot = 1; /* an account's type, a document's kind, a payment's direction, a line's side: the first */
+    } else if (f->type == PROTOBUF_C_TYPE_INT64 && ends_with(f->name, "amount_minor")) {
+      *(int64_t *)slot = 100;
     } else if (f->type == PROTOBUF_C_TYPE_INT64 && !strcmp(f->name, "version")) {
       *(int64_t *)slot = 1;
     } else if (f->type == PROTOBUF_C_TYPE_INT32 && !strcmp(f->name, "score")) {
@@ -777,11 +844,14 @@ static void test_id_field_matrix(void **state) {
                                      a_api_key));
     static char a_account[40], a_entry[40], a_period[40];
     assert_true(make_books(&a_owner, tag, 2000 + (int)k, a_account, a_entry, a_period));
+    static char a_party[40], a_document[40], a_payment[40];
+    assert_true(make_receivables(&a_owner, a_party, a_document, a_payment));
     side side_a = {{[K_TICKET] = h.ticket, [K_TICKET2] = h.ticket2, [K_COMMENT] = h.comment, [K_TEAM] = h.team,
                     [K_CALENDAR] = h.calendar, [K_POLICY] = h.policy, [K_TENANT] = a_owner.tenant_id,
                     [K_MEMBER] = role_user[2].user_id, [K_INVITATION] = a_invitation,
                     [K_SERVICE_ACCOUNT] = a_service_account, [K_API_KEY] = a_api_key, [K_ACCOUNT] = a_account,
-                    [K_ENTRY] = a_entry, [K_PERIOD] = a_period}};
+                    [K_ENTRY] = a_entry, [K_PERIOD] = a_period, [K_PARTY] = a_party, [K_DOCUMENT] = a_document,
+                    [K_PAYMENT] = a_payment}};
     rpcs++;
     for (int f = 0; f < count.seen; f++) {
       for (int variant = 0; variant < 2; variant++) {

@@ -1,9 +1,11 @@
 /* Internals shared by the Accounting service's files. Handlers live in one file per group of RPCs
  * (accounts.c and chart_import.c: the chart; entries.c: posting and the journal; balances.c:
  * balances now and at a past date; periods.c: periods, the lock date and the year-end close;
- * reports.c: GetReport; rates.c and assertions.c; api.c: api.h; expiry.c: the pending-entry
- * sweeper); SQL sits next to the code that uses it. What keeps the books balanced lives in the
- * database (migrations 0010 and 0011: accounting_post and its triggers), so every path that posts,
+ * reports.c: GetReport; rates.c and assertions.c; taxes.c, parties.c, documents.c, payments.c
+ * and aging.c: receivables and payables; api.c: api.h; expiry.c: the pending-entry sweeper;
+ * audit.c and csv.c: what several share); SQL sits next to the code that uses it. What keeps the
+ * books balanced lives in the database (migrations 0010, 0011 and 0013: accounting_post, the
+ * document finalizer and their triggers), so every path that posts,
  * api.h included, goes through it. Other services reach Accounting only through api.h. */
 #ifndef HUB_SERVICES_ACCOUNTING_H
 #define HUB_SERVICES_ACCOUNTING_H
@@ -64,6 +66,51 @@ typedef struct accounting_entry_read {
 void accounting_entry_queue(hub_tx *tx, const char *id, accounting_entry_read *rd);
 /* False when the entry does not exist. */
 bool accounting_entry_decode(const accounting_entry_read *rd, Hub__Accounting__V1__Entry *out);
+
+/* ---- audit (audit.c) ---- */
+
+/* The audit row and the outbox event (topic `action`, e.g. "accounting.document_finalized") of a
+ * change, queued in its transaction; kv is NULL-terminated key/value pairs (NULL values skipped)
+ * for the details and the payload. */
+void accounting_record(hub_tx *tx, hub_call *call, const char *action, const char *target, const char *const *kv);
+
+/* ---- CSV exports (csv.c) ---- */
+
+/* Text growing in an arena; zero-initialise with .a set. */
+typedef struct accounting_text {
+  char *s;
+  size_t len, cap;
+  hub_arena *a;
+} accounting_text;
+/* One RFC 4180 field (quoted when it holds a comma, quote or line break), then ',' or CRLF. */
+void accounting_csv_field(accounting_text *t, const char *s, bool last);
+/* Minor units as a decimal in the currency's exponent: -123456, 2 -> "-1234.56". */
+const char *accounting_decimal_text(hub_arena *a, int64_t v, int exp);
+
+/* ---- documents (documents.c) and payments (payments.c) ---- */
+
+/* An allocation's columns (alias al, joined to its document as d), named for Allocation. The
+ * exchange difference is signed as a gain: a receivable settled for more base than it carried,
+ * a payable for less. */
+#define ACCOUNTING_ALLOCATION_COLUMNS                                                                    \
+  "al.document_id, d.number AS document_number, al.payment_id, al.credit_note_id, al.amount AS amount_minor, " \
+  "CASE WHEN d.kind = 'sales_invoice' THEN al.credit_base - al.doc_base ELSE al.doc_base - al.credit_base END " \
+  "AS exchange_difference_minor, al.alloc_date::text AS date"
+
+/* Reads document `id` with its lines, taxes and allocations (queued; decoded after a flush). */
+typedef struct accounting_document_read {
+  hub_rows *doc, *lines, *taxes, *allocations;
+} accounting_document_read;
+void accounting_document_queue(hub_tx *tx, const char *id, accounting_document_read *rd);
+/* False when there is no such document. */
+bool accounting_document_decode(const accounting_document_read *rd, Hub__Accounting__V1__Document *out);
+
+/* ---- parties (parties.c) ---- */
+
+/* Per currency what party $1 owes (_receivable) and is owed (_payable); columns _currency,
+ * _receivable, _payable. */
+extern const hub_pg_stmt accounting_party_balances_sql;
+void accounting_party_fill_balances(hub_arena *a, const hub_rows *r, Hub__Accounting__V1__Party *party);
 
 /* ---- the expiry sweeper (expiry.c) ---- */
 

@@ -115,26 +115,6 @@ static const hub_pg_stmt close_year_sql = {
     "UPDATE accounting_periods p SET state = 'closed', version = p.version + 1, updated_at = now() "
     "WHERE p.tenant_id = hub_current_tenant() AND p.fiscal_year = $1::int AND p.state <> 'closed'", 1};
 
-/* {"key": value, ...} of the non-NULL pairs, for audit details and outbox payloads. */
-static const char *json_pairs(hub_arena *a, const char *const *kv) {
-  json_t *o = json_object();
-  for (; kv[0]; kv += 2)
-    if (kv[1]) json_object_set_new(o, kv[0], json_string(kv[1]));
-  char *text = json_dumps(o, JSON_COMPACT);
-  json_decref(o);
-  const char *out = hub_arena_strdup(a, text ? text : "{}");
-  free(text);
-  return out;
-}
-
-/* The audit row and the outbox event of one change, queued in its transaction. */
-static void record(hub_tx *tx, hub_call *call, const char *action, const char *target, const char *const *kv) {
-  const hub_principal *p = hub_principal_of(call);
-  const char *detail = json_pairs(hub_tx_arena(tx), kv);
-  hub_audit_tenant_write(tx, p->tenant_id, p->user_id, action, target, p->ip, detail);
-  hub_outbox_write(tx, HUB_OUTBOX_TENANT, action, target, detail);
-}
-
 /* ---- the books and the lock date ---- */
 
 typedef struct books_ctx {
@@ -160,7 +140,7 @@ static hub_status books_fn(hub_tx *tx, void *ud) {
   bool back = old && (!*want || strcmp(want, old) < 0); /* ISO dates order as text */
   if (back && !*c->req->reason) return hub_status_invalid(a, "reason", "required to move the lock date back");
   c->rows = hub_tx_exec(tx, &lock_date_sql, (const char *[]){hub_sql_opt(want)});
-  record(tx, c->call, back ? "accounting.lock_date_moved_back" : "accounting.lock_date_set", NULL,
+  accounting_record(tx, c->call, back ? "accounting.lock_date_moved_back" : "accounting.lock_date_set", NULL,
          (const char *[]){"from", old, "to", *want ? want : NULL, "reason", hub_sql_opt(c->req->reason), NULL});
   return HUB_STATUS_OK;
 }
@@ -204,7 +184,7 @@ static hub_status open_year_fn(hub_tx *tx, void *ud) {
     return hub_status_new(hub_tx_arena(tx), HUB_FAILED_PRECONDITION, "start_date: the year would overlap fiscal year %s",
                           hub_rows_text(clash, 0, "fiscal_year"));
   c->rows = hub_tx_exec(tx, &open_year_sql, (const char *[]){c->start});
-  record(tx, c->call, "accounting.fiscal_year_opened", NULL, (const char *[]){"start_date", c->start, NULL});
+  accounting_record(tx, c->call, "accounting.fiscal_year_opened", NULL, (const char *[]){"start_date", c->start, NULL});
   return HUB_STATUS_OK;
 }
 
@@ -268,7 +248,7 @@ static hub_status move_fn(hub_tx *tx, void *ud) {
                             !strcmp(state, "closed") ? "closed" : "soft-closed");
   }
   c->rows = hub_tx_exec(tx, &period_state_sql, (const char *[]){c->id, to});
-  record(tx, c->call, c->reopen ? "accounting.period_reopened" : "accounting.period_closed", c->id,
+  accounting_record(tx, c->call, c->reopen ? "accounting.period_reopened" : "accounting.period_closed", c->id,
          (const char *[]){"period", name, "from", state, "to", to, "reason", c->reason, NULL});
   return HUB_STATUS_OK;
 }
@@ -328,7 +308,7 @@ static hub_status close_year_fn(hub_tx *tx, void *ud) {
   }
   hub_tx_exec(tx, &close_year_sql, (const char *[]){c->year});
   c->periods = hub_tx_exec(tx, &list_sql, (const char *[]){c->year});
-  record(tx, c->call, "accounting.year_closed", NULL,
+  accounting_record(tx, c->call, "accounting.year_closed", NULL,
          (const char *[]){"fiscal_year", c->year, "closing_entry_id", c->posted ? c->id : NULL, NULL});
   return HUB_STATUS_OK;
 }

@@ -110,51 +110,10 @@ static Row *new_row(hub_arena *a, const char *name, int type, size_t ncols) {
   return r;
 }
 
-/* ---- CSV (RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled) ---- */
-
-typedef struct text {
-  char *s;
-  size_t len, cap;
-  hub_arena *a;
-} text;
-
-static void put(text *t, const char *s, size_t n) {
-  if (t->len + n + 1 > t->cap) {
-    size_t cap = (t->len + n + 1) * 2;
-    char *grown = hub_arena_alloc(t->a, cap);
-    if (t->len) memcpy(grown, t->s, t->len);
-    t->s = grown, t->cap = cap;
-  }
-  memcpy(t->s + t->len, s, n);
-  t->len += n;
-  t->s[t->len] = '\0';
-}
-
-static void put_field(text *t, const char *s, bool last) {
-  if (strpbrk(s, ",\"\r\n")) {
-    put(t, "\"", 1);
-    for (const char *q; (q = strchr(s, '"')); s = q + 1) put(t, s, (size_t)(q - s) + 1), put(t, "\"", 1);
-    put(t, s, strlen(s));
-    put(t, "\"", 1);
-  } else {
-    put(t, s, strlen(s));
-  }
-  put(t, last ? "\r\n" : ",", last ? 2 : 1);
-}
-
-/* Minor units as a decimal in the currency's exponent: -123456, 2 → "-1234.56". */
-static const char *decimal(hub_arena *a, int64_t v, int exp) {
-  if (exp <= 0) return hub_arena_sprintf(a, "%lld", (long long)v);
-  uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, p = 1;
-  for (int i = 0; i < exp; i++) p *= 10;
-  return hub_arena_sprintf(a, "%s%llu.%0*llu", v < 0 ? "-" : "", (unsigned long long)(m / p), exp,
-                           (unsigned long long)(m % p));
-}
-
-static void csv_row(text *t, hub_arena *a, const Row *r, int exp) {
-  put_field(t, r->account_code ? r->account_code : "", false);
-  put_field(t, r->name, r->n_amounts == 0);
-  for (size_t k = 0; k < r->n_amounts; k++) put_field(t, decimal(a, r->amounts[k], exp), k + 1 == r->n_amounts);
+static void csv_row(accounting_text *t, hub_arena *a, const Row *r, int exp) {
+  accounting_csv_field(t, r->account_code ? r->account_code : "", false);
+  accounting_csv_field(t, r->name, r->n_amounts == 0);
+  for (size_t k = 0; k < r->n_amounts; k++) accounting_csv_field(t, accounting_decimal_text(a, r->amounts[k], exp), k + 1 == r->n_amounts);
 }
 
 /* ---- the handler ---- */
@@ -282,10 +241,10 @@ hub_status hub_accounting_v1_accounting_get_report(hub_call *call, const Hub__Ac
   response->base_currency_code = (char *)hub_rows_text(c.books, 0, "_base");
 
   if (request->csv) {
-    text t = {.a = a};
-    put_field(&t, "code", false);
-    put_field(&t, "name", false);
-    for (size_t k = 0; k < ncols; k++) put_field(&t, cols[k], k + 1 == ncols);
+    accounting_text t = {.a = a};
+    accounting_csv_field(&t, "code", false);
+    accounting_csv_field(&t, "name", false);
+    for (size_t k = 0; k < ncols; k++) accounting_csv_field(&t, cols[k], k + 1 == ncols);
     for (size_t r = 0; r < response->n_rows; r++) csv_row(&t, a, response->rows[r], exp);
     for (size_t r = 0; r < response->n_totals; r++) csv_row(&t, a, response->totals[r], exp);
     response->csv = t.s ? t.s : "";
