@@ -1,20 +1,18 @@
 /* WatchTickets: the tenant's ticket events as a stream, for live agent screens. It polls the
  * event log every 250 ms from the last seq sent (events commit in seq order, see events.c, so
  * "seq > last" never skips one); a client that reconnects with the last seq it received gets
- * everything after it, once. The session is re-checked every 30 s, so a revoked session's
- * stream ends with UNAUTHENTICATED. */
+ * everything after it, once. The session is re-checked (identity/stream.h), so a revoked
+ * session's stream ends with UNAUTHENTICATED. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache/session.h"
 #include "hub/ticket/v1/ticket.hub-server.h"
-#include "identity/identity.h"
+#include "identity/stream.h"
 #include "services/ticket/ticket.h"
 
 #define POLL_MS 250
 #define BATCH 500
-#define SESSION_CHECK_S 30
 
 static const hub_pg_stmt head_sql = {
     "ticket_watch_head",
@@ -38,7 +36,6 @@ static hub_status poll_fn(hub_tx *tx, void *ud) {
 
 hub_status hub_ticket_v1_ticket_watch_tickets(hub_call *call, const Hub__Ticket__V1__WatchTicketsRequest *request,
                                               hub_stream *stream) {
-  hub_arena *a = hub_call_arena(call);
   const hub_principal *pr = hub_principal_of(call);
   hub_ctx *ctx = hub_ctx_of(call);
   int64_t last = request->resume_after_seq;
@@ -65,13 +62,8 @@ hub_status hub_ticket_v1_ticket_watch_tickets(hub_call *call, const Hub__Ticket_
     }
     hub_arena_free(round);
     if (!hub_ok(st)) return st.code == HUB_CANCELLED ? HUB_STATUS_OK : st;
-    if (hub_clock_wall_s() - checked >= SESSION_CHECK_S) {
-      hub_session s;
-      hub_status ss = hub_session_touch(ctx->redis, a, &hub_identity_get()->session, pr->user_id, pr->session_id,
-                                        hub_clock_wall_s() * 1000, &s);
-      if (ss.code == HUB_NOT_FOUND) return hub_status_new(a, HUB_UNAUTHENTICATED, "the session has ended");
-      checked = hub_clock_wall_s();
-    }
+    st = hub_stream_session_alive(call, ctx->redis, &checked);
+    if (!hub_ok(st)) return st;
     if (n < BATCH && !hub_call_sleep_ms(call, POLL_MS)) return HUB_STATUS_OK; /* cancelled or deadline */
   }
 }
