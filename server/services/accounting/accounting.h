@@ -27,7 +27,7 @@ hub_rows *accounting_books_queue(hub_tx *tx);
 #define ACCOUNTING_ACCOUNT_COLUMNS                                                                           \
   "x.id, x.code, x.name, x.type, x.normal_side, x.parent_id, x.currency AS currency_code, x.description, "   \
   "x.archived, x.min_balance AS \"min_balance.amount_minor\", x.max_balance AS \"max_balance.amount_minor\", " \
-  "x.version, x.created_at AS create_time"
+  "x.version, x.created_at AS create_time, x.cash_flow"
 
 /* ---- posting (post.c) ---- */
 
@@ -56,6 +56,9 @@ char *accounting_entries_json(hub_arena *a, Hub__Accounting__V1__EntryInput *con
 /* One entry of another service's document (api.h): kind "document", its source and source_id. */
 char *accounting_document_json(hub_arena *a, const Hub__Accounting__V1__EntryInput *e, const char *source,
                                const char *source_id);
+/* The same with another kind ("revaluation"). */
+char *accounting_sourced_json(hub_arena *a, const Hub__Accounting__V1__EntryInput *e, const char *kind, const char *source,
+                              const char *source_id);
 
 /* ---- entries (entries.c) ---- */
 
@@ -111,6 +114,28 @@ bool accounting_document_decode(const accounting_document_read *rd, Hub__Account
  * _receivable, _payable. */
 extern const hub_pg_stmt accounting_party_balances_sql;
 void accounting_party_fill_balances(hub_arena *a, const hub_rows *r, Hub__Accounting__V1__Party *party);
+
+/* ---- reports (reports.c; cash_flow.c and ledger.c the statements of their own) ---- */
+
+/* What a report reads, in one transaction: the books (_base), the chart (id, code, name, type,
+ * parent_id, cash_flow, _by_code, _exp; by id) and one sum per (account_id, k, v) as
+ * reports.c's REPORT_SUM describes its six parameters. */
+typedef struct accounting_report_data {
+  hub_rows *books, *chart, *values;
+} accounting_report_data;
+hub_status accounting_report_query(hub_call *call, const char *const params[6], bool from_postings, accounting_report_data *out);
+/* The request's dates, comparison and dimension make sense together. */
+hub_status accounting_report_check(hub_arena *a, const Hub__Accounting__V1__GetReportRequest *request);
+/* "asset" -> ACCOUNT_TYPE_ASSET, ... (0 for none). */
+int accounting_type_of(const char *t);
+/* A zeroed row of `ncols` amounts. */
+Hub__Accounting__V1__ReportRow *accounting_report_row(hub_arena *a, const char *name, int type, size_t ncols);
+/* The row as CSV: code, name, then its amounts as decimals of exponent `exp`. */
+void accounting_report_csv_row(accounting_text *t, hub_arena *a, const Hub__Accounting__V1__ReportRow *r, int exp);
+hub_status accounting_cash_flow_report(hub_call *call, const Hub__Accounting__V1__GetReportRequest *request,
+                                       Hub__Accounting__V1__Report *response);
+hub_status accounting_general_ledger(hub_call *call, const Hub__Accounting__V1__GetReportRequest *request,
+                                     Hub__Accounting__V1__Report *response);
 
 /* ---- the expiry sweeper (expiry.c) ---- */
 

@@ -14,15 +14,15 @@
 static const hub_pg_stmt create_sql = {
     "accounting_create_account",
     "WITH ins AS (INSERT INTO accounting_accounts AS x (tenant_id, code, name, type, normal_side, parent_id, currency, "
-    "  description, min_balance, max_balance, request_id) "
+    "  description, min_balance, max_balance, request_id, cash_flow) "
     "  SELECT hub_current_tenant(), $1, $2, $3, coalesce($4, CASE WHEN $3 IN ('asset', 'expense') THEN 'debit' ELSE 'credit' END), "
-    "    $5::uuid, $6, $7, $8::bigint, $9::bigint, $10::uuid "
+    "    $5::uuid, $6, $7, $8::bigint, $9::bigint, $10::uuid, $11 "
     "  ON CONFLICT (tenant_id, request_id) WHERE request_id IS NOT NULL DO NOTHING "
     "  RETURNING " ACCOUNTING_ACCOUNT_COLUMNS ") "
     "SELECT * FROM ins UNION ALL "
     "SELECT " ACCOUNTING_ACCOUNT_COLUMNS " FROM accounting_accounts x "
     "WHERE x.tenant_id = hub_current_tenant() AND x.request_id = $10::uuid AND NOT EXISTS (SELECT 1 FROM ins)",
-    10};
+    11};
 
 static const hub_pg_stmt get_sql = {
     "accounting_get_account",
@@ -48,7 +48,7 @@ static const hub_pg_stmt list_sql = {
     "ORDER BY x.code LIMIT $2::int + 1",
     4};
 
-/* $2 is the mask's bits: 1 name, 2 description, 4 parent_id, 8 archived, 16 min, 32 max.
+/* $2 is the mask's bits: 1 name, 2 description, 4 parent_id, 8 archived, 16 min, 32 max, 64 cash_flow.
  * Refused (no row) when the version moved; the caller tells NOT_FOUND from ABORTED by _found. */
 static const hub_pg_stmt update_sql = {
     "accounting_update_account",
@@ -59,13 +59,14 @@ static const hub_pg_stmt update_sql = {
     "  archived = CASE WHEN $2::int & 8 <> 0 THEN $6::boolean ELSE x.archived END, "
     "  min_balance = CASE WHEN $2::int & 16 <> 0 THEN $7::bigint ELSE x.min_balance END, "
     "  max_balance = CASE WHEN $2::int & 32 <> 0 THEN $8::bigint ELSE x.max_balance END, "
+    "  cash_flow = CASE WHEN $2::int & 64 <> 0 THEN $10 ELSE x.cash_flow END, "
     "  version = x.version + 1, updated_at = now() "
     "  WHERE x.tenant_id = hub_current_tenant() AND x.id = $1::uuid AND x.version = $9::bigint "
     "  RETURNING " ACCOUNTING_ACCOUNT_COLUMNS ") "
     "SELECT *, true AS _found FROM u UNION ALL "
     "SELECT " ACCOUNTING_ACCOUNT_COLUMNS ", true FROM accounting_accounts x "
     "WHERE x.tenant_id = hub_current_tenant() AND x.id = $1::uuid AND NOT EXISTS (SELECT 1 FROM u)",
-    9};
+    10};
 
 /* A parent must not be the account itself or one of its descendants (no cycles). */
 static const hub_pg_stmt cycle_sql = {
@@ -121,7 +122,8 @@ hub_status hub_accounting_v1_accounting_create_account(hub_call *call, const Hub
                      request->description,
                      limit_text(a, request->min_balance),
                      limit_text(a, request->max_balance),
-                     hub_sql_opt(request->request_id)};
+                     hub_sql_opt(request->request_id),
+                     hub_enum_to_text(a, &hub__accounting__v1__cash_flow_class__descriptor, (int)request->cash_flow)};
   books_then c = {.stmt = &create_sql, .params = p};
   hub_status st = hub_call_tx(call, books_then_fn, &c);
   hub_rows *rows = c.rows;
@@ -187,7 +189,7 @@ hub_status hub_accounting_v1_accounting_list_accounts(hub_call *call, const Hub_
   return HUB_STATUS_OK;
 }
 
-enum { MASK_NAME = 1, MASK_DESCRIPTION = 2, MASK_PARENT = 4, MASK_ARCHIVED = 8, MASK_MIN = 16, MASK_MAX = 32 };
+enum { MASK_NAME = 1, MASK_DESCRIPTION = 2, MASK_PARENT = 4, MASK_ARCHIVED = 8, MASK_MIN = 16, MASK_MAX = 32, MASK_CASH_FLOW = 64 };
 
 typedef struct update_ctx {
   const Hub__Accounting__V1__UpdateAccountRequest *req;
@@ -217,7 +219,8 @@ static hub_status update_fn(hub_tx *tx, void *ud) {
 hub_status hub_accounting_v1_accounting_update_account(hub_call *call, const Hub__Accounting__V1__UpdateAccountRequest *request,
                                                        Hub__Accounting__V1__Account *response) {
   hub_arena *a = hub_call_arena(call);
-  static const char *const allowed[] = {"name", "description", "parent_id", "archived", "min_balance", "max_balance", NULL};
+  static const char *const allowed[] = {"name",        "description", "parent_id", "archived",
+                                        "min_balance", "max_balance", "cash_flow", NULL};
   unsigned bits;
   hub_status st = hub_update_mask(a, request->update_mask, allowed, &bits);
   if (!hub_ok(st)) return st;
@@ -232,7 +235,8 @@ hub_status hub_accounting_v1_accounting_update_account(hub_call *call, const Hub
                      request->archived ? "true" : "false",
                      limit_text(a, request->min_balance),
                      limit_text(a, request->max_balance),
-                     hub_arena_sprintf(a, "%lld", (long long)request->version)};
+                     hub_arena_sprintf(a, "%lld", (long long)request->version),
+                     hub_enum_to_text(a, &hub__accounting__v1__cash_flow_class__descriptor, (int)request->cash_flow)};
   update_ctx c = {.req = request, .bits = bits, .params = p};
   st = hub_call_tx(call, update_fn, &c);
   if (!hub_ok(st)) return st;

@@ -1,7 +1,7 @@
 /* ImportChart: a chart of accounts from CSV, all rows or none. libcsv parses (RFC 4180, strict);
  * each row is checked by the contract's own rules for CreateAccount (the generated table), so an
  * imported account obeys exactly what a created one does; then one transaction upserts by code
- * (name, description and parent change; a type never does), links parents by code (to a row of
+ * (name, description, cash-flow class and parent change; a type never does), links parents by code (to a row of
  * the file or an existing account) and refuses a parent cycle. Problems name the row. */
 #include <csv.h>
 #include <jansson.h>
@@ -15,9 +15,10 @@
 #include "hub/validate.h"
 #include "services/accounting/accounting.h"
 
-enum { MAX_ROWS = 5000, MAX_COLS = 6 };
-enum { C_CODE, C_NAME, C_TYPE, C_PARENT, C_CURRENCY, C_DESCRIPTION };
-static const char *const column_names[MAX_COLS] = {"code", "name", "type", "parent_code", "currency", "description"};
+enum { MAX_ROWS = 5000, MAX_COLS = 7 };
+enum { C_CODE, C_NAME, C_TYPE, C_PARENT, C_CURRENCY, C_DESCRIPTION, C_CASH_FLOW };
+static const char *const column_names[MAX_COLS] = {"code",     "name",        "type",     "parent_code",
+                                                     "currency", "description", "cash_flow"};
 
 /* The parse: fields of the current record, then records as rows of MAX_COLS texts. */
 typedef struct parse {
@@ -62,7 +63,7 @@ static void on_record(int term, void *ud) {
         if (!strcasecmp(h, column_names[c])) p->map[i] = c;
       if (p->map[i] < 0 || seen[p->map[i]]) {
         p->st = hub_status_invalid(p->a, "csv", "header: %s column \"%s\" (columns: code, name, type, parent_code, "
-                                   "currency, description)", p->map[i] < 0 ? "unknown" : "repeated", h);
+                                   "currency, description, cash_flow)", p->map[i] < 0 ? "unknown" : "repeated", h);
         return;
       }
       seen[p->map[i]] = true;
@@ -93,6 +94,10 @@ static hub_status check_row(hub_arena *a, const hub_message_rules *rules, char *
   if (!req.type)
     return hub_status_invalid(a, "csv", "row %d (code %s): type \"%s\" is not asset, liability, equity, income or expense",
                               number, row[C_CODE], row[C_TYPE]);
+  for (char *t = row[C_CASH_FLOW]; *t; t++) *t = (char)(*t >= 'A' && *t <= 'Z' ? *t - 'A' + 'a' : *t);
+  if (*row[C_CASH_FLOW] && !hub_enum_from_text(&hub__accounting__v1__cash_flow_class__descriptor, row[C_CASH_FLOW]))
+    return hub_status_invalid(a, "csv", "row %d (code %s): cash_flow \"%s\" is not cash, operating, investing or financing",
+                              number, row[C_CODE], row[C_CASH_FLOW]);
   hub_status st = hub_validate(a, rules, &req.base);
   if (!hub_ok(st)) return hub_status_invalid(a, "csv", "row %d (code %s): %s", number, row[C_CODE], st.message);
   if (*row[C_PARENT] && !strcmp(row[C_PARENT], row[C_CODE]))
@@ -102,7 +107,7 @@ static hub_status check_row(hub_arena *a, const hub_message_rules *rules, char *
 
 #define IMPORT_ROWS                                                                                          \
   "WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(n int, code text, name text, type text, "  \
-  "parent text, currency text, description text)) "
+  "parent text, currency text, description text, cash_flow text)) "
 
 /* Rows whose code names an account of another type, or twice in the file. */
 static const hub_pg_stmt clash_sql = {
@@ -113,13 +118,15 @@ static const hub_pg_stmt clash_sql = {
 
 static const hub_pg_stmt upsert_sql = {
     "accounting_import_upsert",
-    IMPORT_ROWS "INSERT INTO accounting_accounts AS a (tenant_id, code, name, type, normal_side, currency, description) "
+    IMPORT_ROWS "INSERT INTO accounting_accounts AS a (tenant_id, code, name, type, normal_side, currency, description, cash_flow) "
     "SELECT hub_current_tenant(), r.code, r.name, r.type, "
-    "  CASE WHEN r.type IN ('asset', 'expense') THEN 'debit' ELSE 'credit' END, nullif(r.currency, ''), r.description "
+    "  CASE WHEN r.type IN ('asset', 'expense') THEN 'debit' ELSE 'credit' END, nullif(r.currency, ''), r.description, "
+    "  nullif(r.cash_flow, '') "
     "FROM r ORDER BY r.n "
     "ON CONFLICT (tenant_id, code) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description, "
-    "  updated_at = now(), version = a.version + 1 "
-    "  WHERE (a.name, a.description) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.description) "
+    "  cash_flow = coalesce(EXCLUDED.cash_flow, a.cash_flow), updated_at = now(), version = a.version + 1 "
+    "  WHERE (a.name, a.description, coalesce(EXCLUDED.cash_flow, a.cash_flow)) IS DISTINCT FROM "
+    "        (EXCLUDED.name, EXCLUDED.description, a.cash_flow) "
     "RETURNING (xmax = 0) AS _created", 1};
 
 /* Parents by code; a row naming one the chart lacks comes back. _moved counts the accounts that
@@ -205,9 +212,9 @@ hub_status hub_accounting_v1_accounting_import_chart(hub_call *call, const Hub__
   for (int i = 0; i < p.n_rows && hub_ok(st); i++) {
     char **row = p.rows[i];
     st = create && create->rules ? check_row(a, create->rules, row, i + 1) : hub_status_new(a, HUB_INTERNAL, "no rules");
-    json_array_append_new(arr, json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "n", i + 1, "code", row[C_CODE], "name",
+    json_array_append_new(arr, json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "n", i + 1, "code", row[C_CODE], "name",
                                          row[C_NAME], "type", row[C_TYPE], "parent", row[C_PARENT], "currency",
-                                         row[C_CURRENCY], "description", row[C_DESCRIPTION]));
+                                         row[C_CURRENCY], "description", row[C_DESCRIPTION], "cash_flow", row[C_CASH_FLOW]));
   }
   char *text = json_dumps(arr, JSON_COMPACT);
   json_decref(arr);

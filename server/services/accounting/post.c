@@ -87,12 +87,17 @@ char *accounting_entries_json(hub_arena *a, Hub__Accounting__V1__EntryInput *con
   return dump(a, arr);
 }
 
-char *accounting_document_json(hub_arena *a, const Hub__Accounting__V1__EntryInput *e, const char *source,
-                               const char *source_id) {
+char *accounting_sourced_json(hub_arena *a, const Hub__Accounting__V1__EntryInput *e, const char *kind, const char *source,
+                              const char *source_id) {
   json_t *o = entry_object(e, 0), *arr = json_array();
-  json_object_set_new(o, "kind", json_string("document"));
+  json_object_set_new(o, "kind", json_string(kind));
   json_object_set_new(o, "source", json_string(source));
   json_object_set_new(o, "source_id", json_string(source_id));
   json_array_append_new(arr, o);
   return dump(a, arr);
+}
+
+char *accounting_document_json(hub_arena *a, const Hub__Accounting__V1__EntryInput *e, const char *source,
+                               const char *source_id) {
+  return accounting_sourced_json(a, e, "document", source, source_id);
 }

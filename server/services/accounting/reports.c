@@ -14,7 +14,7 @@ enum { MAX_COLUMNS = 4, MAX_DEPTH = 64 };
 
 static const hub_pg_stmt chart_sql = {
     "accounting_report_chart",
-    "SELECT x.id, x.code, x.name, x.type, x.parent_id, (row_number() OVER (ORDER BY x.code))::int - 1 AS _by_code, "
+    "SELECT x.id, x.code, x.name, x.type, x.parent_id, x.cash_flow, (row_number() OVER (ORDER BY x.code))::int - 1 AS _by_code, "
     "  (SELECT accounting_exponent(b.base_currency) FROM accounting_books b WHERE b.tenant_id = x.tenant_id) AS _exp "
     "FROM accounting_accounts x WHERE x.tenant_id = hub_current_tenant() ORDER BY x.id", 0};
 
@@ -67,23 +67,28 @@ typedef struct acct {
 } acct;
 
 typedef struct report_ctx {
-  const char *params[6];
+  const char *const *params;
   bool from_postings;
-  hub_rows *books, *chart, *values;
+  accounting_report_data *out;
 } report_ctx;
 
 static hub_status report_fn(hub_tx *tx, void *ud) {
   report_ctx *c = ud;
-  c->books = accounting_books_queue(tx);
-  c->chart = hub_tx_exec(tx, &chart_sql, NULL);
+  c->out->books = accounting_books_queue(tx);
+  c->out->chart = hub_tx_exec(tx, &chart_sql, NULL);
   if (c->from_postings) hub_tx_exec(tx, &full_scan_sql, NULL);
-  c->values = hub_tx_exec(tx, c->from_postings ? &postings_sql : &daily_sql, c->params);
+  c->out->values = hub_tx_exec(tx, c->from_postings ? &postings_sql : &daily_sql, c->params);
   return HUB_STATUS_OK;
+}
+
+hub_status accounting_report_query(hub_call *call, const char *const params[6], bool from_postings, accounting_report_data *out) {
+  report_ctx c = {.params = params, .from_postings = from_postings, .out = out};
+  return hub_call_tx(call, report_fn, &c);
 }
 
 static int by_id(const void *key, const void *elem) { return strcmp(key, ((const acct *)elem)->id); }
 
-static int type_of(const char *t) {
+int accounting_type_of(const char *t) {
   static const char *const names[] = {"", "asset", "liability", "equity", "income", "expense"};
   for (int i = 1; i < 6; i++)
     if (!strcmp(t, names[i])) return i;
@@ -99,7 +104,7 @@ static int64_t shown(int type, int64_t v, bool statement) {
   return statement && credit_side ? -v : v;
 }
 
-static Row *new_row(hub_arena *a, const char *name, int type, size_t ncols) {
+Row *accounting_report_row(hub_arena *a, const char *name, int type, size_t ncols) {
   Row *r = hub_arena_alloc(a, sizeof *r);
   hub__accounting__v1__report_row__init(r);
   r->name = (char *)name;
@@ -110,7 +115,7 @@ static Row *new_row(hub_arena *a, const char *name, int type, size_t ncols) {
   return r;
 }
 
-static void csv_row(accounting_text *t, hub_arena *a, const Row *r, int exp) {
+void accounting_report_csv_row(accounting_text *t, hub_arena *a, const Row *r, int exp) {
   accounting_csv_field(t, r->account_code ? r->account_code : "", false);
   accounting_csv_field(t, r->name, r->n_amounts == 0);
   for (size_t k = 0; k < r->n_amounts; k++) accounting_csv_field(t, accounting_decimal_text(a, r->amounts[k], exp), k + 1 == r->n_amounts);
@@ -120,9 +125,7 @@ static void csv_row(accounting_text *t, hub_arena *a, const Row *r, int exp) {
 
 static bool is_dimension(const char *d) { return !*d || !strcmp(d, "brand") || !strcmp(d, "department") || !strcmp(d, "project"); }
 
-hub_status hub_accounting_v1_accounting_get_report(hub_call *call, const Hub__Accounting__V1__GetReportRequest *request,
-                                                   Hub__Accounting__V1__Report *response) {
-  hub_arena *a = hub_call_arena(call);
+hub_status accounting_report_check(hub_arena *a, const Hub__Accounting__V1__GetReportRequest *request) {
   const char *from = *request->from_date ? request->from_date : "0001-01-01", *to = request->to_date;
   if (strcmp(from, to) > 0) return hub_status_invalid(a, "from_date", "is after to_date");
   bool compare = *request->compare_to_date;
@@ -131,6 +134,23 @@ hub_status hub_accounting_v1_accounting_get_report(hub_call *call, const Hub__Ac
   if (compare && strcmp(cfrom, cto) > 0) return hub_status_invalid(a, "compare_from_date", "is after compare_to_date");
   if (!is_dimension(request->dimension)) return hub_status_invalid(a, "dimension", "brand, department or project");
   if (*request->dimension_value && !*request->dimension) return hub_status_invalid(a, "dimension", "required with dimension_value");
+  if (*request->account_code && request->kind != HUB__ACCOUNTING__V1__REPORT_KIND__REPORT_KIND_GENERAL_LEDGER)
+    return hub_status_invalid(a, "account_code", "only for the general ledger");
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_accounting_v1_accounting_get_report(hub_call *call, const Hub__Accounting__V1__GetReportRequest *request,
+                                                   Hub__Accounting__V1__Report *response) {
+  hub_arena *a = hub_call_arena(call);
+  hub_status st = accounting_report_check(a, request);
+  if (!hub_ok(st)) return st;
+  if (request->kind == HUB__ACCOUNTING__V1__REPORT_KIND__REPORT_KIND_CASH_FLOW)
+    return accounting_cash_flow_report(call, request, response);
+  if (request->kind == HUB__ACCOUNTING__V1__REPORT_KIND__REPORT_KIND_GENERAL_LEDGER)
+    return accounting_general_ledger(call, request, response);
+  const char *from = *request->from_date ? request->from_date : "0001-01-01", *to = request->to_date;
+  bool compare = *request->compare_to_date;
+  const char *cfrom = *request->compare_from_date ? request->compare_from_date : "0001-01-01", *cto = request->compare_to_date;
 
   Hub__Accounting__V1__ReportKind kind = request->kind;
   bool tb = kind == HUB__ACCOUNTING__V1__REPORT_KIND__REPORT_KIND_TRIAL_BALANCE;
@@ -151,9 +171,9 @@ hub_status hub_accounting_v1_accounting_get_report(hub_call *call, const Hub__Ac
     cols[0] = is ? hub_arena_sprintf(a, "%s..%s", *request->from_date ? from : "", to) : to;
     if (compare) cols[1] = is ? hub_arena_sprintf(a, "%s..%s", *request->compare_from_date ? cfrom : "", cto) : cto;
   }
-  report_ctx c = {.params = {kinds, froms, tos, request->dimension, request->dimension_value, is ? "true" : "false"},
-                  .from_postings = request->from_postings};
-  hub_status st = hub_call_tx(call, report_fn, &c);
+  const char *params[] = {kinds, froms, tos, request->dimension, request->dimension_value, is ? "true" : "false"};
+  accounting_report_data c;
+  st = accounting_report_query(call, params, request->from_postings, &c);
   if (!hub_ok(st)) return st;
 
   /* The chart, by id; each account's parent and depth. */
@@ -165,7 +185,7 @@ hub_status hub_accounting_v1_accounting_get_report(hub_call *call, const Hub__Ac
     acct *x = &accts[i];
     x->id = hub_rows_text(c.chart, i, "id"), x->code = hub_rows_text(c.chart, i, "code");
     x->name = hub_rows_text(c.chart, i, "name"), x->parent_id = hub_rows_text(c.chart, i, "parent_id");
-    x->type = type_of(hub_rows_text(c.chart, i, "type"));
+    x->type = accounting_type_of(hub_rows_text(c.chart, i, "type"));
     x->parent = -1;
   }
   for (int i = 0; i < n; i++) {
@@ -200,7 +220,7 @@ hub_status hub_accounting_v1_accounting_get_report(hub_call *call, const Hub__Ac
     for (size_t k = 0; k < ncols; k++) sums[x->type][k] += shown(x->type, x->own[k], !tb);
     bool shows = tb || (is ? x->type == I || x->type == X : x->type == A || x->type == L || x->type == E);
     if (!shows || !x->any) continue;
-    Row *r = new_row(a, x->name, x->type, ncols);
+    Row *r = accounting_report_row(a, x->name, x->type, ncols);
     r->account_id = (char *)x->id, r->account_code = (char *)x->code, r->depth = x->depth, r->group = x->group;
     for (size_t k = 0; k < ncols; k++) r->amounts[k] = shown(x->type, x->total[k], !tb);
     response->rows[response->n_rows++] = r;
@@ -210,23 +230,23 @@ hub_status hub_accounting_v1_accounting_get_report(hub_call *call, const Hub__Ac
   response->totals = hub_arena_alloc(a, 5 * sizeof *response->totals);
   Row *t0, *t1, *t2, *t3;
   if (tb) {
-    t0 = new_row(a, "Total", 0, ncols);
+    t0 = accounting_report_row(a, "Total", 0, ncols);
     for (int i = 0; i < n; i++)
       for (size_t k = 0; k < ncols; k++) t0->amounts[k] += accts[i].own[k];
     response->totals[response->n_totals++] = t0;
   } else if (is) {
-    t0 = new_row(a, "Total income", I, ncols), t1 = new_row(a, "Total expense", X, ncols), t2 = new_row(a, "Net income", 0, ncols);
+    t0 = accounting_report_row(a, "Total income", I, ncols), t1 = accounting_report_row(a, "Total expense", X, ncols), t2 = accounting_report_row(a, "Net income", 0, ncols);
     for (size_t k = 0; k < ncols; k++)
       t0->amounts[k] = sums[I][k], t1->amounts[k] = sums[X][k], t2->amounts[k] = sums[I][k] - sums[X][k];
     response->totals[response->n_totals++] = t0, response->totals[response->n_totals++] = t1;
     response->totals[response->n_totals++] = t2;
   } else {
     /* Earnings not closed into retained earnings yet: income less expense over all time. */
-    Row *earn = new_row(a, "Earnings not yet closed", E, ncols);
+    Row *earn = accounting_report_row(a, "Earnings not yet closed", E, ncols);
     for (size_t k = 0; k < ncols; k++) earn->amounts[k] = sums[I][k] - sums[X][k];
     response->rows[response->n_rows++] = earn;
-    t0 = new_row(a, "Total assets", A, ncols), t1 = new_row(a, "Total liabilities", L, ncols);
-    t2 = new_row(a, "Total equity", E, ncols), t3 = new_row(a, "Total liabilities and equity", 0, ncols);
+    t0 = accounting_report_row(a, "Total assets", A, ncols), t1 = accounting_report_row(a, "Total liabilities", L, ncols);
+    t2 = accounting_report_row(a, "Total equity", E, ncols), t3 = accounting_report_row(a, "Total liabilities and equity", 0, ncols);
     for (size_t k = 0; k < ncols; k++) {
       t0->amounts[k] = sums[A][k], t1->amounts[k] = sums[L][k];
       t2->amounts[k] = sums[E][k] + earn->amounts[k], t3->amounts[k] = t1->amounts[k] + t2->amounts[k];
@@ -245,8 +265,8 @@ hub_status hub_accounting_v1_accounting_get_report(hub_call *call, const Hub__Ac
     accounting_csv_field(&t, "code", false);
     accounting_csv_field(&t, "name", false);
     for (size_t k = 0; k < ncols; k++) accounting_csv_field(&t, cols[k], k + 1 == ncols);
-    for (size_t r = 0; r < response->n_rows; r++) csv_row(&t, a, response->rows[r], exp);
-    for (size_t r = 0; r < response->n_totals; r++) csv_row(&t, a, response->totals[r], exp);
+    for (size_t r = 0; r < response->n_rows; r++) accounting_report_csv_row(&t, a, response->rows[r], exp);
+    for (size_t r = 0; r < response->n_totals; r++) accounting_report_csv_row(&t, a, response->totals[r], exp);
     response->csv = t.s ? t.s : "";
   }
   return HUB_STATUS_OK;

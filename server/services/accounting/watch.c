@@ -3,7 +3,10 @@
  * older than every transaction still running (migration 0014): those have all finished, so
  * nothing can later appear behind the position and a reconnect with the last token loses and
  * repeats nothing. Entries are read with their lines as they are when sent. Polls every 250 ms,
- * each in an arena of its own; the session is re-checked (identity/stream.h). */
+ * each in an arena of its own; the session is re-checked (identity/stream.h).
+ * "From now" (no token) starts at the horizon of one snapshot and skips the changes that snapshot
+ * already saw: a transaction of anyone, in any tenant, still open keeps the horizon behind
+ * changes committed before the watch began, and those are not new. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +20,17 @@
 #define POLL_MS 250
 #define BATCH 200
 
+/* In one statement, so one snapshot: its horizon (the row of _ev 'head') and the changes at or
+ * past the horizon that it already sees. */
 static const hub_pg_stmt head_sql = {
-    "accounting_watch_head", "SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS _horizon", 0};
+    "accounting_watch_head",
+    "WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS horizon) "
+    "SELECT (SELECT horizon FROM h)::text AS _xid, '0' AS _seq, 'head' AS _ev "
+    "UNION ALL (SELECT e.xid::text, e.seq::text, 'recorded' FROM accounting_entries e WHERE e.tenant_id = hub_current_tenant() "
+    "  AND e.xid >= (SELECT horizon FROM h) LIMIT 10000) "
+    "UNION ALL (SELECT e.resolved_xid::text, e.seq::text, 'resolved' FROM accounting_entries e "
+    "  WHERE e.tenant_id = hub_current_tenant() AND e.resolved_xid >= (SELECT horizon FROM h) LIMIT 10000)",
+    0};
 
 #define WATCH_BRANCH(x, ev, extra)                                                                            \
   "(SELECT e." x " AS x, e.seq, e.id, '" ev "' AS ev FROM accounting_entries e WHERE e.tenant_id = hub_current_tenant() " \
@@ -36,7 +48,17 @@ typedef struct poll_ctx {
   char xid[24], seq[24];
   hub_rows *rows;
   accounting_entry_read *entries;
+  const char **seen; /* "ev xid-seq" of the changes the start saw, sorted; n_seen of them */
+  size_t n_seen;
 } poll_ctx;
+
+static int by_text(const void *x, const void *y) { return strcmp(*(const char *const *)x, *(const char *const *)y); }
+
+static bool seen_at_start(const poll_ctx *p, hub_arena *a, const char *ev, const char *xid, const char *seq) {
+  if (!p->n_seen) return false;
+  const char *key = hub_arena_sprintf(a, "%s %s-%s", ev, xid, seq);
+  return bsearch(&key, p->seen, p->n_seen, sizeof *p->seen, by_text) != NULL;
+}
 
 static hub_status poll_fn(hub_tx *tx, void *ud) {
   poll_ctx *p = ud;
@@ -71,8 +93,14 @@ hub_status hub_accounting_v1_accounting_watch_entries(hub_call *call, const Hub_
     hub_rows *head;
     hub_status st = hub_call_query(call, &head_sql, NULL, &head);
     if (!hub_ok(st)) return st;
-    snprintf(p.xid, sizeof p.xid, "%s", hub_rows_text(head, 0, "_horizon"));
-    snprintf(p.seq, sizeof p.seq, "0");
+    int n = hub_rows_count(head);
+    p.seen = hub_arena_alloc(a, (size_t)(n ? n : 1) * sizeof *p.seen);
+    for (int i = 0; i < n; i++) {
+      const char *ev = hub_rows_text(head, i, "_ev"), *xid = hub_rows_text(head, i, "_xid"), *seq = hub_rows_text(head, i, "_seq");
+      if (!strcmp(ev, "head")) snprintf(p.xid, sizeof p.xid, "%s", xid), snprintf(p.seq, sizeof p.seq, "0");
+      else p.seen[p.n_seen++] = hub_arena_sprintf(a, "%s %s-%s", ev, xid, seq);
+    }
+    qsort(p.seen, p.n_seen, sizeof *p.seen, by_text);
   }
   int64_t checked = hub_clock_wall_s();
   for (;;) {
@@ -83,6 +111,10 @@ hub_status hub_accounting_v1_accounting_watch_entries(hub_call *call, const Hub_
       Hub__Accounting__V1__Entry entry = HUB__ACCOUNTING__V1__ENTRY__INIT;
       Hub__Accounting__V1__EntryEvent ev = HUB__ACCOUNTING__V1__ENTRY_EVENT__INIT;
       const char *xid = hub_rows_text(p.rows, i, "_xid"), *seq = hub_rows_text(p.rows, i, "_seq");
+      if (seen_at_start(&p, round, hub_rows_text(p.rows, i, "_ev"), xid, seq)) { /* older than the watch: passed over */
+        snprintf(p.xid, sizeof p.xid, "%s", xid), snprintf(p.seq, sizeof p.seq, "%s", seq);
+        continue;
+      }
       if (!accounting_entry_decode(&p.entries[i], &entry)) continue; /* cannot happen: entries are never deleted */
       ev.resume_token = hub_arena_sprintf(round, "%s-%s", xid, seq);
       ev.kind = !strcmp(hub_rows_text(p.rows, i, "_ev"), "resolved") ? HUB__ACCOUNTING__V1__ENTRY_EVENT_KIND__ENTRY_EVENT_KIND_RESOLVED

@@ -283,6 +283,21 @@ static void test_import_chart(void **state) {
   assert_int_equal(r->created, 0);
   assert_int_equal(r->updated, 1);
   assert_string_equal(account_by_code(a, "1610")->name, "Van (electric)");
+  /* The cash-flow class: set by the file, kept when a later file leaves it out. */
+  r = import_chart(a, "code,name,type,cash_flow\n1610,Van (electric),asset,Investing\n1040,Savings,asset,cash\n");
+  assert_int_equal(r->created, 1);
+  assert_int_equal(r->updated, 1);
+  assert_int_equal(account_by_code(a, "1610")->cash_flow, HUB__ACCOUNTING__V1__CASH_FLOW_CLASS__CASH_FLOW_CLASS_INVESTING);
+  assert_int_equal(account_by_code(a, "1040")->cash_flow, HUB__ACCOUNTING__V1__CASH_FLOW_CLASS__CASH_FLOW_CLASS_CASH);
+  assert_int_equal(account_by_code(a, "1020")->cash_flow, HUB__ACCOUNTING__V1__CASH_FLOW_CLASS__CASH_FLOW_CLASS_CASH);
+  r = import_chart(a, "code,name,type\n1610,Van (electric),asset\n");
+  assert_int_equal(r->updated, 0);
+  assert_int_equal(account_by_code(a, "1610")->cash_flow, HUB__ACCOUNTING__V1__CASH_FLOW_CLASS__CASH_FLOW_CLASS_INVESTING);
+  Hub__Accounting__V1__ImportChartRequest bad = HUB__ACCOUNTING__V1__IMPORT_CHART_REQUEST__INIT;
+  bad.csv = "code,name,type,cash_flow\n1610,Van,asset,sometimes\n";
+  Hub__Accounting__V1__ImportChartResponse *none = NULL;
+  hub_call_options o = hub_world_opts(&bob);
+  assert_true(acc_violation_on(hub_accounting_v1_accounting_import_chart_call(w.ch, &o, a, &bad, &none), "csv"));
   hub_arena_free(a);
 }
 

@@ -2,7 +2,9 @@
  * exact totals and their entries, gap-free numbers (also under concurrent finalizing and after
  * a refused one), payments allocated by name and oldest first, credit notes, aging at a date,
  * realized exchange differences booked exactly once, expense approval by someone else, the tax
- * summary, a finalized document the database refuses to change, and another tenant's NOT_FOUND. */
+ * summary, a finalized document the database refuses to change, and another tenant's NOT_FOUND;
+ * revaluation of open foreign-currency items, never booked twice and settled from the revalued
+ * carrying value. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -413,9 +415,9 @@ static void test_payments_allocation_and_aging(void **state) {
 
 /* ---- exchange differences ---- */
 
-static hub_status set_rate(hub_arena *a, const char *date, const char *rate) {
+static hub_status set_rate(hub_arena *a, const char *currency, const char *date, const char *rate) {
   Hub__Accounting__V1__SetRateRequest req = HUB__ACCOUNTING__V1__SET_RATE_REQUEST__INIT;
-  req.from_currency_code = "EUR", req.to_currency_code = "USD", req.rate_date = (char *)date, req.rate = (char *)rate;
+  req.from_currency_code = (char *)currency, req.to_currency_code = "USD", req.rate_date = (char *)date, req.rate = (char *)rate;
   Hub__Accounting__V1__Rate *out = NULL;
   hub_call_options o = as(&olga);
   return hub_accounting_v1_accounting_set_rate_call(w.ch, &o, a, &req, &out);
@@ -424,9 +426,9 @@ static hub_status set_rate(hub_arena *a, const char *date, const char *rate) {
 static void test_realized_exchange_difference_once(void **state) {
   (void)state;
   hub_arena *a = hub_arena_new(0);
-  CHECK(set_rate(a, "2026-09-01", "1.1"), "rate Sep");
-  CHECK(set_rate(a, "2026-10-01", "1.2"), "rate Oct");
-  CHECK(set_rate(a, "2026-10-20", "1.05"), "rate late Oct");
+  CHECK(set_rate(a, "EUR", "2026-09-01", "1.1"), "rate Sep");
+  CHECK(set_rate(a, "EUR", "2026-10-01", "1.2"), "rate Oct");
+  CHECK(set_rate(a, "EUR", "2026-10-20", "1.05"), "rate late Oct");
   long gains = base_balance("4950"), losses = base_balance("6950");
   doc_spec s = {K(SALES_INVOICE), customer, "2026-09-10", NULL, "EUR", NULL, NULL, true, {line(a, "1", 100000, NULL)}};
   Document *inv = NULL;
@@ -539,6 +541,122 @@ static void test_expenses_bills_and_tax_summary(void **state) {
   hub_arena_free(a);
 }
 
+/* ---- revaluation ---- */
+
+typedef Hub__Accounting__V1__Revaluation Revaluation;
+
+static hub_status revalue(hub_arena *a, const hub_test_user *u, const char *date, const char *request_id, Revaluation **out) {
+  Hub__Accounting__V1__RevalueOpenItemsRequest req = HUB__ACCOUNTING__V1__REVALUE_OPEN_ITEMS_REQUEST__INIT;
+  req.date = (char *)date, req.request_id = (char *)(request_id ? request_id : "");
+  hub_call_options o = as(u);
+  return hub_accounting_v1_accounting_revalue_open_items_call(w.ch, &o, a, &req, out);
+}
+
+static const Hub__Accounting__V1__RevaluedItem *item_of(const Revaluation *r, const char *doc, const char *payment) {
+  for (size_t i = 0; i < r->n_items; i++)
+    if (!strcmp(doc ? r->items[i]->document_id : r->items[i]->payment_id, doc ? doc : payment)) return r->items[i];
+  fail_msg("no item %s in the revaluation", doc ? doc : payment);
+  return NULL;
+}
+
+/* Runs after the realized differences (whose EUR invoice is settled): the only foreign items
+ * open are this test's, in GBP. */
+static void test_revaluation_never_twice(void **state) {
+  (void)state;
+  hub_arena *a = hub_arena_new(0);
+  CHECK(set_rate(a, "GBP", "2026-08-01", "1.25"), "GBP Aug");
+  CHECK(set_rate(a, "GBP", "2026-08-31", "1.3"), "GBP end of Aug");
+  CHECK(set_rate(a, "GBP", "2026-10-31", "1.2"), "GBP end of Oct");
+  long gains = base_balance("4950"), losses = base_balance("6950");
+  doc_spec si = {K(SALES_INVOICE), customer, "2026-08-05", NULL, "GBP", NULL, NULL, true, {line(a, "1", 100000, NULL)}};
+  doc_spec sb = {K(PURCHASE_BILL), vendor, "2026-08-10", NULL, "GBP", NULL, NULL, true, {line(a, "1", 40000, NULL)}};
+  Document *inv = NULL, *bill = NULL;
+  CHECK(create_doc(a, &olga, &si, &inv), "GBP invoice"); /* carried at 1,250.00 USD */
+  CHECK(create_doc(a, &olga, &sb, &bill), "GBP bill");   /* 500.00 */
+  Payment *pre = NULL;                                   /* a prepayment, unallocated: 125.00 */
+  CHECK(pay(a, RECEIVED, customer, "2026-08-12", 10000, "GBP", NULL, false, NULL, 0, &pre), "GBP prepayment");
+  assert_int_equal(pre->unallocated_minor, 10000);
+
+  /* At 1.30: the invoice gains 50.00, the bill (owed) loses 20.00, the prepayment (owed back) 5.00. */
+  Revaluation *r = NULL;
+  CHECK(revalue(a, &olga, "2026-08-31", "0190a000-0000-7000-8000-00000000f001", &r), "revalue August");
+  assert_int_equal(r->n_items, 3);
+  assert_int_equal(item_of(r, inv->id, NULL)->before_base_minor, 125000);
+  assert_int_equal(item_of(r, inv->id, NULL)->after_base_minor, 130000);
+  assert_int_equal(item_of(r, inv->id, NULL)->gain_minor, 5000);
+  assert_string_equal(item_of(r, inv->id, NULL)->rate, "1.3");
+  assert_int_equal(item_of(r, bill->id, NULL)->gain_minor, -2000);
+  assert_int_equal(item_of(r, NULL, pre->id)->gain_minor, -500);
+  assert_int_equal(r->net_gain_minor, 2500);
+  assert_true(*r->entry_id);
+  Entry *e = get_entry(a, r->entry_id);
+  assert_int_equal(e->kind, HUB__ACCOUNTING__V1__ENTRY_KIND__ENTRY_KIND_REVALUATION);
+  assert_int_equal(base_balance("4950") - gains, 5000);
+  assert_int_equal(base_balance("6950") - losses, 2500);
+
+  /* Never twice: the same request answers the same run; another run at the same day, or a
+   * later day at the same rate, moves nothing and posts nothing. */
+  Revaluation *same = NULL, *again = NULL;
+  CHECK(revalue(a, &olga, "2026-08-31", "0190a000-0000-7000-8000-00000000f001", &same), "the same request");
+  assert_string_equal(same->id, r->id);
+  assert_int_equal(same->n_items, 3);
+  CHECK(revalue(a, &olga, "2026-08-31", NULL, &again), "August again");
+  assert_int_equal(again->n_items, 0);
+  assert_string_equal(again->entry_id, "");
+  CHECK(revalue(a, &olga, "2026-09-30", NULL, &again), "September at the same rate");
+  assert_int_equal(again->n_items, 0);
+  assert_int_equal(base_balance("4950") - gains, 5000);
+  assert_int_equal(base_balance("6950") - losses, 2500);
+
+  /* Paid at 1.30 in October: measured from the revalued 1,300.00, no realized difference (the
+   * 50.00 gain is not booked a second time). */
+  Payment *p = NULL;
+  CHECK(pay(a, RECEIVED, customer, "2026-10-05", 100000, "GBP", NULL, false, inv->id, 100000, &p), "GBP invoice paid");
+  assert_int_equal(p->allocations[0]->exchange_difference_minor, 0);
+  assert_int_equal(base_balance("4950") - gains, 5000);
+
+  /* At 1.20: the bill (520.00 -> 480.00) and the prepayment (130.00 -> 120.00) gain; the settled
+   * invoice is no longer an item. */
+  CHECK(revalue(a, &olga, "2026-10-31", NULL, &r), "revalue October");
+  assert_int_equal(r->n_items, 2);
+  assert_int_equal(item_of(r, bill->id, NULL)->before_base_minor, 52000);
+  assert_int_equal(item_of(r, bill->id, NULL)->gain_minor, 4000);
+  assert_int_equal(item_of(r, NULL, pre->id)->gain_minor, 1000);
+  assert_int_equal(base_balance("4950") - gains, 5000 + 5000);
+  /* The receivable and payable in GBP carry exactly what is open at 1.20. */
+  char q[300];
+  snprintf(q, sizeof q,
+           "SELECT b.base_debits - b.base_credits FROM accounting_balances b JOIN accounting_accounts a ON a.id = b.account_id "
+           "WHERE a.tenant_id = '%s' AND b.currency = 'GBP' AND a.code = '%%s'", olga.tenant_id);
+  assert_int_equal(acc_count(q, "1100"), -12000); /* the prepayment owed back */
+  assert_int_equal(acc_count(q, "2010"), -48000);
+
+  /* Listed latest first; another tenant sees none of it and has nothing to revalue. */
+  Hub__Accounting__V1__ListRevaluationsRequest lreq = HUB__ACCOUNTING__V1__LIST_REVALUATIONS_REQUEST__INIT;
+  Hub__Accounting__V1__ListRevaluationsResponse *list = NULL;
+  hub_call_options o = as(&olga);
+  lreq.page_size = 2;
+  CHECK(hub_accounting_v1_accounting_list_revaluations_call(w.ch, &o, a, &lreq, &list), "ListRevaluations");
+  assert_int_equal(list->n_revaluations, 2);
+  assert_string_equal(list->revaluations[0]->date, "2026-10-31");
+  assert_int_equal(list->revaluations[0]->n_items, 2);
+  assert_true(*list->page->next_page_token);
+  lreq.page_token = list->page->next_page_token, lreq.page_size = 10;
+  CHECK(hub_accounting_v1_accounting_list_revaluations_call(w.ch, &o, a, &lreq, &list), "ListRevaluations page 2");
+  assert_int_equal(list->n_revaluations, 2);
+  assert_string_equal(list->revaluations[1]->date, "2026-08-31");
+  assert_int_equal(list->revaluations[1]->n_items, 3);
+  CHECK(revalue(a, &zed, "2026-10-31", NULL, &again), "another tenant");
+  assert_int_equal(again->n_items, 0);
+  Hub__Accounting__V1__ListRevaluationsRequest zreq = HUB__ACCOUNTING__V1__LIST_REVALUATIONS_REQUEST__INIT;
+  hub_call_options zo = as(&zed);
+  CHECK(hub_accounting_v1_accounting_list_revaluations_call(w.ch, &zo, a, &zreq, &list), "zed's list");
+  assert_int_equal(list->n_revaluations, 1);
+  /* A member may not run one. */
+  assert_int_equal(revalue(a, &mike, "2026-10-31", NULL, &again).code, HUB_PERMISSION_DENIED);
+  hub_arena_free(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_tax_codes),
@@ -547,6 +665,7 @@ int main(void) {
       cmocka_unit_test(test_payments_allocation_and_aging),
       cmocka_unit_test(test_realized_exchange_difference_once),
       cmocka_unit_test(test_expenses_bills_and_tax_summary),
+      cmocka_unit_test(test_revaluation_never_twice),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

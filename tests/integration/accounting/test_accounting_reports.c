@@ -2,7 +2,9 @@
  * income statement (net income, a comparison period, closing entries left out) and a balance
  * sheet (assets equal liabilities and equity, unclosed earnings in equity), per brand, each
  * computed twice, from the maintained daily movements and from the raw postings, and required
- * to agree; CSV with RFC 4180 quoting. */
+ * to agree; CSV with RFC 4180 quoting. The cash-flow statement (indirect) reconciling net income
+ * to the change of cash by section, closing entries left out; the general ledger's running
+ * balances. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,8 @@
 #define TB HUB__ACCOUNTING__V1__REPORT_KIND__REPORT_KIND_TRIAL_BALANCE
 #define IS HUB__ACCOUNTING__V1__REPORT_KIND__REPORT_KIND_INCOME_STATEMENT
 #define BS HUB__ACCOUNTING__V1__REPORT_KIND__REPORT_KIND_BALANCE_SHEET
+#define CF HUB__ACCOUNTING__V1__REPORT_KIND__REPORT_KIND_CASH_FLOW
+#define GL HUB__ACCOUNTING__V1__REPORT_KIND__REPORT_KIND_GENERAL_LEDGER
 
 static hub_test_user erin;
 
@@ -129,9 +133,102 @@ static void test_reports_agree_and_balance(void **state) {
   hub_arena_free(a);
 }
 
+/* Runs after test_reports_agree_and_balance, on its books: 2026 closed, 2027 open. */
+static void test_cash_flow_and_ledger(void **state) {
+  (void)state;
+  hub_arena *a = hub_arena_new(0);
+  hub_call_options o = hub_world_opts(&erin);
+  /* February 2026: a sale in cash, rent in cash, software on credit. */
+  Report *feb = acc_report_both_ways(a, &erin, CF, "2026-02-01", "2026-02-28", NULL, NULL);
+  assert_int_equal(feb->rows[0]->amounts[0], 105000); /* net income */
+  assert_string_equal(feb->rows[0]->name, "Net income");
+  assert_string_equal(row(feb, "2010")->section, "operating");
+  assert_int_equal(row(feb, "2010")->amounts[0], 15000); /* the payable grew: cash kept */
+  assert_null(row(feb, "1020"));                          /* cash is what is explained */
+  assert_int_equal(total(feb, "Net cash from operating activities")->amounts[0], 120000);
+  assert_int_equal(total(feb, "Net change in cash")->amounts[0], 120000);
+  assert_int_equal(total(feb, "Cash at the beginning")->amounts[0], 1299999);
+  assert_int_equal(total(feb, "Cash at the end")->amounts[0], 1419999);
+
+  /* The whole of 2026, its closing entry left out: owners' capital is financing, and retained
+   * earnings (where the close put the year's income) shows nothing. */
+  Report *y = acc_report_both_ways(a, &erin, CF, "2026-01-01", "2026-12-31", NULL, NULL);
+  assert_int_equal(y->rows[0]->amounts[0], 455000);
+  assert_string_equal(row(y, "3010")->section, "financing");
+  assert_int_equal(row(y, "3010")->amounts[0], 999999);
+  assert_null(row(y, "3900"));
+  assert_int_equal(total(y, "Net change in cash")->amounts[0], 1469999);
+
+  /* January 2027: equipment bought (investing), a loan taken (financing), a sale on credit
+   * (income, less the receivable it is still in), cash moved between two cash accounts. */
+  Hub__Accounting__V1__CreateAccountRequest creq = HUB__ACCOUNTING__V1__CREATE_ACCOUNT_REQUEST__INIT;
+  creq.code = "1030", creq.name = "Petty cash", creq.type = HUB__ACCOUNTING__V1__ACCOUNT_TYPE__ACCOUNT_TYPE_ASSET;
+  creq.cash_flow = HUB__ACCOUNTING__V1__CASH_FLOW_CLASS__CASH_FLOW_CLASS_CASH;
+  Account *petty = NULL;
+  CHECK(hub_accounting_v1_accounting_create_account_call(w.ch, &o, a, &creq, &petty), "petty cash");
+  assert_int_equal(petty->cash_flow, HUB__ACCOUNTING__V1__CASH_FLOW_CLASS__CASH_FLOW_CLASS_CASH);
+  post_branded(a, "2027-01-04", "1500", "1020", 250000, "");
+  post_branded(a, "2027-01-05", "1020", "2500", 400000, "");
+  post_branded(a, "2027-01-06", "1100", "4020", 70000, "");
+  post_branded(a, "2027-01-07", "1030", "1020", 5000, "");
+  Hub__Accounting__V1__GetReportRequest req = HUB__ACCOUNTING__V1__GET_REPORT_REQUEST__INIT;
+  req.kind = CF, req.from_date = "2027-01-01", req.to_date = "2027-01-31", req.compare_from_date = "2026-02-01";
+  req.compare_to_date = "2026-02-28", req.csv = true;
+  Report *jan = NULL;
+  CHECK(hub_accounting_v1_accounting_get_report_call(w.ch, &o, a, &req, &jan), "cash flow, compared");
+  assert_int_equal(jan->n_columns, 2);
+  assert_int_equal(row(jan, "1100")->amounts[0], -70000);
+  assert_int_equal(total(jan, "Net cash from operating activities")->amounts[0], 0);
+  assert_int_equal(total(jan, "Net cash from investing activities")->amounts[0], -250000);
+  assert_int_equal(total(jan, "Net cash from financing activities")->amounts[0], 400000);
+  assert_int_equal(total(jan, "Net change in cash")->amounts[0], 150000);
+  assert_int_equal(total(jan, "Net change in cash")->amounts[1], 120000); /* February beside it */
+  assert_null(row(jan, "1030"));
+  assert_non_null(strstr(jan->csv, ",Net cash from investing activities,-2500.00,0.00\r\n"));
+  acc_report_both_ways(a, &erin, CF, "2027-01-01", "2027-01-31", NULL, NULL);
+  req.dimension = "brand", req.dimension_value = "exakeep", req.compare_from_date = req.compare_to_date = "";
+  assert_true(acc_violation_on(hub_accounting_v1_accounting_get_report_call(w.ch, &o, a, &req, &jan), "dimension"));
+
+  /* The general ledger of the bank for February 2026: opening, each line with its running
+   * balance, closing. */
+  Hub__Accounting__V1__GetReportRequest lreq = HUB__ACCOUNTING__V1__GET_REPORT_REQUEST__INIT;
+  lreq.kind = GL, lreq.from_date = "2026-02-01", lreq.to_date = "2026-02-28", lreq.account_code = "1020", lreq.csv = true;
+  Report *gl = NULL;
+  CHECK(hub_accounting_v1_accounting_get_report_call(w.ch, &o, a, &lreq, &gl), "general ledger of 1020");
+  assert_int_equal(gl->n_rows, 4);
+  assert_string_equal(gl->rows[0]->description, "Opening balance");
+  assert_int_equal(gl->rows[0]->amounts[2], 1299999);
+  assert_string_equal(gl->rows[1]->date, "2026-02-10");
+  assert_int_equal(gl->rows[1]->amounts[0], 200000);
+  assert_int_equal(gl->rows[1]->amounts[2], 1499999);
+  assert_true(*gl->rows[1]->entry_id);
+  assert_int_equal(gl->rows[2]->amounts[1], 80000);
+  assert_int_equal(gl->rows[2]->amounts[2], 1419999);
+  assert_string_equal(gl->rows[3]->description, "Closing balance");
+  assert_int_equal(gl->rows[3]->amounts[0], 200000);
+  assert_int_equal(gl->rows[3]->amounts[1], 80000);
+  assert_int_equal(gl->rows[3]->amounts[2], 1419999);
+  assert_non_null(strstr(gl->csv, "code,name,date,entry_id,description,debit,credit,balance\r\n"));
+  assert_non_null(strstr(gl->csv, "1020,Bank,2026-02-28,,Closing balance,2000.00,800.00,14199.99\r\n"));
+  /* Of every account: debits equal credits, and the closing balances sum to zero. */
+  lreq.account_code = "", lreq.csv = false;
+  CHECK(hub_accounting_v1_accounting_get_report_call(w.ch, &o, a, &lreq, &gl), "general ledger");
+  assert_int_equal(gl->totals[0]->amounts[0], 295000);
+  assert_int_equal(gl->totals[0]->amounts[1], 295000);
+  assert_int_equal(gl->totals[0]->amounts[2], 0);
+  lreq.account_code = "9999";
+  assert_int_equal(hub_accounting_v1_accounting_get_report_call(w.ch, &o, a, &lreq, &gl).code, HUB_NOT_FOUND);
+  lreq.account_code = "1020", lreq.compare_to_date = "2026-01-31";
+  assert_true(acc_violation_on(hub_accounting_v1_accounting_get_report_call(w.ch, &o, a, &lreq, &gl), "compare_to_date"));
+  lreq.kind = TB, lreq.compare_to_date = "";
+  assert_true(acc_violation_on(hub_accounting_v1_accounting_get_report_call(w.ch, &o, a, &lreq, &gl), "account_code"));
+  hub_arena_free(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_reports_agree_and_balance),
+      cmocka_unit_test(test_cash_flow_and_ledger),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

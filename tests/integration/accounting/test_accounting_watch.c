@@ -1,7 +1,9 @@
 /* WatchEntries through a real hubd: an entry whose transaction began first but committed last is
  * neither skipped nor sent out of order (a "seq > last seen" stream would skip it), pending
  * entries come twice (recorded, then resolved), and a reconnect with a token resumes exactly
- * after it. The slow transaction is held open on a connection of the test's own, as hubd's role. */
+ * after it; "from now" sends nothing committed before the watch began, even while another
+ * transaction (of anyone) holds the horizon back. The slow transactions are held open on
+ * connections of the test's own, as hubd's role. */
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,11 +57,18 @@ static void test_commit_order_pending_and_resume(void **state) {
   (void)state;
   hub_arena *a = hub_arena_new(0);
   Entry *e0 = NULL, *e2 = NULL, *pend = NULL, *voided = NULL;
+  /* A transaction with an id, open across the start of the watch: the horizon stays behind it. */
+  PGconn *idle = PQconnectdb(w.stack.app_url);
+  assert_int_equal(PQstatus(idle), CONNECTION_OK);
+  PQclear(PQexec(idle, "BEGIN"));
+  PQclear(PQexec(idle, "SELECT pg_current_xact_id()"));
   CHECK(acc_post(a, &nina, acc_entry2(a, NULL, "2026-11-04", "1020", "3010", 100), &e0), "opening entry (before the watch)");
   hub_status st;
   hub_client_stream *s = watch(a, NULL, &st);
   CHECK(st, "WatchEntries");
   sleep_ms(400); /* the stream has taken its starting point */
+  PQclear(PQexec(idle, "COMMIT")); /* the horizon passes e0, committed before the watch: not sent */
+  PQfinish(idle);
 
   /* A transaction that records an entry and stays open... */
   PGconn *slow = PQconnectdb(w.stack.app_url);
