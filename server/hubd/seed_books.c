@@ -1,8 +1,10 @@
 /* The demo tenant's books: November 2026 of a small firm selling under two brands (capital,
  * invoices, customer payments, rent, salaries, software, a supplier bill on credit), posted
  * through Accounting's api.h like any other service's documents, so `GetReport` and
- * `GetBalances` show real figures at once. Idempotent: each entry's (source, source_id) is
- * fixed, so seeding again answers the entries posted before. */
+ * `GetBalances` show real figures at once; then the bank's November statement, imported and
+ * matched through api.h too, so the bank reconciliation has something to show. Idempotent: each
+ * entry's (source, source_id) is fixed and the statement is the same file, so seeding again
+ * answers what was made before. */
 #include "hubd/seed.h"
 
 #include <stdio.h>
@@ -60,9 +62,35 @@ static hub_status books_fn(hub_tx *tx, void *ud) {
   return st;
 }
 
+/* November's bank statement of 1020 as the bank exported it: every bank movement of the books
+ * but the salaries (the bank paid them out on 1 December) and with the interest the books do not
+ * have yet, so GetBankReconciliation at 30 November shows one line on each side. */
+static const char demo_statement[] = "Date,Description,Amount\n"
+                                     "2026-11-01,OWNER CAPITAL,50000.00\n"
+                                     "2026-11-01,RENT NOVEMBER,-1800.00\n"
+                                     "2026-11-06,SOFTWARE SUBSCRIPTION,-49.00\n"
+                                     "2026-11-10,PAYMENT INVOICE 1001,2400.00\n"
+                                     "2026-11-14,SEARCH ADS,-600.00\n"
+                                     "2026-11-15,ELECTRICITY AND INTERNET,-235.00\n"
+                                     "2026-11-18,PAYMENT INVOICE 1002,4200.00\n"
+                                     "2026-11-20,SUPPLIER 77,-3100.00\n"
+                                     "2026-11-26,RAIL TICKETS,-86.00\n"
+                                     "2026-11-30,ACCOUNT FEES,-15.00\n"
+                                     "2026-11-30,INTEREST,3.21\n";
+
+static hub_status bank_fn(hub_tx *tx, void *ud) {
+  int *counts = ud;
+  Hub__Accounting__V1__CsvColumns map = HUB__ACCOUNTING__V1__CSV_COLUMNS__INIT;
+  map.date = "Date", map.description = "Description", map.amount = "Amount";
+  return hub_accounting_bank_import(tx, "1020", false, demo_statement, &map, &counts[0], &counts[1]);
+}
+
 hub_status hub_seed_demo_books(hub_pg *pg, hub_arena *a, const char *tenant_id, const char *user_id) {
   books_ctx c = {0};
   hub_status st = hub_tx_run(pg, a, tenant_id, user_id, 30000, books_fn, &c);
   if (hub_ok(st)) printf("demo books  %zu entries posted for November 2026 (%zu there already)\n", c.posted, c.existed);
+  int counts[2] = {0, 0};
+  if (hub_ok(st)) st = hub_tx_run(pg, a, tenant_id, user_id, 30000, bank_fn, counts);
+  if (hub_ok(st)) printf("demo bank   November statement of 1020: %d lines imported, %d matched to the books\n", counts[0], counts[1]);
   return st;
 }

@@ -47,6 +47,7 @@ static char b_ticket[40], b_ticket2[40], b_comment[40], b_team[40], b_calendar[4
 static char b_service_account[40], b_api_key[40];
 static char b_account[40], b_entry[40], b_period[40]; /* B's books */
 static char b_party[40], b_document[40], b_payment[40]; /* B's receivables */
+static char b_bank_line[40];                            /* a line of B's bank statement */
 static char role_key[4][128];
 
 static const char *value_or(char *v, const char *fallback) { return v ? v : fallback; }
@@ -123,7 +124,7 @@ static bool make_helpdesk(const hub_test_user *owner, const char *tag, helpdesk 
 /* What an id field names. A side (tenant A or B) gives one object of each kind. */
 typedef enum kind { K_LITERAL, K_TICKET, K_TICKET2, K_COMMENT, K_TEAM, K_CALENDAR, K_POLICY, K_TENANT, K_MEMBER,
                     K_INVITATION, K_SERVICE_ACCOUNT, K_API_KEY, K_ACCOUNT, K_ENTRY, K_PERIOD,
-                    K_PARTY, K_DOCUMENT, K_PAYMENT, K_COUNT } kind;
+                    K_PARTY, K_DOCUMENT, K_PAYMENT, K_BANK_LINE, K_COUNT } kind;
 
 typedef struct side {
   const char *ids[K_COUNT];
@@ -145,7 +146,7 @@ static bool make_b_helpdesk(void) {
                    [K_MEMBER] = b_member.user_id, [K_INVITATION] = b_invitation,
                    [K_SERVICE_ACCOUNT] = b_service_account, [K_API_KEY] = b_api_key, [K_ACCOUNT] = b_account,
                    [K_ENTRY] = b_entry, [K_PERIOD] = b_period, [K_PARTY] = b_party, [K_DOCUMENT] = b_document,
-                   [K_PAYMENT] = b_payment}};
+                   [K_PAYMENT] = b_payment, [K_BANK_LINE] = b_bank_line}};
   return true;
 }
 
@@ -212,6 +213,26 @@ static bool make_receivables(const hub_test_user *owner, char *party_out, char *
   return ok;
 }
 
+/* A tenant's bank statement of one line on 1020; the line's id into line_out. */
+static bool make_bank_line(const hub_test_user *owner, char *line_out) {
+  hub_arena *a = hub_arena_new(0);
+  hub_call_options o = hub_world_opts(owner);
+  Hub__Accounting__V1__CsvColumns map = HUB__ACCOUNTING__V1__CSV_COLUMNS__INIT;
+  map.date = "date", map.amount = "amount", map.description = "text";
+  Hub__Accounting__V1__ImportBankStatementRequest req = HUB__ACCOUNTING__V1__IMPORT_BANK_STATEMENT_REQUEST__INIT;
+  req.account_code = "1020", req.format = HUB__ACCOUNTING__V1__BANK_FORMAT__BANK_FORMAT_CSV, req.csv = &map;
+  req.content = "date,amount,text\n2026-11-03,42.42,B's secret bank line\n";
+  Hub__Accounting__V1__BankStatement *st = NULL;
+  bool ok = must("ImportBankStatement", hub_accounting_v1_accounting_import_bank_statement_call(w.ch, &o, a, &req, &st));
+  Hub__Accounting__V1__ListBankLinesRequest lreq = HUB__ACCOUNTING__V1__LIST_BANK_LINES_REQUEST__INIT;
+  lreq.account_code = "1020";
+  Hub__Accounting__V1__ListBankLinesResponse *lines = NULL;
+  ok = ok && must("ListBankLines", hub_accounting_v1_accounting_list_bank_lines_call(w.ch, &o, a, &lreq, &lines)) &&
+       lines->n_lines == 1 && copy_id(line_out, lines->lines[0]->id);
+  hub_arena_free(a);
+  return ok;
+}
+
 /* A service account with `role` in `owner`'s tenant and a key for it (rate limit high
  * enough for the matrices); its id, key and key id into the buffers given (each may be NULL). */
 static bool make_service_account(const hub_test_user *owner, const char *name, const char *role, char *id_out,
@@ -274,7 +295,8 @@ static int setup(void **state) {
   }
   if (!make_service_account(&b_owner, "B's robot", "admin", b_service_account, NULL, b_api_key)) return -1;
   if (!make_books(&b_owner, "1999", 1999, b_account, b_entry, b_period) ||
-      !make_receivables(&b_owner, b_party, b_document, b_payment) || !make_b_helpdesk())
+      !make_receivables(&b_owner, b_party, b_document, b_payment) || !make_bank_line(&b_owner, b_bank_line) ||
+      !make_b_helpdesk())
     return -1;
   for (int i = 0; i < 4; i++) {
     char name[32];
@@ -372,6 +394,9 @@ static const fixture fixtures[] = {
     {NULL, "document_id", K_DOCUMENT, NULL, false},
     {NULL, "payment_id", K_PAYMENT, NULL, true},
     {NULL, "credit_note_id", K_DOCUMENT, NULL, true},
+    {NULL, "bank_line_id", K_BANK_LINE, NULL, true},
+    {"hub.accounting.v1.MatchBankLineRequest", "entry_id", K_ENTRY, NULL, false},
+    {"hub.accounting.v1.PostBankLineRequest", "contra_account_code", K_LITERAL, "6060", false},
     {NULL, "issue_date", K_LITERAL, "2026-11-02", false},
     {"hub.accounting.v1.EntryInput", "date", K_LITERAL, "2026-11-02", false},
     {"hub.accounting.v1.Line", "currency_code", K_LITERAL, "USD", false},
@@ -846,12 +871,14 @@ static void test_id_field_matrix(void **state) {
     assert_true(make_books(&a_owner, tag, 2000 + (int)k, a_account, a_entry, a_period));
     static char a_party[40], a_document[40], a_payment[40];
     assert_true(make_receivables(&a_owner, a_party, a_document, a_payment));
+    static char a_bank_line[40];
+    assert_true(make_bank_line(&a_owner, a_bank_line));
     side side_a = {{[K_TICKET] = h.ticket, [K_TICKET2] = h.ticket2, [K_COMMENT] = h.comment, [K_TEAM] = h.team,
                     [K_CALENDAR] = h.calendar, [K_POLICY] = h.policy, [K_TENANT] = a_owner.tenant_id,
                     [K_MEMBER] = role_user[2].user_id, [K_INVITATION] = a_invitation,
                     [K_SERVICE_ACCOUNT] = a_service_account, [K_API_KEY] = a_api_key, [K_ACCOUNT] = a_account,
                     [K_ENTRY] = a_entry, [K_PERIOD] = a_period, [K_PARTY] = a_party, [K_DOCUMENT] = a_document,
-                    [K_PAYMENT] = a_payment}};
+                    [K_PAYMENT] = a_payment, [K_BANK_LINE] = a_bank_line}};
     rpcs++;
     for (int f = 0; f < count.seen; f++) {
       for (int variant = 0; variant < 2; variant++) {

@@ -137,6 +137,21 @@ hub_status accounting_cash_flow_report(hub_call *call, const Hub__Accounting__V1
 hub_status accounting_general_ledger(hub_call *call, const Hub__Accounting__V1__GetReportRequest *request,
                                      Hub__Accounting__V1__Report *response);
 
+/* ---- bank statements (bank_import.c, bank_match.c) ---- */
+
+/* A bank line's columns (alias l, its account as a), named for BankLine. */
+#define ACCOUNTING_BANK_LINE_COLUMNS                                                                          \
+  "l.id, l.statement_id, a.code AS account_code, l.txn_date::text AS date, l.amount AS amount_minor, "         \
+  "l.currency AS currency_code, l.description, l.reference, coalesce(l.external_id, '') AS external_id, "      \
+  "l.entry_id IS NOT NULL AS matched, l.entry_id, coalesce(l.entry_line, 0) AS entry_line_no"
+/* The account of `code` (NOT_FOUND naming account_code when none): _id, _type, _only (its one
+ * currency or NULL), and the statement currency (`currency`, else the account's own, else the
+ * base) as _currency with its exponent _exp. */
+hub_status accounting_bank_account(hub_call *call, const char *code, const char *currency, hub_rows **out);
+/* AutoMatchBankLines' one statement: $1 the account, $2 the window in days, $3 the actor; one row
+ * (_id) per bank line it matched. */
+extern const hub_pg_stmt accounting_bank_auto_sql;
+
 /* ---- the expiry sweeper (expiry.c) ---- */
 
 /* One pass: voids the pending entries past their expiry, across tenants, each in its own. */

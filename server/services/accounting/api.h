@@ -4,7 +4,8 @@
  * periods, lock date, balance rules), idempotent by (source, source_id): posting the same pair
  * again with the same body answers the entry posted before, with another body ALREADY_EXISTS.
  * The caller names accounting under SERVICES on its hub_service() line and includes only this
- * header of server/services/accounting/. */
+ * header of server/services/accounting/. A bank feed (and the demo seed) imports statements
+ * the same way. */
 #ifndef HUB_SERVICES_ACCOUNTING_API_H
 #define HUB_SERVICES_ACCOUNTING_API_H
 
@@ -13,6 +14,7 @@
 #include <stdint.h>
 
 #include "db/tx.h"
+#include "hub/accounting/v1/accounting.pb-c.h"
 
 typedef struct hub_accounting_line {
   const char *account_code; /* in the tenant's chart ("1100") */
@@ -44,5 +46,14 @@ void hub_accounting_post_queue(hub_tx *tx, const hub_accounting_entry *e, hub_ac
  * before), or the refusal as a status naming the field ("lines[1].account_code"): the caller
  * returns it from its body, which rolls back its own writes with the entry's. */
 hub_status hub_accounting_posted(hub_tx *tx, const hub_accounting_posting *p, const char **entry_id, bool *existed);
+
+/* A bank statement into the bank lines of `account_code`, in the caller's transaction, as
+ * ImportBankStatement stores it (CSV through `csv`, or OFX; lines the account has already are
+ * skipped, the same file twice is one import), then what is unambiguous matched to the books as
+ * AutoMatchBankLines does (a window of 5 days). For a service that fetches statements from a
+ * bank, and the demo seed; the caller audits its own action. `imported` and `matched` (each may
+ * be NULL) say what this call added. Refusals name "content", "csv.*" or "account_code". */
+hub_status hub_accounting_bank_import(hub_tx *tx, const char *account_code, bool ofx, const char *content,
+                                      const Hub__Accounting__V1__CsvColumns *csv, int *imported, int *matched);
 
 #endif

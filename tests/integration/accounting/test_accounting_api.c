@@ -2,7 +2,8 @@
  * a document's outbox message stands for the caller's writes), against a real PostgreSQL as the
  * server's role. Both commit together; a refused entry is the caller's status and rolls its
  * writes back too; the same (source, source_id) again answers the first entry, with another body
- * ALREADY_EXISTS; the balances moved once. */
+ * ALREADY_EXISTS; the balances moved once. A bank statement imported in the caller's
+ * transaction and matched to the books; the same file again adds nothing; a bad one rolls back. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,9 +108,42 @@ static void test_document_and_entry_commit_together(void **state) {
   hub_arena_free(a);
 }
 
+typedef struct bank_call {
+  const char *content;
+  int imported, matched;
+} bank_call;
+
+static hub_status bank_fn(hub_tx *tx, void *ud) {
+  bank_call *b = ud;
+  Hub__Accounting__V1__CsvColumns map = HUB__ACCOUNTING__V1__CSV_COLUMNS__INIT;
+  map.date = "day", map.amount = "amount", map.description = "text";
+  return hub_accounting_bank_import(tx, "1020", false, b->content, &map, &b->imported, &b->matched);
+}
+
+static void test_bank_statement_in_the_callers_transaction(void **state) {
+  (void)state;
+  hub_arena *a = hub_arena_new(0);
+  Entry *e = NULL;
+  CHECK(acc_post(a, &fay, acc_entry2(a, NULL, "2026-11-20", "1020", "4020", 77700), &e), "a receipt in the books");
+  bank_call b = {.content = "day,amount,text\n2026-11-21,777.00,RECEIPT\n2026-11-22,-1.00,FEE\n"};
+  CHECK(hub_tx_run(pg, a, fay.tenant_id, fay.user_id, 5000, bank_fn, &b), "bank import");
+  assert_int_equal(b.imported, 2);
+  assert_int_equal(b.matched, 1);
+  assert_int_equal(acc_count("SELECT count(*) FROM accounting_bank_lines WHERE entry_id = '%s'", e->id), 1);
+  CHECK(hub_tx_run(pg, a, fay.tenant_id, fay.user_id, 5000, bank_fn, &b), "the same file again");
+  assert_int_equal(b.imported, 0);
+  assert_int_equal(b.matched, 0);
+  bank_call bad = {.content = "day,amount,text\n2026-11-23,5.00,OK\n2026-13-01,1.00,BAD DAY\n"};
+  hub_status st = hub_tx_run(pg, a, fay.tenant_id, fay.user_id, 5000, bank_fn, &bad);
+  assert_int_equal(st.code, HUB_INVALID_ARGUMENT);
+  assert_int_equal(acc_count("SELECT count(*) FROM accounting_bank_lines WHERE description = '%s'", "OK"), 0);
+  hub_arena_free(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_document_and_entry_commit_together),
+      cmocka_unit_test(test_bank_statement_in_the_callers_transaction),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
