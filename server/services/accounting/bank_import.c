@@ -139,22 +139,44 @@ static hub_status import_fn(hub_tx *tx, void *ud) {
   return HUB_STATUS_OK;
 }
 
+/* Rows in the order of their content (day, amount, texts), the file's order among equals: runs
+ * of identical lines are then adjacent, and each one's place in its run is its occurrence. */
+static int by_content(const void *x, const void *y, void *ud) {
+  const accounting_bank_parsed *p = ud;
+  size_t i = *(const size_t *)x, j = *(const size_t *)y;
+  const accounting_bank_row *a = &p->rows[i], *b = &p->rows[j];
+  int c = strcmp(a->date, b->date);
+  if (!c) c = (a->amount > b->amount) - (a->amount < b->amount);
+  if (!c) c = strcmp(a->description, b->description);
+  if (!c) c = strcmp(a->reference, b->reference);
+  return c ? c : (i > j) - (i < j);
+}
+
+/* Each row's occurrence among the identical rows before it in the file, in O(n log n). */
+static int *occurrences(hub_arena *a, const accounting_bank_parsed *p) {
+  size_t *order = hub_arena_alloc(a, (p->n ? p->n : 1) * sizeof *order);
+  int *k = hub_arena_alloc(a, (p->n ? p->n : 1) * sizeof *k);
+  for (size_t i = 0; i < p->n; i++) order[i] = i;
+  qsort_r(order, p->n, sizeof *order, by_content, (void *)p);
+  for (size_t i = 0; i < p->n; i++) {
+    const accounting_bank_row *r = &p->rows[order[i]], *prev = i ? &p->rows[order[i - 1]] : NULL;
+    bool same = prev && prev->amount == r->amount && !strcmp(prev->date, r->date) &&
+                !strcmp(prev->description, r->description) && !strcmp(prev->reference, r->reference);
+    k[order[i]] = same ? k[order[i - 1]] + 1 : 0;
+  }
+  return k;
+}
+
 /* "id:<the bank's id>", or "h:" and the SHA-256 of the line and its occurrence in the file. */
 static json_t *lines_json(hub_arena *a, const accounting_bank_parsed *p) {
   json_t *arr = json_array();
+  int *k = occurrences(a, p);
   for (size_t i = 0; i < p->n; i++) {
     const accounting_bank_row *r = &p->rows[i];
-    const char *fp;
-    if (*r->external_id) {
-      fp = hub_arena_sprintf(a, "id:%s", r->external_id);
-    } else {
-      int k = 0; /* identical lines before this one */
-      for (size_t j = 0; j < i; j++)
-        k += !*p->rows[j].external_id && p->rows[j].amount == r->amount && !strcmp(p->rows[j].date, r->date) &&
-             !strcmp(p->rows[j].description, r->description) && !strcmp(p->rows[j].reference, r->reference);
-      fp = hub_arena_sprintf(a, "h:%s", hub_sha256_hex(a, hub_arena_sprintf(a, "%s|%lld|%s|%s|%d", r->date, (long long)r->amount,
-                                                                             r->description, r->reference, k)));
-    }
+    const char *fp = *r->external_id ? hub_arena_sprintf(a, "id:%s", r->external_id)
+                                     : hub_arena_sprintf(a, "h:%s", hub_sha256_hex(a, hub_arena_sprintf(a, "%s|%lld|%s|%s|%d", r->date,
+                                                                                                        (long long)r->amount, r->description,
+                                                                                                        r->reference, k[i])));
     json_array_append_new(arr, json_pack("{s:i, s:s, s:I, s:s, s:s, s:s, s:s}", "n", (int)i, "d", r->date, "amount",
                                          (json_int_t)r->amount, "description", r->description, "reference", r->reference,
                                          "external_id", r->external_id, "fp", fp));
