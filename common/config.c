@@ -21,6 +21,9 @@ typedef struct var {
 #define F(field) offsetof(hub_config, field)
 static const var vars[] = {
     {"HUB_LISTEN", "127.0.0.1:50051", K_STR, F(listen), 0, 0, "address hubd listens on (host:port)"},
+    {"HUB_HTTP_LISTEN", "", K_STR, F(http_listen), 0, 0,
+     "address of the HTTP side port (host:port, [v6]:port): Prometheus metrics on /metrics, probes on /healthz "
+     "and /readyz (empty: no side port)"},
     {"HUB_DATABASE_URL", "postgresql:///hub", K_STR, F(database_url), 0, 0,
      "PostgreSQL URL of the server's role (member of hub_app, no BYPASSRLS)"},
     {"HUB_MIGRATE_DATABASE_URL", "", K_STR, F(migrate_database_url), 0, 0,
@@ -172,6 +175,15 @@ static bool set_var(hub_config *cfg, const var *v, const char *text, char *err, 
   }
 }
 
+/* host:port or [v6]:port, the port a number from 0 to 65535 (0: any free port). */
+static bool listen_address_ok(const char *s) {
+  const char *colon = strrchr(s, ':');
+  if (!colon || colon == s || !colon[1]) return false;
+  if (s[0] == '[' && colon[-1] != ']') return false;
+  int64_t port;
+  return parse_i64(colon + 1, &port) && port >= 0 && port <= 65535 && colon[1] != '-' && colon[1] != '+';
+}
+
 bool hub_config_load(hub_config *cfg, hub_env_lookup lookup, void *ud, char *err, size_t errlen) {
   memset(cfg, 0, sizeof *cfg);
   for (size_t i = 0; i < NVARS; i++) {
@@ -184,6 +196,15 @@ bool hub_config_load(hub_config *cfg, hub_env_lookup lookup, void *ud, char *err
   }
   if (!*cfg->listen || !strchr(cfg->listen, ':')) {
     snprintf(err, errlen, "HUB_LISTEN: expected host:port, got \"%s\"", cfg->listen);
+    goto fail;
+  }
+  if (*cfg->http_listen && !listen_address_ok(cfg->http_listen)) {
+    snprintf(err, errlen, "HUB_HTTP_LISTEN: expected host:port with a port from 0 to 65535, got \"%s\"",
+             cfg->http_listen);
+    goto fail;
+  }
+  if (*cfg->http_listen && !strcmp(cfg->http_listen, cfg->listen)) {
+    snprintf(err, errlen, "HUB_HTTP_LISTEN: must differ from HUB_LISTEN (%s)", cfg->listen);
     goto fail;
   }
   if (!!*cfg->tls_cert != !!*cfg->tls_key) {

@@ -3,6 +3,7 @@
 #include "hub/clock.h"
 #include "redis.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "hub/blocking.h"
 #include "hub/log.h"
+#include "metrics/metrics.h"
 
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -85,6 +87,40 @@ void hub_redis_free(hub_redis *r) {
   free(r);
 }
 
+/* ---- metrics: every command's wait and every failure, over all connections ---- */
+
+static const hub_metric_def command_def = {
+    "hub_redis_command_seconds", "Redis commands (sessions, rate limits, health pings) on every connection of hubd.",
+    HUB_METRIC_HISTOGRAM, NULL, hub_metric_latency_buckets, HUB_METRIC_LATENCY_N};
+static const hub_metric_def errors_def = {
+    "hub_redis_errors_total",
+    "Redis failures: connect (an attempt to connect or authenticate failed), io (a command timed out or the "
+    "connection broke), reply (Redis answered an error).",
+    HUB_METRIC_COUNTER, (const char *const[]){"reason", NULL}, NULL, 0};
+
+static struct {
+  hub_histogram *command;
+  hub_counter *connect, *io, *reply;
+} metrics;
+
+static void metrics_init(void) {
+  hub_metric_family *errors = hub_metric_family_get(&errors_def);
+  metrics.command = hub_histogram_simple(&command_def);
+  metrics.connect = hub_counter_get(errors, (const char *[]){"connect"});
+  metrics.io = hub_counter_get(errors, (const char *[]){"io"});
+  metrics.reply = hub_counter_get(errors, (const char *[]){"reply"});
+}
+
+static void metrics_ready(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, metrics_init);
+}
+
+static void count_error(hub_counter **which) {
+  metrics_ready();
+  hub_counter_inc(*which);
+}
+
 static struct timeval tv(int64_t ms) { return (struct timeval){(time_t)(ms / 1000), (long)(ms % 1000) * 1000}; }
 
 /* Runs a setup command on a fresh connection; false (connection dropped) on failure. */
@@ -124,6 +160,7 @@ static bool ensure_connected(hub_redis *r) {
     r->backoff_ms = 0;
     return true;
   }
+  count_error(&metrics.connect);
   drop(r);
   r->backoff_ms = r->backoff_ms ? r->backoff_ms * 2 : BACKOFF_FIRST_MS;
   if (r->backoff_ms > BACKOFF_MAX_MS) r->backoff_ms = BACKOFF_MAX_MS;
@@ -193,10 +230,14 @@ static hub_status command(hub_redis *r, hub_arena *a, int argc, const char **arg
   if (reply) *reply = NULL;
   *noscript = false;
   if (!ensure_connected(r)) return hub_status_fixed(HUB_UNAVAILABLE, "the cache is unavailable; retry later");
+  int64_t started = hub_clock_mono_us();
   hub_blocking_begin();
   redisReply *rep = redisCommandArgv(r->ctx, argc, argv, argvlen);
   hub_blocking_end();
+  metrics_ready();
+  hub_histogram_observe_us(metrics.command, hub_clock_mono_us() - started);
   if (!rep) { /* I/O error or timeout: the connection's state is unknown, so drop it */
+    count_error(&metrics.io);
     hub_logf(HUB_LOG_WARN, "redis: %s at %s:%d", r->ctx->errstr, r->host, r->port);
     drop(r);
     r->next_attempt_us = 0;
@@ -206,6 +247,7 @@ static hub_status command(hub_redis *r, hub_arena *a, int argc, const char **arg
     *noscript = strncmp(rep->str, "NOSCRIPT", 8) == 0;
     /* Redis's own text is for the operator, not the caller (NOSCRIPT is routine: the script
      * is loaded and the command sent again). */
+    if (!*noscript) count_error(&metrics.reply);
     if (!*noscript) hub_logf(HUB_LOG_WARN, "redis: error reply: %.*s", (int)(rep->len < 200 ? rep->len : 200), rep->str);
     freeReplyObject(rep);
     return hub_status_fixed(HUB_INTERNAL, "cache error");

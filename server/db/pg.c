@@ -4,6 +4,7 @@
  * result; a worker has nothing else to do while it waits. Row decoding is in rows.c. */
 #include "pg.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "hub/assert.h"
 #include "hub/blocking.h"
 #include "hub/log.h"
+#include "metrics/metrics.h"
 
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -50,6 +52,53 @@ hub_pg *hub_pg_new(const char *conninfo, int64_t connect_timeout_ms) {
 static __thread uint64_t thread_round_trips;
 
 uint64_t hub_pg_thread_round_trips(void) { return thread_round_trips; }
+
+/* ---- metrics: every wait for the server and every failure, over all connections ---- */
+
+static const hub_metric_def round_trip_def = {
+    "hub_pg_round_trip_seconds",
+    "Waits for PostgreSQL (a pipeline's sync, a blocking command, a health ping) on every connection of hubd.",
+    HUB_METRIC_HISTOGRAM, NULL, hub_metric_latency_buckets, HUB_METRIC_LATENCY_N};
+static const hub_metric_def errors_def = {
+    "hub_pg_errors_total",
+    "PostgreSQL failures: connect (an attempt to connect failed), lost (a connection broke), conflict (a "
+    "serialization failure or deadlock, retried), statement (any other failed statement).",
+    HUB_METRIC_COUNTER, (const char *const[]){"reason", NULL}, NULL, 0};
+
+static struct {
+  hub_histogram *round_trip;
+  hub_counter *connect, *lost, *conflict, *statement;
+} metrics;
+
+static void metrics_init(void) {
+  hub_metric_family *errors = hub_metric_family_get(&errors_def);
+  metrics.round_trip = hub_histogram_simple(&round_trip_def);
+  metrics.connect = hub_counter_get(errors, (const char *[]){"connect"});
+  metrics.lost = hub_counter_get(errors, (const char *[]){"lost"});
+  metrics.conflict = hub_counter_get(errors, (const char *[]){"conflict"});
+  metrics.statement = hub_counter_get(errors, (const char *[]){"statement"});
+}
+
+static void metrics_ready(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, metrics_init);
+}
+
+/* A wait for the server starts: counted for the call's log line; returns its start time. */
+static int64_t round_trip_begin(void) {
+  thread_round_trips++;
+  return hub_clock_mono_us();
+}
+
+static void round_trip_end(int64_t started_us) {
+  metrics_ready();
+  hub_histogram_observe_us(metrics.round_trip, hub_clock_mono_us() - started_us);
+}
+
+static void count_error(hub_counter **which) {
+  metrics_ready();
+  hub_counter_inc(*which);
+}
 
 static void drop_connection(hub_pg *pg) {
   if (pg->conn) PQfinish(pg->conn);
@@ -95,6 +144,7 @@ static bool ensure_connected(hub_pg *pg) {
   /* PQerrorMessage names host and reason, never the password. */
   const char *why = pg->conn ? PQerrorMessage(pg->conn) : "out of memory";
   hub_logf(HUB_LOG_WARN, "postgresql: cannot connect: %.*s", (int)strcspn(why, "\n"), why);
+  count_error(&metrics.connect);
   drop_connection(pg);
   pg->backoff_ms = pg->backoff_ms ? pg->backoff_ms * 2 : BACKOFF_FIRST_MS;
   if (pg->backoff_ms > BACKOFF_MAX_MS) pg->backoff_ms = BACKOFF_MAX_MS;
@@ -152,6 +202,7 @@ static void log_failure(PGresult *res, const char *what, const char *state, hub_
 /* Turns a failed result (or a NULL one) into a status, noting lost connections. */
 static hub_status lose_connection(hub_pg *pg, const char *what) {
   hub_logf(HUB_LOG_WARN, "postgresql: connection lost during %s", what);
+  count_error(&metrics.lost);
   pg->lost = true;
   drop_connection(pg);
   pg->next_attempt_us = 0; /* the server was there a moment ago: reconnect at once */
@@ -163,6 +214,7 @@ static hub_status failure(hub_pg *pg, PGresult *res, const char *what) {
   const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
   hub_code code = hub_pg_code_for_sqlstate(state);
   if (code == HUB_ABORTED) pg->retryable = true;
+  count_error(code == HUB_ABORTED ? &metrics.conflict : &metrics.statement);
   log_failure(res, what, state, code);
   return hub_status_fixed(code, public_message(code));
 }
@@ -270,7 +322,7 @@ static hub_status run_pipeline(hub_pg *pg, hub_tx *tx, item *items, size_t n_ite
     sent = PQsendQueryParams(pg->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) == 1;
     if (sent) cmds[n++] = (cmd){CMD_COMMIT, NULL, NULL, NULL};
   }
-  thread_round_trips++;
+  int64_t waited = round_trip_begin();
   /* Everything between the Sync going out and the last answer is waiting: read the answers
    * first, look at them after. */
   hub_blocking_begin();
@@ -300,6 +352,7 @@ static hub_status run_pipeline(hub_pg *pg, hub_tx *tx, item *items, size_t n_ite
     }
   }
   hub_blocking_end();
+  round_trip_end(waited);
   bool lost = !synced || got < n || PQstatus(pg->conn) != CONNECTION_OK;
   if (!lost) PQexitPipelineMode(pg->conn);
 
@@ -420,10 +473,11 @@ hub_status hub_tx_query(hub_tx *tx, const hub_pg_stmt *stmt, const char *const *
 
 /* A command outside any pipeline (ROLLBACK): one round trip. */
 static hub_status command(hub_pg *pg, const char *sql) {
-  thread_round_trips++;
+  int64_t waited = round_trip_begin();
   hub_blocking_begin();
   PGresult *res = PQexec(pg->conn, sql);
   hub_blocking_end();
+  round_trip_end(waited);
   hub_status st = PQresultStatus(res) == PGRES_COMMAND_OK ? HUB_STATUS_OK : failure(pg, res, sql);
   PQclear(res);
   return st;
@@ -431,10 +485,11 @@ static hub_status command(hub_pg *pg, const char *sql) {
 
 bool hub_pg_ping(hub_pg *pg) {
   if (pg->tx || !ensure_connected(pg)) return false;
-  thread_round_trips++;
+  int64_t waited = round_trip_begin();
   hub_blocking_begin();
   PGresult *res = PQexec(pg->conn, "SELECT 1");
   hub_blocking_end();
+  round_trip_end(waited);
   bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
   if (!ok) failure(pg, res, "ping");
   PQclear(res);

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "hub/log.h"
+#include "metrics/metrics.h"
 
 #define MAX_PROBES 8
 
@@ -13,7 +14,7 @@ typedef struct probe {
   const char *name;
   hub_health_probe_fn fn;
   void *ud;
-  bool ok;
+  atomic_bool ok; /* written by the prober, read by the HTTP side port */
 } probe;
 
 static probe probes[MAX_PROBES];
@@ -27,7 +28,10 @@ static pthread_t thread;
 static bool started;
 
 void hub_health_add_probe(const char *name, hub_health_probe_fn fn, void *ud) {
-  if (n_probes < MAX_PROBES) probes[n_probes++] = (probe){name, fn, ud, false};
+  if (n_probes < MAX_PROBES) {
+    probes[n_probes] = (probe){name, fn, ud, false};
+    n_probes++;
+  }
 }
 
 static void publish(bool now) {
@@ -39,8 +43,9 @@ static void run_probes(void) {
   bool all = true;
   for (int i = 0; i < n_probes; i++) {
     bool ok = probes[i].fn(probes[i].ud);
-    if (ok != probes[i].ok) hub_logf(ok ? HUB_LOG_INFO : HUB_LOG_WARN, "health: %s is %s", probes[i].name, ok ? "up" : "down");
-    probes[i].ok = ok;
+    if (ok != atomic_load(&probes[i].ok))
+      hub_logf(ok ? HUB_LOG_INFO : HUB_LOG_WARN, "health: %s is %s", probes[i].name, ok ? "up" : "down");
+    atomic_store(&probes[i].ok, ok);
     all = all && ok;
   }
   publish(all && !atomic_load(&draining));
@@ -59,10 +64,35 @@ static void *prober(void *arg) {
   return NULL;
 }
 
+static const hub_metric_def serving_def = {
+    "hub_health_serving", "1 while grpc.health.v1 answers SERVING (every dependency up, not draining), else 0.",
+    HUB_METRIC_GAUGE, NULL, NULL, 0};
+static const hub_metric_def draining_def = {"hub_health_draining", "1 once shutdown has begun (SIGTERM), else 0.",
+                                            HUB_METRIC_GAUGE, NULL, NULL, 0};
+static const hub_metric_def up_def = {"hub_dependency_up",
+                                      "1 while the health prober's last check of the dependency passed, else 0.",
+                                      HUB_METRIC_GAUGE, (const char *const[]){"dependency", NULL}, NULL, 0};
+
+static double serving_value(void *ud) {
+  (void)ud;
+  return hub_health_serving();
+}
+
+static double draining_value(void *ud) {
+  (void)ud;
+  return hub_health_draining();
+}
+
+static double up_value(void *ud) { return atomic_load(&((probe *)ud)->ok); }
+
 void hub_health_start(int64_t every_ms) {
   interval_ms = every_ms > 0 ? every_ms : 1000;
-  for (int i = 0; i < n_probes; i++) probes[i].ok = true; /* log only real changes */
+  for (int i = 0; i < n_probes; i++) atomic_store(&probes[i].ok, true); /* log only real changes */
   run_probes();
+  hub_metric_fn(hub_metric_family_get(&serving_def), NULL, serving_value, NULL);
+  hub_metric_fn(hub_metric_family_get(&draining_def), NULL, draining_value, NULL);
+  for (int i = 0; i < n_probes; i++)
+    hub_metric_fn(hub_metric_family_get(&up_def), (const char *[]){probes[i].name}, up_value, &probes[i]);
   atomic_store(&stop, false);
   started = pthread_create(&thread, NULL, prober, NULL) == 0;
 }
@@ -80,3 +110,12 @@ void hub_health_set_draining(void) {
 
 bool hub_health_serving(void) { return atomic_load(&serving); }
 uint64_t hub_health_generation(void) { return atomic_load(&generation); }
+
+bool hub_health_draining(void) { return atomic_load(&draining); }
+
+size_t hub_health_probe_count(void) { return (size_t)n_probes; }
+
+bool hub_health_probe_state(size_t i, const char **name) {
+  *name = (int)i < n_probes ? probes[i].name : NULL;
+  return (int)i < n_probes && atomic_load(&probes[i].ok);
+}

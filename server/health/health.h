@@ -5,6 +5,7 @@
 #define HUB_HEALTH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* A dependency check; runs on the prober thread only. */
@@ -21,6 +22,13 @@ void hub_health_stop(void);
 void hub_health_set_draining(void);
 
 bool hub_health_serving(void);
+/* True once hub_health_set_draining ran. */
+bool hub_health_draining(void);
+
+/* The probes and their last results (for the HTTP side port's /readyz): the name of probe i
+ * in *name, true when its last run passed. Probes are fixed once hub_health_start ran. */
+size_t hub_health_probe_count(void);
+bool hub_health_probe_state(size_t i, const char **name);
 
 /* Increases on every change of hub_health_serving(); Watch compares generations. */
 uint64_t hub_health_generation(void);

@@ -11,12 +11,16 @@
 #include "cache/redis.h"
 #include "cache/session.h"
 #include "db/migrate.h"
+#include "db/outbox_metrics.h"
 #include "db/pg.h"
+#include "http/http.h"
+#include "hubd/build_commit.h"
 #include "hubd/keys.h"
 #include "hubd/lifecycle.h"
 #include "hubd/seed.h"
 #include "hub/config.h"
 #include "hub/log.h"
+#include "metrics/metrics.h"
 #include "middleware/access.h"
 #include "runtime/server.h"
 #include "services/context.h"
@@ -109,7 +113,14 @@ static int serve(void) {
     hub_logf(HUB_LOG_ERROR, "cannot start the worker threads");
     return 1;
   }
-  bool started = hub_lifecycle_start(&env);
+  /* The HTTP side port: metrics and HTTP probes, on threads of its own. */
+  hub_http *http = NULL;
+  if (*cfg->http_listen) {
+    hub_metrics_register_process(HUB_VERSION, HUB_COMMIT);
+    hub_outbox_metrics_start(cfg->database_url, cfg->db_timeout_ms);
+    http = hub_http_start(&(hub_http_options){.listen = cfg->http_listen});
+  }
+  bool started = (!*cfg->http_listen || http) && hub_lifecycle_start(&env);
   if (started) {
     hub_log_line l;
     hub_log_begin(&l, HUB_LOG_INFO, "serving");
@@ -119,11 +130,14 @@ static int serve(void) {
     hub_log_int(&l, "running_workers", hub_server_running_workers(srv));
     hub_log_str(&l, "tls", *cfg->tls_cert ? "on" : "off");
     hub_log_str(&l, "version", HUB_VERSION);
+    if (http) hub_log_int(&l, "http_port", hub_http_port(http));
     hub_log_end(&l, HUB_LOG_INFO);
     hub_server_wait_for_signal();
   }
   hub_lifecycle_drain();
   hub_server_shutdown(srv, cfg->shutdown_grace_ms);
+  hub_http_stop(http); /* after the grace period, so probes see the drain (/readyz 503) */
+  if (*cfg->http_listen) hub_outbox_metrics_stop();
   hub_lifecycle_stop();
   hub_session_cache_stop();
   hub_server_free(srv);

@@ -77,6 +77,7 @@ static bool request_id_ok(const char *id) {
 
 void hub_call_prepare(hub_call *c) {
   c->start_us = hub_clock_mono_us();
+  hub_call_metrics_begin(c);
   hub_call_peer(c); /* the core forgets the peer once the call ends; the log line needs it */
   const char *rid = hub_call_metadata(c, "x-request-id");
   c->request_id = rid && request_id_ok(rid) ? rid : make_request_id(c->arena);
@@ -230,6 +231,11 @@ void hub_fill_status_op(hub_call *c, grpc_op *op) {
   op->data.send_status_from_server.trailing_metadata_count = c->trailers.n;
 }
 
+void hub_call_done(hub_call *c) {
+  hub_call_metrics_end(c);
+  hub_call_log(c);
+}
+
 void hub_call_log(hub_call *c) {
   if (!c->srv->opts.log_calls) return;
   hub_log_level level = c->status.code == HUB_INTERNAL || c->status.code == HUB_UNKNOWN ||
@@ -255,7 +261,7 @@ void hub_call_log(hub_call *c) {
   hub_log_str(&l, "tenant", c->tenant);
   hub_log_str(&l, "user", c->user);
   if (c->api_key) hub_log_str(&l, "api_key", c->api_key);
-  hub_log_str(&l, "code", c->cancelled && c->status.code == HUB_OK ? "CANCELLED" : hub_code_name(c->status.code));
+  hub_log_str(&l, "code", hub_code_name(hub_call_final_code(c)));
   hub_log_int(&l, "latency_us", hub_clock_mono_us() - c->start_us);
   if (c->srv->opts.db_round_trips) hub_log_int(&l, "db_round_trips", c->db_round_trips);
   if (c->status.code != HUB_OK && c->status.message) hub_log_str(&l, "error", c->status.message);

@@ -8,7 +8,16 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "metrics/metrics.h"
 #include "runtime/server.h"
+
+/* A method's metrics (call_metrics.c): one counter per status code and the latency histogram,
+ * each made the first time a call of the method ends that way, then bumped lock-free. */
+#define HUB_CODE_COUNT 17
+typedef struct method_metrics {
+  _Atomic(hub_counter *) codes[HUB_CODE_COUNT];
+  _Atomic(hub_histogram *) latency;
+} method_metrics;
 
 /* What a completion-queue tag points at. */
 typedef enum tag_kind {
@@ -21,6 +30,7 @@ typedef enum tag_kind {
 typedef struct registered {
   const hub_method_def *def;
   void *handle; /* from grpc_server_register_method */
+  method_metrics *metrics; /* shared by every server that registers the same path */
 } registered;
 
 /* Response metadata. The first few entries live inside the list (no allocation for the
@@ -49,6 +59,7 @@ struct hub_call {
   const char *api_key; /* the public prefix of the API key that authenticated the call, or NULL */
   const void *principal; /* set by the interceptor (middleware), read by handlers */
   int64_t start_us;
+  bool in_flight; /* counted in hub_rpc_in_flight (hub_call_prepare) until hub_call_done */
   int64_t db_round_trips; /* see hub_server_options.db_round_trips */
   int64_t deadline_us; /* monotonic µs; INT64_MAX = none */
   hub_status status;
@@ -100,6 +111,12 @@ struct hub_server {
 void *hub_worker_ctx_get(hub_server *srv);   /* this thread's context, made on first use */
 void hub_worker_ctx_release(hub_server *srv); /* frees this thread's context */
 
+/* The code a finished call reports (log line, metrics): a call the client cancelled after the
+ * handler succeeded is CANCELLED. */
+static inline hub_code hub_call_final_code(const hub_call *c) {
+  return c->cancelled && c->status.code == HUB_OK ? HUB_CANCELLED : c->status.code;
+}
+
 /* call.c */
 hub_call *hub_call_new(hub_server *srv, const registered *reg);
 void hub_call_free(hub_call *c);
@@ -111,6 +128,14 @@ void hub_call_prepare(hub_call *c); /* request id, deadline, start time */
 void md_add(hub_call *c, md_list *l, const char *key, const char *value, size_t len);
 void md_add_static(md_list *l, const char *key, const char *value, size_t len);
 void hub_call_log(hub_call *c);
+/* The end of every call the runtime prepared, whatever way it ended: its metrics (code,
+ * latency, in flight) and its log line. */
+void hub_call_done(hub_call *c);
+
+/* call_metrics.c */
+method_metrics *hub_method_metrics(const char *path); /* the one per path, made on first use */
+void hub_call_metrics_begin(hub_call *c);
+void hub_call_metrics_end(hub_call *c);
 /* Decodes a byte buffer into a message of `d` in `arena` and checks that its strings are
  * UTF-8; NULL with *st (allocated in `status_arena`) set on failure. */
 ProtobufCMessage *hub_decode(hub_arena *arena, hub_arena *status_arena, grpc_byte_buffer *bb,

@@ -187,6 +187,7 @@ void hub_server_add_service(hub_server *s, const hub_service_def *svc) {
     bool has_payload = d->streaming == HUB_UNARY || d->streaming == HUB_SERVER_STREAMING;
     registered *r = &s->regs[s->n_regs++];
     r->def = d;
+    r->metrics = hub_method_metrics(d->path);
     r->handle = grpc_server_register_method(
         s->server, d->path, NULL,
         has_payload ? GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER : GRPC_SRM_PAYLOAD_NONE, 0);
@@ -249,6 +250,7 @@ static void finish_unary(hub_call *c, ProtobufCMessage *response) {
   if (out) grpc_byte_buffer_destroy(out); /* the core took its own reference */
   if (err != GRPC_CALL_OK) {
     hub_logf(HUB_LOG_ERROR, "start_batch failed: %d", (int)err);
+    hub_call_done(c);
     hub_call_free(c);
   }
 }
@@ -396,7 +398,7 @@ static void *worker_main(void *arg) {
         break;
       case TAG_FINISH: {
         hub_call *c = ev.tag;
-        hub_call_log(c);
+        hub_call_done(c);
         hub_call_free(c);
         break;
       }

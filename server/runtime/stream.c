@@ -186,7 +186,7 @@ static void *stream_main(void *arg) {
   }
   if (waits) c->db_round_trips = (int64_t)(waits() - waits0);
   finish_stream(c, resp);
-  hub_call_log(c);
+  hub_call_done(c);
   hub_arena_free(st.msg_arena);
   free_stream_call(c);
   hub_worker_ctx_release(s);
@@ -204,7 +204,7 @@ static void refuse_stream(hub_call *c) {
   size_t n = add_headers_op(c, &ops[0]);
   hub_fill_status_op(c, &ops[n++]);
   run_batch(c, ops, n);
-  hub_call_log(c);
+  hub_call_done(c);
   free_stream_call(c);
 }
 

@@ -28,6 +28,7 @@ static void test_defaults(void **state) {
   assert_true(c.migrate_on_start);
   assert_int_equal(c.workers, 0);
   assert_string_equal(c.migrate_database_url, c.database_url); /* defaults to the server's */
+  assert_string_equal(c.http_listen, "");                      /* no side port unless asked */
   hub_config_free(&c);
 }
 
@@ -35,7 +36,7 @@ static void test_overrides(void **state) {
   (void)state;
   const char *env[] = {"HUB_LISTEN", "0.0.0.0:6000", "HUB_WORKERS", "8", "HUB_MIGRATE_ON_START", "false",
                        "HUB_MIGRATE_DATABASE_URL", "postgresql://owner@db/hub", "HUB_SHUTDOWN_GRACE_MS", "2500",
-                       NULL};
+                       "HUB_HTTP_LISTEN", "[::1]:9090", NULL};
   hub_config c;
   char err[256];
   assert_true(hub_config_load(&c, lookup, (void *)env, err, sizeof err));
@@ -44,6 +45,7 @@ static void test_overrides(void **state) {
   assert_false(c.migrate_on_start);
   assert_string_equal(c.migrate_database_url, "postgresql://owner@db/hub");
   assert_int_equal(c.shutdown_grace_ms, 2500);
+  assert_string_equal(c.http_listen, "[::1]:9090");
   hub_config_free(&c);
 }
 
@@ -63,6 +65,13 @@ static void test_refusals(void **state) {
   refused("HUB_WORKERS", "12x", "HUB_WORKERS: expected a whole number");
   refused("HUB_MIGRATE_ON_START", "maybe", "HUB_MIGRATE_ON_START: expected true or false");
   refused("HUB_LISTEN", "nowhere", "HUB_LISTEN: expected host:port");
+  refused("HUB_HTTP_LISTEN", "9090", "HUB_HTTP_LISTEN: expected host:port with a port from 0 to 65535");
+  refused("HUB_HTTP_LISTEN", "127.0.0.1:", "HUB_HTTP_LISTEN: expected host:port");
+  refused("HUB_HTTP_LISTEN", "127.0.0.1:65536", "HUB_HTTP_LISTEN: expected host:port");
+  refused("HUB_HTTP_LISTEN", "127.0.0.1:-1", "HUB_HTTP_LISTEN: expected host:port");
+  refused("HUB_HTTP_LISTEN", "127.0.0.1:http", "HUB_HTTP_LISTEN: expected host:port");
+  refused("HUB_HTTP_LISTEN", "[::1:9090", "HUB_HTTP_LISTEN: expected host:port");
+  refused("HUB_HTTP_LISTEN", "127.0.0.1:50051", "HUB_HTTP_LISTEN: must differ from HUB_LISTEN");
   refused("HUB_REDIS_URL", "http://x", "HUB_REDIS_URL");
   refused("HUB_LOG_LEVEL", "loud", "HUB_LOG_LEVEL");
   refused("HUB_TLS_CERT", "/tmp/cert.pem", "set both or neither");

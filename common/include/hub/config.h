@@ -11,6 +11,7 @@
 
 typedef struct hub_config {
   char *listen;               /* HUB_LISTEN host:port */
+  char *http_listen;          /* HUB_HTTP_LISTEN host:port of the HTTP side port; empty = none */
   char *database_url;         /* HUB_DATABASE_URL: the server's role (no BYPASSRLS) */
   char *migrate_database_url; /* HUB_MIGRATE_DATABASE_URL: the schema owner; default database_url */
   char *redis_url;            /* HUB_REDIS_URL redis://[:password@]host:port[/db] */

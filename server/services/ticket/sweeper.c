@@ -11,6 +11,7 @@
 #include "hub/log.h"
 #include "hub/periodic.h"
 #include "hub/ticket/v1/ticket.hub-server.h"
+#include "metrics/metrics.h"
 #include "services/ticket/ticket.h"
 
 static const hub_pg_stmt scope_sql = {"ticket_sweep_scope", "SELECT set_config('hub.scope', 'sla_sweeper', true)", 0};
@@ -75,11 +76,24 @@ hub_status ticket_sweep_once(hub_pg *pg, hub_arena *a, int64_t now, int *fired) 
 static hub_periodic *sweeper;
 static hub_pg *sweeper_pg; /* the sweeper's own connection, never a worker's */
 
+static const hub_metric_def runs_def = {
+    "hub_sla_sweeper_runs_total",
+    "SLA sweeper passes in this process, by result: ok, or error (the due timers could not be read).",
+    HUB_METRIC_COUNTER, (const char *const[]){"result", NULL}, NULL, 0};
+static const hub_metric_def fired_def = {"hub_sla_timers_fired_total",
+                                         "SLA warnings and breaches the sweeper fired into the outbox.",
+                                         HUB_METRIC_COUNTER, NULL, NULL, 0};
+static struct {
+  hub_counter *ok, *error, *fired;
+} metrics;
+
 static void sweep_tick(hub_periodic *p, void *ud) {
   (void)p;
   hub_arena *a = hub_arena_new(0);
   int fired = 0;
   hub_status st = ticket_sweep_once(ud, a, hub_clock_wall_s(), &fired);
+  hub_counter_inc(hub_ok(st) ? metrics.ok : metrics.error);
+  hub_counter_add(metrics.fired, (uint64_t)fired);
   if (!hub_ok(st)) hub_logf(HUB_LOG_WARN, "sla sweeper: %s", st.message);
   else if (fired) hub_logf(HUB_LOG_INFO, "sla sweeper: %d timers fired", fired);
   hub_arena_free(a);
@@ -87,6 +101,10 @@ static void sweep_tick(hub_periodic *p, void *ud) {
 
 static bool ticket_start(const hub_service_env *env) {
   if (env->config->sla_sweep_interval_ms <= 0) return true; /* another process sweeps */
+  hub_metric_family *runs = hub_metric_family_get(&runs_def);
+  metrics.ok = hub_counter_get(runs, (const char *[]){"ok"});
+  metrics.error = hub_counter_get(runs, (const char *[]){"error"});
+  metrics.fired = hub_counter_simple(&fired_def);
   sweeper_pg = hub_pg_new(env->config->database_url, env->config->db_timeout_ms);
   sweeper = hub_periodic_start("sla sweeper", env->config->sla_sweep_interval_ms, sweep_tick, sweeper_pg);
   return sweeper != NULL;
