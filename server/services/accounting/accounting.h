@@ -77,6 +77,12 @@ bool accounting_entry_decode(const accounting_entry_read *rd, Hub__Accounting__V
  * for the details and the payload. */
 void accounting_record(hub_tx *tx, hub_call *call, const char *action, const char *target, const char *const *kv);
 
+/* ---- api.h's checks (api.c) ---- */
+
+/* `msg` checked by the contract's rules of RPC `method` ("hub.accounting.v1.Accounting/X"), as
+ * the runtime checks a request before its handler: api.h's callers get the same refusals. */
+hub_status accounting_api_validate(hub_arena *a, const char *method, ProtobufCMessage *msg);
+
 /* ---- CSV exports (csv.c) ---- */
 
 /* Text growing in an arena; zero-initialise with .a set. */

@@ -5,7 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hub/method.h"
+#include "hub/validate.h"
 #include "services/accounting/accounting.h"
+
+hub_status accounting_api_validate(hub_arena *a, const char *method, ProtobufCMessage *msg) {
+  const hub_method_def *m = hub_method_find(method);
+  if (!m) return hub_status_new(a, HUB_INTERNAL, "accounting: no method %s", method);
+  return m->rules ? hub_validate(a, m->rules, msg) : HUB_STATUS_OK;
+}
 
 static char *text_or_empty(const char *s) { return (char *)(s ? s : ""); }
 

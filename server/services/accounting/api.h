@@ -47,6 +47,13 @@ void hub_accounting_post_queue(hub_tx *tx, const hub_accounting_entry *e, hub_ac
  * returns it from its body, which rolls back its own writes with the entry's. */
 hub_status hub_accounting_posted(hub_tx *tx, const hub_accounting_posting *p, const char **entry_id, bool *existed);
 
+/* Receivables and payables in the caller's transaction, as CreateParty, CreateDocument (with
+ * finalize: numbered and posted) and RecordPayment do them, checked by the same contract rules;
+ * each idempotent by the request's request_id. The id made (or made before) into *id. */
+hub_status hub_accounting_create_party(hub_tx *tx, const Hub__Accounting__V1__CreatePartyRequest *request, const char **id);
+hub_status hub_accounting_create_document(hub_tx *tx, const Hub__Accounting__V1__CreateDocumentRequest *request, const char **id);
+hub_status hub_accounting_record_payment(hub_tx *tx, const Hub__Accounting__V1__RecordPaymentRequest *request, const char **id);
+
 /* A bank statement into the bank lines of `account_code`, in the caller's transaction, as
  * ImportBankStatement stores it (CSV through `csv`, or OFX; lines the account has already are
  * skipped, the same file twice is one import), then what is unambiguous matched to the books as

@@ -1,5 +1,6 @@
 /* The audit row and the outbox event of one change to the books, queued in the change's own
- * transaction so neither exists without the other or without the change. */
+ * transaction so neither exists without the other or without the change. Through api.h (no
+ * call) only the outbox event: the calling service audits its own action. */
 #include <stdlib.h>
 
 #include <jansson.h>
@@ -22,8 +23,10 @@ static const char *json_pairs(hub_arena *a, const char *const *kv) {
 }
 
 void accounting_record(hub_tx *tx, hub_call *call, const char *action, const char *target, const char *const *kv) {
-  const hub_principal *p = hub_principal_of(call);
   const char *detail = json_pairs(hub_tx_arena(tx), kv);
-  hub_audit_tenant_write(tx, p->tenant_id, p->user_id, action, target, p->ip, detail);
+  if (call) {
+    const hub_principal *p = hub_principal_of(call);
+    hub_audit_tenant_write(tx, p->tenant_id, p->user_id, action, target, p->ip, detail);
+  }
   hub_outbox_write(tx, HUB_OUTBOX_TENANT, action, target, detail);
 }

@@ -5,6 +5,7 @@
 
 #include "hub/enum_text.h"
 #include "services/accounting/accounting.h"
+#include "services/accounting/api.h"
 
 #define PARTY_COLUMNS                                                                                    \
   "x.id, x.role, x.name, x.email, x.tax_number, x.payment_terms_days, x.created_at AS create_time"
@@ -44,15 +45,31 @@ static const hub_pg_stmt list_sql = {
     "AND ($4::text IS NULL OR x.role = $4 OR x.role = 'both') ORDER BY x.name, x.id LIMIT $3::int + 1",
     4};
 
+static const char **create_params(hub_arena *a, const Hub__Accounting__V1__CreatePartyRequest *request) {
+  const char **p = hub_arena_alloc(a, 6 * sizeof *p);
+  p[0] = hub_enum_to_text(a, &hub__accounting__v1__party_role__descriptor, (int)request->role);
+  p[1] = request->name, p[2] = hub_sql_opt(request->email), p[3] = hub_sql_opt(request->tax_number);
+  p[4] = request->payment_terms_days ? hub_arena_sprintf(a, "%d", request->payment_terms_days) : NULL;
+  p[5] = hub_sql_opt(request->request_id);
+  return p;
+}
+
+hub_status hub_accounting_create_party(hub_tx *tx, const Hub__Accounting__V1__CreatePartyRequest *request, const char **id) {
+  hub_arena *a = hub_tx_arena(tx);
+  hub_status st = accounting_api_validate(a, "hub.accounting.v1.Accounting/CreateParty", (ProtobufCMessage *)&request->base);
+  hub_rows *rows;
+  if (hub_ok(st)) st = hub_tx_query(tx, &create_sql, create_params(a, request), &rows);
+  if (!hub_ok(st)) return st;
+  if (hub_rows_count(rows) != 1) return hub_status_new(a, HUB_ABORTED, "a request with this request_id is in flight; retry");
+  *id = hub_rows_text(rows, 0, "id");
+  return HUB_STATUS_OK;
+}
+
 hub_status hub_accounting_v1_accounting_create_party(hub_call *call, const Hub__Accounting__V1__CreatePartyRequest *request,
                                                      Hub__Accounting__V1__Party *response) {
   hub_arena *a = hub_call_arena(call);
-  const char *p[] = {hub_enum_to_text(a, &hub__accounting__v1__party_role__descriptor, (int)request->role),
-                     request->name, hub_sql_opt(request->email), hub_sql_opt(request->tax_number),
-                     request->payment_terms_days ? hub_arena_sprintf(a, "%d", request->payment_terms_days) : NULL,
-                     hub_sql_opt(request->request_id)};
   hub_rows *rows;
-  hub_status st = hub_call_query(call, &create_sql, p, &rows);
+  hub_status st = hub_call_query(call, &create_sql, create_params(a, request), &rows);
   if (!hub_ok(st)) return st;
   if (hub_rows_count(rows) != 1) return hub_status_new(a, HUB_ABORTED, "a request with this request_id is in flight; retry");
   hub_rows_decode(rows, 0, &response->base);

@@ -13,6 +13,7 @@
 
 #include "hub/enum_text.h"
 #include "services/accounting/accounting.h"
+#include "services/accounting/api.h"
 #include "services/accounting/allocation.h"
 #include "services/accounting/invoice_math.h"
 
@@ -350,14 +351,32 @@ read:
   return HUB_STATUS_OK;
 }
 
-hub_status hub_accounting_v1_accounting_record_payment(hub_call *call, const Hub__Accounting__V1__RecordPaymentRequest *request,
-                                                       Hub__Accounting__V1__Payment *response) {
-  hub_arena *a = hub_call_arena(call);
+/* What the contract's rules cannot say. */
+static hub_status pay_checks(hub_arena *a, const Hub__Accounting__V1__RecordPaymentRequest *request) {
   if (request->amount->amount_minor <= 0) return hub_status_invalid(a, "amount.amount_minor", "must be greater than zero");
   if (request->n_allocations && request->allocate_oldest_first)
     return hub_status_invalid(a, "allocate_oldest_first", "either allocations or oldest first, not both");
+  return HUB_STATUS_OK;
+}
+
+hub_status hub_accounting_record_payment(hub_tx *tx, const Hub__Accounting__V1__RecordPaymentRequest *request, const char **id) {
+  hub_arena *a = hub_tx_arena(tx);
+  hub_status st = accounting_api_validate(a, "hub.accounting.v1.Accounting/RecordPayment", (ProtobufCMessage *)&request->base);
+  if (hub_ok(st)) st = pay_checks(a, request);
+  pay_ctx c = {.req = request};
+  if (hub_ok(st)) st = pay_fn(tx, &c);
+  if (hub_ok(st)) st = hub_tx_flush(tx);
+  if (hub_ok(st)) *id = c.id;
+  return st;
+}
+
+hub_status hub_accounting_v1_accounting_record_payment(hub_call *call, const Hub__Accounting__V1__RecordPaymentRequest *request,
+                                                       Hub__Accounting__V1__Payment *response) {
+  hub_arena *a = hub_call_arena(call);
+  hub_status st = pay_checks(a, request);
+  if (!hub_ok(st)) return st;
   pay_ctx c = {.call = call, .req = request};
-  hub_status st = hub_call_tx(call, pay_fn, &c);
+  st = hub_call_tx(call, pay_fn, &c);
   if (!hub_ok(st)) return st;
   if (hub_rows_count(c.payment) != 1) return hub_status_new(a, HUB_INTERNAL, "accounting: payment vanished");
   hub_rows_decode(c.payment, 0, &response->base);

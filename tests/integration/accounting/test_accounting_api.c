@@ -3,7 +3,9 @@
  * server's role. Both commit together; a refused entry is the caller's status and rolls its
  * writes back too; the same (source, source_id) again answers the first entry, with another body
  * ALREADY_EXISTS; the balances moved once. A bank statement imported in the caller's
- * transaction and matched to the books; the same file again adds nothing; a bad one rolls back. */
+ * transaction and matched to the books; the same file again adds nothing; a bad one rolls back.
+ * A customer, an invoice and its payment made through api.h: numbered, posted, settled, the same
+ * request ids again making nothing new, and the contract's rules refusing a bad request. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,10 +142,59 @@ static void test_bank_statement_in_the_callers_transaction(void **state) {
   hub_arena_free(a);
 }
 
+typedef struct receivable_call {
+  bool bad;
+  const char *party, *invoice, *payment;
+} receivable_call;
+
+static hub_status receivable_fn(hub_tx *tx, void *ud) {
+  receivable_call *c = ud;
+  Hub__Accounting__V1__CreatePartyRequest pr = HUB__ACCOUNTING__V1__CREATE_PARTY_REQUEST__INIT;
+  pr.request_id = "0190c000-0000-7000-8000-000000000001", pr.role = HUB__ACCOUNTING__V1__PARTY_ROLE__PARTY_ROLE_CUSTOMER;
+  pr.name = "Api Customer";
+  hub_status st = hub_accounting_create_party(tx, &pr, &c->party);
+  Hub__Accounting__V1__DocumentLineInput l = HUB__ACCOUNTING__V1__DOCUMENT_LINE_INPUT__INIT, *lp = &l;
+  l.description = c->bad ? "" : "Api work", l.quantity = "2", l.unit_price_minor = 5000;
+  Hub__Accounting__V1__CreateDocumentRequest dr = HUB__ACCOUNTING__V1__CREATE_DOCUMENT_REQUEST__INIT;
+  dr.request_id = "0190c000-0000-7000-8000-000000000002", dr.kind = HUB__ACCOUNTING__V1__DOCUMENT_KIND__DOCUMENT_KIND_SALES_INVOICE;
+  dr.party_id = (char *)c->party, dr.issue_date = "2026-11-21", dr.n_lines = 1, dr.lines = &lp, dr.finalize = true;
+  if (hub_ok(st)) st = hub_accounting_create_document(tx, &dr, &c->invoice);
+  Hub__Api__V1__Money m = HUB__API__V1__MONEY__INIT;
+  m.amount_minor = 10000, m.currency_code = "USD";
+  Hub__Accounting__V1__RecordPaymentRequest yr = HUB__ACCOUNTING__V1__RECORD_PAYMENT_REQUEST__INIT;
+  yr.request_id = "0190c000-0000-7000-8000-000000000003", yr.direction = HUB__ACCOUNTING__V1__PAYMENT_DIRECTION__PAYMENT_DIRECTION_RECEIVED;
+  yr.party_id = (char *)c->party, yr.date = "2026-11-25", yr.amount = &m, yr.allocate_oldest_first = true;
+  if (hub_ok(st)) st = hub_accounting_record_payment(tx, &yr, &c->payment);
+  return st;
+}
+
+static void test_receivables_in_the_callers_transaction(void **state) {
+  (void)state;
+  hub_arena *a = hub_arena_new(0);
+  receivable_call bad = {.bad = true};
+  hub_status st = hub_tx_run(pg, a, fay.tenant_id, fay.user_id, 5000, receivable_fn, &bad);
+  assert_int_equal(st.code, HUB_INVALID_ARGUMENT); /* the contract's rule: a line needs its description */
+  assert_int_equal(acc_count("SELECT count(*) FROM accounting_parties WHERE name = '%s'", "Api Customer"), 0);
+  receivable_call c = {0}, again = {0};
+  CHECK(hub_tx_run(pg, a, fay.tenant_id, fay.user_id, 5000, receivable_fn, &c), "receivables through api.h");
+  assert_int_equal(acc_count("SELECT count(*) FROM accounting_documents WHERE id = '%s' AND status = 'settled' "
+                             "AND number LIKE 'INV-%%' AND entry_id IS NOT NULL", c.invoice),
+                   1);
+  assert_int_equal(acc_count("SELECT count(*) FROM outbox WHERE topic = 'accounting.document_finalized' AND aggregate_id = '%s'",
+                             c.invoice),
+                   1);
+  CHECK(hub_tx_run(pg, a, fay.tenant_id, fay.user_id, 5000, receivable_fn, &again), "the same again");
+  assert_string_equal(again.invoice, c.invoice);
+  assert_string_equal(again.payment, c.payment);
+  assert_int_equal(acc_count("SELECT count(*) FROM accounting_payments WHERE party_id = '%s'", c.party), 1);
+  hub_arena_free(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_document_and_entry_commit_together),
       cmocka_unit_test(test_bank_statement_in_the_callers_transaction),
+      cmocka_unit_test(test_receivables_in_the_callers_transaction),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
