@@ -238,11 +238,14 @@ hub_status hub_apikey_invalidate_tenant(hub_redis *r, hub_arena *a, const char *
 
 static const hub_pg_stmt set_prefix_sql = {"apikey_set_prefix",
                                            "SELECT set_config('hub.api_key_prefix', $1, true)", 1};
+/* The prefix's tenant from the global directory (migration 0018), then that tenant's key: one
+ * tenant's rows, as a database distributed by tenant wants. */
 static const hub_pg_stmt key_sql = {
     "apikey_by_prefix",
     "SELECT tenant_id, id, account_id, encode(secret_hash, 'hex') AS hash, scopes, rate_per_min, "
     "coalesce((extract(epoch FROM expires_at) * 1000)::bigint, 0) AS expires_ms, revoked_at IS NOT NULL AS revoked, "
-    "expires_at IS NOT NULL AND expires_at <= now() AS expired FROM api_keys WHERE prefix = $1",
+    "expires_at IS NOT NULL AND expires_at <= now() AS expired FROM api_keys "
+    "WHERE tenant_id = (SELECT d.tenant_id FROM api_key_directory d WHERE d.prefix = $1) AND prefix = $1",
     1};
 /* The tenant comes from the key row itself: from here on the transaction acts in it. */
 static const hub_pg_stmt set_tenant_sql = {"apikey_set_tenant", "SELECT set_config('hub.tenant_id', $1, true)", 1};
