@@ -255,6 +255,10 @@ static void test_ofx_closing_balance(void **state) {
   assert_true(acc_violation_on(import(a, &bea, "1030", CSV, "x\nDatum;Text;Betrag\n01.12.2026;a;zwei\n", european(a), &s),
                                "content"));
   assert_int_equal(import(a, &bea, "9999", CSV, november, european(a), &s).code, HUB_NOT_FOUND);
+  /* Not a bank account: the refusal names the field and says what would do. */
+  hub_status st = import(a, &bea, "4010", CSV, november, european(a), &s);
+  assert_int_equal(st.code, HUB_FAILED_PRECONDITION);
+  assert_non_null(strstr(st.message, "account_code: a bank account is an asset"));
   hub_arena_free(a);
 }
 
