@@ -24,11 +24,25 @@ typedef struct walk {
 /* Appends ".name" (or "name" at the top) or "[index]" to the path; returns the length to
  * pop back to. A path cut at HUB_STATUS_FIELD_MAX stays cut (the status bounds would clip it). */
 static size_t push(walk *w, const char *name, size_t index) {
-  size_t saved = w->len, room = sizeof w->path - w->len;
-  int n = name ? snprintf(w->path + w->len, room, "%s%s", w->len ? "." : "", name)
-               : snprintf(w->path + w->len, room, "[%zu]", index);
-  w->len += n > 0 ? (size_t)n : 0;
-  if (w->len >= sizeof w->path) w->len = sizeof w->path - 1;
+  size_t saved = w->len;
+  char digits[24], *d = digits + sizeof digits;
+  const char *add = name;
+  size_t n;
+  if (name) {
+    if (w->len && w->len < sizeof w->path - 1) w->path[w->len++] = '.';
+    n = strlen(name);
+  } else { /* "[index]", written by hand: this runs for every item of every list, and snprintf was most of it */
+    *--d = ']';
+    do *--d = (char)('0' + index % 10); while ((index /= 10) != 0);
+    *--d = '[';
+    add = d;
+    n = (size_t)(digits + sizeof digits - d);
+  }
+  size_t room = sizeof w->path - 1 - w->len;
+  if (n > room) n = room;
+  memcpy(w->path + w->len, add, n);
+  w->len += n;
+  w->path[w->len] = '\0';
   return saved;
 }
 

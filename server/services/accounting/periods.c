@@ -1,6 +1,6 @@
-/* Periods and the lock date: GetBooks, SetLockDate, OpenFiscalYear, ListPeriods, ClosePeriod,
- * ReopenPeriod and CloseFiscalYear. accounting_post (migration 0010) refuses what these
- * forbid, so this file only moves the states, under a lock on the row that changes (the books
+/* The books' settings and periods: GetBooks, SetLockDate, SetBaseCurrency (while nothing is
+ * posted), OpenFiscalYear, ListPeriods, ClosePeriod, ReopenPeriod and CloseFiscalYear.
+ * accounting_post (migration 0010) refuses what these forbid, so this file only moves the states, under a lock on the row that changes (the books
  * row for the lock date, fiscal years and the year-end close; the period row otherwise), and
  * writes each change to the audit log and the outbox in the same transaction. Reopening and
  * unlocking need a reason, which the audit log keeps. */
@@ -35,6 +35,21 @@ static const hub_pg_stmt books_lock_sql = {
 static const hub_pg_stmt lock_date_sql = {
     "accounting_set_lock_date",
     "UPDATE accounting_books b SET lock_date = $1::date, version = b.version + 1 "
+    "WHERE b.tenant_id = hub_current_tenant() RETURNING " BOOKS_COLUMNS, 1};
+
+/* The base currency changes only while the tenant has no entry. accounting_post holds this
+ * lock shared while it reads the books and posts (migration 0019), so no posting can be in
+ * flight, uncommitted and unseen by the check, with the old currency. */
+static const hub_pg_stmt base_lock_sql = {
+    "accounting_base_lock", "SELECT pg_advisory_xact_lock(hashtext('accounting_books'), hashtext(hub_current_tenant()::text))", 0};
+
+static const hub_pg_stmt posted_any_sql = {
+    "accounting_posted_any",
+    "SELECT EXISTS (SELECT 1 FROM accounting_entries e WHERE e.tenant_id = hub_current_tenant()) AS posted", 0};
+
+static const hub_pg_stmt base_currency_sql = {
+    "accounting_set_base_currency",
+    "UPDATE accounting_books b SET base_currency = $1, version = b.version + 1 "
     "WHERE b.tenant_id = hub_current_tenant() RETURNING " BOOKS_COLUMNS, 1};
 
 static const hub_pg_stmt overlap_sql = {
@@ -119,50 +134,79 @@ static const hub_pg_stmt close_year_sql = {
 
 typedef struct books_ctx {
   hub_call *call;
-  const Hub__Accounting__V1__SetLockDateRequest *req; /* NULL: GetBooks */
+  const Hub__Accounting__V1__SetLockDateRequest *lock;     /* SetLockDate */
+  const Hub__Accounting__V1__SetBaseCurrencyRequest *base; /* SetBaseCurrency; neither: GetBooks */
   hub_rows *rows;
 } books_ctx;
+
+static hub_status set_lock_date(hub_tx *tx, books_ctx *c, const hub_rows *now) {
+  const char *old = hub_rows_text(now, 0, "_lock"), *want = c->lock->lock_date;
+  bool back = old && (!*want || strcmp(want, old) < 0); /* ISO dates order as text */
+  if (back && !*c->lock->reason) return hub_status_invalid(hub_tx_arena(tx), "reason", "required to move the lock date back");
+  c->rows = hub_tx_exec(tx, &lock_date_sql, (const char *[]){hub_sql_opt(want)});
+  accounting_record(tx, c->call, back ? "accounting.lock_date_moved_back" : "accounting.lock_date_set", NULL,
+         (const char *[]){"from", old, "to", *want ? want : NULL, "reason", hub_sql_opt(c->lock->reason), NULL});
+  return HUB_STATUS_OK;
+}
+
+static hub_status set_base_currency(hub_tx *tx, books_ctx *c, const hub_rows *now) {
+  const char *old = hub_rows_text(now, 0, "base_currency_code"), *want = c->base->base_currency_code;
+  if (!strcmp(old, want)) {
+    c->rows = hub_tx_exec(tx, &books_get_sql, NULL);
+    return HUB_STATUS_OK;
+  }
+  hub_rows *posted;
+  hub_tx_exec(tx, &base_lock_sql, NULL);
+  hub_status st = hub_tx_query(tx, &posted_any_sql, NULL, &posted);
+  if (!hub_ok(st)) return st;
+  if (hub_rows_bool(posted, 0, "posted"))
+    return hub_status_new(hub_tx_arena(tx), HUB_FAILED_PRECONDITION,
+                          "base_currency_code: the books have entries in %s; the base currency is fixed once anything is posted",
+                          old);
+  c->rows = hub_tx_exec(tx, &base_currency_sql, (const char *[]){want});
+  accounting_record(tx, c->call, "accounting.base_currency_set", NULL, (const char *[]){"from", old, "to", want, NULL});
+  return HUB_STATUS_OK;
+}
 
 static hub_status books_fn(hub_tx *tx, void *ud) {
   books_ctx *c = ud;
   hub_arena *a = hub_tx_arena(tx);
   accounting_books_queue(tx);
-  if (!c->req) {
+  if (!c->lock && !c->base) {
     c->rows = hub_tx_exec(tx, &books_get_sql, NULL);
     return HUB_STATUS_OK;
   }
   hub_rows *now;
   hub_status st = hub_tx_query(tx, &books_lock_sql, NULL, &now);
   if (!hub_ok(st)) return st;
-  if (hub_rows_int(now, 0, "version") != c->req->version)
+  if (hub_rows_int(now, 0, "version") != (c->lock ? c->lock->version : c->base->version))
     return hub_status_new(a, HUB_ABORTED, "version: the books changed since they were read; read them again");
-  const char *old = hub_rows_text(now, 0, "_lock"), *want = c->req->lock_date;
-  bool back = old && (!*want || strcmp(want, old) < 0); /* ISO dates order as text */
-  if (back && !*c->req->reason) return hub_status_invalid(a, "reason", "required to move the lock date back");
-  c->rows = hub_tx_exec(tx, &lock_date_sql, (const char *[]){hub_sql_opt(want)});
-  accounting_record(tx, c->call, back ? "accounting.lock_date_moved_back" : "accounting.lock_date_set", NULL,
-         (const char *[]){"from", old, "to", *want ? want : NULL, "reason", hub_sql_opt(c->req->reason), NULL});
-  return HUB_STATUS_OK;
+  return c->lock ? set_lock_date(tx, c, now) : set_base_currency(tx, c, now);
 }
 
-static hub_status books_call(hub_call *call, const Hub__Accounting__V1__SetLockDateRequest *req,
-                             Hub__Accounting__V1__Books *response) {
-  books_ctx c = {.call = call, .req = req};
-  hub_status st = hub_call_tx(call, books_fn, &c);
+static hub_status books_call(hub_call *call, books_ctx *c, Hub__Accounting__V1__Books *response) {
+  c->call = call;
+  hub_status st = hub_call_tx(call, books_fn, c);
   if (!hub_ok(st)) return st;
-  hub_rows_decode(c.rows, 0, &response->base);
+  hub_rows_decode(c->rows, 0, &response->base);
   return HUB_STATUS_OK;
 }
 
 hub_status hub_accounting_v1_accounting_get_books(hub_call *call, const Hub__Accounting__V1__GetBooksRequest *request,
                                                   Hub__Accounting__V1__Books *response) {
   (void)request;
-  return books_call(call, NULL, response);
+  return books_call(call, &(books_ctx){0}, response);
 }
 
 hub_status hub_accounting_v1_accounting_set_lock_date(hub_call *call, const Hub__Accounting__V1__SetLockDateRequest *request,
                                                       Hub__Accounting__V1__Books *response) {
-  return books_call(call, request, response);
+  return books_call(call, &(books_ctx){.lock = request}, response);
+}
+
+hub_status hub_accounting_v1_accounting_set_base_currency(hub_call *call,
+                                                          const Hub__Accounting__V1__SetBaseCurrencyRequest *request,
+                                                          Hub__Accounting__V1__Books *response) {
+  return books_call(call, &(books_ctx){.base = request}, response);
 }
 
 /* ---- fiscal years and periods ---- */

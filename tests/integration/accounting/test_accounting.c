@@ -172,6 +172,24 @@ static void test_batches_and_reversal(void **state) {
   assert_int_equal(resp->posted, 2);
   assert_int_equal(resp->lines, 4);
   assert_int_equal(acc_balance_of(a, &alice, "1100", NULL), before + 400);
+  /* A batch posted as one writes one outbox event, naming its entries in order. */
+  EntryInput *two[2] = {acc_entry2(a, NULL, "2026-11-11", "1100", "4020", 10), acc_entry2(a, NULL, "2026-11-11", "1100", "4020", 20)};
+  Hub__Accounting__V1__PostEntriesRequest breq = HUB__ACCOUNTING__V1__POST_ENTRIES_REQUEST__INIT;
+  breq.n_entries = 2, breq.entries = two;
+  Hub__Accounting__V1__PostEntriesResponse *bresp = NULL;
+  CHECK(hub_accounting_v1_accounting_post_entries_call(w.ch, &o, a, &breq, &bresp), "PostEntries all");
+  assert_int_equal(bresp->posted, 2);
+  char *event = hub_world_query(&w, "SELECT payload->>'count' || ' ' || (payload->'entry_ids')::text FROM outbox"
+                                    " WHERE topic = 'accounting.entries_posted' AND aggregate_id = '%s'",
+                                bresp->results[0]->id);
+  char *want = hub_arena_sprintf(a, "2 [\"%s\", \"%s\"]", bresp->results[0]->id, bresp->results[1]->id);
+  assert_string_equal(event, want);
+  free(event);
+  char *singles = hub_world_query(&w, "SELECT count(*) FROM outbox WHERE topic = 'accounting.entry_posted' AND aggregate_id IN ('%s', '%s')",
+                                  bresp->results[0]->id, bresp->results[1]->id);
+  assert_string_equal(singles, "0");
+  free(singles);
+  assert_int_equal(acc_balance_of(a, &alice, "1100", NULL), before + 430);
   /* Reverse the first: once. */
   Hub__Accounting__V1__ReverseEntryRequest rreq = HUB__ACCOUNTING__V1__REVERSE_ENTRY_REQUEST__INIT;
   rreq.id = resp->results[0]->id;
@@ -180,12 +198,12 @@ static void test_batches_and_reversal(void **state) {
   assert_int_equal(rev->kind, HUB__ACCOUNTING__V1__ENTRY_KIND__ENTRY_KIND_REVERSAL);
   assert_string_equal(rev->reverses, resp->results[0]->id);
   assert_int_equal(rev->lines[0]->side, CR);
-  assert_int_equal(acc_balance_of(a, &alice, "1100", NULL), before + 300);
+  assert_int_equal(acc_balance_of(a, &alice, "1100", NULL), before + 330);
   Entry *again = NULL;
   CHECK(hub_accounting_v1_accounting_reverse_entry_call(w.ch, &o, a, &rreq, &again), "ReverseEntry retry");
   assert_string_equal(again->id, rev->id);
   assert_true(again->existed);
-  assert_int_equal(acc_balance_of(a, &alice, "1100", NULL), before + 300);
+  assert_int_equal(acc_balance_of(a, &alice, "1100", NULL), before + 330);
   Hub__Accounting__V1__GetEntryRequest greq = HUB__ACCOUNTING__V1__GET_ENTRY_REQUEST__INIT;
   greq.id = resp->results[0]->id;
   CHECK(hub_accounting_v1_accounting_get_entry_call(w.ch, &o, a, &greq, &orig), "GetEntry");

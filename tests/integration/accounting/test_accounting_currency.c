@@ -106,10 +106,55 @@ static void test_assertions_hold(void **state) {
   hub_arena_free(a);
 }
 
+/* A tenant keeping its books in pounds: the base currency is chosen before anything is posted,
+ * entries in it take their amounts as base amounts, and once one is posted it cannot change. */
+static void test_base_currency(void **state) {
+  (void)state;
+  hub_arena *a = hub_arena_new(0);
+  hub_test_user ivy;
+  hub_world_signup_login(&w, "ivy-pounds@example.com", "Ivy Pounds", "smb_hub", &ivy);
+  hub_call_options o = hub_world_opts(&ivy);
+  Hub__Accounting__V1__GetBooksRequest greq = HUB__ACCOUNTING__V1__GET_BOOKS_REQUEST__INIT;
+  Hub__Accounting__V1__Books *books = NULL, *refused = NULL;
+  CHECK(hub_accounting_v1_accounting_get_books_call(w.ch, &o, a, &greq, &books), "GetBooks");
+  assert_string_equal(books->base_currency_code, "USD");
+  Hub__Accounting__V1__SetBaseCurrencyRequest req = HUB__ACCOUNTING__V1__SET_BASE_CURRENCY_REQUEST__INIT;
+  req.base_currency_code = "gbp", req.version = books->version;
+  assert_true(acc_violation_on(hub_accounting_v1_accounting_set_base_currency_call(w.ch, &o, a, &req, &refused),
+                               "base_currency_code"));
+  req.base_currency_code = "GBP", req.version = books->version + 7;
+  assert_int_equal(hub_accounting_v1_accounting_set_base_currency_call(w.ch, &o, a, &req, &refused).code, HUB_ABORTED);
+  req.version = books->version;
+  CHECK(hub_accounting_v1_accounting_set_base_currency_call(w.ch, &o, a, &req, &books), "SetBaseCurrency GBP");
+  assert_string_equal(books->base_currency_code, "GBP");
+  /* Only the caller's tenant changed. */
+  assert_int_equal(acc_count("SELECT count(*) FROM accounting_books WHERE tenant_id = '%s' AND base_currency = 'GBP'",
+                             gus.tenant_id),
+                   0);
+  EntryInput *e = acc_entry2(a, NULL, "2026-03-02", "1020", "4010", 2500);
+  e->lines[0]->currency_code = e->lines[1]->currency_code = "GBP";
+  Entry *posted = NULL;
+  CHECK(acc_post(a, &ivy, e, &posted), "post in GBP, no rate needed");
+  assert_int_equal(posted->lines[0]->base_amount_minor, 2500);
+  hub_status st = acc_post(a, &ivy, acc_entry2(a, NULL, "2026-03-03", "1020", "4010", 100), &posted);
+  assert_int_equal(st.code, HUB_FAILED_PRECONDITION); /* dollars now need a USD to GBP rate */
+  assert_non_null(strstr(st.message, "USD to GBP rate"));
+  req.base_currency_code = "EUR", req.version = books->version;
+  st = hub_accounting_v1_accounting_set_base_currency_call(w.ch, &o, a, &req, &refused);
+  assert_int_equal(st.code, HUB_FAILED_PRECONDITION);
+  assert_non_null(strstr(st.message, "base_currency_code"));
+  assert_int_equal(acc_count("SELECT count(*) FROM audit_events WHERE tenant_id = '%s' AND action = 'accounting.base_currency_set'"
+                             " AND detail->>'to' = 'GBP'",
+                             ivy.tenant_id),
+                   1);
+  hub_arena_free(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rates_give_base_amounts),
       cmocka_unit_test(test_assertions_hold),
+      cmocka_unit_test(test_base_currency),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
