@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "crypto/encoding.h"
+#include "hub/uuid.h"
 
 hub_status hub_page_size(hub_arena *a, int32_t requested, int *out) {
   if (requested < 0) return hub_status_invalid(a, "page_size", "must not be negative");
@@ -27,4 +28,20 @@ bool hub_page_token_parse(hub_arena *a, const char *token, char **key, char **re
   *key = plain + 3;
   *rest = bar + 1;
   return true;
+}
+
+hub_status hub_page_token_id(hub_arena *a, const char *token, const char **id) {
+  *id = NULL;
+  if (!token || !*token) return HUB_STATUS_OK;
+  char *key = NULL, *rest = NULL;
+  if (!hub_page_token_parse(a, token, &key, &rest) || !(*id = hub_uuid_lower(a, key)))
+    return hub_status_invalid(a, "page_token", "not a token from this list");
+  return HUB_STATUS_OK;
+}
+
+Hub__Api__V1__PageInfo *hub_page_info(hub_arena *a, char *next) {
+  Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
+  hub__api__v1__page_info__init(page);
+  page->next_page_token = next ? next : page->next_page_token;
+  return page;
 }

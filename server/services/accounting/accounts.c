@@ -182,10 +182,9 @@ hub_status hub_accounting_v1_accounting_list_accounts(hub_call *call, const Hub_
   hub_rows *rows = c.rows;
   response->n_accounts = hub_rows_messages(rows, &hub__accounting__v1__account__descriptor, limit,
                                            (void ***)&response->accounts);
-  Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
-  hub__api__v1__page_info__init(page);
-  if (hub_rows_count(rows) > limit) page->next_page_token = hub_page_token(a, response->accounts[limit - 1]->code, "");
-  response->page = page;
+  char *next = NULL;
+  if (hub_rows_count(rows) > limit) next = hub_page_token(a, response->accounts[limit - 1]->code, "");
+  response->page = hub_page_info(a, next);
   return HUB_STATUS_OK;
 }
 

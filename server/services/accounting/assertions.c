@@ -55,6 +55,7 @@ static const hub_pg_stmt list_sql = {
     "ORDER BY s.as_of DESC, a.code, s.currency LIMIT 500", 1};
 
 typedef struct assert_ctx {
+  hub_call *call;
   const Hub__Accounting__V1__AssertBalanceRequest *req;
   hub_rows *row;
 } assert_ctx;
@@ -87,6 +88,9 @@ static hub_status assert_fn(hub_tx *tx, void *ud) {
       return hub_status_new(a, HUB_FAILED_PRECONDITION, "amount_minor: account %s holds %lld %s at the end of %s, not %s", code,
                             (long long)actual, r->currency_code, r->as_of_date, amount);
     hub_tx_exec(tx, &insert_sql, (const char *[]){id, r->currency_code, r->as_of_date, amount});
+    accounting_record(tx, c->call, "accounting.balance_asserted", id,
+                      (const char *[]){"account_code", code, "currency", r->currency_code, "as_of_date", r->as_of_date,
+                                       "amount_minor", amount, NULL});
   }
   c->row = hub_tx_exec(tx, &get_sql, (const char *[]){id, r->currency_code, r->as_of_date});
   return HUB_STATUS_OK;
@@ -97,7 +101,7 @@ hub_status hub_accounting_v1_accounting_assert_balance(hub_call *call, const Hub
   hub_arena *a = hub_call_arena(call);
   if (!*request->account_id == !*request->account_code)
     return hub_status_invalid(a, "account_id", "name the account by account_id or by account_code (one of them)");
-  assert_ctx c = {.req = request};
+  assert_ctx c = {.call = call, .req = request};
   hub_status st = hub_call_tx(call, assert_fn, &c);
   if (!hub_ok(st)) return st;
   hub_rows_decode(c.row, 0, &response->base);

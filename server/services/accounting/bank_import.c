@@ -317,12 +317,11 @@ hub_status hub_accounting_v1_accounting_list_bank_lines(hub_call *call, const Hu
   st = hub_call_query(call, &list_sql, p, &rows);
   if (!hub_ok(st)) return st;
   response->n_lines = hub_rows_messages(rows, &hub__accounting__v1__bank_line__descriptor, limit, (void ***)&response->lines);
-  Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
-  hub__api__v1__page_info__init(page);
+  char *next = NULL;
   if (hub_rows_count(rows) > limit) {
     const Hub__Accounting__V1__BankLine *last = response->lines[limit - 1];
-    page->next_page_token = hub_page_token(a, last->id, last->date);
+    next = hub_page_token(a, last->id, last->date);
   }
-  response->page = page;
+  response->page = hub_page_info(a, next);
   return HUB_STATUS_OK;
 }

@@ -154,6 +154,7 @@ static const hub_pg_stmt cycle_sql = {
     "  WHERE s.code = r.code) ORDER BY r.n LIMIT 1", 1};
 
 typedef struct import_ctx {
+  hub_call *call;
   const char *json;
   int created, updated;
 } import_ctx;
@@ -187,6 +188,10 @@ static hub_status import_fn(hub_tx *tx, void *ud) {
                               hub_rows_text(cyc, 0, "code"));
   for (int i = 0; i < hub_rows_count(up); i++) hub_rows_bool(up, i, "_created") ? c->created++ : c->updated++;
   if (hub_rows_count(par) > 0) c->updated += (int)hub_rows_int(par, 0, "_moved");
+  if (c->created || c->updated) {
+    const char *created = hub_arena_sprintf(a, "%d", c->created), *updated = hub_arena_sprintf(a, "%d", c->updated);
+    accounting_record(tx, c->call, "accounting.chart_imported", NULL, (const char *[]){"created", created, "updated", updated, NULL});
+  }
   return HUB_STATUS_OK;
 }
 
@@ -219,7 +224,7 @@ hub_status hub_accounting_v1_accounting_import_chart(hub_call *call, const Hub__
   char *text = json_dumps(arr, JSON_COMPACT);
   json_decref(arr);
   if (!hub_ok(st)) return free(text), st;
-  import_ctx c = {.json = hub_arena_strdup(a, text ? text : "[]")};
+  import_ctx c = {.call = call, .json = hub_arena_strdup(a, text ? text : "[]")};
   free(text);
   st = hub_call_tx(call, import_fn, &c);
   if (!hub_ok(st)) return st;

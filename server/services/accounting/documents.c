@@ -423,12 +423,11 @@ hub_status hub_accounting_v1_accounting_list_documents(hub_call *call, const Hub
   if (!hub_ok(st)) return st;
   response->n_documents =
       hub_rows_messages(rows, &hub__accounting__v1__document__descriptor, limit, (void ***)&response->documents);
-  Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
-  hub__api__v1__page_info__init(page);
+  char *next = NULL;
   if (hub_rows_count(rows) > limit) {
     const Hub__Accounting__V1__Document *last = response->documents[limit - 1];
-    page->next_page_token = hub_page_token(a, last->issue_date, last->id);
+    next = hub_page_token(a, last->issue_date, last->id);
   }
-  response->page = page;
+  response->page = hub_page_info(a, next);
   return HUB_STATUS_OK;
 }

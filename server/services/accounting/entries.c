@@ -296,13 +296,12 @@ hub_status hub_accounting_v1_accounting_list_entries(hub_call *call, const Hub__
     for (int r = first; r < row; r++)
       e->lines[r - first] = (Hub__Accounting__V1__Line *)hub_rows_message(c.lines, r, &hub__accounting__v1__line__descriptor);
   }
-  Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
-  hub__api__v1__page_info__init(page);
+  char *next = NULL;
   if (hub_rows_count(c.entries) > limit) {
     const Hub__Accounting__V1__Entry *last = response->entries[limit - 1];
-    page->next_page_token = hub_page_token(a, last->date, last->id);
+    next = hub_page_token(a, last->date, last->id);
   }
-  response->page = page;
+  response->page = hub_page_info(a, next);
   return HUB_STATUS_OK;
 }
 

@@ -136,12 +136,11 @@ hub_status hub_accounting_v1_accounting_list_parties(hub_call *call, const Hub__
   st = hub_call_query(call, &list_sql, p, &rows);
   if (!hub_ok(st)) return st;
   response->n_parties = hub_rows_messages(rows, &hub__accounting__v1__party__descriptor, limit, (void ***)&response->parties);
-  Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
-  hub__api__v1__page_info__init(page);
+  char *next = NULL;
   if (hub_rows_count(rows) > limit) {
     const Hub__Accounting__V1__Party *last = response->parties[limit - 1];
-    page->next_page_token = hub_page_token(a, last->id, last->name) /* a name may hold '|' */;
+    next = hub_page_token(a, last->id, last->name) /* a name may hold '|' */;
   }
-  response->page = page;
+  response->page = hub_page_info(a, next);
   return HUB_STATUS_OK;
 }

@@ -1,6 +1,7 @@
 /* Exchange rates: SetRate (one rate per pair and day; setting it again replaces it, which moves
  * no posted base amount: those are stored with their lines) and ListRates. accounting_post takes
- * the latest rate on or before an entry's date. Rates are exact decimals, kept as numeric. */
+ * the latest rate on or before an entry's date. Rates are exact decimals, kept as numeric; each
+ * setting is audited (accounting.rate_set). */
 #include <string.h>
 
 #include "services/accounting/accounting.h"
@@ -35,6 +36,21 @@ static bool rate_ok(const char *s) {
   return strspn(s, "0.") != strlen(s);
 }
 
+typedef struct set_ctx {
+  hub_call *call;
+  const char *const *params;
+  hub_rows *rows;
+} set_ctx;
+
+/* The rate and its audit row (who set which rate, and when) commit together. */
+static hub_status set_fn(hub_tx *tx, void *ud) {
+  set_ctx *c = ud;
+  c->rows = hub_tx_exec(tx, &set_sql, c->params);
+  accounting_record(tx, c->call, "accounting.rate_set", NULL,
+                    (const char *[]){"from", c->params[0], "to", c->params[1], "date", c->params[2], "rate", c->params[3], NULL});
+  return HUB_STATUS_OK;
+}
+
 hub_status hub_accounting_v1_accounting_set_rate(hub_call *call, const Hub__Accounting__V1__SetRateRequest *request,
                                                  Hub__Accounting__V1__Rate *response) {
   hub_arena *a = hub_call_arena(call);
@@ -42,10 +58,10 @@ hub_status hub_accounting_v1_accounting_set_rate(hub_call *call, const Hub__Acco
     return hub_status_invalid(a, "to_currency_code", "is the same currency");
   if (!rate_ok(request->rate)) return hub_status_invalid(a, "rate", "a positive decimal such as 1.0842 (12 digits each side at most)");
   const char *p[] = {request->from_currency_code, request->to_currency_code, request->rate_date, request->rate};
-  hub_rows *rows;
-  hub_status st = hub_call_query(call, &set_sql, p, &rows);
+  set_ctx c = {.call = call, .params = p};
+  hub_status st = hub_call_tx(call, set_fn, &c);
   if (!hub_ok(st)) return st;
-  hub_rows_decode(rows, 0, &response->base);
+  hub_rows_decode(c.rows, 0, &response->base);
   return HUB_STATUS_OK;
 }
 

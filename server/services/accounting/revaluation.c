@@ -286,12 +286,11 @@ hub_status hub_accounting_v1_accounting_list_revaluations(hub_call *call,
   int n = hub_rows_count(c.runs), shown = n > limit ? limit : n;
   response->revaluations = hub_arena_alloc(a, (size_t)(shown ? shown : 1) * sizeof *response->revaluations);
   for (int i = 0; i < shown; i++) response->revaluations[response->n_revaluations++] = decode_run(a, &c, i);
-  Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
-  hub__api__v1__page_info__init(page);
+  char *next = NULL;
   if (n > limit) {
     const Revaluation *last = response->revaluations[limit - 1];
-    page->next_page_token = hub_page_token(a, last->id, last->date);
+    next = hub_page_token(a, last->id, last->date);
   }
-  response->page = page;
+  response->page = hub_page_info(a, next);
   return HUB_STATUS_OK;
 }

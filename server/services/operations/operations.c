@@ -62,12 +62,9 @@ hub_status hub_operations_v1_operations_list_operations(hub_call *call,
   int limit;
   hub_status st = hub_page_size(a, request->page_size, &limit);
   if (!hub_ok(st)) return st;
-  const char *before = NULL; /* the last id of the previous page */
-  if (*request->page_token) {
-    char *key = NULL, *rest = NULL;
-    if (!hub_page_token_parse(a, request->page_token, &key, &rest) || !(before = hub_uuid_lower(a, key)))
-      return hub_status_invalid(a, "page_token", "not a token from this list");
-  }
+  const char *before; /* the last id of the previous page */
+  st = hub_page_token_id(a, request->page_token, &before);
+  if (!hub_ok(st)) return st;
   int done = request->done == HUB__OPERATIONS__V1__DONE_FILTER__DONE_FILTER_DONE       ? 1
              : request->done == HUB__OPERATIONS__V1__DONE_FILTER__DONE_FILTER_NOT_DONE ? 2
                                                                                        : 0;
@@ -78,12 +75,11 @@ hub_status hub_operations_v1_operations_list_operations(hub_call *call,
   if (!hub_ok(st)) return st;
   response->n_operations =
       hub_rows_messages(rows, &hub__operations__v1__operation__descriptor, limit, (void ***)&response->operations);
-  Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
-  hub__api__v1__page_info__init(page);
+  char *next = NULL;
   if (hub_rows_count(rows) > limit) {
     const char *last = operations_id_of(a, response->operations[limit - 1]->name);
-    page->next_page_token = hub_page_token(a, last, "");
+    next = hub_page_token(a, last, "");
   }
-  response->page = page;
+  response->page = hub_page_info(a, next);
   return HUB_STATUS_OK;
 }

@@ -38,9 +38,9 @@ hub_status hub_tenant_v1_tenant_list_audit_events(hub_call *call, const Hub__Ten
   if (!hub_ok(st)) return st;
   response->n_events =
       hub_rows_messages(rows, &hub__tenant__v1__audit_event__descriptor, limit, (void ***)&response->events);
-  response->page = hub_arena_alloc(a, sizeof *response->page);
-  hub__api__v1__page_info__init(response->page);
+  char *next = NULL;
   if (hub_rows_count(rows) > limit)
-    response->page->next_page_token = hub_page_token(a, hub_rows_text(rows, limit - 1, "id"), "");
+    next = hub_page_token(a, hub_rows_text(rows, limit - 1, "id"), "");
+  response->page = hub_page_info(a, next);
   return HUB_STATUS_OK;
 }

@@ -305,11 +305,11 @@ hub_status hub_tenant_v1_tenant_list_members(hub_call *call, const Hub__Tenant__
   if (!hub_ok(st)) return st;
   response->n_members =
       hub_rows_messages(rows, &hub__tenant__v1__member__descriptor, limit, (void ***)&response->members);
-  response->page = hub_arena_alloc(a, sizeof *response->page);
-  hub__api__v1__page_info__init(response->page);
+  char *next = NULL;
   if (hub_rows_count(rows) > limit)
-    response->page->next_page_token = hub_page_token(a, response->members[limit - 1]->user_id,
-                                                     hub_rows_text(rows, limit - 1, "_email_norm"));
+    next = hub_page_token(a, response->members[limit - 1]->user_id,
+                          hub_rows_text(rows, limit - 1, "_email_norm"));
+  response->page = hub_page_info(a, next);
   return HUB_STATUS_OK;
 }
 

@@ -144,10 +144,10 @@ hub_status hub_tenant_v1_tenant_list_platform_service_accounts(
   if (!hub_ok(st = platform_tx(call, list_fn, &c))) return st;
   response->n_service_accounts = hub_rows_messages(c.rows, &hub__tenant__v1__service_account__descriptor, limit,
                                                    (void ***)&response->service_accounts);
-  response->page = hub_arena_alloc(a, sizeof *response->page);
-  hub__api__v1__page_info__init(response->page);
+  char *next = NULL;
   if (hub_rows_count(c.rows) > limit)
-    response->page->next_page_token = hub_page_token(a, response->service_accounts[limit - 1]->id, "");
+    next = hub_page_token(a, response->service_accounts[limit - 1]->id, "");
+  response->page = hub_page_info(a, next);
   return HUB_STATUS_OK;
 }
 

@@ -316,12 +316,12 @@ hub_status hub_tenant_v1_tenant_list_tenants(hub_call *call, const Hub__Tenant__
         t->entitlements[t->n_entitlements++] = (Hub__Tenant__V1__Entitlement *)hub_rows_message(
             c.ents, i, &hub__tenant__v1__entitlement__descriptor);
   }
-  response->page = hub_arena_alloc(a, sizeof *response->page);
-  hub__api__v1__page_info__init(response->page);
+  char *next = NULL;
   if (hub_rows_count(c.page) > limit) {
     const Hub__Tenant__V1__TenantInfo *last = response->tenants[n - 1]->tenant;
-    response->page->next_page_token = hub_page_token(a, last->id, last->name);
+    next = hub_page_token(a, last->id, last->name);
   }
+  response->page = hub_page_info(a, next);
   return HUB_STATUS_OK;
 }
 

@@ -130,11 +130,9 @@ hub_status hub_ticket_v1_ticket_list_comments(hub_call *call, const Hub__Ticket_
   if (!hub_ok(st = ticket_found(a, c.ticket, "ticket_id"))) return st;
   response->n_comments =
       hub_rows_messages(c.comments, &hub__ticket__v1__comment__descriptor, c.limit, (void ***)&response->comments);
-  Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
-  hub__api__v1__page_info__init(page);
+  char *next = NULL;
   if (hub_rows_count(c.comments) > c.limit)
-    page->next_page_token =
-        hub_page_token(a, hub_rows_text(c.comments, c.limit - 1, "_key"), hub_rows_text(c.comments, c.limit - 1, "id"));
-  response->page = page;
+    next = hub_page_token(a, hub_rows_text(c.comments, c.limit - 1, "_key"), hub_rows_text(c.comments, c.limit - 1, "id"));
+  response->page = hub_page_info(a, next);
   return HUB_STATUS_OK;
 }

@@ -71,10 +71,9 @@ hub_status hub_ticket_v1_ticket_list_ticket_events(hub_call *call, const Hub__Ti
   if (!hub_ok(st = ticket_found(a, c.ticket, "ticket_id"))) return st;
   response->n_events = hub_rows_messages(c.events, &hub__ticket__v1__ticket_event__descriptor, c.limit,
                                          (void ***)&response->events);
-  Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
-  hub__api__v1__page_info__init(page);
+  char *next = NULL;
   if (hub_rows_count(c.events) > c.limit)
-    page->next_page_token = hub_page_token(a, hub_rows_text(c.events, c.limit - 1, "seq"), "e");
-  response->page = page;
+    next = hub_page_token(a, hub_rows_text(c.events, c.limit - 1, "seq"), "e");
+  response->page = hub_page_info(a, next);
   return HUB_STATUS_OK;
 }

@@ -126,10 +126,9 @@ hub_status hub_ticket_v1_ticket_list_tickets(hub_call *call, const Hub__Ticket__
   int n = hub_rows_count(rows), take = n > c->limit ? c->limit : n;
   response->tickets = hub_arena_calloc(a, take ? (size_t)take : 1, sizeof *response->tickets);
   for (int i = 0; i < take; i++) response->tickets[response->n_tickets++] = ticket_row(rows, i);
-  Hub__Api__V1__PageInfo *page = hub_arena_alloc(a, sizeof *page);
-  hub__api__v1__page_info__init(page);
+  char *next = NULL;
   if (n > c->limit)
-    page->next_page_token = hub_page_token(a, hub_rows_text(rows, take - 1, "_key"), hub_rows_text(rows, take - 1, "id"));
-  response->page = page;
+    next = hub_page_token(a, hub_rows_text(rows, take - 1, "_key"), hub_rows_text(rows, take - 1, "id"));
+  response->page = hub_page_info(a, next);
   return HUB_STATUS_OK;
 }

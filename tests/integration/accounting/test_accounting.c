@@ -297,6 +297,14 @@ static void test_import_chart(void **state) {
   r = import_chart(a, csv);
   assert_int_equal(r->created, 0);
   assert_int_equal(r->updated, 0);
+  /* Audited when it changed the chart, not when it changed nothing. */
+  assert_int_equal(acc_count("SELECT count(*) FROM audit_events WHERE tenant_id = '%s' AND action = 'accounting.chart_imported'"
+                             " AND detail->>'created' = '3'",
+                             bob.tenant_id),
+                   1);
+  assert_int_equal(acc_count("SELECT count(*) FROM audit_events WHERE tenant_id = '%s' AND action = 'accounting.chart_imported'",
+                             bob.tenant_id),
+                   1);
   r = import_chart(a, "code,name,type\n1610,Van (electric),asset\n");
   assert_int_equal(r->created, 0);
   assert_int_equal(r->updated, 1);

@@ -58,6 +58,10 @@ static void test_rates_give_base_amounts(void **state) {
   assert_true(acc_violation_on(set_rate(a, "2026-01-01", "1,1"), "rate"));
   assert_true(acc_violation_on(set_rate(a, "2026-01-01", "0.000"), "rate"));
   CHECK(set_rate(a, "2026-01-01", "1.1"), "SetRate");
+  assert_int_equal(acc_count("SELECT count(*) FROM audit_events WHERE tenant_id = '%s' AND action = 'accounting.rate_set'"
+                             " AND detail->>'rate' = '1.1' AND detail->>'date' = '2026-01-01'",
+                             gus.tenant_id),
+                   1);
   CHECK(set_rate(a, "2026-03-01", "1.23456"), "SetRate March");
   e = post_eur(a, "2026-02-01", 10000);
   assert_int_equal(e->lines[0]->base_amount_minor, 11000);
@@ -88,6 +92,10 @@ static void test_assertions_hold(void **state) {
   assert_string_equal(as->account_code, "1020");
   CHECK(assert_balance(a, "2026-02-28", 50000, &again), "AssertBalance again");
   assert_string_equal(again->id, as->id);
+  assert_int_equal(acc_count("SELECT count(*) FROM audit_events WHERE tenant_id = '%s' AND action = 'accounting.balance_asserted'"
+                             " AND detail->>'amount_minor' = '50000'",
+                             gus.tenant_id),
+                   1); /* recorded once: the second call found it */
   assert_int_equal(assert_balance(a, "2026-02-28", 1, &again).code, HUB_ALREADY_EXISTS);
   /* A back-dated posting that breaks it is refused, naming it; a later one goes through. */
   st = acc_post(a, &gus, acc_entry2(a, NULL, "2026-02-15", "6020", "1020", 700), &e);
