@@ -24,7 +24,7 @@ INCLUDES = [os.path.join(SRC, "proto"), "/usr/share/grpc-proto", "/usr/include",
             "/usr/share/gocode/src/github.com/gogo/googleapis"]
 PROTOS = ["hub/system/v1/system.proto", "hub/api/v1/access.proto", "hub/api/v1/rules.proto", "hub/api/v1/types.proto",
           "hub/auth/v1/auth.proto", "hub/tenant/v1/tenant.proto", "hub/operations/v1/operations.proto",
-          "hub/ticket/v1/ticket.proto", "grpc/health/v1/health.proto",
+          "hub/ticket/v1/ticket.proto", "hub/notify/v1/notify.proto", "grpc/health/v1/health.proto",
           "grpc/reflection/v1/reflection.proto", "grpc/reflection/v1alpha/reflection.proto",
           "google/rpc/status.proto", "google/rpc/error_details.proto"]
 
@@ -58,7 +58,7 @@ def wait_port(port, proc, seconds=15):
 class Stack:
     """A fresh database, a private Redis and hubd, torn down at the end."""
 
-    def __init__(self):
+    def __init__(self, extra_env=None):
         self.tmp = tempfile.mkdtemp(prefix="hub-e2e-")
         self.procs = []
         host, pg_port = need("HUB_TEST_PG_HOST"), need("HUB_TEST_PG_PORT")
@@ -74,11 +74,18 @@ class Stack:
                         HUB_LISTEN=f"127.0.0.1:{self.port}",
                         HUB_DATABASE_URL=f"postgresql://hubd@{host}:{pg_port}/{self.db}",
                         HUB_MIGRATE_DATABASE_URL=f"postgresql://hub_owner@{host}:{pg_port}/{self.db}",
-                        HUB_REDIS_URL=f"redis://127.0.0.1:{redis_port}/0")
+                        HUB_REDIS_URL=f"redis://127.0.0.1:{redis_port}/0", **(extra_env or {}))
         hubd = need("HUBD_BIN")
         subprocess.run([hubd, "migrate"], env=self.env, check=True, capture_output=True)
         self.spawn([hubd], "hubd.log", self.port, env=self.env)
         self.target = f"127.0.0.1:{self.port}"
+
+    def query(self, sql):
+        """The first value of a query on the stack's database, as the admin (text)."""
+        url = self.admin.rsplit("/", 1)[0] + "/" + self.db
+        out = subprocess.run(["psql", "-X", "-tA", "-v", "ON_ERROR_STOP=1", url, "-c", sql], check=True,
+                             capture_output=True, text=True)
+        return out.stdout.strip()
 
     def psql(self, sql):
         subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", self.admin, "-c", sql], check=True,

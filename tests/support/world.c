@@ -56,6 +56,9 @@ bool hub_world_up(hub_world *w, const char *label, const char *const *extra_env)
   w->env[n++] = w->key_env;
   w->env[n++] = w->data_key_env;
   w->env[n++] = "HUB_WORKERS=4";
+  /* No delivery worker unless a test asks for one (extra_env comes later and wins): tests read
+   * tokens from the outbox as a mailer would, and routing scrubs them. */
+  w->env[n++] = "HUB_NOTIFY_INTERVAL_MS=0";
   for (const char *const *e = extra_env; e && *e && n < 31; e++) w->env[n++] = *e;
   w->env[n] = NULL;
   return start_hubd(w);

@@ -45,6 +45,17 @@ typedef struct hub_config {
   int64_t sla_sweep_interval_ms; /* HUB_SLA_SWEEP_INTERVAL_MS: 0 = no SLA sweeper in this process */
   int64_t operations_interval_ms; /* HUB_OPERATIONS_INTERVAL_MS: 0 = no operations runner in this process */
   int64_t accounting_expiry_interval_ms; /* HUB_ACCOUNTING_EXPIRY_INTERVAL_MS: 0 = no expiry sweeper here */
+  int64_t notify_interval_ms; /* HUB_NOTIFY_INTERVAL_MS: 0 = no delivery worker in this process */
+  int notify_max_attempts;    /* HUB_NOTIFY_MAX_ATTEMPTS: then the delivery is dead */
+  int64_t notify_retry_base_ms; /* HUB_NOTIFY_RETRY_BASE_MS: doubled per attempt */
+  int notify_retention_days;  /* HUB_NOTIFY_RETENTION_DAYS */
+  char *smtp_url;             /* HUB_SMTP_URL: smtp:// or smtps://; empty = mail not sent here */
+  char *smtp_starttls;        /* HUB_SMTP_STARTTLS: required, optional or off */
+  char *smtp_ca_file;         /* HUB_SMTP_CA_FILE */
+  char *smtp_username;        /* HUB_SMTP_USERNAME / HUB_SMTP_PASSWORD_FILE: AUTH */
+  char *smtp_password_file;
+  char *smtp_from;            /* HUB_SMTP_FROM */
+  char *public_url;           /* HUB_PUBLIC_URL: base of links in notifications; empty = per brand */
   char *jwt_issuer;           /* HUB_JWT_ISSUER / HUB_JWT_AUDIENCE: iss and aud of access tokens */
   char *jwt_audience;
   char *jwt_key_files;        /* HUB_JWT_KEY_FILES: PEM files, last signs; empty = ephemeral key */

@@ -1,0 +1,400 @@
+/* Routing: outbox events become inbox rows and mail deliveries. A pass finds the tenants with
+ * undelivered events (the one read across tenants, scope notify_worker), then in each tenant's
+ * own transaction claims up to a batch of its events (FOR UPDATE SKIP LOCKED: another hubd
+ * takes others), looks up what the rules need in one pipeline (the tickets named, the
+ * tenant, the recipients' preferences), writes the inbox rows and the deliveries, and marks
+ * the events delivered with their tokens scrubbed, all in one commit. Account mail (no tenant)
+ * is routed the same way from account_outbox. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/array.h"
+#include "hub/clock.h"
+#include "services/notify/notify.h"
+
+enum { BATCH = 200, TENANTS_PER_PASS = 20, UNSUBSCRIBE_DAYS = 90 };
+
+static const hub_pg_stmt scope_sql = {"notify_scope", "SELECT set_config('hub.scope', 'notify_worker', true)", 0};
+
+static const hub_pg_stmt tenants_sql = {
+    "notify_pending_tenants",
+    "SELECT tenant_id FROM outbox WHERE delivered_at IS NULL GROUP BY tenant_id ORDER BY min(id) LIMIT $1::int", 1};
+
+static const hub_pg_stmt claim_sql = {
+    "notify_claim",
+    "SELECT o.id, o.topic, o.aggregate_id, o.payload::text AS payload FROM outbox o "
+    "WHERE o.tenant_id = hub_current_tenant() AND o.delivered_at IS NULL ORDER BY o.id LIMIT $1::int "
+    "FOR UPDATE SKIP LOCKED",
+    1};
+
+static const hub_pg_stmt brands_sql = {
+    "notify_brands",
+    "SELECT id, name, coalesce((SELECT d FROM unnest(domains) d ORDER BY d NOT LIKE 'app.%', d LIMIT 1), '') AS "
+    "domain, "
+    "coalesce(theme->>'primary_color', '') AS color, coalesce(email->>'header_logo_url', '') AS logo, "
+    "coalesce(email->>'footer_text', '') AS footer, coalesce(email->>'support_address', '') AS support, "
+    "coalesce(white_label->>'sender_name', '') AS sender, coalesce((white_label->>'hide_powered_by')::boolean, false) "
+    "AS hide "
+    "FROM brands",
+    0};
+
+static const hub_pg_stmt tenant_sql = {"notify_tenant", "SELECT name FROM tenants WHERE id = hub_current_tenant()", 0};
+
+static const hub_pg_stmt tickets_sql = {
+    "notify_tickets",
+    "SELECT t.id::text AS id, t.number, t.subject, t.brand, t.assignee_id::text AS user_id, u.email "
+    "FROM tickets t JOIN users u ON u.id = t.assignee_id AND u.deleted_at IS NULL "
+    "JOIN members m ON m.tenant_id = t.tenant_id AND m.user_id = u.id "
+    "WHERE t.tenant_id = hub_current_tenant() AND t.id = ANY($1::uuid[])",
+    1};
+
+static const hub_pg_stmt invitees_sql = {
+    "notify_invitees", "SELECT id::text AS id, email_norm FROM users WHERE email_norm = ANY($1::text[])", 1};
+
+static const hub_pg_stmt prefs_sql = {
+    "notify_prefs",
+    "SELECT user_id::text AS user_id, topic, channel, enabled FROM notify_preferences "
+    "WHERE tenant_id = hub_current_tenant() AND user_id = ANY($1::uuid[]) "
+    "UNION ALL SELECT NULL, topic, channel, enabled FROM notify_tenant_defaults WHERE tenant_id = hub_current_tenant()",
+    1};
+
+static const hub_pg_stmt inbox_sql = {
+    "notify_inbox_add",
+    "INSERT INTO notify_inbox (tenant_id, user_id, source_id, topic, brand, title, body, link) "
+    "SELECT hub_current_tenant(), d.user_id, d.source_id, d.topic, d.brand, d.title, d.body, d.link "
+    "FROM jsonb_to_recordset($1::jsonb) AS d(user_id uuid, source_id bigint, topic text, brand text, title text, "
+    "body text, link text) ON CONFLICT (tenant_id, source_id, user_id) DO NOTHING",
+    1};
+
+/* Quiet hours hold mail that is not a security notice until they end (notify_quiet_until). */
+static const hub_pg_stmt deliveries_sql = {
+    "notify_deliveries_add",
+    "INSERT INTO notify_deliveries (tenant_id, source, source_id, channel, recipient, user_id, topic, brand, security, "
+    "  next_attempt_at, sender_name, reply_to, subject, body_text, body_html, unsubscribe_url) "
+    "SELECT $2::uuid, $3, d.source_id, 'email', d.recipient, d.user_id, d.topic, d.brand, d.security, "
+    "  CASE WHEN d.security OR q.user_id IS NULL THEN now() "
+    "       ELSE notify_quiet_until(now(), u.time_zone, q.quiet_start, q.quiet_end) END, "
+    "  d.sender_name, d.reply_to, d.subject, d.body_text, d.body_html, d.unsubscribe_url "
+    "FROM jsonb_to_recordset($1::jsonb) AS d(source_id bigint, recipient text, user_id uuid, topic text, brand text, "
+    "  security boolean, sender_name text, reply_to text, subject text, body_text text, body_html text, "
+    "  unsubscribe_url text) "
+    "LEFT JOIN notify_quiet_hours q ON q.tenant_id = $2::uuid AND q.user_id = d.user_id "
+    "LEFT JOIN users u ON u.id = d.user_id "
+    "ON CONFLICT (source, source_id, channel, recipient) DO NOTHING",
+    3};
+
+static const hub_pg_stmt done_sql = {"notify_routed",
+                                     "UPDATE outbox SET delivered_at = now(), payload = payload - 'token' "
+                                     "WHERE tenant_id = hub_current_tenant() AND id = ANY($1::bigint[])",
+                                     1};
+
+static const hub_pg_stmt account_claim_sql = {
+    "notify_account_claim",
+    "SELECT o.id, o.topic, o.user_id::text AS aggregate_id, o.payload::text AS payload, u.email "
+    "FROM account_outbox o JOIN users u ON u.id = o.user_id "
+    "WHERE o.delivered_at IS NULL ORDER BY o.id LIMIT $1::int FOR UPDATE OF o SKIP LOCKED",
+    1};
+
+static const hub_pg_stmt account_done_sql = {
+    "notify_account_routed",
+    "UPDATE account_outbox SET delivered_at = now(), payload = payload - 'token' WHERE id = ANY($1::bigint[])", 1};
+
+/* ---- what a pass knows ---- */
+
+typedef struct brands {
+  notify_brand *b;
+  int n;
+} brands;
+
+static void load_brands(const hub_rows *r, hub_arena *a, const notify_settings *s, brands *out) {
+  out->n = hub_rows_count(r);
+  out->b = hub_arena_calloc(a, (size_t)(out->n ? out->n : 1), sizeof *out->b);
+  for (int i = 0; i < out->n; i++) {
+    notify_brand *b = &out->b[i];
+    const char *domain = hub_rows_text(r, i, "domain");
+    b->id = hub_rows_text(r, i, "id");
+    b->name = hub_rows_text(r, i, "name");
+    b->app_url = s->public_url && *s->public_url ? s->public_url : hub_arena_sprintf(a, "https://%s", domain);
+    b->primary_color = hub_rows_text(r, i, "color");
+    b->logo_url = hub_rows_text(r, i, "logo");
+    b->footer = hub_rows_text(r, i, "footer");
+    b->support_address = hub_rows_text(r, i, "support");
+    const char *sender = hub_rows_text(r, i, "sender");
+    b->sender_name = *sender ? sender : b->name;
+    b->hide_powered_by = hub_rows_bool(r, i, "hide");
+  }
+}
+
+static const notify_brand *brand_of(const brands *bs, const char *id) {
+  const notify_brand *fallback = NULL;
+  for (int i = 0; i < bs->n; i++) {
+    if (id && !strcmp(bs->b[i].id, id)) return &bs->b[i];
+    if (!strcmp(bs->b[i].id, "smb_hub")) fallback = &bs->b[i];
+  }
+  static const notify_brand none = {"smb_hub", "SMB Hub", "https://smbhub.com", "", "", "", "SMB Hub", "", false};
+  return fallback ? fallback : bs->n ? &bs->b[0] : &none;
+}
+
+static const char *json_text(json_t *o, const char *key) {
+  json_t *v = o ? json_object_get(o, key) : NULL;
+  return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* The effective choice of `channel` for `user` on `t`: theirs, else the tenant's, else the topic's. */
+static bool wants(const hub_rows *prefs, const char *user, const notify_topic *t, unsigned channel) {
+  if (!(t->channels & channel)) return false;
+  if (t->security) return true;
+  int tenant_choice = -1;
+  for (int i = 0; prefs && i < hub_rows_count(prefs); i++) {
+    if (strcmp(hub_rows_text(prefs, i, "topic"), t->topic) != 0 ||
+        notify_channel_parse(hub_rows_text(prefs, i, "channel")) != channel)
+      continue;
+    const char *who = hub_rows_text(prefs, i, "user_id");
+    if (who && user && !strcmp(who, user)) return hub_rows_bool(prefs, i, "enabled");
+    if (!who) tenant_choice = hub_rows_bool(prefs, i, "enabled");
+  }
+  return tenant_choice >= 0 ? tenant_choice : (t->defaults & channel) != 0;
+}
+
+typedef struct route_out {
+  json_t *inbox, *mail;
+  int n_inbox, n_mail;
+} route_out;
+
+typedef struct recipient {
+  const char *user_id; /* NULL: an address only */
+  const char *address;
+} recipient;
+
+/* The inbox row and the delivery of one event for one recipient. */
+static void route_one(hub_arena *a, const notify_settings *s, const notify_topic *t, const notify_brand *b,
+                      const char *tenant_id, const char *source_id, const char *payload, const char *const *extra,
+                      recipient to, const hub_rows *prefs, route_out *out) {
+  bool in_app = to.user_id && tenant_id && wants(prefs, to.user_id, t, NOTIFY_IN_APP);
+  bool email = to.address && *to.address &&
+               (to.user_id ? wants(prefs, to.user_id, t, NOTIFY_EMAIL) : (t->channels & NOTIFY_EMAIL) != 0);
+  if (!in_app && !email) return;
+  const char *unsubscribe = "";
+  if (email && !t->security && to.user_id && tenant_id) {
+    int64_t exp = hub_clock_wall_s() + (int64_t)UNSUBSCRIBE_DAYS * 86400;
+    const char *token = notify_unsubscribe_token(a, to.user_id, tenant_id, t->topic, NOTIFY_EMAIL, exp);
+    if (token) unsubscribe = hub_arena_sprintf(a, "%s/unsubscribe?token=%s", b->app_url, token);
+  }
+  notify_mail m;
+  notify_compose(a, t, b, payload, extra, unsubscribe, &m);
+  long long src = strtoll(source_id, NULL, 10);
+  if (in_app) {
+    json_array_append_new(out->inbox, json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "user_id", to.user_id,
+                                                "source_id", (json_int_t)src, "topic", t->topic, "brand", b->id,
+                                                "title", m.subject, "body", m.summary, "link", m.path));
+    out->n_inbox++;
+  }
+  if (email) {
+    json_t *d = json_pack("{s:I, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s}", "source_id", (json_int_t)src,
+                          "recipient", to.address, "topic", t->topic, "brand", b->id, "security", t->security,
+                          "sender_name", b->sender_name, "reply_to", b->support_address, "subject", m.subject,
+                          "body_text", m.text, "body_html", m.html, "unsubscribe_url", unsubscribe);
+    if (d && to.user_id) json_object_set_new(d, "user_id", json_string(to.user_id));
+    if (d) {
+      json_array_append_new(out->mail, d);
+      out->n_mail++;
+    }
+  }
+}
+
+static char *dump(hub_arena *a, json_t *v) {
+  char *s = json_dumps(v, JSON_COMPACT);
+  char *out = hub_arena_strdup(a, s ? s : "[]");
+  free(s);
+  return out;
+}
+
+static const char *lower_dup(hub_arena *a, const char *s) {
+  char *out = hub_arena_strdup(a, s ? s : "");
+  for (char *p = out; *p; p++)
+    if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+  return out;
+}
+
+/* ---- a tenant's events ---- */
+
+typedef struct tenant_ctx {
+  const notify_settings *s;
+  const char *tenant_id;
+  const brands *brands;
+  notify_pass *pass;
+  bool full; /* a whole batch was claimed: more may wait */
+} tenant_ctx;
+
+static const hub_rows *row_by(const hub_rows *r, const char *column, const char *value, int *at) {
+  for (int i = 0; r && value && i < hub_rows_count(r); i++)
+    if (!strcmp(hub_rows_text(r, i, column), value)) {
+      *at = i;
+      return r;
+    }
+  return NULL;
+}
+
+static hub_status tenant_fn(hub_tx *tx, void *ud) {
+  tenant_ctx *c = ud;
+  hub_arena *a = hub_tx_arena(tx);
+  char batch[16];
+  snprintf(batch, sizeof batch, "%d", BATCH);
+  hub_rows *events;
+  hub_status st = hub_tx_query(tx, &claim_sql, (const char *[]){batch}, &events);
+  if (!hub_ok(st)) return st;
+  int n = hub_rows_count(events);
+  c->full = n == BATCH;
+  if (n == 0) return HUB_STATUS_OK;
+  /* What the rules need, in one pipeline: the tickets named, the invitees who have accounts. */
+  const char **ids = hub_arena_calloc(a, (size_t)n, sizeof *ids),
+             **emails = hub_arena_calloc(a, (size_t)n, sizeof *emails);
+  const char **done = hub_arena_calloc(a, (size_t)n, sizeof *done);
+  json_t **payloads = hub_arena_calloc(a, (size_t)n, sizeof *payloads);
+  int n_ids = 0, n_emails = 0;
+  for (int i = 0; i < n; i++) {
+    done[i] = hub_rows_text(events, i, "id");
+    const notify_topic *t = notify_topic_find(hub_rows_text(events, i, "topic"));
+    if (!t) continue;
+    payloads[i] = json_loads(hub_rows_text(events, i, "payload"), 0, NULL);
+    const char *v = NULL;
+    if (t->to == NOTIFY_TO_ASSIGNEE && (v = hub_uuid_lower(a, json_text(payloads[i], "ticket_id")))) ids[n_ids++] = v;
+    if (t->to == NOTIFY_TO_INVITEE && (v = json_text(payloads[i], "email"))) emails[n_emails++] = lower_dup(a, v);
+  }
+  hub_rows *tickets =
+      hub_tx_exec(tx, &tickets_sql, (const char *[]){hub_pg_array_literal(a, (char *const *)ids, (size_t)n_ids)});
+  hub_rows *invitees = hub_tx_exec(tx, &invitees_sql,
+                                   (const char *[]){hub_pg_array_literal(a, (char *const *)emails, (size_t)n_emails)});
+  hub_rows *tenant = hub_tx_exec(tx, &tenant_sql, NULL);
+  st = hub_tx_flush(tx);
+  if (hub_ok(st)) {
+    const char **users =
+        hub_arena_calloc(a, (size_t)(hub_rows_count(tickets) + hub_rows_count(invitees) + 1), sizeof *users);
+    int n_users = 0;
+    for (int i = 0; i < hub_rows_count(tickets); i++) users[n_users++] = hub_rows_text(tickets, i, "user_id");
+    for (int i = 0; i < hub_rows_count(invitees); i++) users[n_users++] = hub_rows_text(invitees, i, "id");
+    hub_rows *prefs;
+    st = hub_tx_query(tx, &prefs_sql, (const char *[]){hub_pg_array_literal(a, (char *const *)users, (size_t)n_users)},
+                      &prefs);
+    const char *tenant_name = hub_rows_count(tenant) ? hub_rows_text(tenant, 0, "name") : "";
+    route_out out = {json_array(), json_array(), 0, 0};
+    for (int i = 0; hub_ok(st) && i < n; i++) {
+      const notify_topic *t = notify_topic_find(hub_rows_text(events, i, "topic"));
+      if (!t) continue;
+      json_t *p = payloads[i];
+      const char *payload = hub_rows_text(events, i, "payload");
+      int at = -1;
+      if (t->to == NOTIFY_TO_ASSIGNEE) {
+        if (!row_by(tickets, "id", hub_uuid_lower(a, json_text(p, "ticket_id")), &at)) continue;
+        const char *extra[] = {"tenant_name", tenant_name,
+                               "number",      hub_rows_text(tickets, at, "number"),
+                               "subject",     hub_rows_text(tickets, at, "subject"),
+                               NULL};
+        recipient to = {hub_rows_text(tickets, at, "user_id"), hub_rows_text(tickets, at, "email")};
+        route_one(a, c->s, t, brand_of(c->brands, hub_rows_text(tickets, at, "brand")), c->tenant_id, done[i], payload,
+                  extra, to, prefs, &out);
+      } else if (t->to == NOTIFY_TO_INVITEE) {
+        const char *email = json_text(p, "email");
+        if (!email) continue;
+        /* Someone invited has no say yet: the invitation goes by mail, to the address given. */
+        recipient to = {NULL, lower_dup(a, email)};
+        const char *extra[] = {"tenant_name", tenant_name, NULL};
+        route_one(a, c->s, t, brand_of(c->brands, json_text(p, "brand")), c->tenant_id, done[i], payload, extra, to,
+                  prefs, &out);
+      }
+    }
+    if (out.n_inbox) hub_tx_exec(tx, &inbox_sql, (const char *[]){dump(a, out.inbox)});
+    if (out.n_mail) hub_tx_exec(tx, &deliveries_sql, (const char *[]){dump(a, out.mail), c->tenant_id, "outbox"});
+    hub_tx_exec(tx, &done_sql, (const char *[]){hub_pg_array_literal(a, (char *const *)done, (size_t)n)});
+    c->pass->inbox += out.n_inbox;
+    c->pass->queued += out.n_mail;
+    c->pass->routed += n;
+    json_decref(out.inbox);
+    json_decref(out.mail);
+  }
+  for (int i = 0; i < n; i++) json_decref(payloads[i]);
+  return st;
+}
+
+/* ---- account mail ---- */
+
+typedef struct account_ctx {
+  const notify_settings *s;
+  const brands *brands;
+  notify_pass *pass;
+  bool full;
+} account_ctx;
+
+static hub_status account_fn(hub_tx *tx, void *ud) {
+  account_ctx *c = ud;
+  hub_arena *a = hub_tx_arena(tx);
+  char batch[16];
+  snprintf(batch, sizeof batch, "%d", BATCH);
+  hub_tx_exec(tx, &scope_sql, NULL);
+  hub_rows *events;
+  hub_status st = hub_tx_query(tx, &account_claim_sql, (const char *[]){batch}, &events);
+  if (!hub_ok(st)) return st;
+  int n = hub_rows_count(events);
+  c->full = n == BATCH;
+  if (n == 0) return HUB_STATUS_OK;
+  const char **done = hub_arena_calloc(a, (size_t)n, sizeof *done);
+  route_out out = {json_array(), json_array(), 0, 0};
+  for (int i = 0; i < n; i++) {
+    done[i] = hub_rows_text(events, i, "id");
+    const notify_topic *t = notify_topic_find(hub_rows_text(events, i, "topic"));
+    if (!t) continue;
+    const char *payload = hub_rows_text(events, i, "payload");
+    json_t *p = json_loads(payload, 0, NULL);
+    const char *to_address = json_text(p, "to"); /* a change of address: the new one, or the old one told */
+    recipient to = {hub_rows_text(events, i, "aggregate_id"),
+                    lower_dup(a, to_address ? to_address : hub_rows_text(events, i, "email"))};
+    route_one(a, c->s, t, brand_of(c->brands, json_text(p, "brand")), NULL, done[i], payload, NULL, to, NULL, &out);
+    json_decref(p);
+  }
+  if (out.n_mail) hub_tx_exec(tx, &deliveries_sql, (const char *[]){dump(a, out.mail), NULL, "account_outbox"});
+  hub_tx_exec(tx, &account_done_sql, (const char *[]){hub_pg_array_literal(a, (char *const *)done, (size_t)n)});
+  c->pass->queued += out.n_mail;
+  c->pass->routed += n;
+  json_decref(out.inbox);
+  json_decref(out.mail);
+  return HUB_STATUS_OK;
+}
+
+/* ---- the pass ---- */
+
+typedef struct find_ctx {
+  hub_rows *tenants, *brands;
+} find_ctx;
+
+static hub_status find_fn(hub_tx *tx, void *ud) {
+  find_ctx *c = ud;
+  char limit[16];
+  snprintf(limit, sizeof limit, "%d", TENANTS_PER_PASS);
+  hub_tx_exec(tx, &scope_sql, NULL);
+  c->tenants = hub_tx_exec(tx, &tenants_sql, (const char *[]){limit});
+  c->brands = hub_tx_exec(tx, &brands_sql, NULL);
+  return HUB_STATUS_OK;
+}
+
+hub_status notify_route_once(hub_pg *pg, hub_arena *a, const notify_settings *s, notify_pass *out, bool *more) {
+  *more = false;
+  find_ctx f = {0};
+  hub_status st = hub_tx_run(pg, a, NULL, NULL, 30000, find_fn, &f);
+  if (!hub_ok(st)) return st;
+  brands bs;
+  load_brands(f.brands, a, s, &bs);
+  account_ctx ac = {s, &bs, out, false};
+  st = hub_tx_run(pg, a, NULL, NULL, 30000, account_fn, &ac);
+  if (!hub_ok(st)) return st;
+  *more = ac.full;
+  for (int i = 0; i < hub_rows_count(f.tenants); i++) {
+    tenant_ctx tc = {s, hub_rows_text(f.tenants, i, "tenant_id"), &bs, out, false};
+    hub_status ts = hub_tx_run(pg, a, tc.tenant_id, NULL, 30000, tenant_fn, &tc);
+    if (!hub_ok(ts)) return ts;
+    *more = *more || tc.full;
+  }
+  *more = *more || hub_rows_count(f.tenants) == TENANTS_PER_PASS;
+  return HUB_STATUS_OK;
+}

@@ -1,0 +1,150 @@
+/* The delivery worker: one thread of hubd that every HUB_NOTIFY_INTERVAL_MS routes the
+ * outboxes' new events and sends the mail that is due, on a connection of its own, and once a
+ * minute removes what the retention no longer keeps. Any number of hubd processes may run it
+ * (the claims skip what another holds). Notify's lifecycle hooks (the end of this file) start
+ * and stop it; with HUB_SMTP_URL empty events are still routed (the inbox works) and mail
+ * waits, pending, until a process with a mail server sends it. */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hub/clock.h"
+#include "hub/config.h"
+#include "hub/fs.h"
+#include "hub/log.h"
+#include "hub/periodic.h"
+#include "metrics/metrics.h"
+#include "services/notify/notify.h"
+
+enum { MAX_ROUNDS = 20 }; /* per tick: a backlog drains over ticks, stopping stays prompt */
+
+typedef struct worker {
+  hub_periodic *thread;
+  hub_pg *pg;
+  notify_smtp *smtp;
+  notify_settings s;
+  char *password;
+  int64_t last_prune_ms;
+} worker;
+
+static worker w;
+
+static const hub_metric_def routed_def = {"hub_notify_events_routed_total",
+                                          "Outbox events the delivery worker routed (to recipients, or to nobody).",
+                                          HUB_METRIC_COUNTER,
+                                          NULL,
+                                          NULL,
+                                          0};
+static const hub_metric_def inbox_def = {
+    "hub_notify_inbox_written_total", "In-app notifications written to inboxes.", HUB_METRIC_COUNTER, NULL, NULL, 0};
+static const hub_metric_def mail_def = {"hub_notify_mail_attempts_total",
+                                        "Mail delivery attempts, by result: delivered, retry or dead.",
+                                        HUB_METRIC_COUNTER,
+                                        (const char *const[]){"result", NULL},
+                                        NULL,
+                                        0};
+static const hub_metric_def passes_def = {"hub_notify_passes_total",
+                                          "Delivery worker passes, by result: ok, or error.",
+                                          HUB_METRIC_COUNTER,
+                                          (const char *const[]){"result", NULL},
+                                          NULL,
+                                          0};
+static struct { hub_counter *routed, *inbox, *delivered, *retry, *dead, *ok, *error; } metrics;
+
+static void tick(hub_periodic *p, void *ud) {
+  worker *k = ud;
+  hub_arena *a = hub_arena_new(0);
+  notify_pass pass = {0};
+  hub_status st = HUB_STATUS_OK;
+  bool more = true;
+  for (int r = 0; more && r < MAX_ROUNDS && hub_ok(st) && !hub_periodic_stopping(p); r++) {
+    st = notify_route_once(k->pg, a, &k->s, &pass, &more);
+    hub_arena_reset(a);
+  }
+  more = true;
+  for (int r = 0; k->smtp && more && r < MAX_ROUNDS && hub_ok(st) && !hub_periodic_stopping(p); r++) {
+    st = notify_send_once(k->pg, a, &k->s, k->smtp, &pass, &more);
+    hub_arena_reset(a);
+  }
+  if (hub_ok(st) && hub_clock_mono_ms() - k->last_prune_ms > 60000) {
+    st = notify_prune_once(k->pg, a, &k->s, &pass);
+    k->last_prune_ms = hub_clock_mono_ms();
+  }
+  hub_counter_inc(hub_ok(st) ? metrics.ok : metrics.error);
+  hub_counter_add(metrics.routed, (uint64_t)pass.routed);
+  hub_counter_add(metrics.inbox, (uint64_t)pass.inbox);
+  hub_counter_add(metrics.delivered, (uint64_t)pass.sent);
+  hub_counter_add(metrics.retry, (uint64_t)pass.retried);
+  hub_counter_add(metrics.dead, (uint64_t)pass.dead);
+  if (!hub_ok(st))
+    hub_logf(HUB_LOG_WARN, "notify worker: %s", st.message);
+  else if (pass.routed || pass.sent || pass.dead || pass.pruned)
+    hub_logf(
+        HUB_LOG_INFO,
+        "notify worker: %d events routed (%d in-app, %d mail queued), %d mail sent, %d retrying, %d dead, %d pruned",
+        pass.routed, pass.inbox, pass.queued, pass.sent, pass.retried, pass.dead, pass.pruned);
+  hub_arena_free(a);
+}
+
+static int starttls_of(const char *s) { return !strcmp(s, "off") ? 0 : !strcmp(s, "optional") ? 1 : 2; }
+
+static bool notify_start(const hub_service_env *env) {
+  const hub_config *cfg = env->config;
+  if (cfg->notify_interval_ms <= 0) return true; /* another process delivers */
+  hub_metric_family *mail = hub_metric_family_get(&mail_def), *passes = hub_metric_family_get(&passes_def);
+  metrics.routed = hub_counter_simple(&routed_def);
+  metrics.inbox = hub_counter_simple(&inbox_def);
+  metrics.delivered = hub_counter_get(mail, (const char *[]){"delivered"});
+  metrics.retry = hub_counter_get(mail, (const char *[]){"retry"});
+  metrics.dead = hub_counter_get(mail, (const char *[]){"dead"});
+  metrics.ok = hub_counter_get(passes, (const char *[]){"ok"});
+  metrics.error = hub_counter_get(passes, (const char *[]){"error"});
+  w.s = (notify_settings){.smtp_url = cfg->smtp_url,
+                          .smtp_user = cfg->smtp_username,
+                          .smtp_ca_file = cfg->smtp_ca_file,
+                          .smtp_from = cfg->smtp_from,
+                          .smtp_starttls = starttls_of(cfg->smtp_starttls),
+                          .public_url = cfg->public_url,
+                          .max_attempts = cfg->notify_max_attempts,
+                          .retry_base_ms = cfg->notify_retry_base_ms,
+                          .retention_days = cfg->notify_retention_days};
+  if (*cfg->smtp_password_file) {
+    w.password = hub_read_file(cfg->smtp_password_file, NULL);
+    if (!w.password) {
+      hub_logf(HUB_LOG_ERROR, "HUB_SMTP_PASSWORD_FILE: cannot read %s", cfg->smtp_password_file);
+      return false;
+    }
+    w.password[strcspn(w.password, "\r\n")] = '\0';
+    w.s.smtp_password = w.password;
+  }
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return false;
+  if (*cfg->smtp_url) {
+    w.smtp = notify_smtp_new();
+    if (!w.smtp) return false;
+  } else {
+    hub_logf(
+        HUB_LOG_WARN,
+        "HUB_SMTP_URL is empty: notifications reach inboxes; mail waits until a process with a mail server sends it");
+  }
+  w.pg = hub_pg_new(cfg->database_url, cfg->db_timeout_ms);
+  w.last_prune_ms = hub_clock_mono_ms();
+  w.thread = hub_periodic_start("notify worker", cfg->notify_interval_ms, tick, &w);
+  return w.thread != NULL;
+}
+
+static void notify_stop(void) {
+  hub_periodic_stop(w.thread);
+  w.thread = NULL;
+  hub_pg_free(w.pg);
+  w.pg = NULL;
+  notify_smtp_free(w.smtp);
+  w.smtp = NULL;
+  if (w.password) {
+    memset(w.password, 0, strlen(w.password));
+    free(w.password);
+    w.password = NULL;
+  }
+}
+
+const hub_service_lifecycle hub_notify_v1_notify_lifecycle = {.start = notify_start, .stop = notify_stop};
