@@ -282,6 +282,18 @@ typedef struct cached {
 } cached;
 
 static __thread cached *cache;
+static pthread_key_t cache_key; /* frees a thread's cache when the thread ends */
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void cache_free(void *p) {
+  cached *c = p;
+  for (size_t i = 0; i < CACHE_SLOTS; i++) free(c[i].token);
+  free(c);
+}
+
+static void cache_key_make(void) {
+  if (pthread_key_create(&cache_key, cache_free) != 0) abort();
+}
 
 /* FNV-1a over the token's tail (its signature), for the slot only. */
 static size_t slot_of(const char *token, size_t len) {
@@ -293,8 +305,9 @@ static size_t slot_of(const char *token, size_t len) {
 hub_status hub_token_verify_cached(hub_keyring *r, hub_arena *a, const char *token, const char *iss, const char *aud,
                                    int64_t now_s, hub_token_claims *out) {
   if (!cache) {
-    cache = calloc(CACHE_SLOTS, sizeof *cache); /* once per thread, lives with it */
-    if (!cache) abort();
+    pthread_once(&cache_once, cache_key_make);
+    cache = calloc(CACHE_SLOTS, sizeof *cache); /* once per thread, freed as it ends */
+    if (!cache || pthread_setspecific(cache_key, cache) != 0) abort();
   }
   size_t len = strlen(token);
   cached *slot = &cache[slot_of(token, len)];
