@@ -148,6 +148,10 @@ char *notify_mime_message(hub_arena *a, const char *from_name, const char *from,
                           const char *subject, const char *text, const char *html, const char *message_id,
                           const char *unsubscribe_url);
 
+/* ---- operator commands: hubd notify-status, hubd notify-redeliver (commands.c) ---- */
+
+extern const hub_service_command notify_commands[];
+
 /* ---- the inbox (inbox.c) ---- */
 
 #define NOTIFY_INBOX_COLUMNS \

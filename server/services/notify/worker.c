@@ -147,4 +147,5 @@ static void notify_stop(void) {
   }
 }
 
-const hub_service_lifecycle hub_notify_v1_notify_lifecycle = {.start = notify_start, .stop = notify_stop};
+const hub_service_lifecycle hub_notify_v1_notify_lifecycle = {
+    .start = notify_start, .stop = notify_stop, .commands = notify_commands};

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -19,6 +20,7 @@
 #include "hub/notify/v1/notify.hub-client.h"
 #include "hub/tenant/v1/tenant.hub-client.h"
 #include "hub/ticket/v1/ticket.hub-client.h"
+#include "support/procs.h"
 #include "support/world.h"
 
 #define CHECK(st, what)                                                               \
@@ -335,11 +337,54 @@ static void test_unsubscribe_link(void **state) {
   hub_arena_free(a);
 }
 
+/* `hubd <command>` with the world's settings; its output (stdout and stderr) into out. */
+static int hubd_command(const char *command, char *out, size_t cap) {
+  char log[256];
+  snprintf(log, sizeof log, "/tmp/hub-notify-cmd-%d.log", (int)getpid());
+  const char *argv[] = {getenv("HUBD_BIN"), command, NULL};
+  hub_proc *p = hub_proc_spawn(argv, w.env, log);
+  assert_non_null(p);
+  int code = -1;
+  if (hub_proc_wait(p, 20000, &code) != 0) {
+    hub_proc_stop(p, SIGKILL);
+    fail_msg("hubd %s did not finish", command);
+  }
+  FILE *f = fopen(log, "r");
+  assert_non_null(f);
+  size_t n = fread(out, 1, cap - 1, f);
+  out[n] = '\0';
+  fclose(f);
+  unlink(log);
+  return code;
+}
+
+/* The operator's view and replay of dead letters, across tenants and account mail. */
+static void test_operator_commands(void **state) {
+  (void)state;
+  assert_int_equal(
+      hub_world_sql(&w,
+                    "UPDATE notify_deliveries SET state = 'dead', attempts = 8, last_error = "
+                    "'550 5.1.1 test' WHERE recipient = 'dora-invited@example.com' AND topic = 'tenant.invitation'"),
+      0);
+  char out[8192];
+  assert_int_equal(hubd_command("notify-status", out, sizeof out), 0);
+  assert_non_null(strstr(out, "outbox: "));
+  assert_non_null(strstr(out, ", 1 dead"));
+  assert_non_null(strstr(out, "tenant.invitation dora-invited@example.com"));
+  assert_non_null(strstr(out, "8 attempts: 550 5.1.1 test"));
+  assert_int_equal(hubd_command("notify-redeliver", out, sizeof out), 0);
+  assert_non_null(strstr(out, "1 dead deliveries queued again"));
+  assert_int_equal(count("SELECT count(*) FROM notify_deliveries WHERE recipient = '%s' AND state = 'pending' "
+                         "AND topic = 'tenant.invitation'",
+                         "dora-invited@example.com"),
+                   1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_assignment_reaches_inbox), cmocka_unit_test(test_preferences_decide),
       cmocka_unit_test(test_quiet_hours_hold_mail),    cmocka_unit_test(test_invitation_mail),
-      cmocka_unit_test(test_unsubscribe_link),
+      cmocka_unit_test(test_unsubscribe_link),         cmocka_unit_test(test_operator_commands),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
