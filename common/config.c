@@ -92,6 +92,8 @@ static const var vars[] = {
      "how often pending accounting entries past their expiry are voided, releasing their holds (0: never here)"},
     {"HUB_NOTIFY_INTERVAL_MS", "1000", K_MS, F(notify_interval_ms), 0, 60000,
      "how often the delivery worker routes new outbox events and sends due mail (0: no worker in this process)"},
+    {"HUB_NOTIFY_SENDERS", "4", K_INT, F(notify_senders), 0, 64,
+     "threads sending mail at once, each with its own PostgreSQL and SMTP connection (0: this process sends none)"},
     {"HUB_NOTIFY_MAX_ATTEMPTS", "8", K_INT, F(notify_max_attempts), 1, 100,
      "mail delivery attempts before a delivery is dead (ListDeliveries shows it, RetryDelivery replays it)"},
     {"HUB_NOTIFY_RETRY_BASE_MS", "30000", K_MS, F(notify_retry_base_ms), 10, 3600000,

@@ -46,6 +46,7 @@ typedef struct hub_config {
   int64_t operations_interval_ms; /* HUB_OPERATIONS_INTERVAL_MS: 0 = no operations runner in this process */
   int64_t accounting_expiry_interval_ms; /* HUB_ACCOUNTING_EXPIRY_INTERVAL_MS: 0 = no expiry sweeper here */
   int64_t notify_interval_ms; /* HUB_NOTIFY_INTERVAL_MS: 0 = no delivery worker in this process */
+  int notify_senders;         /* HUB_NOTIFY_SENDERS: mail sender threads */
   int notify_max_attempts;    /* HUB_NOTIFY_MAX_ATTEMPTS: then the delivery is dead */
   int64_t notify_retry_base_ms; /* HUB_NOTIFY_RETRY_BASE_MS: doubled per attempt */
   int notify_retention_days;  /* HUB_NOTIFY_RETENTION_DAYS */

@@ -123,8 +123,10 @@ typedef struct notify_pass {
   int pruned;  /* old rows removed */
 } notify_pass;
 
-/* One bounded pass of routing; more is left for the next when *more. */
-hub_status notify_route_once(hub_pg *pg, hub_arena *a, const notify_settings *s, notify_pass *out, bool *more);
+/* One bounded pass of routing; more is left for the next when *more. `cursor` (the caller's,
+ * "" at first) is the last tenant served, so the next pass starts after it. */
+hub_status notify_route_once(hub_pg *pg, hub_arena *a, const notify_settings *s, char cursor[40], notify_pass *out,
+                             bool *more);
 /* One bounded pass of sending due mail through `smtp`. */
 hub_status notify_send_once(hub_pg *pg, hub_arena *a, const notify_settings *s, notify_smtp *smtp, notify_pass *out,
                             bool *more);

@@ -18,9 +18,26 @@ enum { BATCH = 200, TENANTS_PER_PASS = 20, UNSUBSCRIBE_DAYS = 90 };
 
 static const hub_pg_stmt scope_sql = {"notify_scope", "SELECT set_config('hub.scope', 'notify_worker', true)", 0};
 
+/* The tenants with undelivered events, from the one after `$2` (the last a pass served) on,
+ * wrapping round to the first: an index probe per tenant (a loose scan of the partial index
+ * outbox_tenant_undelivered), never a read of the whole backlog, and every tenant's turn
+ * comes however many there are. */
 static const hub_pg_stmt tenants_sql = {
     "notify_pending_tenants",
-    "SELECT tenant_id FROM outbox WHERE delivered_at IS NULL GROUP BY tenant_id ORDER BY min(id) LIMIT $1::int", 1};
+    "WITH RECURSIVE t AS ("
+    "  (SELECT o.tenant_id FROM outbox o WHERE o.delivered_at IS NULL AND o.tenant_id > $2::uuid "
+    "   ORDER BY o.tenant_id LIMIT 1) "
+    "  UNION ALL "
+    "  SELECT (SELECT o.tenant_id FROM outbox o WHERE o.delivered_at IS NULL AND o.tenant_id > t.tenant_id "
+    "          ORDER BY o.tenant_id LIMIT 1) FROM t WHERE t.tenant_id IS NOT NULL), "
+    "w AS ("
+    "  (SELECT o.tenant_id FROM outbox o WHERE o.delivered_at IS NULL ORDER BY o.tenant_id LIMIT 1) "
+    "  UNION ALL "
+    "  SELECT (SELECT o.tenant_id FROM outbox o WHERE o.delivered_at IS NULL AND o.tenant_id > w.tenant_id "
+    "          AND o.tenant_id <= $2::uuid ORDER BY o.tenant_id LIMIT 1) FROM w WHERE w.tenant_id IS NOT NULL) "
+    "SELECT tenant_id FROM (SELECT tenant_id, 0 AS k FROM t UNION ALL SELECT tenant_id, 1 FROM w) x "
+    "WHERE tenant_id IS NOT NULL GROUP BY tenant_id ORDER BY min(k), tenant_id LIMIT $1::int",
+    2};
 
 static const hub_pg_stmt claim_sql = {
     "notify_claim",
@@ -365,6 +382,7 @@ static hub_status account_fn(hub_tx *tx, void *ud) {
 /* ---- the pass ---- */
 
 typedef struct find_ctx {
+  const char *after; /* the last tenant the previous pass served */
   hub_rows *tenants, *brands;
 } find_ctx;
 
@@ -373,14 +391,16 @@ static hub_status find_fn(hub_tx *tx, void *ud) {
   char limit[16];
   snprintf(limit, sizeof limit, "%d", TENANTS_PER_PASS);
   hub_tx_exec(tx, &scope_sql, NULL);
-  c->tenants = hub_tx_exec(tx, &tenants_sql, (const char *[]){limit});
+  c->tenants = hub_tx_exec(tx, &tenants_sql, (const char *[]){limit, c->after});
   c->brands = hub_tx_exec(tx, &brands_sql, NULL);
   return HUB_STATUS_OK;
 }
 
-hub_status notify_route_once(hub_pg *pg, hub_arena *a, const notify_settings *s, notify_pass *out, bool *more) {
+hub_status notify_route_once(hub_pg *pg, hub_arena *a, const notify_settings *s, char cursor[40], notify_pass *out,
+                             bool *more) {
   *more = false;
-  find_ctx f = {0};
+  if (!*cursor) snprintf(cursor, 40, "%s", "00000000-0000-0000-0000-000000000000");
+  find_ctx f = {.after = cursor};
   hub_status st = hub_tx_run(pg, a, NULL, NULL, 30000, find_fn, &f);
   if (!hub_ok(st)) return st;
   brands bs;
@@ -393,6 +413,7 @@ hub_status notify_route_once(hub_pg *pg, hub_arena *a, const notify_settings *s,
     tenant_ctx tc = {s, hub_rows_text(f.tenants, i, "tenant_id"), &bs, out, false};
     hub_status ts = hub_tx_run(pg, a, tc.tenant_id, NULL, 30000, tenant_fn, &tc);
     if (!hub_ok(ts)) return ts;
+    snprintf(cursor, 40, "%s", tc.tenant_id);
     *more = *more || tc.full;
   }
   *more = *more || hub_rows_count(f.tenants) == TENANTS_PER_PASS;

@@ -1,6 +1,7 @@
-/* The delivery worker: one thread of hubd that every HUB_NOTIFY_INTERVAL_MS routes the
- * outboxes' new events and sends the mail that is due, on a connection of its own, and once a
- * minute removes what the retention no longer keeps. Any number of hubd processes may run it
+/* The delivery worker: a router thread of hubd that every HUB_NOTIFY_INTERVAL_MS routes the
+ * outboxes' new events (and once a minute removes what the retention no longer keeps), and
+ * HUB_NOTIFY_SENDERS sender threads that send the mail that is due, each on a connection and
+ * SMTP client of its own, woken by the router when it queues mail. Any number of hubd processes may run it
  * (the claims skip what another holds). Notify's lifecycle hooks (the end of this file) start
  * and stop it; with HUB_SMTP_URL empty events are still routed (the inbox works) and mail
  * waits, pending, until a process with a mail server sends it. */
@@ -19,13 +20,25 @@
 
 enum { MAX_ROUNDS = 20 }; /* per tick: a backlog drains over ticks, stopping stays prompt */
 
-typedef struct worker {
+enum { MAX_SENDERS = 64 };
+
+/* A sender thread: its own connection and SMTP client, so senders overlap their mail
+ * servers' round trips (the claims skip what another holds). */
+typedef struct sender {
   hub_periodic *thread;
   hub_pg *pg;
   notify_smtp *smtp;
+} sender;
+
+typedef struct worker {
+  hub_periodic *router;
+  hub_pg *pg;
+  sender senders[MAX_SENDERS];
+  int n_senders;
   notify_settings s;
   char *password;
   int64_t last_prune_ms;
+  char cursor[40]; /* the last tenant routed */
 } worker;
 
 static worker w;
@@ -52,38 +65,54 @@ static const hub_metric_def passes_def = {"hub_notify_passes_total",
                                           0};
 static struct { hub_counter *routed, *inbox, *delivered, *retry, *dead, *ok, *error; } metrics;
 
-static void tick(hub_periodic *p, void *ud) {
+static void count(const notify_pass *pass, hub_status st) {
+  hub_counter_inc(hub_ok(st) ? metrics.ok : metrics.error);
+  hub_counter_add(metrics.routed, (uint64_t)pass->routed);
+  hub_counter_add(metrics.inbox, (uint64_t)pass->inbox);
+  hub_counter_add(metrics.delivered, (uint64_t)pass->sent);
+  hub_counter_add(metrics.retry, (uint64_t)pass->retried);
+  hub_counter_add(metrics.dead, (uint64_t)pass->dead);
+  if (!hub_ok(st)) hub_logf(HUB_LOG_WARN, "notify worker: %s", st.message);
+}
+
+/* The router: new events to inboxes and queued mail, then the senders are woken. */
+static void route_tick(hub_periodic *p, void *ud) {
   worker *k = ud;
   hub_arena *a = hub_arena_new(0);
   notify_pass pass = {0};
   hub_status st = HUB_STATUS_OK;
   bool more = true;
   for (int r = 0; more && r < MAX_ROUNDS && hub_ok(st) && !hub_periodic_stopping(p); r++) {
-    st = notify_route_once(k->pg, a, &k->s, &pass, &more);
+    st = notify_route_once(k->pg, a, &k->s, k->cursor, &pass, &more);
     hub_arena_reset(a);
-  }
-  more = true;
-  for (int r = 0; k->smtp && more && r < MAX_ROUNDS && hub_ok(st) && !hub_periodic_stopping(p); r++) {
-    st = notify_send_once(k->pg, a, &k->s, k->smtp, &pass, &more);
-    hub_arena_reset(a);
+    if (pass.queued)
+      for (int i = 0; i < k->n_senders; i++) hub_periodic_kick(k->senders[i].thread);
   }
   if (hub_ok(st) && hub_clock_mono_ms() - k->last_prune_ms > 60000) {
     st = notify_prune_once(k->pg, a, &k->s, &pass);
     k->last_prune_ms = hub_clock_mono_ms();
   }
-  hub_counter_inc(hub_ok(st) ? metrics.ok : metrics.error);
-  hub_counter_add(metrics.routed, (uint64_t)pass.routed);
-  hub_counter_add(metrics.inbox, (uint64_t)pass.inbox);
-  hub_counter_add(metrics.delivered, (uint64_t)pass.sent);
-  hub_counter_add(metrics.retry, (uint64_t)pass.retried);
-  hub_counter_add(metrics.dead, (uint64_t)pass.dead);
-  if (!hub_ok(st))
-    hub_logf(HUB_LOG_WARN, "notify worker: %s", st.message);
-  else if (pass.routed || pass.sent || pass.dead || pass.pruned)
-    hub_logf(
-        HUB_LOG_INFO,
-        "notify worker: %d events routed (%d in-app, %d mail queued), %d mail sent, %d retrying, %d dead, %d pruned",
-        pass.routed, pass.inbox, pass.queued, pass.sent, pass.retried, pass.dead, pass.pruned);
+  count(&pass, st);
+  if (hub_ok(st) && (pass.routed || pass.pruned))
+    hub_logf(HUB_LOG_INFO, "notify worker: %d events routed (%d in-app, %d mail queued), %d old rows pruned",
+             pass.routed, pass.inbox, pass.queued, pass.pruned);
+  hub_arena_free(a);
+}
+
+/* A sender: due mail, a batch at a time, until none is due. */
+static void send_tick(hub_periodic *p, void *ud) {
+  sender *me = ud;
+  hub_arena *a = hub_arena_new(0);
+  notify_pass pass = {0};
+  hub_status st = HUB_STATUS_OK;
+  bool more = true;
+  for (int r = 0; more && r < MAX_ROUNDS && hub_ok(st) && !hub_periodic_stopping(p); r++) {
+    st = notify_send_once(me->pg, a, &w.s, me->smtp, &pass, &more);
+    hub_arena_reset(a);
+  }
+  count(&pass, st);
+  if (hub_ok(st) && (pass.sent || pass.dead || pass.retried))
+    hub_logf(HUB_LOG_INFO, "notify sender: %d mail sent, %d retrying, %d dead", pass.sent, pass.retried, pass.dead);
   hub_arena_free(a);
 }
 
@@ -120,8 +149,15 @@ static bool notify_start(const hub_service_env *env) {
   }
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return false;
   if (*cfg->smtp_url) {
-    w.smtp = notify_smtp_new();
-    if (!w.smtp) return false;
+    w.n_senders = cfg->notify_senders < MAX_SENDERS ? cfg->notify_senders : MAX_SENDERS;
+    for (int i = 0; i < w.n_senders; i++) {
+      sender *me = &w.senders[i];
+      char name[32];
+      snprintf(name, sizeof name, "notify sender %d", i + 1);
+      me->pg = hub_pg_new(cfg->database_url, cfg->db_timeout_ms);
+      me->smtp = notify_smtp_new();
+      if (!me->smtp || !(me->thread = hub_periodic_start(name, cfg->notify_interval_ms, send_tick, me))) return false;
+    }
   } else {
     hub_logf(
         HUB_LOG_WARN,
@@ -129,17 +165,22 @@ static bool notify_start(const hub_service_env *env) {
   }
   w.pg = hub_pg_new(cfg->database_url, cfg->db_timeout_ms);
   w.last_prune_ms = hub_clock_mono_ms();
-  w.thread = hub_periodic_start("notify worker", cfg->notify_interval_ms, tick, &w);
-  return w.thread != NULL;
+  w.router = hub_periodic_start("notify router", cfg->notify_interval_ms, route_tick, &w);
+  return w.router != NULL;
 }
 
 static void notify_stop(void) {
-  hub_periodic_stop(w.thread);
-  w.thread = NULL;
+  hub_periodic_stop(w.router);
+  w.router = NULL;
   hub_pg_free(w.pg);
   w.pg = NULL;
-  notify_smtp_free(w.smtp);
-  w.smtp = NULL;
+  for (int i = 0; i < w.n_senders; i++) {
+    hub_periodic_stop(w.senders[i].thread);
+    hub_pg_free(w.senders[i].pg);
+    notify_smtp_free(w.senders[i].smtp);
+    w.senders[i] = (sender){0};
+  }
+  w.n_senders = 0;
   if (w.password) {
     memset(w.password, 0, strlen(w.password));
     free(w.password);
