@@ -22,7 +22,7 @@ CREATE TABLE notify_deliveries (
   tenant_id       uuid        REFERENCES tenants,
   source          text        NOT NULL CHECK (source IN ('outbox', 'account_outbox')),
   source_id       bigint      NOT NULL,
-  channel         text        NOT NULL CHECK (channel IN ('email')),
+  channel         text        NOT NULL CHECK (channel IN ('email', 'push')),
   recipient       text        NOT NULL CHECK (recipient <> ''),
   user_id         uuid,
   topic           text        NOT NULL,
@@ -40,6 +40,7 @@ CREATE TABLE notify_deliveries (
   body_text       text,
   body_html       text,
   unsubscribe_url text        NOT NULL DEFAULT '',
+  link            text        NOT NULL DEFAULT '',
   created_at      timestamptz NOT NULL DEFAULT now(),
   delivered_at    timestamptz,
   UNIQUE (source, source_id, channel, recipient),
@@ -85,6 +86,10 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON notify_deliveries, notify_attempts TO hu
 CREATE POLICY outbox_notify_worker ON outbox FOR SELECT
   USING (current_setting('hub.scope', true) = 'notify_worker');
 CREATE INDEX outbox_tenant_undelivered ON outbox (tenant_id, id) WHERE delivered_at IS NULL;
+-- An event whose routing fails by itself is set aside (delivered_at set) with the reason here,
+-- so it cannot hold up the tenant's other events; hubd notify-status lists them.
+ALTER TABLE outbox ADD COLUMN route_error text;
+ALTER TABLE account_outbox ADD COLUMN route_error text;
 CREATE INDEX outbox_delivered ON outbox (delivered_at) WHERE delivered_at IS NOT NULL;
 CREATE INDEX account_outbox_delivered ON account_outbox (delivered_at) WHERE delivered_at IS NOT NULL;
 
@@ -116,7 +121,7 @@ CREATE TABLE notify_preferences (
   tenant_id uuid    NOT NULL REFERENCES tenants,
   user_id   uuid    NOT NULL REFERENCES users ON DELETE CASCADE,
   topic     text    NOT NULL,
-  channel   text    NOT NULL CHECK (channel IN ('in_app', 'email')),
+  channel   text    NOT NULL CHECK (channel IN ('in_app', 'email', 'push')),
   enabled   boolean NOT NULL,
   PRIMARY KEY (tenant_id, user_id, topic, channel)
 );
@@ -124,7 +129,7 @@ CALL hub_tenant_table('notify_preferences');
 CREATE TABLE notify_tenant_defaults (
   tenant_id uuid    NOT NULL REFERENCES tenants,
   topic     text    NOT NULL,
-  channel   text    NOT NULL CHECK (channel IN ('in_app', 'email')),
+  channel   text    NOT NULL CHECK (channel IN ('in_app', 'email', 'push')),
   enabled   boolean NOT NULL,
   PRIMARY KEY (tenant_id, topic, channel)
 );
@@ -138,10 +143,33 @@ CREATE TABLE notify_quiet_hours (
 );
 CALL hub_tenant_table('notify_quiet_hours');
 
+-- A user's devices for push notifications: one account reaches every tenant, so a device is
+-- the user's, not a tenant's. The token is the provider's registration token (secret: sent to
+-- the provider only, never listed). A token the provider calls unregistered is deleted.
+CREATE TABLE notify_devices (
+  id           uuid        PRIMARY KEY DEFAULT hub_uuid_v7(),
+  user_id      uuid        NOT NULL REFERENCES users ON DELETE CASCADE,
+  token        text        NOT NULL UNIQUE,
+  platform     text        NOT NULL CHECK (platform IN ('android', 'ios', 'web')),
+  label        text        NOT NULL DEFAULT '',
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  last_used_at timestamptz
+);
+COMMENT ON TABLE notify_devices IS 'global: a user''s devices for push notifications (every tenant of the user)';
+CREATE INDEX notify_devices_user ON notify_devices (user_id, id);
+ALTER TABLE notify_devices ENABLE ROW LEVEL SECURITY;
+ALTER TABLE notify_devices FORCE ROW LEVEL SECURITY;
+CREATE POLICY notify_devices_mine ON notify_devices
+  USING (user_id = hub_current_user()) WITH CHECK (user_id = hub_current_user());
+CREATE POLICY notify_devices_worker ON notify_devices
+  USING (current_setting('hub.scope', true) = 'notify_worker');
+GRANT SELECT, INSERT, UPDATE, DELETE ON notify_devices TO hub_app;
+
 INSERT INTO role_permissions (role, permission) VALUES
   ('admin', 'notify.*.*'),
   ('member', 'notify.inbox.view'), ('member', 'notify.inbox.update'),
-  ('member', 'notify.preferences.view'), ('member', 'notify.preferences.update')
+  ('member', 'notify.preferences.view'), ('member', 'notify.preferences.update'),
+  ('member', 'notify.devices.view'), ('member', 'notify.devices.update')
 ON CONFLICT DO NOTHING;
 
 -- The first moment at or after p_at outside the quiet hours p_start..p_end (local times in

@@ -57,6 +57,10 @@ typedef struct hub_config {
   char *smtp_password_file;
   char *smtp_from;            /* HUB_SMTP_FROM */
   char *public_url;           /* HUB_PUBLIC_URL: base of links in notifications; empty = per brand */
+  char *push_url;             /* HUB_PUSH_URL: FCM-style push API; empty = push not sent here */
+  char *push_project;         /* HUB_PUSH_PROJECT */
+  char *push_token_file;      /* HUB_PUSH_TOKEN_FILE: its bearer token */
+  char *push_ca_file;         /* HUB_PUSH_CA_FILE */
   char *jwt_issuer;           /* HUB_JWT_ISSUER / HUB_JWT_AUDIENCE: iss and aud of access tokens */
   char *jwt_audience;
   char *jwt_key_files;        /* HUB_JWT_KEY_FILES: PEM files, last signs; empty = ephemeral key */

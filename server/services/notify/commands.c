@@ -1,7 +1,8 @@
 /* Operator commands of Notify, run as `hubd <command>` with the server's settings and exiting
  * with 0 (done) or 1 (the database could not answer):
  *   notify-status     the undelivered events of both outboxes (and the oldest's age), the
- *                     deliveries by state, and the newest dead letters with their last error;
+ *                     deliveries by state, the newest dead letters with their last error, and
+ *                     the events set aside because their routing failed by itself;
  *   notify-redeliver  every dead delivery back in the queue, now (RetryDelivery for all tenants
  *                     and for account mail, which no tenant's admin can replay).
  * They read and write across tenants as the delivery worker does (scope notify_worker). */
@@ -37,6 +38,13 @@ static const hub_pg_stmt dead_sql = {
     "FROM notify_deliveries WHERE state = 'dead' ORDER BY id DESC LIMIT 20",
     0};
 
+static const hub_pg_stmt aside_sql = {
+    "notify_cmd_aside",
+    "SELECT * FROM (SELECT created_at, topic, tenant_id::text AS owner, id, route_error FROM outbox "
+    "WHERE route_error IS NOT NULL UNION ALL SELECT created_at, topic, 'account mail', id, route_error "
+    "FROM account_outbox WHERE route_error IS NOT NULL) x ORDER BY created_at DESC LIMIT 20",
+    0};
+
 static const hub_pg_stmt redeliver_sql = {"notify_cmd_redeliver",
                                           "WITH r AS (UPDATE notify_deliveries SET state = 'pending', next_attempt_at "
                                           "= now() WHERE state = 'dead' RETURNING 1) "
@@ -44,7 +52,7 @@ static const hub_pg_stmt redeliver_sql = {"notify_cmd_redeliver",
                                           0};
 
 typedef struct status_ctx {
-  hub_rows *backlog, *states, *dead, *redelivered;
+  hub_rows *backlog, *states, *dead, *aside, *redelivered;
   bool redeliver;
 } status_ctx;
 
@@ -58,6 +66,7 @@ static hub_status status_fn(hub_tx *tx, void *ud) {
   c->backlog = hub_tx_exec(tx, &backlog_sql, NULL);
   c->states = hub_tx_exec(tx, &states_sql, NULL);
   c->dead = hub_tx_exec(tx, &dead_sql, NULL);
+  c->aside = hub_tx_exec(tx, &aside_sql, NULL);
   return HUB_STATUS_OK;
 }
 
@@ -87,6 +96,9 @@ static int run(const hub_service_env *env, bool redeliver) {
              hub_rows_text(c.dead, i, "topic"), hub_rows_text(c.dead, i, "recipient"),
              hub_rows_text(c.dead, i, "owner"), (long long)hub_rows_int(c.dead, i, "attempts"),
              hub_rows_text(c.dead, i, "last_error"));
+    for (int i = 0; i < hub_rows_count(c.aside); i++)
+      printf("set aside: event %s %s (%s): %s\n", hub_rows_text(c.aside, i, "id"), hub_rows_text(c.aside, i, "topic"),
+             hub_rows_text(c.aside, i, "owner"), hub_rows_text(c.aside, i, "route_error"));
   }
   hub_arena_free(a);
   hub_pg_free(pg);

@@ -21,7 +21,7 @@
 
 /* ---- topics: what each event becomes (topics.c, pure) ---- */
 
-enum { NOTIFY_IN_APP = 1u << 0, NOTIFY_EMAIL = 1u << 1 };
+enum { NOTIFY_IN_APP = 1u << 0, NOTIFY_EMAIL = 1u << 1, NOTIFY_PUSH = 1u << 2 };
 
 typedef enum notify_audience {
   NOTIFY_TO_ACCOUNT,  /* the user an account event is about (its aggregate); payload "to" overrides the address */
@@ -45,7 +45,7 @@ typedef struct notify_topic {
 const notify_topic *notify_topic_find(const char *topic);
 /* Every topic, in name order; *n is how many. */
 const notify_topic *notify_topics(size_t *n);
-/* "in_app"/"email" and back (0 when unknown). */
+/* "in_app"/"email"/"push" and back (0 when unknown). */
 const char *notify_channel_text(unsigned channel);
 unsigned notify_channel_parse(const char *text);
 unsigned notify_channel_of_enum(int channel); /* Hub__Notify__V1__Channel */
@@ -103,7 +103,8 @@ char *notify_unsubscribe_token(hub_arena *a, const char *user_id, const char *te
 
 typedef struct notify_settings {
   const char *smtp_url, *smtp_user, *smtp_password, *smtp_ca_file, *smtp_from;
-  int smtp_starttls; /* 0 off, 1 when offered, 2 required */
+  const char *push_url, *push_project, *push_token, *push_ca_file; /* FCM-style HTTP v1; push_url "" = no push */
+  int smtp_starttls;                                               /* 0 off, 1 when offered, 2 required */
   const char *public_url;
   int max_attempts;
   int64_t retry_base_ms;
@@ -112,6 +113,8 @@ typedef struct notify_settings {
 
 /* A sender thread's SMTP client (one libcurl handle: its connection is reused; smtp.c). */
 typedef struct notify_smtp notify_smtp;
+/* A sender thread's push client (one libcurl handle; push.c). */
+typedef struct notify_push notify_push;
 
 typedef struct notify_pass {
   int routed;  /* outbox rows routed */
@@ -121,15 +124,17 @@ typedef struct notify_pass {
   int retried; /* attempts that will be retried */
   int dead;    /* deliveries given up */
   int pruned;  /* old rows removed */
+  int unroutable; /* events set aside: their routing fails by itself */
 } notify_pass;
 
 /* One bounded pass of routing; more is left for the next when *more. `cursor` (the caller's,
  * "" at first) is the last tenant served, so the next pass starts after it. */
 hub_status notify_route_once(hub_pg *pg, hub_arena *a, const notify_settings *s, char cursor[40], notify_pass *out,
                              bool *more);
-/* One bounded pass of sending due mail through `smtp`. */
-hub_status notify_send_once(hub_pg *pg, hub_arena *a, const notify_settings *s, notify_smtp *smtp, notify_pass *out,
-                            bool *more);
+/* One bounded pass of sending due mail (through `smtp`) and push notifications (through `push`; either may be
+ * NULL when this process sends none of that channel). */
+hub_status notify_send_once(hub_pg *pg, hub_arena *a, const notify_settings *s, notify_smtp *smtp, notify_push *push,
+                            notify_pass *out, bool *more);
 /* Removes delivered deliveries and outbox rows older than the retention. */
 hub_status notify_prune_once(hub_pg *pg, hub_arena *a, const notify_settings *s, notify_pass *out);
 
@@ -144,6 +149,19 @@ void notify_smtp_free(notify_smtp *s);
 /* Sends one message (RFC 5322 text, CRLF) from `from` to `to` over s's SMTP server. */
 void notify_smtp_send(notify_smtp *h, const notify_settings *s, const char *from, const char *to, const char *message,
                       notify_smtp_result *out);
+
+/* Push through an FCM-style HTTP v1 API (push.c): POST <push_url>/v1/projects/<project>/messages:send
+ * with the bearer token, over HTTPS verified against push_ca_file when set. */
+notify_push *notify_push_new(void);
+void notify_push_free(notify_push *p);
+typedef struct notify_push_result {
+  bool ok;           /* accepted */
+  bool permanent;    /* refused for good: no retry */
+  bool unregistered; /* the token is no longer valid: forget the device */
+  char detail[256];
+} notify_push_result;
+void notify_push_send(notify_push *h, const notify_settings *s, const char *device_token, const char *title,
+                      const char *body, const char *link, const char *topic, notify_push_result *out);
 
 /* The RFC 5322 message of a delivery (GMime): multipart/alternative text + HTML. */
 char *notify_mime_message(hub_arena *a, const char *from_name, const char *from, const char *to, const char *reply_to,

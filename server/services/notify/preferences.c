@@ -79,9 +79,9 @@ hub_status hub_notify_v1_notify_list_topics(hub_call *call, const Hub__Notify__V
     t->topic = (char *)ts[i].topic;
     t->description = (char *)ts[i].description;
     t->security = ts[i].security;
-    t->channels = hub_arena_calloc(a, 2, sizeof *t->channels);
-    if (ts[i].channels & NOTIFY_IN_APP) t->channels[t->n_channels++] = HUB__NOTIFY__V1__CHANNEL__CHANNEL_IN_APP;
-    if (ts[i].channels & NOTIFY_EMAIL) t->channels[t->n_channels++] = HUB__NOTIFY__V1__CHANNEL__CHANNEL_EMAIL;
+    t->channels = hub_arena_calloc(a, 3, sizeof *t->channels);
+    for (unsigned ch = NOTIFY_IN_APP; ch <= NOTIFY_PUSH; ch <<= 1)
+      if (ts[i].channels & ch) t->channels[t->n_channels++] = notify_channel_enum(ch);
     response->topics[response->n_topics++] = t;
   }
   return HUB_STATUS_OK;
@@ -103,10 +103,10 @@ static Hub__Notify__V1__Choice *choice(hub_arena *a, const char *topic, unsigned
 static void effective(hub_arena *a, const hub_rows *prefs, const hub_rows *quiet, Hub__Notify__V1__Preferences *out) {
   size_t n;
   const notify_topic *ts = notify_topics(&n);
-  out->choices = hub_arena_calloc(a, 2 * n + 1, sizeof *out->choices);
+  out->choices = hub_arena_calloc(a, 3 * n + 1, sizeof *out->choices);
   for (size_t i = 0; i < n; i++) {
     if (!choosable(&ts[i])) continue;
-    for (unsigned ch = NOTIFY_IN_APP; ch <= NOTIFY_EMAIL; ch <<= 1) {
+    for (unsigned ch = NOTIFY_IN_APP; ch <= NOTIFY_PUSH; ch <<= 1) {
       if (!(ts[i].channels & ch)) continue;
       bool on = (ts[i].defaults & ch) != 0;
       const char *source = "default";

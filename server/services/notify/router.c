@@ -12,6 +12,7 @@
 
 #include "db/array.h"
 #include "hub/clock.h"
+#include "hub/log.h"
 #include "services/notify/notify.h"
 
 enum { BATCH = 200, TENANTS_PER_PASS = 20, UNSUBSCRIBE_DAYS = 90 };
@@ -77,6 +78,11 @@ static const hub_pg_stmt prefs_sql = {
     "UNION ALL SELECT NULL, topic, channel, enabled FROM notify_tenant_defaults WHERE tenant_id = hub_current_tenant()",
     1};
 
+static const hub_pg_stmt devices_sql = {
+    "notify_route_devices",
+    "SELECT id::text AS id, user_id::text AS user_id FROM notify_devices WHERE user_id = ANY($1::uuid[]) ORDER BY id",
+    1};
+
 static const hub_pg_stmt inbox_sql = {
     "notify_inbox_add",
     "INSERT INTO notify_inbox (tenant_id, user_id, source_id, topic, brand, title, body, link) "
@@ -89,14 +95,16 @@ static const hub_pg_stmt inbox_sql = {
 static const hub_pg_stmt deliveries_sql = {
     "notify_deliveries_add",
     "INSERT INTO notify_deliveries (tenant_id, source, source_id, channel, recipient, user_id, topic, brand, security, "
-    "  next_attempt_at, sender_name, reply_to, subject, body_text, body_html, unsubscribe_url) "
-    "SELECT $2::uuid, $3, d.source_id, 'email', d.recipient, d.user_id, d.topic, d.brand, d.security, "
+    "  next_attempt_at, sender_name, reply_to, subject, body_text, body_html, unsubscribe_url, link) "
+    "SELECT $2::uuid, $3, d.source_id, d.channel, d.recipient, d.user_id, d.topic, d.brand, d.security, "
     "  CASE WHEN d.security OR q.user_id IS NULL THEN now() "
     "       ELSE notify_quiet_until(now(), u.time_zone, q.quiet_start, q.quiet_end) END, "
-    "  d.sender_name, d.reply_to, d.subject, d.body_text, d.body_html, d.unsubscribe_url "
-    "FROM jsonb_to_recordset($1::jsonb) AS d(source_id bigint, recipient text, user_id uuid, topic text, brand text, "
-    "  security boolean, sender_name text, reply_to text, subject text, body_text text, body_html text, "
-    "  unsubscribe_url text) "
+    "  coalesce(d.sender_name, ''), coalesce(d.reply_to, ''), d.subject, d.body_text, d.body_html, "
+    "  coalesce(d.unsubscribe_url, ''), "
+    "  coalesce(d.link, '') "
+    "FROM jsonb_to_recordset($1::jsonb) AS d(source_id bigint, channel text, recipient text, user_id uuid, topic text, "
+    "  brand text, security boolean, sender_name text, reply_to text, subject text, body_text text, body_html text, "
+    "  unsubscribe_url text, link text) "
     "LEFT JOIN notify_quiet_hours q ON q.tenant_id = $2::uuid AND q.user_id = d.user_id "
     "LEFT JOIN users u ON u.id = d.user_id "
     "ON CONFLICT (source, source_id, channel, recipient) DO NOTHING",
@@ -106,6 +114,15 @@ static const hub_pg_stmt done_sql = {"notify_routed",
                                      "UPDATE outbox SET delivered_at = now(), payload = payload - 'token' "
                                      "WHERE tenant_id = hub_current_tenant() AND id = ANY($1::bigint[])",
                                      1};
+
+/* An event that cannot be routed (its routing fails by itself) is set aside, not retried
+ * for ever ahead of the tenant's other events: marked routed with the reason, which
+ * `hubd notify-status` shows, its token scrubbed like any other's. */
+static const hub_pg_stmt unroutable_sql = {
+    "notify_unroutable",
+    "UPDATE outbox SET delivered_at = now(), route_error = $2, payload = payload - 'token' "
+    "WHERE tenant_id = hub_current_tenant() AND id = $1::bigint AND delivered_at IS NULL",
+    2};
 
 static const hub_pg_stmt account_claim_sql = {
     "notify_account_claim",
@@ -188,11 +205,12 @@ typedef struct recipient {
 /* The inbox row and the delivery of one event for one recipient. */
 static void route_one(hub_arena *a, const notify_settings *s, const notify_topic *t, const notify_brand *b,
                       const char *tenant_id, const char *source_id, const char *payload, const char *const *extra,
-                      recipient to, const hub_rows *prefs, route_out *out) {
+                      recipient to, const hub_rows *prefs, const hub_rows *devices, route_out *out) {
   bool in_app = to.user_id && tenant_id && wants(prefs, to.user_id, t, NOTIFY_IN_APP);
   bool email = to.address && *to.address &&
                (to.user_id ? wants(prefs, to.user_id, t, NOTIFY_EMAIL) : (t->channels & NOTIFY_EMAIL) != 0);
-  if (!in_app && !email) return;
+  bool push = to.user_id && tenant_id && devices && wants(prefs, to.user_id, t, NOTIFY_PUSH);
+  if (!in_app && !email && !push) return;
   const char *unsubscribe = "";
   if (email && !t->security && to.user_id && tenant_id) {
     int64_t exp = hub_clock_wall_s() + (int64_t)UNSUBSCRIBE_DAYS * 86400;
@@ -214,6 +232,19 @@ static void route_one(hub_arena *a, const notify_settings *s, const notify_topic
                           "sender_name", b->sender_name, "reply_to", b->support_address, "subject", m.subject,
                           "body_text", m.text, "body_html", m.html, "unsubscribe_url", unsubscribe);
     if (d && to.user_id) json_object_set_new(d, "user_id", json_string(to.user_id));
+    if (d) {
+      json_object_set_new(d, "channel", json_string("email"));
+      json_object_set_new(d, "link", json_string(m.link));
+      json_array_append_new(out->mail, d);
+      out->n_mail++;
+    }
+  }
+  for (int i = 0; push && i < hub_rows_count(devices); i++) { /* one push per device of the user */
+    if (strcmp(hub_rows_text(devices, i, "user_id"), to.user_id) != 0) continue;
+    json_t *d = json_pack("{s:I, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s}", "source_id", (json_int_t)src,
+                          "channel", "push", "recipient", hub_rows_text(devices, i, "id"), "user_id", to.user_id,
+                          "topic", t->topic, "security", t->security, "brand", b->id, "sender_name", b->sender_name,
+                          "subject", m.subject, "body_text", m.summary, "link", m.link);
     if (d) {
       json_array_append_new(out->mail, d);
       out->n_mail++;
@@ -242,7 +273,9 @@ typedef struct tenant_ctx {
   const char *tenant_id;
   const brands *brands;
   notify_pass *pass;
-  bool full; /* a whole batch was claimed: more may wait */
+  int batch;      /* events claimed at once: BATCH, or 1 to find the one that cannot be routed */
+  bool full;      /* a whole batch was claimed: more may wait */
+  char first[24]; /* the first event claimed (with batch 1: the one that failed) */
 } tenant_ctx;
 
 static const hub_rows *row_by(const hub_rows *r, const char *column, const char *value, int *at) {
@@ -258,13 +291,15 @@ static hub_status tenant_fn(hub_tx *tx, void *ud) {
   tenant_ctx *c = ud;
   hub_arena *a = hub_tx_arena(tx);
   char batch[16];
-  snprintf(batch, sizeof batch, "%d", BATCH);
+  snprintf(batch, sizeof batch, "%d", c->batch);
   hub_rows *events;
   hub_status st = hub_tx_query(tx, &claim_sql, (const char *[]){batch}, &events);
   if (!hub_ok(st)) return st;
   int n = hub_rows_count(events);
-  c->full = n == BATCH;
+  c->full = n == c->batch;
+  c->first[0] = '\0';
   if (n == 0) return HUB_STATUS_OK;
+  snprintf(c->first, sizeof c->first, "%s", hub_rows_text(events, 0, "id"));
   /* What the rules need, in one pipeline: the tickets named, the invitees who have accounts. */
   const char **ids = hub_arena_calloc(a, (size_t)n, sizeof *ids),
              **emails = hub_arena_calloc(a, (size_t)n, sizeof *emails);
@@ -292,9 +327,11 @@ static hub_status tenant_fn(hub_tx *tx, void *ud) {
     int n_users = 0;
     for (int i = 0; i < hub_rows_count(tickets); i++) users[n_users++] = hub_rows_text(tickets, i, "user_id");
     for (int i = 0; i < hub_rows_count(invitees); i++) users[n_users++] = hub_rows_text(invitees, i, "id");
-    hub_rows *prefs;
-    st = hub_tx_query(tx, &prefs_sql, (const char *[]){hub_pg_array_literal(a, (char *const *)users, (size_t)n_users)},
-                      &prefs);
+    const char *user_list = hub_pg_array_literal(a, (char *const *)users, (size_t)n_users);
+    hub_rows *prefs = hub_tx_exec(tx, &prefs_sql, (const char *[]){user_list});
+    hub_tx_exec(tx, &scope_sql, NULL); /* a user's devices are no tenant's: the worker reads them */
+    hub_rows *devices = hub_tx_exec(tx, &devices_sql, (const char *[]){user_list});
+    st = hub_tx_flush(tx);
     const char *tenant_name = hub_rows_count(tenant) ? hub_rows_text(tenant, 0, "name") : "";
     route_out out = {json_array(), json_array(), 0, 0};
     for (int i = 0; hub_ok(st) && i < n; i++) {
@@ -311,7 +348,7 @@ static hub_status tenant_fn(hub_tx *tx, void *ud) {
                                NULL};
         recipient to = {hub_rows_text(tickets, at, "user_id"), hub_rows_text(tickets, at, "email")};
         route_one(a, c->s, t, brand_of(c->brands, hub_rows_text(tickets, at, "brand")), c->tenant_id, done[i], payload,
-                  extra, to, prefs, &out);
+                  extra, to, prefs, devices, &out);
       } else if (t->to == NOTIFY_TO_INVITEE) {
         const char *email = json_text(p, "email");
         if (!email) continue;
@@ -319,7 +356,7 @@ static hub_status tenant_fn(hub_tx *tx, void *ud) {
         recipient to = {NULL, lower_dup(a, email)};
         const char *extra[] = {"tenant_name", tenant_name, NULL};
         route_one(a, c->s, t, brand_of(c->brands, json_text(p, "brand")), c->tenant_id, done[i], payload, extra, to,
-                  prefs, &out);
+                  prefs, NULL, &out);
       }
     }
     if (out.n_inbox) hub_tx_exec(tx, &inbox_sql, (const char *[]){dump(a, out.inbox)});
@@ -341,21 +378,31 @@ typedef struct account_ctx {
   const notify_settings *s;
   const brands *brands;
   notify_pass *pass;
+  int batch;
   bool full;
+  char first[24];
 } account_ctx;
+
+static const hub_pg_stmt account_unroutable_sql = {
+    "notify_account_unroutable",
+    "UPDATE account_outbox SET delivered_at = now(), route_error = $2, payload = payload - 'token' "
+    "WHERE id = $1::bigint AND delivered_at IS NULL",
+    2};
 
 static hub_status account_fn(hub_tx *tx, void *ud) {
   account_ctx *c = ud;
   hub_arena *a = hub_tx_arena(tx);
   char batch[16];
-  snprintf(batch, sizeof batch, "%d", BATCH);
+  snprintf(batch, sizeof batch, "%d", c->batch);
   hub_tx_exec(tx, &scope_sql, NULL);
   hub_rows *events;
   hub_status st = hub_tx_query(tx, &account_claim_sql, (const char *[]){batch}, &events);
   if (!hub_ok(st)) return st;
   int n = hub_rows_count(events);
-  c->full = n == BATCH;
+  c->full = n == c->batch;
+  c->first[0] = '\0';
   if (n == 0) return HUB_STATUS_OK;
+  snprintf(c->first, sizeof c->first, "%s", hub_rows_text(events, 0, "id"));
   const char **done = hub_arena_calloc(a, (size_t)n, sizeof *done);
   route_out out = {json_array(), json_array(), 0, 0};
   for (int i = 0; i < n; i++) {
@@ -367,7 +414,8 @@ static hub_status account_fn(hub_tx *tx, void *ud) {
     const char *to_address = json_text(p, "to"); /* a change of address: the new one, or the old one told */
     recipient to = {hub_rows_text(events, i, "aggregate_id"),
                     lower_dup(a, to_address ? to_address : hub_rows_text(events, i, "email"))};
-    route_one(a, c->s, t, brand_of(c->brands, json_text(p, "brand")), NULL, done[i], payload, NULL, to, NULL, &out);
+    route_one(a, c->s, t, brand_of(c->brands, json_text(p, "brand")), NULL, done[i], payload, NULL, to, NULL, NULL,
+              &out);
     json_decref(p);
   }
   if (out.n_mail) hub_tx_exec(tx, &deliveries_sql, (const char *[]){dump(a, out.mail), NULL, "account_outbox"});
@@ -396,6 +444,66 @@ static hub_status find_fn(hub_tx *tx, void *ud) {
   return HUB_STATUS_OK;
 }
 
+static bool transient(hub_status st) {
+  return st.code == HUB_UNAVAILABLE || st.code == HUB_ABORTED || st.code == HUB_DEADLINE_EXCEEDED;
+}
+
+typedef struct unroutable_ctx {
+  const char *id, *why;
+} unroutable_ctx;
+
+static hub_status unroutable_fn(hub_tx *tx, void *ud) {
+  unroutable_ctx *u = ud;
+  hub_tx_exec(tx, &unroutable_sql, (const char *[]){u->id, u->why});
+  return HUB_STATUS_OK;
+}
+
+static hub_status account_unroutable_fn(hub_tx *tx, void *ud) {
+  unroutable_ctx *u = ud;
+  hub_tx_exec(tx, &account_unroutable_sql, (const char *[]){u->id, u->why});
+  return HUB_STATUS_OK;
+}
+
+/* The same for account mail. */
+static hub_status account_one_by_one(hub_pg *pg, hub_arena *a, account_ctx *ac) {
+  ac->batch = 1;
+  for (int k = 0; k < BATCH; k++) {
+    hub_status st = hub_tx_run(pg, a, NULL, NULL, 30000, account_fn, ac);
+    if (hub_ok(st) && !ac->full) break;
+    if (hub_ok(st)) continue;
+    if (transient(st) || !ac->first[0]) return st;
+    hub_logf(HUB_LOG_ERROR, "notify: account event %s cannot be routed (%s); set aside", ac->first, st.message);
+    unroutable_ctx u = {hub_arena_strdup(a, ac->first), st.message ? st.message : "routing failed"};
+    st = hub_tx_run(pg, a, NULL, NULL, 30000, account_unroutable_fn, &u);
+    if (!hub_ok(st)) return st;
+    ac->pass->unroutable++;
+  }
+  ac->batch = BATCH;
+  ac->full = true;
+  return HUB_STATUS_OK;
+}
+
+/* A batch failed for a reason a retry will not cure: route its events one at a time, and set
+ * aside each one that fails alone, so one bad event never holds up a tenant's others. */
+static hub_status route_one_by_one(hub_pg *pg, hub_arena *a, tenant_ctx *tc, hub_status failed) {
+  tc->batch = 1;
+  for (int k = 0; k < BATCH; k++) {
+    hub_status st = hub_tx_run(pg, a, tc->tenant_id, NULL, 30000, tenant_fn, tc);
+    if (hub_ok(st) && !tc->full) break; /* nothing left */
+    if (hub_ok(st)) continue;
+    if (transient(st) || !tc->first[0]) return st;
+    hub_logf(HUB_LOG_ERROR, "notify: event %s of tenant %s cannot be routed (%s); set aside", tc->first, tc->tenant_id,
+             st.message);
+    unroutable_ctx u = {hub_arena_strdup(a, tc->first), st.message ? st.message : hub_code_name(failed.code)};
+    st = hub_tx_run(pg, a, tc->tenant_id, NULL, 30000, unroutable_fn, &u);
+    if (!hub_ok(st)) return st;
+    tc->pass->unroutable++;
+  }
+  tc->batch = BATCH;
+  tc->full = true; /* more may wait: the next pass takes them in batches again */
+  return HUB_STATUS_OK;
+}
+
 hub_status notify_route_once(hub_pg *pg, hub_arena *a, const notify_settings *s, char cursor[40], notify_pass *out,
                              bool *more) {
   *more = false;
@@ -405,13 +513,16 @@ hub_status notify_route_once(hub_pg *pg, hub_arena *a, const notify_settings *s,
   if (!hub_ok(st)) return st;
   brands bs;
   load_brands(f.brands, a, s, &bs);
-  account_ctx ac = {s, &bs, out, false};
+  account_ctx ac = {.s = s, .brands = &bs, .pass = out, .batch = BATCH};
   st = hub_tx_run(pg, a, NULL, NULL, 30000, account_fn, &ac);
+  if (!hub_ok(st) && !transient(st)) st = account_one_by_one(pg, a, &ac);
   if (!hub_ok(st)) return st;
   *more = ac.full;
   for (int i = 0; i < hub_rows_count(f.tenants); i++) {
-    tenant_ctx tc = {s, hub_rows_text(f.tenants, i, "tenant_id"), &bs, out, false};
+    tenant_ctx tc = {
+        .s = s, .tenant_id = hub_rows_text(f.tenants, i, "tenant_id"), .brands = &bs, .pass = out, .batch = BATCH};
     hub_status ts = hub_tx_run(pg, a, tc.tenant_id, NULL, 30000, tenant_fn, &tc);
+    if (!hub_ok(ts) && !transient(ts)) ts = route_one_by_one(pg, a, &tc, ts);
     if (!hub_ok(ts)) return ts;
     snprintf(cursor, 40, "%s", tc.tenant_id);
     *more = *more || tc.full;

@@ -57,17 +57,18 @@ static const notify_topic topics[] = {
      "You are invited to join {{tenant_name}} on {{brand_name}} as {{role}}. The invitation is valid until "
      "{{expires_at}}.",
      "Accept the invitation", "/invitations/accept?token={{token}}"},
-    {"ticket.assigned", "A ticket was assigned to you", NOTIFY_TO_ASSIGNEE, NOTIFY_IN_APP | NOTIFY_EMAIL,
-     NOTIFY_IN_APP | NOTIFY_EMAIL, false, "Ticket #{{number}} was assigned to you",
+    {"ticket.assigned", "A ticket was assigned to you", NOTIFY_TO_ASSIGNEE, NOTIFY_IN_APP | NOTIFY_EMAIL | NOTIFY_PUSH,
+     NOTIFY_IN_APP | NOTIFY_EMAIL | NOTIFY_PUSH, false, "Ticket #{{number}} was assigned to you",
      "Ticket #{{number}} ({{subject}}) is yours now.", "Open the ticket", "/tickets/{{number}}"},
-    {"ticket.commented", "A comment on a ticket of yours", NOTIFY_TO_ASSIGNEE, NOTIFY_IN_APP | NOTIFY_EMAIL,
-     NOTIFY_IN_APP, false, "New comment on ticket #{{number}}", "Ticket #{{number}} ({{subject}}) has a new comment.",
-     "Open the ticket", "/tickets/{{number}}"},
-    {"ticket.sla_breach", "A ticket of yours missed its SLA", NOTIFY_TO_ASSIGNEE, NOTIFY_IN_APP | NOTIFY_EMAIL,
-     NOTIFY_IN_APP | NOTIFY_EMAIL, false, "Ticket #{{number}} missed its SLA",
-     "Ticket #{{number}} ({{subject}}) is past its SLA target.", "Open the ticket", "/tickets/{{number}}"},
-    {"ticket.sla_warning", "A ticket of yours is close to its SLA", NOTIFY_TO_ASSIGNEE, NOTIFY_IN_APP | NOTIFY_EMAIL,
-     NOTIFY_IN_APP, false, "Ticket #{{number}} is close to its SLA target",
+    {"ticket.commented", "A comment on a ticket of yours", NOTIFY_TO_ASSIGNEE,
+     NOTIFY_IN_APP | NOTIFY_EMAIL | NOTIFY_PUSH, NOTIFY_IN_APP, false, "New comment on ticket #{{number}}",
+     "Ticket #{{number}} ({{subject}}) has a new comment.", "Open the ticket", "/tickets/{{number}}"},
+    {"ticket.sla_breach", "A ticket of yours missed its SLA", NOTIFY_TO_ASSIGNEE,
+     NOTIFY_IN_APP | NOTIFY_EMAIL | NOTIFY_PUSH, NOTIFY_IN_APP | NOTIFY_EMAIL | NOTIFY_PUSH, false,
+     "Ticket #{{number}} missed its SLA", "Ticket #{{number}} ({{subject}}) is past its SLA target.", "Open the ticket",
+     "/tickets/{{number}}"},
+    {"ticket.sla_warning", "A ticket of yours is close to its SLA", NOTIFY_TO_ASSIGNEE,
+     NOTIFY_IN_APP | NOTIFY_EMAIL | NOTIFY_PUSH, NOTIFY_IN_APP, false, "Ticket #{{number}} is close to its SLA target",
      "Ticket #{{number}} ({{subject}}) will miss its SLA target soon.", "Open the ticket", "/tickets/{{number}}"},
 };
 
@@ -85,21 +86,30 @@ const notify_topic *notify_topics(size_t *n) {
 }
 
 const char *notify_channel_text(unsigned channel) {
-  return channel == NOTIFY_IN_APP ? "in_app" : channel == NOTIFY_EMAIL ? "email" : NULL;
+  return channel == NOTIFY_IN_APP  ? "in_app"
+         : channel == NOTIFY_EMAIL ? "email"
+         : channel == NOTIFY_PUSH  ? "push"
+                                   : NULL;
 }
 
 unsigned notify_channel_parse(const char *text) {
-  return !text ? 0 : !strcmp(text, "in_app") ? NOTIFY_IN_APP : !strcmp(text, "email") ? NOTIFY_EMAIL : 0;
+  return !text                     ? 0
+         : !strcmp(text, "in_app") ? NOTIFY_IN_APP
+         : !strcmp(text, "email")  ? NOTIFY_EMAIL
+         : !strcmp(text, "push")   ? NOTIFY_PUSH
+                                   : 0;
 }
 
 unsigned notify_channel_of_enum(int channel) {
   return channel == HUB__NOTIFY__V1__CHANNEL__CHANNEL_IN_APP  ? NOTIFY_IN_APP
          : channel == HUB__NOTIFY__V1__CHANNEL__CHANNEL_EMAIL ? NOTIFY_EMAIL
+         : channel == HUB__NOTIFY__V1__CHANNEL__CHANNEL_PUSH  ? NOTIFY_PUSH
                                                               : 0;
 }
 
 int notify_channel_enum(unsigned channel) {
   return channel == NOTIFY_IN_APP  ? HUB__NOTIFY__V1__CHANNEL__CHANNEL_IN_APP
          : channel == NOTIFY_EMAIL ? HUB__NOTIFY__V1__CHANNEL__CHANNEL_EMAIL
+         : channel == NOTIFY_PUSH  ? HUB__NOTIFY__V1__CHANNEL__CHANNEL_PUSH
                                    : HUB__NOTIFY__V1__CHANNEL__CHANNEL_UNSPECIFIED;
 }

@@ -27,7 +27,8 @@ enum { MAX_SENDERS = 64 };
 typedef struct sender {
   hub_periodic *thread;
   hub_pg *pg;
-  notify_smtp *smtp;
+  notify_smtp *smtp; /* NULL: no mail server configured */
+  notify_push *push; /* NULL: no push provider configured */
 } sender;
 
 typedef struct worker {
@@ -36,7 +37,7 @@ typedef struct worker {
   sender senders[MAX_SENDERS];
   int n_senders;
   notify_settings s;
-  char *password;
+  char *password, *push_token;
   int64_t last_prune_ms;
   char cursor[40]; /* the last tenant routed */
 } worker;
@@ -52,7 +53,7 @@ static const hub_metric_def routed_def = {"hub_notify_events_routed_total",
 static const hub_metric_def inbox_def = {
     "hub_notify_inbox_written_total", "In-app notifications written to inboxes.", HUB_METRIC_COUNTER, NULL, NULL, 0};
 static const hub_metric_def mail_def = {"hub_notify_mail_attempts_total",
-                                        "Mail delivery attempts, by result: delivered, retry or dead.",
+                                        "Mail and push delivery attempts, by result: delivered, retry or dead.",
                                         HUB_METRIC_COUNTER,
                                         (const char *const[]){"result", NULL},
                                         NULL,
@@ -107,12 +108,12 @@ static void send_tick(hub_periodic *p, void *ud) {
   hub_status st = HUB_STATUS_OK;
   bool more = true;
   for (int r = 0; more && r < MAX_ROUNDS && hub_ok(st) && !hub_periodic_stopping(p); r++) {
-    st = notify_send_once(me->pg, a, &w.s, me->smtp, &pass, &more);
+    st = notify_send_once(me->pg, a, &w.s, me->smtp, me->push, &pass, &more);
     hub_arena_reset(a);
   }
   count(&pass, st);
   if (hub_ok(st) && (pass.sent || pass.dead || pass.retried))
-    hub_logf(HUB_LOG_INFO, "notify sender: %d mail sent, %d retrying, %d dead", pass.sent, pass.retried, pass.dead);
+    hub_logf(HUB_LOG_INFO, "notify sender: %d sent, %d retrying, %d dead", pass.sent, pass.retried, pass.dead);
   hub_arena_free(a);
 }
 
@@ -121,12 +122,12 @@ static int starttls_of(const char *s) { return !strcmp(s, "off") ? 0 : !strcmp(s
 static bool notify_start(const hub_service_env *env) {
   const hub_config *cfg = env->config;
   if (cfg->notify_interval_ms <= 0) return true; /* another process delivers */
-  hub_metric_family *mail = hub_metric_family_get(&mail_def), *passes = hub_metric_family_get(&passes_def);
+  hub_metric_family *attempts = hub_metric_family_get(&mail_def), *passes = hub_metric_family_get(&passes_def);
   metrics.routed = hub_counter_simple(&routed_def);
   metrics.inbox = hub_counter_simple(&inbox_def);
-  metrics.delivered = hub_counter_get(mail, (const char *[]){"delivered"});
-  metrics.retry = hub_counter_get(mail, (const char *[]){"retry"});
-  metrics.dead = hub_counter_get(mail, (const char *[]){"dead"});
+  metrics.delivered = hub_counter_get(attempts, (const char *[]){"delivered"});
+  metrics.retry = hub_counter_get(attempts, (const char *[]){"retry"});
+  metrics.dead = hub_counter_get(attempts, (const char *[]){"dead"});
   metrics.ok = hub_counter_get(passes, (const char *[]){"ok"});
   metrics.error = hub_counter_get(passes, (const char *[]){"error"});
   w.s = (notify_settings){.smtp_url = cfg->smtp_url,
@@ -135,6 +136,9 @@ static bool notify_start(const hub_service_env *env) {
                           .smtp_from = cfg->smtp_from,
                           .smtp_starttls = starttls_of(cfg->smtp_starttls),
                           .public_url = cfg->public_url,
+                          .push_url = cfg->push_url,
+                          .push_project = cfg->push_project,
+                          .push_ca_file = cfg->push_ca_file,
                           .max_attempts = cfg->notify_max_attempts,
                           .retry_base_ms = cfg->notify_retry_base_ms,
                           .retention_days = cfg->notify_retention_days};
@@ -147,22 +151,34 @@ static bool notify_start(const hub_service_env *env) {
     w.password[strcspn(w.password, "\r\n")] = '\0';
     w.s.smtp_password = w.password;
   }
+  if (*cfg->push_token_file) {
+    w.push_token = hub_read_file(cfg->push_token_file, NULL);
+    if (!w.push_token) {
+      hub_logf(HUB_LOG_ERROR, "HUB_PUSH_TOKEN_FILE: cannot read %s", cfg->push_token_file);
+      return false;
+    }
+    w.push_token[strcspn(w.push_token, "\r\n")] = '\0';
+    w.s.push_token = w.push_token;
+  }
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return false;
-  if (*cfg->smtp_url) {
+  bool mail = *cfg->smtp_url, push = *cfg->push_url;
+  if (mail || push) {
     w.n_senders = cfg->notify_senders < MAX_SENDERS ? cfg->notify_senders : MAX_SENDERS;
     for (int i = 0; i < w.n_senders; i++) {
       sender *me = &w.senders[i];
       char name[32];
       snprintf(name, sizeof name, "notify sender %d", i + 1);
       me->pg = hub_pg_new(cfg->database_url, cfg->db_timeout_ms);
-      me->smtp = notify_smtp_new();
-      if (!me->smtp || !(me->thread = hub_periodic_start(name, cfg->notify_interval_ms, send_tick, me))) return false;
+      me->smtp = mail ? notify_smtp_new() : NULL;
+      me->push = push ? notify_push_new() : NULL;
+      if ((mail && !me->smtp) || (push && !me->push)) return false;
+      if (!(me->thread = hub_periodic_start(name, cfg->notify_interval_ms, send_tick, me))) return false;
     }
-  } else {
+  }
+  if (!mail)
     hub_logf(
         HUB_LOG_WARN,
         "HUB_SMTP_URL is empty: notifications reach inboxes; mail waits until a process with a mail server sends it");
-  }
   w.pg = hub_pg_new(cfg->database_url, cfg->db_timeout_ms);
   w.last_prune_ms = hub_clock_mono_ms();
   w.router = hub_periodic_start("notify router", cfg->notify_interval_ms, route_tick, &w);
@@ -178,9 +194,15 @@ static void notify_stop(void) {
     hub_periodic_stop(w.senders[i].thread);
     hub_pg_free(w.senders[i].pg);
     notify_smtp_free(w.senders[i].smtp);
+    notify_push_free(w.senders[i].push);
     w.senders[i] = (sender){0};
   }
   w.n_senders = 0;
+  if (w.push_token) {
+    memset(w.push_token, 0, strlen(w.push_token));
+    free(w.push_token);
+    w.push_token = NULL;
+  }
   if (w.password) {
     memset(w.password, 0, strlen(w.password));
     free(w.password);

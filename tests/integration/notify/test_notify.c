@@ -337,6 +337,47 @@ static void test_unsubscribe_link(void **state) {
   hub_arena_free(a);
 }
 
+static int hubd_command(const char *command, char *out, size_t cap);
+
+static void invite(hub_arena *a, const char *email) {
+  Hub__Tenant__V1__InviteMemberRequest req = HUB__TENANT__V1__INVITE_MEMBER_REQUEST__INIT;
+  req.email = (char *)email;
+  req.role = "member";
+  Hub__Tenant__V1__InviteMemberResponse *inv = NULL;
+  hub_call_options ao = hub_world_opts(&alice);
+  CHECK(hub_tenant_v1_tenant_invite_member_call(w.ch, &ao, a, &req, &inv), "InviteMember");
+}
+
+/* An event whose routing fails by itself (here a trigger refuses its mail) is set aside with
+ * the reason; the tenant's other events, before and after it, still go out. */
+static void test_a_poison_event_is_set_aside(void **state) {
+  (void)state;
+  hub_arena *a = hub_arena_new(0);
+  assert_int_equal(hub_world_sql(&w,
+                                 "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                                 "IF NEW.recipient = 'poison@example.com' THEN RAISE EXCEPTION 'poisoned'; END IF; "
+                                 "RETURN NEW; END $$; CREATE TRIGGER poison BEFORE INSERT ON notify_deliveries "
+                                 "FOR EACH ROW EXECUTE FUNCTION poison()"),
+                   0);
+  invite(a, "before-poison@example.com");
+  invite(a, "poison@example.com");
+  invite(a, "after-poison@example.com");
+  routed(alice.tenant_id);
+  assert_int_equal(count("SELECT count(*) FROM notify_deliveries WHERE recipient IN ('before-poison@example.com', "
+                         "'after-poison@example.com') AND '%s' <> ''",
+                         "x"),
+                   2);
+  assert_int_equal(count("SELECT count(*) FROM outbox WHERE tenant_id = '%s' AND route_error IS NOT NULL "
+                         "AND NOT payload ? 'token'",
+                         alice.tenant_id),
+                   1);
+  char out[8192];
+  assert_int_equal(hubd_command("notify-status", out, sizeof out), 0);
+  if (!strstr(out, "set aside: event")) fail_msg("notify-status said:\n%s", out);
+  assert_int_equal(hub_world_sql(&w, "DROP TRIGGER poison ON notify_deliveries; DROP FUNCTION poison()"), 0);
+  hub_arena_free(a);
+}
+
 /* `hubd <command>` with the world's settings; its output (stdout and stderr) into out. */
 static int hubd_command(const char *command, char *out, size_t cap) {
   char log[256];
@@ -382,9 +423,13 @@ static void test_operator_commands(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_assignment_reaches_inbox), cmocka_unit_test(test_preferences_decide),
-      cmocka_unit_test(test_quiet_hours_hold_mail),    cmocka_unit_test(test_invitation_mail),
-      cmocka_unit_test(test_unsubscribe_link),         cmocka_unit_test(test_operator_commands),
+      cmocka_unit_test(test_assignment_reaches_inbox),
+      cmocka_unit_test(test_preferences_decide),
+      cmocka_unit_test(test_quiet_hours_hold_mail),
+      cmocka_unit_test(test_invitation_mail),
+      cmocka_unit_test(test_unsubscribe_link),
+      cmocka_unit_test(test_operator_commands),
+      cmocka_unit_test(test_a_poison_event_is_set_aside),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
