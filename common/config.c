@@ -98,6 +98,8 @@ static const var vars[] = {
      "mail delivery attempts before a delivery is dead (ListDeliveries shows it, RetryDelivery replays it)"},
     {"HUB_NOTIFY_RETRY_BASE_MS", "30000", K_MS, F(notify_retry_base_ms), 10, 3600000,
      "wait before the second attempt of a failed mail; doubled for each further one, capped at six hours"},
+    {"HUB_NOTIFY_DIGEST_WINDOW_S", "86400", K_I64, F(notify_digest_window_s), 0, 604800,
+     "how long the oldest event of a user's digest waits before the digest mail is sent (seconds)"},
     {"HUB_NOTIFY_RETENTION_DAYS", "30", K_INT, F(notify_retention_days), 1, 3650,
      "days delivered (and dead) deliveries and delivered outbox events are kept"},
     {"HUB_SMTP_URL", "", K_STR, F(smtp_url), 0, 0,

@@ -20,7 +20,7 @@
 CREATE TABLE notify_deliveries (
   id              uuid        PRIMARY KEY DEFAULT hub_uuid_v7(),
   tenant_id       uuid        REFERENCES tenants,
-  source          text        NOT NULL CHECK (source IN ('outbox', 'account_outbox')),
+  source          text        NOT NULL CHECK (source IN ('outbox', 'account_outbox', 'digest')),
   source_id       bigint      NOT NULL,
   channel         text        NOT NULL CHECK (channel IN ('email', 'push')),
   recipient       text        NOT NULL CHECK (recipient <> ''),
@@ -123,6 +123,7 @@ CREATE TABLE notify_preferences (
   topic     text    NOT NULL,
   channel   text    NOT NULL CHECK (channel IN ('in_app', 'email', 'push')),
   enabled   boolean NOT NULL,
+  digest    boolean NOT NULL DEFAULT false CHECK (NOT digest OR channel = 'email'),
   PRIMARY KEY (tenant_id, user_id, topic, channel)
 );
 CALL hub_tenant_table('notify_preferences');
@@ -142,6 +143,30 @@ CREATE TABLE notify_quiet_hours (
   PRIMARY KEY (tenant_id, user_id)
 );
 CALL hub_tenant_table('notify_quiet_hours');
+
+-- Mail a user asked to get as a digest: collected here when routed (one row per event and
+-- user), and sent as one mail once the oldest has waited HUB_NOTIFY_DIGEST_WINDOW_S; the
+-- digest's delivery takes its number from notify_digest_seq.
+CREATE TABLE notify_digest_items (
+  tenant_id  uuid        NOT NULL REFERENCES tenants,
+  id         uuid        NOT NULL DEFAULT hub_uuid_v7(),
+  user_id    uuid        NOT NULL REFERENCES users ON DELETE CASCADE,
+  source_id  bigint      NOT NULL,
+  topic      text        NOT NULL,
+  brand      text        NOT NULL,
+  subject    text        NOT NULL,
+  summary    text        NOT NULL,
+  link       text        NOT NULL DEFAULT '',
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, id),
+  UNIQUE (tenant_id, source_id, user_id)
+);
+CREATE INDEX notify_digest_items_user ON notify_digest_items (tenant_id, user_id, id);
+CALL hub_tenant_table('notify_digest_items');
+CREATE POLICY notify_digest_items_worker ON notify_digest_items FOR SELECT
+  USING (current_setting('hub.scope', true) = 'notify_worker');
+CREATE SEQUENCE notify_digest_seq;
+GRANT USAGE ON SEQUENCE notify_digest_seq TO hub_app;
 
 -- A user's devices for push notifications: one account reaches every tenant, so a device is
 -- the user's, not a tenant's. The token is the provider's registration token (secret: sent to

@@ -50,6 +50,7 @@ typedef struct hub_config {
   int notify_max_attempts;    /* HUB_NOTIFY_MAX_ATTEMPTS: then the delivery is dead */
   int64_t notify_retry_base_ms; /* HUB_NOTIFY_RETRY_BASE_MS: doubled per attempt */
   int notify_retention_days;  /* HUB_NOTIFY_RETENTION_DAYS */
+  int64_t notify_digest_window_s; /* HUB_NOTIFY_DIGEST_WINDOW_S: a digest's oldest event waits this long */
   char *smtp_url;             /* HUB_SMTP_URL: smtp:// or smtps://; empty = mail not sent here */
   char *smtp_starttls;        /* HUB_SMTP_STARTTLS: required, optional or off */
   char *smtp_ca_file;         /* HUB_SMTP_CA_FILE */

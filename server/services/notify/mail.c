@@ -75,3 +75,33 @@ void notify_compose(hub_arena *a, const notify_topic *t, const notify_brand *b, 
       unsubscribe, b->hide_powered_by ? "" : "<br>Powered by SMB Hub");
   json_decref(c.payload);
 }
+
+void notify_compose_digest(hub_arena *a, const notify_brand *b, int n, const notify_digest_line *lines,
+                           notify_mail *out) {
+  out->subject = hub_arena_sprintf(a, "%d notification%s from %s", n, n == 1 ? "" : "s", b->name);
+  out->summary = out->subject;
+  out->path = "/settings/notifications";
+  out->link = hub_arena_sprintf(a, "%s%s", b->app_url, out->path);
+  const char *footer = *b->footer ? b->footer : b->name;
+  const char *text = "", *items = "";
+  for (int i = 0; i < n; i++) {
+    text = hub_arena_sprintf(a, "%s- %s\n  %s%s%s\n", text, lines[i].subject, lines[i].summary,
+                             *lines[i].link ? "\n  " : "", lines[i].link);
+    items = hub_arena_sprintf(
+        a, "%s<li><p><strong>%s</strong><br>%s%s%s%s</p></li>", items, notify_html_escape(a, lines[i].subject),
+        notify_html_escape(a, lines[i].summary), *lines[i].link ? "<br><a href=\"" : "",
+        *lines[i].link ? notify_html_escape(a, lines[i].link) : "", *lines[i].link ? "\">Open</a>" : "");
+  }
+  out->text = hub_arena_sprintf(a, "%s\n\n%s\nChoose what comes as a digest: %s\n-- \n%s\n", out->subject, text,
+                                out->link, footer);
+  const char *color = *b->primary_color ? b->primary_color : "#111827";
+  out->html = hub_arena_sprintf(
+      a,
+      "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>%s</title></head>"
+      "<body style=\"font-family:Helvetica,Arial,sans-serif;color:#111827\"><h2 style=\"color:%s\">%s</h2><ul>%s</ul>"
+      "<p style=\"font-size:12px;color:#6b7280\"><a href=\"%s\">Choose what comes as a "
+      "digest</a><br>%s%s</p></body></html>",
+      notify_html_escape(a, out->subject), notify_html_escape(a, color), notify_html_escape(a, out->subject), items,
+      notify_html_escape(a, out->link), notify_html_escape(a, footer),
+      b->hide_powered_by ? "" : "<br>Powered by SMB Hub");
+}

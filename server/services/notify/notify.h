@@ -78,6 +78,17 @@ typedef struct notify_brand {
   bool hide_powered_by;
 } notify_brand;
 
+/* ---- the brands (brands.c) ---- */
+
+typedef struct notify_settings notify_settings;
+typedef struct notify_brands {
+  notify_brand *b;
+  int n;
+} notify_brands;
+extern const hub_pg_stmt notify_brands_sql; /* every brand, as notify_brands_load reads them */
+void notify_brands_load(const hub_rows *r, hub_arena *a, const notify_settings *s, notify_brands *out);
+const notify_brand *notify_brand_find(const notify_brands *bs, const char *id);
+
 typedef struct notify_mail {
   const char *subject;     /* the mail's subject and the in-app title */
   const char *summary;     /* the message alone: the in-app body */
@@ -92,6 +103,15 @@ typedef struct notify_mail {
 void notify_compose(hub_arena *a, const notify_topic *t, const notify_brand *b, const char *payload_json,
                     const char *const *extra, const char *unsubscribe_url, notify_mail *out);
 
+/* One event of a digest mail. */
+typedef struct notify_digest_line {
+  const char *subject, *summary, *link;
+} notify_digest_line;
+
+/* The digest mail of n events for one user, in the brand's dress (every value escaped). */
+void notify_compose_digest(hub_arena *a, const notify_brand *b, int n, const notify_digest_line *lines,
+                           notify_mail *out);
+
 /* ---- unsubscribe tokens (unsubscribe.c) ---- */
 
 /* A signed token naming (user, tenant, topic, channel) until `exp` (unix seconds): HMAC-SHA-256
@@ -101,15 +121,16 @@ char *notify_unsubscribe_token(hub_arena *a, const char *user_id, const char *te
 
 /* ---- the worker (worker.c, router.c, sender.c, smtp.c) ---- */
 
-typedef struct notify_settings {
+struct notify_settings {
   const char *smtp_url, *smtp_user, *smtp_password, *smtp_ca_file, *smtp_from;
   const char *push_url, *push_project, *push_token, *push_ca_file; /* FCM-style HTTP v1; push_url "" = no push */
   int smtp_starttls;                                               /* 0 off, 1 when offered, 2 required */
   const char *public_url;
   int max_attempts;
+  int64_t digest_window_s;
   int64_t retry_base_ms;
   int64_t retention_days;
-} notify_settings;
+};
 
 /* A sender thread's SMTP client (one libcurl handle: its connection is reused; smtp.c). */
 typedef struct notify_smtp notify_smtp;
@@ -117,14 +138,15 @@ typedef struct notify_smtp notify_smtp;
 typedef struct notify_push notify_push;
 
 typedef struct notify_pass {
-  int routed;  /* outbox rows routed */
-  int inbox;   /* inbox rows written */
-  int queued;  /* mail deliveries queued */
-  int sent;    /* mail delivered */
-  int retried; /* attempts that will be retried */
-  int dead;    /* deliveries given up */
-  int pruned;  /* old rows removed */
+  int routed;     /* outbox rows routed */
+  int inbox;      /* inbox rows written */
+  int queued;     /* mail deliveries queued */
+  int sent;       /* mail delivered */
+  int retried;    /* attempts that will be retried */
+  int dead;       /* deliveries given up */
+  int pruned;     /* old rows removed */
   int unroutable; /* events set aside: their routing fails by itself */
+  int digests;    /* digest mails queued */
 } notify_pass;
 
 /* One bounded pass of routing; more is left for the next when *more. `cursor` (the caller's,
@@ -135,6 +157,9 @@ hub_status notify_route_once(hub_pg *pg, hub_arena *a, const notify_settings *s,
  * NULL when this process sends none of that channel). */
 hub_status notify_send_once(hub_pg *pg, hub_arena *a, const notify_settings *s, notify_smtp *smtp, notify_push *push,
                             notify_pass *out, bool *more);
+/* Sends the digests that came due (digest.c): for each user whose oldest collected event has
+ * waited digest_window_s, one mail of all of them, queued like any other. */
+hub_status notify_digest_once(hub_pg *pg, hub_arena *a, const notify_settings *s, notify_pass *out);
 /* Removes delivered deliveries and outbox rows older than the retention. */
 hub_status notify_prune_once(hub_pg *pg, hub_arena *a, const notify_settings *s, notify_pass *out);
 

@@ -13,9 +13,9 @@
 #include "services/notify/notify.h"
 
 static const hub_pg_stmt read_sql = {"notify_prefs_read",
-                                     "SELECT 'user' AS source, topic, channel, enabled FROM notify_preferences "
+                                     "SELECT 'user' AS source, topic, channel, enabled, digest FROM notify_preferences "
                                      "WHERE tenant_id = hub_current_tenant() AND user_id = hub_current_user() "
-                                     "UNION ALL SELECT 'tenant', topic, channel, enabled FROM notify_tenant_defaults "
+                                     "UNION ALL SELECT 'tenant', topic, channel, enabled, false FROM notify_tenant_defaults "
                                      "WHERE tenant_id = hub_current_tenant()",
                                      0};
 
@@ -30,10 +30,11 @@ static const hub_pg_stmt quiet_sql = {
 
 static const hub_pg_stmt set_sql = {
     "notify_prefs_set",
-    "INSERT INTO notify_preferences (tenant_id, user_id, topic, channel, enabled) "
-    "SELECT hub_current_tenant(), hub_current_user(), c.topic, c.channel, c.enabled "
-    "FROM jsonb_to_recordset($1::jsonb) AS c(topic text, channel text, enabled boolean) "
-    "ON CONFLICT (tenant_id, user_id, topic, channel) DO UPDATE SET enabled = EXCLUDED.enabled",
+    "INSERT INTO notify_preferences (tenant_id, user_id, topic, channel, enabled, digest) "
+    "SELECT hub_current_tenant(), hub_current_user(), c.topic, c.channel, c.enabled, coalesce(c.digest, false) "
+    "FROM jsonb_to_recordset($1::jsonb) AS c(topic text, channel text, enabled boolean, digest boolean) "
+    "ON CONFLICT (tenant_id, user_id, topic, channel) DO UPDATE SET enabled = EXCLUDED.enabled, digest = "
+    "EXCLUDED.digest",
     1};
 
 static const hub_pg_stmt defaults_sql = {
@@ -108,7 +109,7 @@ static void effective(hub_arena *a, const hub_rows *prefs, const hub_rows *quiet
     if (!choosable(&ts[i])) continue;
     for (unsigned ch = NOTIFY_IN_APP; ch <= NOTIFY_PUSH; ch <<= 1) {
       if (!(ts[i].channels & ch)) continue;
-      bool on = (ts[i].defaults & ch) != 0;
+      bool on = (ts[i].defaults & ch) != 0, digest = false;
       const char *source = "default";
       for (int k = 0; k < hub_rows_count(prefs); k++) {
         if (strcmp(hub_rows_text(prefs, k, "topic"), ts[i].topic) ||
@@ -118,9 +119,12 @@ static void effective(hub_arena *a, const hub_rows *prefs, const hub_rows *quiet
         if (!strcmp(from, "user") || !strcmp(source, "default")) {
           on = hub_rows_bool(prefs, k, "enabled");
           source = !strcmp(from, "user") ? "user" : "tenant";
+          digest = hub_rows_bool(prefs, k, "digest");
         }
       }
-      out->choices[out->n_choices++] = choice(a, ts[i].topic, ch, on, source);
+      Hub__Notify__V1__Choice *c = choice(a, ts[i].topic, ch, on, source);
+      c->digest = digest;
+      out->choices[out->n_choices++] = c;
     }
   }
   if (hub_rows_count(quiet) == 1) {
@@ -148,12 +152,14 @@ static hub_status choices_json(hub_arena *a, Hub__Notify__V1__Choice *const *cs,
     else if (!(t->channels & ch))
       st = hub_status_invalid(a, hub_arena_sprintf(a, "choices[%zu].channel", i), "%s does not use this channel",
                               t->topic);
+    else if (cs[i]->digest && ch != NOTIFY_EMAIL)
+      st = hub_status_invalid(a, hub_arena_sprintf(a, "choices[%zu].digest", i), "only mail comes as a digest");
     if (!hub_ok(st)) {
       json_decref(arr);
       return st;
     }
-    json_array_append_new(arr, json_pack("{s:s, s:s, s:b}", "topic", t->topic, "channel", notify_channel_text(ch),
-                                         "enabled", cs[i]->enabled));
+    json_array_append_new(arr, json_pack("{s:s, s:s, s:b, s:b}", "topic", t->topic, "channel", notify_channel_text(ch),
+                                         "enabled", cs[i]->enabled, "digest", cs[i]->digest));
   }
   char *text = json_dumps(arr, JSON_COMPACT);
   json_decref(arr);
@@ -245,6 +251,10 @@ hub_status hub_notify_v1_notify_set_tenant_defaults(hub_call *call,
                                                     const Hub__Notify__V1__SetTenantDefaultsRequest *request,
                                                     Hub__Notify__V1__SetTenantDefaultsResponse *response) {
   hub_arena *a = hub_call_arena(call);
+  for (size_t i = 0; i < request->n_choices; i++)
+    if (request->choices[i]->digest)
+      return hub_status_invalid(a, hub_arena_sprintf(a, "choices[%zu].digest", i),
+                                "a digest is each member's own choice");
   char *json = NULL;
   hub_status st = choices_json(a, request->choices, request->n_choices, &json);
   if (!hub_ok(st)) return st;

@@ -47,17 +47,6 @@ static const hub_pg_stmt claim_sql = {
     "FOR UPDATE SKIP LOCKED",
     1};
 
-static const hub_pg_stmt brands_sql = {
-    "notify_brands",
-    "SELECT id, name, coalesce((SELECT d FROM unnest(domains) d ORDER BY d NOT LIKE 'app.%', d LIMIT 1), '') AS "
-    "domain, "
-    "coalesce(theme->>'primary_color', '') AS color, coalesce(email->>'header_logo_url', '') AS logo, "
-    "coalesce(email->>'footer_text', '') AS footer, coalesce(email->>'support_address', '') AS support, "
-    "coalesce(white_label->>'sender_name', '') AS sender, coalesce((white_label->>'hide_powered_by')::boolean, false) "
-    "AS hide "
-    "FROM brands",
-    0};
-
 static const hub_pg_stmt tenant_sql = {"notify_tenant", "SELECT name FROM tenants WHERE id = hub_current_tenant()", 0};
 
 static const hub_pg_stmt tickets_sql = {
@@ -73,14 +62,23 @@ static const hub_pg_stmt invitees_sql = {
 
 static const hub_pg_stmt prefs_sql = {
     "notify_prefs",
-    "SELECT user_id::text AS user_id, topic, channel, enabled FROM notify_preferences "
+    "SELECT user_id::text AS user_id, topic, channel, enabled, digest FROM notify_preferences "
     "WHERE tenant_id = hub_current_tenant() AND user_id = ANY($1::uuid[]) "
-    "UNION ALL SELECT NULL, topic, channel, enabled FROM notify_tenant_defaults WHERE tenant_id = hub_current_tenant()",
+    "UNION ALL SELECT NULL, topic, channel, enabled, false FROM notify_tenant_defaults WHERE tenant_id = "
+    "hub_current_tenant()",
     1};
 
 static const hub_pg_stmt devices_sql = {
     "notify_route_devices",
     "SELECT id::text AS id, user_id::text AS user_id FROM notify_devices WHERE user_id = ANY($1::uuid[]) ORDER BY id",
+    1};
+
+static const hub_pg_stmt digest_add_sql = {
+    "notify_digest_add",
+    "INSERT INTO notify_digest_items (tenant_id, user_id, source_id, topic, brand, subject, summary, link) "
+    "SELECT hub_current_tenant(), d.user_id, d.source_id, d.topic, d.brand, d.subject, d.summary, d.link "
+    "FROM jsonb_to_recordset($1::jsonb) AS d(user_id uuid, source_id bigint, topic text, brand text, subject text, "
+    "summary text, link text) ON CONFLICT (tenant_id, source_id, user_id) DO NOTHING",
     1};
 
 static const hub_pg_stmt inbox_sql = {
@@ -137,40 +135,6 @@ static const hub_pg_stmt account_done_sql = {
 
 /* ---- what a pass knows ---- */
 
-typedef struct brands {
-  notify_brand *b;
-  int n;
-} brands;
-
-static void load_brands(const hub_rows *r, hub_arena *a, const notify_settings *s, brands *out) {
-  out->n = hub_rows_count(r);
-  out->b = hub_arena_calloc(a, (size_t)(out->n ? out->n : 1), sizeof *out->b);
-  for (int i = 0; i < out->n; i++) {
-    notify_brand *b = &out->b[i];
-    const char *domain = hub_rows_text(r, i, "domain");
-    b->id = hub_rows_text(r, i, "id");
-    b->name = hub_rows_text(r, i, "name");
-    b->app_url = s->public_url && *s->public_url ? s->public_url : hub_arena_sprintf(a, "https://%s", domain);
-    b->primary_color = hub_rows_text(r, i, "color");
-    b->logo_url = hub_rows_text(r, i, "logo");
-    b->footer = hub_rows_text(r, i, "footer");
-    b->support_address = hub_rows_text(r, i, "support");
-    const char *sender = hub_rows_text(r, i, "sender");
-    b->sender_name = *sender ? sender : b->name;
-    b->hide_powered_by = hub_rows_bool(r, i, "hide");
-  }
-}
-
-static const notify_brand *brand_of(const brands *bs, const char *id) {
-  const notify_brand *fallback = NULL;
-  for (int i = 0; i < bs->n; i++) {
-    if (id && !strcmp(bs->b[i].id, id)) return &bs->b[i];
-    if (!strcmp(bs->b[i].id, "smb_hub")) fallback = &bs->b[i];
-  }
-  static const notify_brand none = {"smb_hub", "SMB Hub", "https://smbhub.com", "", "", "", "SMB Hub", "", false};
-  return fallback ? fallback : bs->n ? &bs->b[0] : &none;
-}
-
 static const char *json_text(json_t *o, const char *key) {
   json_t *v = o ? json_object_get(o, key) : NULL;
   return json_is_string(v) ? json_string_value(v) : NULL;
@@ -193,9 +157,20 @@ static bool wants(const hub_rows *prefs, const char *user, const notify_topic *t
 }
 
 typedef struct route_out {
-  json_t *inbox, *mail;
-  int n_inbox, n_mail;
+  json_t *inbox, *mail, *digest;
+  int n_inbox, n_mail, n_digest;
 } route_out;
+
+/* True when `user` asked for `t`'s mail as a digest (their own choice only). */
+static bool digested(const hub_rows *prefs, const char *user, const notify_topic *t) {
+  for (int i = 0; prefs && user && !t->security && i < hub_rows_count(prefs); i++) {
+    const char *who = hub_rows_text(prefs, i, "user_id");
+    if (who && !strcmp(who, user) && !strcmp(hub_rows_text(prefs, i, "topic"), t->topic) &&
+        notify_channel_parse(hub_rows_text(prefs, i, "channel")) == NOTIFY_EMAIL)
+      return hub_rows_bool(prefs, i, "digest");
+  }
+  return false;
+}
 
 typedef struct recipient {
   const char *user_id; /* NULL: an address only */
@@ -225,6 +200,13 @@ static void route_one(hub_arena *a, const notify_settings *s, const notify_topic
                                                 "source_id", (json_int_t)src, "topic", t->topic, "brand", b->id,
                                                 "title", m.subject, "body", m.summary, "link", m.path));
     out->n_inbox++;
+  }
+  if (email && tenant_id && digested(prefs, to.user_id, t)) { /* one line of a later digest mail */
+    json_array_append_new(out->digest, json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "user_id", to.user_id,
+                                                 "source_id", (json_int_t)src, "topic", t->topic, "brand", b->id,
+                                                 "subject", m.subject, "summary", m.summary, "link", m.link));
+    out->n_digest++;
+    email = false;
   }
   if (email) {
     json_t *d = json_pack("{s:I, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s}", "source_id", (json_int_t)src,
@@ -271,7 +253,7 @@ static const char *lower_dup(hub_arena *a, const char *s) {
 typedef struct tenant_ctx {
   const notify_settings *s;
   const char *tenant_id;
-  const brands *brands;
+  const notify_brands *brands;
   notify_pass *pass;
   int batch;      /* events claimed at once: BATCH, or 1 to find the one that cannot be routed */
   bool full;      /* a whole batch was claimed: more may wait */
@@ -333,7 +315,7 @@ static hub_status tenant_fn(hub_tx *tx, void *ud) {
     hub_rows *devices = hub_tx_exec(tx, &devices_sql, (const char *[]){user_list});
     st = hub_tx_flush(tx);
     const char *tenant_name = hub_rows_count(tenant) ? hub_rows_text(tenant, 0, "name") : "";
-    route_out out = {json_array(), json_array(), 0, 0};
+    route_out out = {json_array(), json_array(), json_array(), 0, 0, 0};
     for (int i = 0; hub_ok(st) && i < n; i++) {
       const notify_topic *t = notify_topic_find(hub_rows_text(events, i, "topic"));
       if (!t) continue;
@@ -347,19 +329,20 @@ static hub_status tenant_fn(hub_tx *tx, void *ud) {
                                "subject",     hub_rows_text(tickets, at, "subject"),
                                NULL};
         recipient to = {hub_rows_text(tickets, at, "user_id"), hub_rows_text(tickets, at, "email")};
-        route_one(a, c->s, t, brand_of(c->brands, hub_rows_text(tickets, at, "brand")), c->tenant_id, done[i], payload,
-                  extra, to, prefs, devices, &out);
+        route_one(a, c->s, t, notify_brand_find(c->brands, hub_rows_text(tickets, at, "brand")), c->tenant_id, done[i],
+                  payload, extra, to, prefs, devices, &out);
       } else if (t->to == NOTIFY_TO_INVITEE) {
         const char *email = json_text(p, "email");
         if (!email) continue;
         /* Someone invited has no say yet: the invitation goes by mail, to the address given. */
         recipient to = {NULL, lower_dup(a, email)};
         const char *extra[] = {"tenant_name", tenant_name, NULL};
-        route_one(a, c->s, t, brand_of(c->brands, json_text(p, "brand")), c->tenant_id, done[i], payload, extra, to,
-                  prefs, NULL, &out);
+        route_one(a, c->s, t, notify_brand_find(c->brands, json_text(p, "brand")), c->tenant_id, done[i], payload,
+                  extra, to, prefs, NULL, &out);
       }
     }
     if (out.n_inbox) hub_tx_exec(tx, &inbox_sql, (const char *[]){dump(a, out.inbox)});
+    if (out.n_digest) hub_tx_exec(tx, &digest_add_sql, (const char *[]){dump(a, out.digest)});
     if (out.n_mail) hub_tx_exec(tx, &deliveries_sql, (const char *[]){dump(a, out.mail), c->tenant_id, "outbox"});
     hub_tx_exec(tx, &done_sql, (const char *[]){hub_pg_array_literal(a, (char *const *)done, (size_t)n)});
     c->pass->inbox += out.n_inbox;
@@ -367,6 +350,7 @@ static hub_status tenant_fn(hub_tx *tx, void *ud) {
     c->pass->routed += n;
     json_decref(out.inbox);
     json_decref(out.mail);
+    json_decref(out.digest);
   }
   for (int i = 0; i < n; i++) json_decref(payloads[i]);
   return st;
@@ -376,7 +360,7 @@ static hub_status tenant_fn(hub_tx *tx, void *ud) {
 
 typedef struct account_ctx {
   const notify_settings *s;
-  const brands *brands;
+  const notify_brands *brands;
   notify_pass *pass;
   int batch;
   bool full;
@@ -404,7 +388,7 @@ static hub_status account_fn(hub_tx *tx, void *ud) {
   if (n == 0) return HUB_STATUS_OK;
   snprintf(c->first, sizeof c->first, "%s", hub_rows_text(events, 0, "id"));
   const char **done = hub_arena_calloc(a, (size_t)n, sizeof *done);
-  route_out out = {json_array(), json_array(), 0, 0};
+  route_out out = {json_array(), json_array(), json_array(), 0, 0, 0};
   for (int i = 0; i < n; i++) {
     done[i] = hub_rows_text(events, i, "id");
     const notify_topic *t = notify_topic_find(hub_rows_text(events, i, "topic"));
@@ -414,8 +398,8 @@ static hub_status account_fn(hub_tx *tx, void *ud) {
     const char *to_address = json_text(p, "to"); /* a change of address: the new one, or the old one told */
     recipient to = {hub_rows_text(events, i, "aggregate_id"),
                     lower_dup(a, to_address ? to_address : hub_rows_text(events, i, "email"))};
-    route_one(a, c->s, t, brand_of(c->brands, json_text(p, "brand")), NULL, done[i], payload, NULL, to, NULL, NULL,
-              &out);
+    route_one(a, c->s, t, notify_brand_find(c->brands, json_text(p, "brand")), NULL, done[i], payload, NULL, to, NULL,
+              NULL, &out);
     json_decref(p);
   }
   if (out.n_mail) hub_tx_exec(tx, &deliveries_sql, (const char *[]){dump(a, out.mail), NULL, "account_outbox"});
@@ -424,6 +408,7 @@ static hub_status account_fn(hub_tx *tx, void *ud) {
   c->pass->routed += n;
   json_decref(out.inbox);
   json_decref(out.mail);
+  json_decref(out.digest);
   return HUB_STATUS_OK;
 }
 
@@ -440,7 +425,7 @@ static hub_status find_fn(hub_tx *tx, void *ud) {
   snprintf(limit, sizeof limit, "%d", TENANTS_PER_PASS);
   hub_tx_exec(tx, &scope_sql, NULL);
   c->tenants = hub_tx_exec(tx, &tenants_sql, (const char *[]){limit, c->after});
-  c->brands = hub_tx_exec(tx, &brands_sql, NULL);
+  c->brands = hub_tx_exec(tx, &notify_brands_sql, NULL);
   return HUB_STATUS_OK;
 }
 
@@ -511,8 +496,8 @@ hub_status notify_route_once(hub_pg *pg, hub_arena *a, const notify_settings *s,
   find_ctx f = {.after = cursor};
   hub_status st = hub_tx_run(pg, a, NULL, NULL, 30000, find_fn, &f);
   if (!hub_ok(st)) return st;
-  brands bs;
-  load_brands(f.brands, a, s, &bs);
+  notify_brands bs;
+  notify_brands_load(f.brands, a, s, &bs);
   account_ctx ac = {.s = s, .brands = &bs, .pass = out, .batch = BATCH};
   st = hub_tx_run(pg, a, NULL, NULL, 30000, account_fn, &ac);
   if (!hub_ok(st) && !transient(st)) st = account_one_by_one(pg, a, &ac);

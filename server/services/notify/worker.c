@@ -89,12 +89,15 @@ static void route_tick(hub_periodic *p, void *ud) {
     if (pass.queued)
       for (int i = 0; i < k->n_senders; i++) hub_periodic_kick(k->senders[i].thread);
   }
+  if (hub_ok(st)) st = notify_digest_once(k->pg, a, &k->s, &pass);
+  if (pass.digests)
+    for (int i = 0; i < k->n_senders; i++) hub_periodic_kick(k->senders[i].thread);
   if (hub_ok(st) && hub_clock_mono_ms() - k->last_prune_ms > 60000) {
     st = notify_prune_once(k->pg, a, &k->s, &pass);
     k->last_prune_ms = hub_clock_mono_ms();
   }
   count(&pass, st);
-  if (hub_ok(st) && (pass.routed || pass.pruned))
+  if (hub_ok(st) && (pass.routed || pass.pruned || pass.digests))
     hub_logf(HUB_LOG_INFO, "notify worker: %d events routed (%d in-app, %d mail queued), %d old rows pruned",
              pass.routed, pass.inbox, pass.queued, pass.pruned);
   hub_arena_free(a);
@@ -140,6 +143,7 @@ static bool notify_start(const hub_service_env *env) {
                           .push_project = cfg->push_project,
                           .push_ca_file = cfg->push_ca_file,
                           .max_attempts = cfg->notify_max_attempts,
+                          .digest_window_s = cfg->notify_digest_window_s,
                           .retry_base_ms = cfg->notify_retry_base_ms,
                           .retention_days = cfg->notify_retention_days};
   if (*cfg->smtp_password_file) {

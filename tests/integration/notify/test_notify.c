@@ -34,7 +34,8 @@ static hub_test_user alice, bob, carol; /* alice owns "Alice <Notify> & Co", bob
 
 static int setup(void **state) {
   (void)state;
-  const char *extra[] = {"HUB_NOTIFY_INTERVAL_MS=100", "HUB_PUBLIC_URL=https://app.test", NULL};
+  const char *extra[] = {"HUB_NOTIFY_INTERVAL_MS=100", "HUB_PUBLIC_URL=https://app.test",
+                         "HUB_NOTIFY_DIGEST_WINDOW_S=2", NULL};
   if (!hub_world_up(&w, "notify", extra)) return -1;
   hub_world_signup_login(&w, "alice-notify@example.com", "Alice <Notify> & Co", "exakeep", &alice);
   hub_world_signup_login(&w, "carol-notify@example.com", "Carol Co", "exakeep", &carol);
@@ -421,6 +422,46 @@ static void test_operator_commands(void **state) {
                    1);
 }
 
+/* Mail as a digest: two assignments collected, then one mail naming both once the first has
+ * waited HUB_NOTIFY_DIGEST_WINDOW_S (2 s here); a digest is mail only. */
+static void test_digest_collects_mail(void **state) {
+  (void)state;
+  hub_arena *a = hub_arena_new(0);
+  Hub__Notify__V1__Choice c = HUB__NOTIFY__V1__CHOICE__INIT;
+  c.topic = "ticket.assigned", c.channel = IN_APP, c.enabled = true, c.digest = true;
+  Hub__Notify__V1__Choice *cs[] = {&c};
+  Hub__Notify__V1__UpdatePreferencesRequest req = HUB__NOTIFY__V1__UPDATE_PREFERENCES_REQUEST__INIT;
+  req.n_choices = 1, req.choices = cs;
+  Hub__Notify__V1__Preferences *p = NULL;
+  hub_call_options bo = hub_world_opts(&bob);
+  hub_status st = hub_notify_v1_notify_update_preferences_call(w.ch, &bo, a, &req, &p);
+  assert_int_equal(st.code, HUB_INVALID_ARGUMENT); /* in-app never waits for a digest */
+  assert_non_null(strstr(st.message, "choices[0].digest"));
+  c.channel = EMAIL;
+  CHECK(hub_notify_v1_notify_update_preferences_call(w.ch, &bo, a, &req, &p), "digest on");
+  assert_true(choice_of(p, "ticket.assigned", EMAIL)->digest);
+  long mails = count("SELECT count(*) FROM notify_deliveries WHERE recipient = '%s' AND source = 'outbox'", bob.email);
+  Hub__Ticket__V1__TicketInfo *t1 = assigned_ticket(a, "Digest one"), *t2 = assigned_ticket(a, "Digest two");
+  routed(alice.tenant_id);
+  assert_int_equal(
+      count("SELECT count(*) FROM notify_deliveries WHERE recipient = '%s' AND source = 'outbox'", bob.email), mails);
+  char *text = NULL;
+  for (int i = 0; i < 200 && !text; i++) {
+    text = hub_world_query(&w,
+                           "SELECT subject || E'\n' || body_text FROM notify_deliveries WHERE source = 'digest' "
+                           "AND recipient = '%s'",
+                           bob.email);
+    if (!text) sleep_ms(50);
+  }
+  if (!text) fail_msg("no digest within 10 s");
+  assert_non_null(strstr(text, "2 notifications from ExaKeep"));
+  assert_non_null(strstr(text, hub_arena_sprintf(a, "Ticket #%lld was assigned to you", (long long)t1->number)));
+  assert_non_null(strstr(text, hub_arena_sprintf(a, "Ticket #%lld was assigned to you", (long long)t2->number)));
+  free(text);
+  assert_int_equal(count("SELECT count(*) FROM notify_digest_items WHERE user_id = '%s'", bob.user_id), 0);
+  hub_arena_free(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_assignment_reaches_inbox),
@@ -430,6 +471,7 @@ int main(void) {
       cmocka_unit_test(test_unsubscribe_link),
       cmocka_unit_test(test_operator_commands),
       cmocka_unit_test(test_a_poison_event_is_set_aside),
+      cmocka_unit_test(test_digest_collects_mail),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
