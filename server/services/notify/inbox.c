@@ -108,8 +108,8 @@ static const hub_pg_stmt since_sql = {"notify_inbox_since",
 
 static const hub_pg_stmt head_sql = {
     "notify_inbox_head",
-    "SELECT coalesce(max(x.id)::text, '00000000-0000-0000-0000-000000000000') AS _id FROM notify_inbox x "
-    "WHERE x.tenant_id = hub_current_tenant() AND x.user_id = hub_current_user()",
+    "SELECT coalesce((SELECT x.id::text FROM notify_inbox x WHERE x.tenant_id = hub_current_tenant() "
+    "AND x.user_id = hub_current_user() ORDER BY x.id DESC LIMIT 1), '00000000-0000-0000-0000-000000000000') AS _id",
     0};
 
 /* The smallest UUID v7 of millisecond `ms`. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/random.h"
 #include "db/array.h"
 #include "hub/clock.h"
 #include "hub/log.h"
@@ -83,10 +84,10 @@ static const hub_pg_stmt digest_add_sql = {
 
 static const hub_pg_stmt inbox_sql = {
     "notify_inbox_add",
-    "INSERT INTO notify_inbox (tenant_id, user_id, source_id, topic, brand, title, body, link) "
-    "SELECT hub_current_tenant(), d.user_id, d.source_id, d.topic, d.brand, d.title, d.body, d.link "
-    "FROM jsonb_to_recordset($1::jsonb) AS d(user_id uuid, source_id bigint, topic text, brand text, title text, "
-    "body text, link text) ON CONFLICT (tenant_id, source_id, user_id) DO NOTHING",
+    "INSERT INTO notify_inbox (tenant_id, id, user_id, source_id, topic, brand, title, body, link) "
+    "SELECT hub_current_tenant(), d.id, d.user_id, d.source_id, d.topic, d.brand, d.title, d.body, d.link "
+    "FROM jsonb_to_recordset($1::jsonb) AS d(id uuid, user_id uuid, source_id bigint, topic text, brand text, "
+    "title text, body text, link text) ON CONFLICT (tenant_id, source_id, user_id) DO NOTHING",
     1};
 
 /* Quiet hours hold mail that is not a security notice until they end (notify_quiet_until). */
@@ -156,9 +157,31 @@ static bool wants(const hub_rows *prefs, const char *user, const notify_topic *t
   return tenant_choice >= 0 ? tenant_choice : (t->defaults & channel) != 0;
 }
 
+/* Inbox ids for one batch, in the events' order: one UUID v7 drawn for the batch, then its low
+ * 48 random bits counted up (RFC 9562's monotonic counter), since ids minted in the same
+ * millisecond would otherwise order at random and the inbox and its watchers order by id. */
+typedef struct id_seq {
+  char prefix[25]; /* "xxxxxxxx-xxxx-7xxx-vxxx-" */
+  unsigned long long low;
+} id_seq;
+
+static bool id_seq_start(id_seq *q) {
+  char first[37];
+  if (!hub_uuid_v7(first)) return false;
+  memcpy(q->prefix, first, 24);
+  q->prefix[24] = '\0';
+  q->low = strtoull(first + 24, NULL, 16);
+  return true;
+}
+
+static const char *id_next(hub_arena *a, id_seq *q) {
+  return hub_arena_sprintf(a, "%s%012llx", q->prefix, q->low++ & 0xffffffffffffULL);
+}
+
 typedef struct route_out {
   json_t *inbox, *mail, *digest;
   int n_inbox, n_mail, n_digest;
+  id_seq ids;
 } route_out;
 
 /* True when `user` asked for `t`'s mail as a digest (their own choice only). */
@@ -196,9 +219,9 @@ static void route_one(hub_arena *a, const notify_settings *s, const notify_topic
   notify_compose(a, t, b, payload, extra, unsubscribe, &m);
   long long src = strtoll(source_id, NULL, 10);
   if (in_app) {
-    json_array_append_new(out->inbox, json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "user_id", to.user_id,
-                                                "source_id", (json_int_t)src, "topic", t->topic, "brand", b->id,
-                                                "title", m.subject, "body", m.summary, "link", m.path));
+    json_array_append_new(out->inbox, json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "id", id_next(a, &out->ids),
+                                                "user_id", to.user_id, "source_id", (json_int_t)src, "topic", t->topic,
+                                                "brand", b->id, "title", m.subject, "body", m.summary, "link", m.path));
     out->n_inbox++;
   }
   if (email && tenant_id && digested(prefs, to.user_id, t)) { /* one line of a later digest mail */
@@ -315,7 +338,8 @@ static hub_status tenant_fn(hub_tx *tx, void *ud) {
     hub_rows *devices = hub_tx_exec(tx, &devices_sql, (const char *[]){user_list});
     st = hub_tx_flush(tx);
     const char *tenant_name = hub_rows_count(tenant) ? hub_rows_text(tenant, 0, "name") : "";
-    route_out out = {json_array(), json_array(), json_array(), 0, 0, 0};
+    route_out out = {json_array(), json_array(), json_array(), 0, 0, 0, {{0}, 0}};
+    if (!id_seq_start(&out.ids)) st = hub_status_new(a, HUB_UNAVAILABLE, "no randomness for inbox ids");
     for (int i = 0; hub_ok(st) && i < n; i++) {
       const notify_topic *t = notify_topic_find(hub_rows_text(events, i, "topic"));
       if (!t) continue;
@@ -388,7 +412,7 @@ static hub_status account_fn(hub_tx *tx, void *ud) {
   if (n == 0) return HUB_STATUS_OK;
   snprintf(c->first, sizeof c->first, "%s", hub_rows_text(events, 0, "id"));
   const char **done = hub_arena_calloc(a, (size_t)n, sizeof *done);
-  route_out out = {json_array(), json_array(), json_array(), 0, 0, 0};
+  route_out out = {json_array(), json_array(), json_array(), 0, 0, 0, {{0}, 0}};
   for (int i = 0; i < n; i++) {
     done[i] = hub_rows_text(events, i, "id");
     const notify_topic *t = notify_topic_find(hub_rows_text(events, i, "topic"));

@@ -462,6 +462,50 @@ static void test_digest_collects_mail(void **state) {
   hub_arena_free(a);
 }
 
+/* WatchNotifications from now: what arrives after the stream opens, in order, and only the
+ * caller's; resuming after the first one sends the second again, never the first. */
+static void test_watch_notifications(void **state) {
+  (void)state;
+  hub_arena *a = hub_arena_new(0);
+  Hub__Notify__V1__WatchNotificationsRequest req = HUB__NOTIFY__V1__WATCH_NOTIFICATIONS_REQUEST__INIT;
+  hub_call_options o = hub_world_opts(&bob);
+  o.timeout_ms = 15000;
+  hub_client_stream *s = NULL;
+  CHECK(hub_notify_v1_notify_watch_notifications_start(w.ch, &o, a, &req, &s), "WatchNotifications");
+  sleep_ms(300);
+  Hub__Ticket__V1__TicketInfo *t1 = assigned_ticket(a, "Watched one"), *t2 = assigned_ticket(a, "Watched two");
+  char *ids[2];
+  for (int i = 0; i < 2; i++) {
+    ProtobufCMessage *m = NULL;
+    CHECK(hub_client_stream_recv(s, &m), "recv");
+    assert_non_null(m);
+    Hub__Notify__V1__Notification *n = (Hub__Notify__V1__Notification *)m;
+    const Hub__Ticket__V1__TicketInfo *t = i == 0 ? t1 : t2;
+    assert_string_equal(n->title, hub_arena_sprintf(a, "Ticket #%lld was assigned to you", (long long)t->number));
+    ids[i] = hub_arena_strdup(a, n->id);
+  }
+  hub_client_stream_cancel(s);
+  hub_client_stream_finish(s);
+  req.after_id = ids[0];
+  CHECK(hub_notify_v1_notify_watch_notifications_start(w.ch, &o, a, &req, &s), "WatchNotifications resumed");
+  ProtobufCMessage *m = NULL;
+  CHECK(hub_client_stream_recv(s, &m), "recv resumed");
+  assert_string_equal(((Hub__Notify__V1__Notification *)m)->id, ids[1]);
+  hub_client_stream_cancel(s);
+  hub_client_stream_finish(s);
+  /* Carol's watch sees none of Bob's. */
+  hub_call_options co = hub_world_opts(&carol);
+  co.timeout_ms = 1500;
+  req.after_id = "";
+  CHECK(hub_notify_v1_notify_watch_notifications_start(w.ch, &co, a, &req, &s), "WatchNotifications as carol");
+  assigned_ticket(a, "Not for carol");
+  m = NULL;
+  hub_status st = hub_client_stream_recv(s, &m);
+  assert_true(!hub_ok(st) || m == NULL); /* her deadline passes with nothing */
+  hub_client_stream_finish(s);
+  hub_arena_free(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_assignment_reaches_inbox),
@@ -472,6 +516,7 @@ int main(void) {
       cmocka_unit_test(test_operator_commands),
       cmocka_unit_test(test_a_poison_event_is_set_aside),
       cmocka_unit_test(test_digest_collects_mail),
+      cmocka_unit_test(test_watch_notifications),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
