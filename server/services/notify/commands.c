@@ -13,7 +13,6 @@
 #include "hub/log.h"
 #include "services/notify/notify.h"
 
-static const hub_pg_stmt scope_sql = {"notify_cmd_scope", "SELECT set_config('hub.scope', 'notify_worker', true)", 0};
 
 static const hub_pg_stmt backlog_sql = {
     "notify_cmd_backlog",
@@ -58,7 +57,7 @@ typedef struct status_ctx {
 
 static hub_status status_fn(hub_tx *tx, void *ud) {
   status_ctx *c = ud;
-  hub_tx_exec(tx, &scope_sql, NULL);
+  hub_tx_exec(tx, &notify_scope_sql, NULL);
   if (c->redeliver) {
     c->redelivered = hub_tx_exec(tx, &redeliver_sql, NULL);
     return HUB_STATUS_OK;

@@ -12,7 +12,6 @@
 
 /* A token another user had registered becomes the caller's; the worker scope lets the upsert
  * see (and take over) that row, and only for this one statement's transaction. */
-static const hub_pg_stmt scope_sql = {"notify_dev_scope", "SELECT set_config('hub.scope', 'notify_worker', true)", 0};
 
 static const hub_pg_stmt register_sql = {
     "notify_device_register",
@@ -37,7 +36,7 @@ typedef struct register_ctx {
 
 static hub_status register_fn(hub_tx *tx, void *ud) {
   register_ctx *c = ud;
-  hub_tx_exec(tx, &scope_sql, NULL);
+  hub_tx_exec(tx, &notify_scope_sql, NULL);
   c->row = hub_tx_exec(tx, &register_sql, c->params);
   return HUB_STATUS_OK;
 }

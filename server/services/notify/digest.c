@@ -11,8 +11,6 @@
 
 enum { DIGESTS_PER_PASS = 50, DIGEST_LINES = 200 };
 
-static const hub_pg_stmt scope_sql = {"notify_digest_scope", "SELECT set_config('hub.scope', 'notify_worker', true)",
-                                      0};
 
 static const hub_pg_stmt due_sql = {
     "notify_digest_due",
@@ -49,7 +47,7 @@ typedef struct due_ctx {
 
 static hub_status due_fn(hub_tx *tx, void *ud) {
   due_ctx *c = ud;
-  hub_tx_exec(tx, &scope_sql, NULL);
+  hub_tx_exec(tx, &notify_scope_sql, NULL);
   c->due = hub_tx_exec(tx, &due_sql, (const char *[]){c->window, c->limit});
   c->brands = hub_tx_exec(tx, &notify_brands_sql, NULL);
   return HUB_STATUS_OK;

@@ -78,6 +78,10 @@ typedef struct notify_brand {
   bool hide_powered_by;
 } notify_brand;
 
+/* ---- the worker's scope (router.c): set first in a transaction that reads across tenants ---- */
+
+extern const hub_pg_stmt notify_scope_sql;
+
 /* ---- the brands (brands.c) ---- */
 
 typedef struct notify_settings notify_settings;

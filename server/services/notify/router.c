@@ -18,7 +18,10 @@
 
 enum { BATCH = 200, TENANTS_PER_PASS = 20, UNSUBSCRIBE_DAYS = 90 };
 
-static const hub_pg_stmt scope_sql = {"notify_scope", "SELECT set_config('hub.scope', 'notify_worker', true)", 0};
+
+/* The worker's declaration of itself: row-level security lets hub.scope = 'notify_worker'
+ * read and write the delivery queue, devices and digests across tenants (migration 0020). */
+const hub_pg_stmt notify_scope_sql = {"notify_scope", "SELECT set_config('hub.scope', 'notify_worker', true)", 0};
 
 /* The tenants with undelivered events, from the one after `$2` (the last a pass served) on,
  * wrapping round to the first: an index probe per tenant (a loose scan of the partial index
@@ -334,7 +337,7 @@ static hub_status tenant_fn(hub_tx *tx, void *ud) {
     for (int i = 0; i < hub_rows_count(invitees); i++) users[n_users++] = hub_rows_text(invitees, i, "id");
     const char *user_list = hub_pg_array_literal(a, (char *const *)users, (size_t)n_users);
     hub_rows *prefs = hub_tx_exec(tx, &prefs_sql, (const char *[]){user_list});
-    hub_tx_exec(tx, &scope_sql, NULL); /* a user's devices are no tenant's: the worker reads them */
+    hub_tx_exec(tx, &notify_scope_sql, NULL); /* a user's devices are no tenant's: the worker reads them */
     hub_rows *devices = hub_tx_exec(tx, &devices_sql, (const char *[]){user_list});
     st = hub_tx_flush(tx);
     const char *tenant_name = hub_rows_count(tenant) ? hub_rows_text(tenant, 0, "name") : "";
@@ -402,7 +405,7 @@ static hub_status account_fn(hub_tx *tx, void *ud) {
   hub_arena *a = hub_tx_arena(tx);
   char batch[16];
   snprintf(batch, sizeof batch, "%d", c->batch);
-  hub_tx_exec(tx, &scope_sql, NULL);
+  hub_tx_exec(tx, &notify_scope_sql, NULL);
   hub_rows *events;
   hub_status st = hub_tx_query(tx, &account_claim_sql, (const char *[]){batch}, &events);
   if (!hub_ok(st)) return st;
@@ -447,7 +450,7 @@ static hub_status find_fn(hub_tx *tx, void *ud) {
   find_ctx *c = ud;
   char limit[16];
   snprintf(limit, sizeof limit, "%d", TENANTS_PER_PASS);
-  hub_tx_exec(tx, &scope_sql, NULL);
+  hub_tx_exec(tx, &notify_scope_sql, NULL);
   c->tenants = hub_tx_exec(tx, &tenants_sql, (const char *[]){limit, c->after});
   c->brands = hub_tx_exec(tx, &notify_brands_sql, NULL);
   return HUB_STATUS_OK;

@@ -15,7 +15,6 @@
 
 enum { SEND_BATCH = 50 };
 
-static const hub_pg_stmt scope_sql = {"notify_send_scope", "SELECT set_config('hub.scope', 'notify_worker', true)", 0};
 
 static const hub_pg_stmt take_sql = {
     "notify_take",
@@ -80,7 +79,7 @@ typedef struct take_ctx {
 
 static hub_status take_fn(hub_tx *tx, void *ud) {
   take_ctx *c = ud;
-  hub_tx_exec(tx, &scope_sql, NULL);
+  hub_tx_exec(tx, &notify_scope_sql, NULL);
   c->taken = hub_tx_exec(tx, &take_sql, (const char *[]){c->limit, c->channels});
   return HUB_STATUS_OK;
 }
@@ -94,7 +93,7 @@ typedef struct outcome_ctx {
 
 static hub_status outcome_fn(hub_tx *tx, void *ud) {
   outcome_ctx *c = ud;
-  hub_tx_exec(tx, &scope_sql, NULL);
+  hub_tx_exec(tx, &notify_scope_sql, NULL);
   if (!strcmp(c->outcome, "delivered"))
     hub_tx_exec(tx, &delivered_sql, (const char *[]){c->id});
   else
@@ -198,7 +197,7 @@ typedef struct prune_ctx {
 
 static hub_status prune_fn(hub_tx *tx, void *ud) {
   prune_ctx *c = ud;
-  hub_tx_exec(tx, &scope_sql, NULL);
+  hub_tx_exec(tx, &notify_scope_sql, NULL);
   c->deliveries = hub_tx_exec(tx, &prune_deliveries_sql, (const char *[]){c->days});
   c->events = hub_tx_exec(tx, &prune_outbox_sql, (const char *[]){c->days});
   return HUB_STATUS_OK;
