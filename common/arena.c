@@ -10,6 +10,28 @@
 #define HUB_ARENA_ALIGN 16
 #define HUB_ARENA_DEFAULT 4096
 
+/* Under AddressSanitizer (the --sanitize and fuzz builds) a chunk's free space is poisoned and
+ * every allocation is followed by a poisoned red zone, so reading or writing past the end of an
+ * arena allocation is reported as it would be for malloc; elsewhere these are no-ops. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HUB_ARENA_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define HUB_ARENA_ASAN 1
+#endif
+#ifdef HUB_ARENA_ASAN
+#include <sanitizer/asan_interface.h>
+#define REDZONE HUB_ARENA_ALIGN
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define REDZONE 0
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 typedef struct chunk {
   struct chunk *next;
   size_t cap;
@@ -41,6 +63,7 @@ static chunk *chunk_new(size_t cap) {
   c->next = NULL;
   c->cap = cap;
   c->used = 0;
+  POISON(c->data, cap);
   return c;
 }
 
@@ -73,6 +96,7 @@ void hub_arena_on_free(hub_arena *a, void (*fn)(void *), void *p) {
 static void free_chain(chunk *c, chunk *stop) {
   while (c && c != stop) {
     chunk *next = c->next;
+    UNPOISON(c->data, c->cap);
     free(c);
     c = next;
   }
@@ -91,6 +115,7 @@ void hub_arena_reset(hub_arena *a) {
   free_chain(a->head, a->first);
   a->first->next = NULL;
   a->first->used = 0;
+  POISON(a->first->data, a->first->cap);
   a->head = a->first;
   a->total = 0;
 }
@@ -98,16 +123,19 @@ void hub_arena_reset(hub_arena *a) {
 void *hub_arena_alloc(hub_arena *a, size_t size) {
   size_t need = (size + HUB_ARENA_ALIGN - 1) & ~(size_t)(HUB_ARENA_ALIGN - 1);
   if (need < size) oom(size);
+  size_t take = need + REDZONE;
+  if (take < need) oom(size);
   chunk *c = a->head;
-  if (c->cap - c->used < need) {
+  if (c->cap - c->used < take) {
     size_t cap = c->cap * 2;
-    if (cap < need) cap = need;
+    if (cap < take) cap = take;
     chunk *n = chunk_new(cap);
     n->next = c;
     a->head = c = n;
   }
   void *p = c->data + c->used;
-  c->used += need;
+  UNPOISON(p, size);
+  c->used += take;
   a->total += need;
   return p;
 }

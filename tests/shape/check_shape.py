@@ -2,8 +2,8 @@
 """The service shape's boundaries, checked on the source tree (and on the built libraries).
 
 1. Outside server/services/<d>/, nothing includes a header of <d> but services/<d>/api.h.
-   tests/unit/ is the one exception: a unit test tests a service's pure modules through their
-   internal header.
+   tests/unit/ and tests/fuzz/ are the exceptions: a unit test or a fuzz target tests a
+   service's pure modules through their internal header.
 2. Inside server/services/<d>/, a header of another service <e> is only services/<e>/api.h,
    and only when <d>'s hub_service() line declares <e> under SERVICES.
 3. A service library is linked only through that line: no CMakeLists.txt names a hub_svc_
@@ -73,7 +73,8 @@ for root in roots:
                 d, header = m.groups()
                 if d == own:
                     continue
-                if header != "api.h" and not (own is None and rel.startswith("tests" + os.sep + "unit" + os.sep)):
+                pure_tests = rel.startswith(("tests" + os.sep + "unit" + os.sep, "tests" + os.sep + "fuzz" + os.sep))
+                if header != "api.h" and not (own is None and pure_tests):
                     problems.append(f"{rel}: includes {inc}: outside {d}/ only services/{d}/api.h may be included")
                 elif own and d not in declared.get(own, set()):
                     problems.append(f"{rel}: includes {inc} but server/services/{own}/CMakeLists.txt does not "

@@ -5,11 +5,13 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "codec.h"
+#include "hub/clock.h"
 #include "hub/ticket/v1/ticket.pb-c.h"
 #include "hub/utf8.h"
 
@@ -137,6 +139,53 @@ static void test_unsplit_and_garbage(void **state) {
   hub_arena_free(a);
 }
 
+static Req *decode_bytes(hub_arena *a, const uint8_t *bytes, size_t len) {
+  grpc_slice s = grpc_slice_from_copied_buffer((const char *)bytes, len);
+  grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&s, 1);
+  grpc_slice_unref(s);
+  Req *r = (Req *)hub_codec_decode(a, bb, &hub__ticket__v1__update_ticket_request__descriptor);
+  grpc_byte_buffer_destroy(bb);
+  return r;
+}
+
+/* Parts that are all empty merge into one empty message (found by fuzz_request: the merge
+ * then rewrote "no bytes" from a NULL buffer). */
+static void test_empty_parts(void **state) {
+  (void)state;
+  hub_arena *a = hub_arena_new(0);
+  static const uint8_t two_empty[] = {0x0a, 0x00, 0x0a, 0x00};
+  Req *m = decode_bytes(a, two_empty, sizeof two_empty);
+  assert_non_null(m);
+  assert_non_null(m->ticket);
+  assert_int_equal(m->ticket->priority, 0);
+  hub_arena_free(a);
+}
+
+/* A request's parts cost time in proportion to their number: a million parts of `ticket` (2 MB,
+ * half of the default HUB_MAX_RECV_BYTES) merge in well under a second. Merging used to look
+ * ahead for a later part at every part, and this request took hours. */
+static void test_many_parts_in_linear_time(void **state) {
+  (void)state;
+  enum { PARTS = 1000000 };
+  hub_arena *a = hub_arena_new(0);
+  Info last = HUB__TICKET__V1__TICKET_INFO__INIT;
+  last.priority = HUB__TICKET__V1__PRIORITY__PRIORITY_HIGH;
+  size_t tail = hub__ticket__v1__ticket_info__get_packed_size(&last);
+  uint8_t *buf = malloc(2 * PARTS + 2 + tail);
+  assert_non_null(buf);
+  for (size_t i = 0; i < PARTS; i++) buf[2 * i] = 0x0a, buf[2 * i + 1] = 0x00;
+  buf[2 * PARTS] = 0x0a, buf[2 * PARTS + 1] = (uint8_t)tail;
+  hub__ticket__v1__ticket_info__pack(&last, buf + 2 * PARTS + 2);
+  int64_t t0 = hub_clock_mono_us();
+  Req *m = decode_bytes(a, buf, 2 * PARTS + 2 + tail);
+  int64_t took_us = hub_clock_mono_us() - t0;
+  free(buf);
+  assert_non_null(m);
+  assert_int_equal(m->ticket->priority, HUB__TICKET__V1__PRIORITY__PRIORITY_HIGH);
+  assert_true(took_us < 10 * 1000000); /* about 0.1 s; a sanitizer build is slower */
+  hub_arena_free(a);
+}
+
 static void test_utf8_rules(void **state) {
   (void)state;
   static const struct {
@@ -229,6 +278,8 @@ int main(void) {
       cmocka_unit_test(test_split_message_keeps_enums_in_either_order),
       cmocka_unit_test(test_split_at_every_depth),
       cmocka_unit_test(test_unsplit_and_garbage),
+      cmocka_unit_test(test_empty_parts),
+      cmocka_unit_test(test_many_parts_in_linear_time),
       cmocka_unit_test(test_utf8_rules),
       cmocka_unit_test(test_request_strings_checked_with_paths),
       cmocka_unit_test(test_timestamps_in_range),

@@ -24,11 +24,13 @@ wait_port() {
   return 1
 }
 
-# one_run METHOD DATA C: prints "cpu_us_per_call json" for one loadgen run.
+# one_run METHOD DATA C: prints "cpu_us_per_call json" for one loadgen run (each call's deadline
+# the load generator's default, or $bench_timeout_ms).
 one_run() {
   local out=$(mktemp)
   "${pin_load[@]}" "$loadgen" --target "127.0.0.1:$port" --method "$1" --data "$2" --connections 1 \
-    --concurrency "$3" --duration "$secs" --warmup "$warm" ${bench_token:+--token "$bench_token"} >"$out" &
+    --concurrency "$3" --duration "$secs" --warmup "$warm" ${bench_token:+--token "$bench_token"} \
+    ${bench_timeout_ms:+--timeout-ms "$bench_timeout_ms"} >"$out" &
   local lg=$!
   sleep "$warm"
   local t0=$(cpu_ticks "$server_pid")

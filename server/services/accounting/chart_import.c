@@ -1,109 +1,13 @@
-/* ImportChart: a chart of accounts from CSV, all rows or none. libcsv parses (RFC 4180, strict);
- * each row is checked by the contract's own rules for CreateAccount (the generated table), so an
- * imported account obeys exactly what a created one does; then one transaction upserts by code
+/* ImportChart: a chart of accounts from CSV, all rows or none. chart_parse.c reads the file and
+ * checks each row by the contract's own rules for CreateAccount; then one transaction upserts by code
  * (name, description, cash-flow class and parent change; a type never does), links parents by code (to a row of
  * the file or an existing account) and refuses a parent cycle. Problems name the row. */
-#include <csv.h>
 #include <jansson.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "hub/enum_text.h"
-#include "hub/method.h"
-#include "hub/validate.h"
 #include "services/accounting/accounting.h"
-
-enum { MAX_ROWS = 5000, MAX_COLS = 7 };
-enum { C_CODE, C_NAME, C_TYPE, C_PARENT, C_CURRENCY, C_DESCRIPTION, C_CASH_FLOW };
-static const char *const column_names[MAX_COLS] = {"code",     "name",        "type",     "parent_code",
-                                                     "currency", "description", "cash_flow"};
-
-/* The parse: fields of the current record, then records as rows of MAX_COLS texts. */
-typedef struct parse {
-  hub_arena *a;
-  int map[16];     /* header position -> column (-1: none) */
-  int n_header;
-  char *field[16]; /* the record being read */
-  int n_field;
-  char *(*rows)[MAX_COLS];
-  int n_rows;
-  hub_status st;
-} parse;
-
-static void on_field(void *s, size_t len, void *ud) {
-  parse *p = ud;
-  if (p->n_field < 16) p->field[p->n_field] = hub_arena_strndup(p->a, s ? s : "", s ? len : 0);
-  p->n_field++;
-}
-
-static const char *trimmed(char *s) {
-  while (*s == ' ') s++;
-  for (size_t n = strlen(s); n && s[n - 1] == ' '; n--) s[n - 1] = '\0';
-  return s;
-}
-
-static void on_record(int term, void *ud) {
-  (void)term;
-  parse *p = ud;
-  int n = p->n_field;
-  p->n_field = 0;
-  if (!hub_ok(p->st)) return;
-  if (n > 16) {
-    p->st = hub_status_invalid(p->a, "csv", "row %d: more than 16 columns", p->n_rows + 1);
-    return;
-  }
-  if (p->n_header == 0) { /* the header */
-    bool seen[MAX_COLS] = {false};
-    for (int i = 0; i < n; i++) {
-      const char *h = trimmed(p->field[i]);
-      p->map[i] = -1;
-      for (int c = 0; c < MAX_COLS; c++)
-        if (!strcasecmp(h, column_names[c])) p->map[i] = c;
-      if (p->map[i] < 0 || seen[p->map[i]]) {
-        p->st = hub_status_invalid(p->a, "csv", "header: %s column \"%s\" (columns: code, name, type, parent_code, "
-                                   "currency, description, cash_flow)", p->map[i] < 0 ? "unknown" : "repeated", h);
-        return;
-      }
-      seen[p->map[i]] = true;
-    }
-    if (!seen[C_CODE] || !seen[C_NAME] || !seen[C_TYPE]) {
-      p->st = hub_status_invalid(p->a, "csv", "header: needs the columns code, name and type");
-      return;
-    }
-    p->n_header = n;
-    return;
-  }
-  if (n == 1 && !*p->field[0]) return; /* a blank line */
-  if (p->n_rows == MAX_ROWS) {
-    p->st = hub_status_invalid(p->a, "csv", "more than %d accounts", MAX_ROWS);
-    return;
-  }
-  char **row = p->rows[p->n_rows++];
-  for (int c = 0; c < MAX_COLS; c++) row[c] = "";
-  for (int i = 0; i < n && i < p->n_header; i++) row[p->map[i]] = (char *)trimmed(p->field[i]);
-}
-
-/* The row as a CreateAccount request, checked by that RPC's generated rules. */
-static hub_status check_row(hub_arena *a, const hub_message_rules *rules, char **row, int number) {
-  Hub__Accounting__V1__CreateAccountRequest req = HUB__ACCOUNTING__V1__CREATE_ACCOUNT_REQUEST__INIT;
-  req.code = row[C_CODE], req.name = row[C_NAME], req.currency_code = row[C_CURRENCY], req.description = row[C_DESCRIPTION];
-  for (char *t = row[C_TYPE]; *t; t++) *t = (char)(*t >= 'A' && *t <= 'Z' ? *t - 'A' + 'a' : *t);
-  req.type = hub_enum_from_text(&hub__accounting__v1__account_type__descriptor, row[C_TYPE]);
-  if (!req.type)
-    return hub_status_invalid(a, "csv", "row %d (code %s): type \"%s\" is not asset, liability, equity, income or expense",
-                              number, row[C_CODE], row[C_TYPE]);
-  for (char *t = row[C_CASH_FLOW]; *t; t++) *t = (char)(*t >= 'A' && *t <= 'Z' ? *t - 'A' + 'a' : *t);
-  if (*row[C_CASH_FLOW] && !hub_enum_from_text(&hub__accounting__v1__cash_flow_class__descriptor, row[C_CASH_FLOW]))
-    return hub_status_invalid(a, "csv", "row %d (code %s): cash_flow \"%s\" is not cash, operating, investing or financing",
-                              number, row[C_CODE], row[C_CASH_FLOW]);
-  hub_status st = hub_validate(a, rules, &req.base);
-  if (!hub_ok(st)) return hub_status_invalid(a, "csv", "row %d (code %s): %s", number, row[C_CODE], st.message);
-  if (*row[C_PARENT] && !strcmp(row[C_PARENT], row[C_CODE]))
-    return hub_status_invalid(a, "csv", "row %d (code %s): an account is not its own parent", number, row[C_CODE]);
-  return HUB_STATUS_OK;
-}
+#include "services/accounting/chart_parse.h"
 
 #define IMPORT_ROWS                                                                                          \
   "WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(n int, code text, name text, type text, "  \
@@ -198,32 +102,20 @@ static hub_status import_fn(hub_tx *tx, void *ud) {
 hub_status hub_accounting_v1_accounting_import_chart(hub_call *call, const Hub__Accounting__V1__ImportChartRequest *request,
                                                      Hub__Accounting__V1__ImportChartResponse *response) {
   hub_arena *a = hub_call_arena(call);
-  parse p = {.a = a, .st = HUB_STATUS_OK};
-  p.rows = hub_arena_alloc(a, MAX_ROWS * sizeof *p.rows);
-  struct csv_parser csv;
-  if (csv_init(&csv, CSV_STRICT | CSV_STRICT_FINI) != 0) return hub_status_new(a, HUB_INTERNAL, "csv: no memory");
-  size_t len = strlen(request->csv);
-  bool parsed = csv_parse(&csv, request->csv, len, on_field, on_record, &p) == len &&
-                csv_fini(&csv, on_field, on_record, &p) == 0;
-  const char *why = parsed ? NULL : csv_strerror(csv_error(&csv));
-  csv_free(&csv);
-  if (!parsed) return hub_status_invalid(a, "csv", "not CSV (RFC 4180): %s", why);
-  if (!hub_ok(p.st)) return p.st;
-  if (p.n_header == 0 || p.n_rows == 0) return hub_status_invalid(a, "csv", "a header row and at least one account");
-
-  const hub_method_def *create = hub_method_find("hub.accounting.v1.Accounting/CreateAccount");
+  accounting_chart chart;
+  hub_status st = accounting_chart_parse(a, request->csv, &chart);
+  if (!hub_ok(st)) return st;
   json_t *arr = json_array();
-  hub_status st = HUB_STATUS_OK;
-  for (int i = 0; i < p.n_rows && hub_ok(st); i++) {
-    char **row = p.rows[i];
-    st = create && create->rules ? check_row(a, create->rules, row, i + 1) : hub_status_new(a, HUB_INTERNAL, "no rules");
-    json_array_append_new(arr, json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "n", i + 1, "code", row[C_CODE], "name",
-                                         row[C_NAME], "type", row[C_TYPE], "parent", row[C_PARENT], "currency",
-                                         row[C_CURRENCY], "description", row[C_DESCRIPTION], "cash_flow", row[C_CASH_FLOW]));
+  for (int i = 0; i < chart.n; i++) {
+    char **row = chart.rows[i];
+    json_array_append_new(arr, json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "n", i + 1, "code",
+                                         row[ACCOUNTING_CHART_CODE], "name", row[ACCOUNTING_CHART_NAME], "type",
+                                         row[ACCOUNTING_CHART_TYPE], "parent", row[ACCOUNTING_CHART_PARENT], "currency",
+                                         row[ACCOUNTING_CHART_CURRENCY], "description", row[ACCOUNTING_CHART_DESCRIPTION],
+                                         "cash_flow", row[ACCOUNTING_CHART_CASH_FLOW]));
   }
   char *text = json_dumps(arr, JSON_COMPACT);
   json_decref(arr);
-  if (!hub_ok(st)) return free(text), st;
   import_ctx c = {.call = call, .json = hub_arena_strdup(a, text ? text : "[]")};
   free(text);
   st = hub_call_tx(call, import_fn, &c);

@@ -1,6 +1,6 @@
-/* Internals shared by the Ticket service's files: the workflow, enum names, the ticket row
- * and its conversion, the event log, and the SLA bookkeeping. Handlers live in one file per
- * group of RPCs (tickets.c, list.c, comments.c, events.c, watch.c, merge.c, teams.c,
+/* Internals shared by the Ticket service's files: the workflow, enum names, custom fields, the
+ * ticket row and its conversion, the event log, and the SLA bookkeeping. Handlers live in one
+ * file per group of RPCs (tickets.c, list.c, comments.c, events.c, watch.c, merge.c, teams.c,
  * sla_admin.c, report.c); SQL sits next to the code that uses it. Every handler works in the
  * call's transactions (db/call.h): the helpers here queue statements (hub_tx_exec) so that
  * reads that do not depend on each other share a round trip, and writes go out with what
@@ -71,6 +71,12 @@ char *ticket_new_id(hub_arena *a);
 /* Tags as stored: lower case, each once, as a text[] literal. (Their length, count and
  * characters are rules of the contract, checked before the handler runs.) */
 char *ticket_tags_literal(hub_arena *a, char **tags, size_t n);
+
+/* ---- custom fields (custom_fields.c) ---- */
+
+/* `json` when it is a JSON object of scalar values (keys at most 64 characters, 16 KiB in all),
+ * "{}" when empty, as *out; else INVALID_ARGUMENT naming `field`. */
+hub_status ticket_custom_fields_check(hub_arena *a, const char *field, const char *json, const char **out);
 
 /* ---- the ticket row (rows.c) ---- */
 

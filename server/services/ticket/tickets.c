@@ -2,7 +2,6 @@
  * then one transaction in the caller's tenant: a first round trip reads what the change
  * depends on, then the change, its events, the outbox message and the SLA's writes are
  * queued, and the ticket comes back from the last write's RETURNING. */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,31 +45,6 @@ static const hub_pg_stmt rate_sql = {
     3};
 
 /* ---- validation shared by create and update ---- */
-
-static hub_status check_custom_fields(hub_arena *a, const char *field, const char *json, const char **out) {
-  if (!json || !*json) {
-    *out = "{}";
-    return HUB_STATUS_OK;
-  }
-  if (strlen(json) > 16384) return hub_status_invalid(a, field, "at most 16 KiB");
-  json_error_t err;
-  json_t *doc = json_loads(json, JSON_REJECT_DUPLICATES, &err);
-  if (!json_is_object(doc)) {
-    json_decref(doc);
-    return hub_status_invalid(a, field, "must be a JSON object");
-  }
-  const char *key;
-  json_t *v;
-  json_object_foreach(doc, key, v) {
-    if (!(json_is_string(v) || json_is_number(v) || json_is_boolean(v) || json_is_null(v)) || strlen(key) > 64) {
-      json_decref(doc);
-      return hub_status_invalid(a, field, "values must be strings, numbers, booleans or null; keys at most 64 characters");
-    }
-  }
-  json_decref(doc);
-  *out = json;
-  return HUB_STATUS_OK;
-}
 
 static const char *channel_ok(const char *c) {
   static const char *const ok[] = {"api", "email", "web", "phone", "chat"};
@@ -144,7 +118,7 @@ hub_status hub_ticket_v1_ticket_create_ticket(hub_call *call, const Hub__Ticket_
   c.priority = request->priority ? ticket_priority_text(a, request->priority) : "normal";
   if (!(c.channel = channel_ok(request->channel))) return hub_status_invalid(a, "channel", "api, email, web, phone or chat");
   c.tags = ticket_tags_literal(a, request->tags, request->n_tags);
-  hub_status st = check_custom_fields(a, "custom_fields_json", request->custom_fields_json, &c.custom);
+  hub_status st = ticket_custom_fields_check(a, "custom_fields_json", request->custom_fields_json, &c.custom);
   if (!hub_ok(st)) return st;
   c.brand = *request->brand ? request->brand : pr->brand;
   if (!hub_acl_find_brand(&pr->acl, c.brand)) return hub_status_invalid(a, "brand", "not a brand of this tenant");
@@ -293,7 +267,7 @@ hub_status hub_ticket_v1_ticket_update_ticket(hub_call *call, const Hub__Ticket_
       u.tags = ticket_tags_literal(a, in->tags, in->n_tags);
       u.set_tags = true;
     } else if (!strcmp(path, "custom_fields_json")) {
-      if (!hub_ok(st = check_custom_fields(a, "ticket.custom_fields_json", in->custom_fields_json, &u.custom))) return st;
+      if (!hub_ok(st = ticket_custom_fields_check(a, "ticket.custom_fields_json", in->custom_fields_json, &u.custom))) return st;
       u.set_custom = true;
     } else if (!strcmp(path, "team_id")) {
       u.set_team = true;
