@@ -291,3 +291,33 @@ void hub_config_markdown(FILE *out) {
   for (size_t i = 0; i < NVARS; i++)
     fprintf(out, "| `%s` | `%s` | %s |\n", vars[i].name, vars[i].def, vars[i].help);
 }
+
+/* A URL's password ("scheme://user:password@host") as "***"; anything else as it is. No
+ * variable holds a secret itself (keys and passwords come from files), but a database or Redis
+ * URL may carry one. */
+static void print_masked(FILE *out, const char *value) {
+  const char *scheme = strstr(value, "://");
+  const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+  const char *colon = scheme && at ? memchr(scheme + 3, ':', (size_t)(at - (scheme + 3))) : NULL;
+  if (!colon) {
+    fputs(value, out);
+    return;
+  }
+  fprintf(out, "%.*s***%s", (int)(colon + 1 - value), value, at);
+}
+
+void hub_config_print(FILE *out, const hub_config *cfg, hub_env_lookup lookup, void *ud) {
+  for (size_t i = 0; i < NVARS; i++) {
+    const var *v = &vars[i];
+    const char *field = (const char *)cfg + v->offset;
+    fprintf(out, "%-30s ", v->name);
+    switch (v->kind) {
+      case K_STR: print_masked(out, *(char *const *)field ? *(char *const *)field : ""); break;
+      case K_BOOL: fputs(*(const bool *)field ? "true" : "false", out); break;
+      case K_INT: fprintf(out, "%d", *(const int *)field); break;
+      default: fprintf(out, "%lld", (long long)*(const int64_t *)field); break;
+    }
+    const char *set = lookup(v->name, ud);
+    fputs(set && *set ? "\n" : "   (default)\n", out);
+  }
+}

@@ -55,7 +55,8 @@ static void usage(FILE *out) {
           "Commands:\n"
           "  (none)     serve gRPC on HUB_LISTEN (migrating first unless HUB_MIGRATE_ON_START=false)\n"
           "  migrate    apply pending migrations and exit\n"
-          "  seed-demo  create the demo tenant and its owner (idempotent) and print how to sign in\n");
+          "  seed-demo  create the demo tenant and its owner (idempotent) and print how to sign in\n"
+          "  config     print the effective configuration (passwords in URLs masked) and exit\n");
   hub_lifecycle_commands_help(out);
   fprintf(out,
           "  --help     this text\n"
@@ -179,6 +180,9 @@ int main(int argc, char **argv) {
     rc = run_migrations();
   } else if (!strcmp(cmd, "seed-demo")) {
     rc = hub_seed_demo(cfg);
+  } else if (!strcmp(cmd, "config")) {
+    hub_config_print(stdout, cfg, hub_env_getenv, NULL);
+    rc = 0;
   } else if (hub_lifecycle_command(cmd)) {
     const hub_service_env env = {cfg, HUB_VERSION, make_instance_id()};
     rc = hub_lifecycle_command(cmd)->run(&env);

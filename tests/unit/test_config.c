@@ -110,6 +110,31 @@ static void test_docs_match_table(void **state) {
   if (!strstr(doc, table)) fail_msg("docs/configuration.md is out of date: regenerate its table with `hubd config-markdown`");
 }
 
+/* `hubd config`: every variable's value, a URL's password masked, defaults marked. */
+static void test_print_masks_passwords(void **state) {
+  (void)state;
+  const char *env[] = {"HUB_DATABASE_URL", "postgresql://hubd:s3cret-pw@db.internal:5432/hub", "HUB_REDIS_URL",
+                       "redis://:r3dis-pw@cache:6379/0", "HUB_WORKERS", "6", NULL};
+  hub_config c;
+  char err[256];
+  assert_true(hub_config_load(&c, lookup, (void *)env, err, sizeof err));
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  hub_config_print(out, &c, lookup, (void *)env);
+  fclose(out);
+  assert_null(strstr(text, "s3cret-pw"));
+  assert_null(strstr(text, "r3dis-pw"));
+  assert_non_null(strstr(text, "postgresql://hubd:***@db.internal:5432/hub\n"));
+  assert_non_null(strstr(text, "redis://:***@cache:6379/0\n"));
+  assert_non_null(strstr(text, "HUB_WORKERS                    6\n"));
+  assert_non_null(strstr(text, "HUB_LISTEN                     127.0.0.1:50051   (default)\n"));
+  /* the migrations' URL defaults to the server's, password and all: masked too */
+  assert_non_null(strstr(text, "HUB_MIGRATE_DATABASE_URL       postgresql://hubd:***@db.internal:5432/hub   (default)\n"));
+  free(text);
+  hub_config_free(&c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_defaults),
@@ -117,6 +142,7 @@ int main(void) {
       cmocka_unit_test(test_refusals),
       cmocka_unit_test(test_help_lists_every_variable),
       cmocka_unit_test(test_docs_match_table),
+      cmocka_unit_test(test_print_masks_passwords),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

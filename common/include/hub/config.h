@@ -89,6 +89,10 @@ void hub_config_free(hub_config *cfg);
 /* Prints every variable with its default and meaning. */
 void hub_config_help(FILE *out);
 
+/* Prints every variable's effective value (passwords in URLs masked), marking those left at
+ * their default: `hubd config`. */
+void hub_config_print(FILE *out, const hub_config *cfg, hub_env_lookup lookup, void *ud);
+
 /* Writes a markdown table of the variables (docs/configuration.md is checked against it). */
 void hub_config_markdown(FILE *out);
 
