@@ -90,7 +90,7 @@ static int serve(void) {
   if (cfg->migrate_on_start && run_migrations() != 0) return 1;
   int keys = hub_keys_setup(cfg);
   if (keys != 0) return keys;
-  const hub_service_env env = {cfg, HUB_VERSION, make_instance_id()};
+  const hub_service_env env = {cfg, HUB_VERSION, make_instance_id(), 0, NULL};
   if (!hub_lifecycle_init(&env)) {
     hub_lifecycle_stop();
     return 1;
@@ -184,7 +184,7 @@ int main(int argc, char **argv) {
     hub_config_print(stdout, cfg, hub_env_getenv, NULL);
     rc = 0;
   } else if (hub_lifecycle_command(cmd)) {
-    const hub_service_env env = {cfg, HUB_VERSION, make_instance_id()};
+    const hub_service_env env = {cfg, HUB_VERSION, make_instance_id(), argc - 2, argv + 2};
     rc = hub_lifecycle_command(cmd)->run(&env);
   } else {
     fprintf(stderr, "hubd: unknown command \"%s\" (see hubd --help)\n", cmd);

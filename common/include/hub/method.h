@@ -60,6 +60,8 @@ typedef struct hub_service_env {
   const struct hub_config *config;
   const char *version;     /* hubd's version */
   const char *instance_id; /* this process, random per start */
+  int argc;                /* a command's own arguments (`hubd sessions EMAIL`: 1, "EMAIL"); 0 when serving */
+  char *const *argv;
 } hub_service_env;
 
 /* A one-shot hubd command a service offers (`hubd purge-accounts`): runs and exits with its

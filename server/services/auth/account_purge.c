@@ -266,6 +266,9 @@ static int purge_command(const hub_service_env *env) {
 
 static const hub_service_command auth_commands[] = {
     {"purge-accounts", "purge the accounts whose scheduled deletion came due, once, and exit", purge_command},
+    {"platform-admin", "EMAIL: make that account a platform admin (audited), and exit", auth_platform_admin_command},
+    {"sessions", "EMAIL: list that account's live sessions, and exit", auth_sessions_command},
+    {"revoke-sessions", "EMAIL: end every session of that account now (audited), and exit", auth_revoke_sessions_command},
     {NULL, NULL, NULL},
 };
 

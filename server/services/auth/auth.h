@@ -129,4 +129,10 @@ hub_status auth_prove_password(hub_call *call, const char *user_id, const char *
  * due_s is Unix seconds, or 0 when none is scheduled. */
 hub_rows *auth_queue_deletion_due(hub_tx *tx, const char *user_id);
 
+/* ---- operator commands on accounts: hubd platform-admin|sessions|revoke-sessions EMAIL (admin_commands.c) ---- */
+
+int auth_platform_admin_command(const hub_service_env *env);
+int auth_sessions_command(const hub_service_env *env);
+int auth_revoke_sessions_command(const hub_service_env *env);
+
 #endif
