@@ -163,3 +163,23 @@ char *hub_world_query(hub_world *w, const char *fmt, ...) {
   free(sql);
   return out;
 }
+
+int hub_world_command(hub_world *w, const char *command, const char *arg, char *out, size_t cap) {
+  char log[256];
+  snprintf(log, sizeof log, "/tmp/hub-world-cmd-%d.log", (int)getpid());
+  const char *argv[] = {getenv("HUBD_BIN"), command, arg, NULL};
+  hub_proc *p = hub_proc_spawn(argv, w->env, log);
+  assert_non_null(p);
+  int code = -1;
+  if (hub_proc_wait(p, 20000, &code) != 0) {
+    hub_proc_stop(p, SIGKILL);
+    fail_msg("hubd %s did not finish", command);
+  }
+  FILE *f = fopen(log, "r");
+  assert_non_null(f);
+  size_t n = fread(out, 1, cap - 1, f);
+  out[n] = '\0';
+  fclose(f);
+  unlink(log);
+  return code;
+}

@@ -50,6 +50,9 @@ hub_status hub_world_login(hub_world *w, const char *email, const char *password
                            hub_test_user *u);
 /* Call options carrying u's token (and nothing else). */
 hub_call_options hub_world_opts(const hub_test_user *u);
+/* Runs `hubd <command> [arg]` (arg may be NULL) with the world's settings, waits for it (20 s,
+ * else the cmocka test fails) and returns its exit code, its output (stdout and stderr) in out. */
+int hub_world_command(hub_world *w, const char *command, const char *arg, char *out, size_t cap);
 /* Runs SQL as the admin on the world's database (bypasses RLS): 0 on success. */
 int hub_world_sql(hub_world *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* First value of a query as the admin (malloc'd) or NULL. */

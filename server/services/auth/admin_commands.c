@@ -66,18 +66,18 @@ static void when(int64_t ms, char out[32]) {
   strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
 }
 
-static int run(const hub_service_env *env, const char *what) {
+typedef enum command { GRANT, LIST, REVOKE } command;
+
+static int run(const hub_service_env *env, command what) {
   hub_pg *pg = hub_pg_new(env->config->database_url, env->config->db_timeout_ms);
   hub_redis *redis = hub_redis_new(env->config->redis_url, env->config->redis_timeout_ms);
   hub_arena *a = hub_arena_new(0);
-  find_ctx c = {.grant = !strcmp(what, "grant"),
-                .action = !strcmp(what, "grant")    ? "platform_admin.granted"
-                          : !strcmp(what, "revoke") ? "sessions.revoked_by_operator"
-                                                    : NULL};
+  find_ctx c = {.grant = what == GRANT,
+                .action = what == GRANT ? "platform_admin.granted" : what == REVOKE ? "sessions.revoked_by_operator" : NULL};
   int rc = account_of(env, pg, a, &c);
   if (rc == 0 && c.grant) {
     printf("%s (%s) is a platform admin; their next sign-in carries it\n", c.email, c.id);
-  } else if (rc == 0 && !strcmp(what, "revoke")) {
+  } else if (rc == 0 && what == REVOKE) {
     int n = 0;
     hub_status st = hub_session_revoke_all(redis, a, c.id, NULL, &n);
     if (hub_ok(st)) {
@@ -110,6 +110,6 @@ static int run(const hub_service_env *env, const char *what) {
   return rc;
 }
 
-int auth_platform_admin_command(const hub_service_env *env) { return run(env, "grant"); }
-int auth_sessions_command(const hub_service_env *env) { return run(env, "list"); }
-int auth_revoke_sessions_command(const hub_service_env *env) { return run(env, "revoke"); }
+int auth_platform_admin_command(const hub_service_env *env) { return run(env, GRANT); }
+int auth_sessions_command(const hub_service_env *env) { return run(env, LIST); }
+int auth_revoke_sessions_command(const hub_service_env *env) { return run(env, REVOKE); }

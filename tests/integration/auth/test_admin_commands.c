@@ -33,27 +33,6 @@ static int teardown(void **state) {
   return 0;
 }
 
-/* `hubd <command> [arg]` with the world's settings; its output into out, its exit code back. */
-static int hubd(const char *command, const char *arg, char *out, size_t cap) {
-  char log[256];
-  snprintf(log, sizeof log, "/tmp/hub-admincmd-%d.log", (int)getpid());
-  const char *argv[] = {getenv("HUBD_BIN"), command, arg, NULL};
-  hub_proc *p = hub_proc_spawn(argv, w.env, log);
-  assert_non_null(p);
-  int code = -1;
-  if (hub_proc_wait(p, 20000, &code) != 0) {
-    hub_proc_stop(p, SIGKILL);
-    fail_msg("hubd %s did not finish", command);
-  }
-  FILE *f = fopen(log, "r");
-  assert_non_null(f);
-  size_t n = fread(out, 1, cap - 1, f);
-  out[n] = '\0';
-  fclose(f);
-  unlink(log);
-  return code;
-}
-
 static hub_status whoami(hub_arena *a, const hub_test_user *u, Hub__Auth__V1__WhoAmIResponse **out) {
   Hub__Auth__V1__WhoAmIRequest req = HUB__AUTH__V1__WHO_AM_IREQUEST__INIT;
   hub_call_options o = hub_world_opts(u);
@@ -64,12 +43,12 @@ static void test_sessions_listed_and_revoked(void **state) {
   (void)state;
   hub_arena *a = hub_arena_new(0);
   char out[8192];
-  assert_int_equal(hubd("sessions", "Vic-Admin@Example.com", out, sizeof out), 0);
+  assert_int_equal(hub_world_command(&w, "sessions", "Vic-Admin@Example.com", out, sizeof out), 0);
   assert_non_null(strstr(out, "1 live sessions of Vic-Admin@Example.com"));
   assert_non_null(strstr(out, hub_arena_sprintf(a, "session %.8s tenant %s", vic.session_id, vic.tenant_id)));
   Hub__Auth__V1__WhoAmIResponse *me = NULL;
   assert_int_equal(whoami(a, &vic, &me).code, HUB_OK);
-  assert_int_equal(hubd("revoke-sessions", "vic-admin@example.com", out, sizeof out), 0);
+  assert_int_equal(hub_world_command(&w, "revoke-sessions", "vic-admin@example.com", out, sizeof out), 0);
   assert_non_null(strstr(out, "1 sessions of vic-admin@example.com ended"));
   assert_int_equal(whoami(a, &vic, &me).code, HUB_UNAUTHENTICATED);
   char *n = hub_world_query(&w, "SELECT count(*) FROM account_events WHERE user_id = '%s' AND action = "
@@ -83,7 +62,7 @@ static void test_sessions_listed_and_revoked(void **state) {
 static void test_platform_admin_granted(void **state) {
   (void)state;
   char out[8192];
-  assert_int_equal(hubd("platform-admin", "vic-admin@example.com", out, sizeof out), 0);
+  assert_int_equal(hub_world_command(&w, "platform-admin", "vic-admin@example.com", out, sizeof out), 0);
   assert_non_null(strstr(out, "is a platform admin"));
   char *v = hub_world_query(&w, "SELECT is_platform_admin FROM users WHERE id = '%s'", vic.user_id);
   assert_string_equal(v, "t");
@@ -93,10 +72,10 @@ static void test_platform_admin_granted(void **state) {
   assert_string_equal(v, "1");
   free(v);
   /* Refusals: no such account, not an address, no argument. */
-  assert_int_equal(hubd("platform-admin", "nobody-here@example.com", out, sizeof out), 2);
+  assert_int_equal(hub_world_command(&w, "platform-admin", "nobody-here@example.com", out, sizeof out), 2);
   assert_non_null(strstr(out, "no account nobody-here@example.com"));
-  assert_int_equal(hubd("sessions", "not-an-address", out, sizeof out), 2);
-  assert_int_equal(hubd("revoke-sessions", NULL, out, sizeof out), 2);
+  assert_int_equal(hub_world_command(&w, "sessions", "not-an-address", out, sizeof out), 2);
+  assert_int_equal(hub_world_command(&w, "revoke-sessions", NULL, out, sizeof out), 2);
 }
 
 int main(void) {

@@ -158,9 +158,12 @@ static void test_assignment_reaches_inbox(void **state) {
   CHECK(hub_notify_v1_notify_mark_read_call(w.ch, &bo, a, &mreq, &m), "MarkRead again");
   assert_int_equal(m->marked, 0);
   assert_int_equal(inbox(a, &bob, true)->n_notifications, 0);
-  /* Another tenant sees none of it, and cannot replay it. */
+  /* Another tenant sees none of it, cannot mark it, and cannot replay it. */
   assert_int_equal(inbox(a, &carol, false)->n_notifications, 0);
   hub_call_options co = hub_world_opts(&carol);
+  CHECK(hub_notify_v1_notify_mark_read_call(w.ch, &co, a, &mreq, &m), "MarkRead of bob's as carol");
+  assert_int_equal(m->marked, 0);
+  assert_int_equal(count("SELECT count(*) FROM notify_inbox WHERE id = '%s' AND read_at IS NOT NULL", n->id), 1);
   CHECK(hub_notify_v1_notify_list_deliveries_call(w.ch, &co, a, &dreq, &d), "ListDeliveries as carol");
   assert_int_equal(d->n_deliveries, 0);
   Hub__Notify__V1__RetryDeliveryRequest rreq = HUB__NOTIFY__V1__RETRY_DELIVERY_REQUEST__INIT;
@@ -338,8 +341,6 @@ static void test_unsubscribe_link(void **state) {
   hub_arena_free(a);
 }
 
-static int hubd_command(const char *command, char *out, size_t cap);
-
 static void invite(hub_arena *a, const char *email) {
   Hub__Tenant__V1__InviteMemberRequest req = HUB__TENANT__V1__INVITE_MEMBER_REQUEST__INIT;
   req.email = (char *)email;
@@ -373,31 +374,10 @@ static void test_a_poison_event_is_set_aside(void **state) {
                          alice.tenant_id),
                    1);
   char out[8192];
-  assert_int_equal(hubd_command("notify-status", out, sizeof out), 0);
+  assert_int_equal(hub_world_command(&w, "notify-status", NULL, out, sizeof out), 0);
   if (!strstr(out, "set aside: event")) fail_msg("notify-status said:\n%s", out);
   assert_int_equal(hub_world_sql(&w, "DROP TRIGGER poison ON notify_deliveries; DROP FUNCTION poison()"), 0);
   hub_arena_free(a);
-}
-
-/* `hubd <command>` with the world's settings; its output (stdout and stderr) into out. */
-static int hubd_command(const char *command, char *out, size_t cap) {
-  char log[256];
-  snprintf(log, sizeof log, "/tmp/hub-notify-cmd-%d.log", (int)getpid());
-  const char *argv[] = {getenv("HUBD_BIN"), command, NULL};
-  hub_proc *p = hub_proc_spawn(argv, w.env, log);
-  assert_non_null(p);
-  int code = -1;
-  if (hub_proc_wait(p, 20000, &code) != 0) {
-    hub_proc_stop(p, SIGKILL);
-    fail_msg("hubd %s did not finish", command);
-  }
-  FILE *f = fopen(log, "r");
-  assert_non_null(f);
-  size_t n = fread(out, 1, cap - 1, f);
-  out[n] = '\0';
-  fclose(f);
-  unlink(log);
-  return code;
 }
 
 /* The operator's view and replay of dead letters, across tenants and account mail. */
@@ -409,12 +389,12 @@ static void test_operator_commands(void **state) {
                     "'550 5.1.1 test' WHERE recipient = 'dora-invited@example.com' AND topic = 'tenant.invitation'"),
       0);
   char out[8192];
-  assert_int_equal(hubd_command("notify-status", out, sizeof out), 0);
+  assert_int_equal(hub_world_command(&w, "notify-status", NULL, out, sizeof out), 0);
   assert_non_null(strstr(out, "outbox: "));
   assert_non_null(strstr(out, ", 1 dead"));
   assert_non_null(strstr(out, "tenant.invitation dora-invited@example.com"));
   assert_non_null(strstr(out, "8 attempts: 550 5.1.1 test"));
-  assert_int_equal(hubd_command("notify-redeliver", out, sizeof out), 0);
+  assert_int_equal(hub_world_command(&w, "notify-redeliver", NULL, out, sizeof out), 0);
   assert_non_null(strstr(out, "1 dead deliveries queued again"));
   assert_int_equal(count("SELECT count(*) FROM notify_deliveries WHERE recipient = '%s' AND state = 'pending' "
                          "AND topic = 'tenant.invitation'",
